@@ -1,0 +1,46 @@
+// Debian packages the test suite (and benchmarks) need, installed when missing. We are root on a
+// Debian machine; `apt-get update` runs at most once per install. Nothing is skipped: a package
+// that cannot be installed fails the run.
+import { spawnSync } from 'node:child_process'
+
+export interface Prerequisite {
+  /** Debian package name. */
+  pkg: string
+  /** Why the suite needs it (printed when it is installed). */
+  why: string
+}
+
+export const TEST_PREREQS: Prerequisite[] = [
+  { pkg: 'mosquitto-clients', why: 'mosquitto_pub / mosquitto_sub as MQTT clients nobody here wrote' },
+  { pkg: 'python3-paho-mqtt', why: 'python paho as a second independent MQTT client' },
+  { pkg: 'openssl', why: 'independent HMAC vectors and TLS certificates' },
+]
+
+function missing(pkgs: string[]): string[] {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
+  const res = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...pkgs], { encoding: 'utf8' })
+  const installed = new Set(
+    res.stdout
+      .split('\n')
+      .filter((line) => line.endsWith(' install ok installed'))
+      .map((line) => line.split(' ')[0]),
+  )
+  return pkgs.filter((p) => !installed.has(p))
+}
+
+/** Installs what is missing; returns an error message or undefined. Fast when all are present. */
+export function ensurePrereqs(prereqs: Prerequisite[], write: (s: string) => void): string | undefined {
+  const need = missing(prereqs.map((p) => p.pkg))
+  if (need.length === 0) return undefined
+  for (const p of prereqs.filter((x) => need.includes(x.pkg))) write(`installing ${p.pkg}: ${p.why}\n`)
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  const update = spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env })
+  if (update.status !== 0) return `apt-get update failed (exit ${update.status})`
+  const install = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...need], {
+    stdio: 'inherit',
+    env,
+  })
+  if (install.status !== 0) return `apt-get install ${need.join(' ')} failed (exit ${install.status})`
+  const still = missing(need)
+  return still.length ? `still missing after install: ${still.join(', ')}` : undefined
+}

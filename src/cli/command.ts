@@ -1,0 +1,65 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util'
+
+/** What a command may touch of the outside world; `main.ts` passes the real process parts. */
+export interface CliIo {
+  out(text: string): void
+  err(text: string): void
+  env: Record<string, string | undefined>
+  cwd: string
+  /** Resolves when the process is asked to stop (first SIGINT/SIGTERM); carries the signal name. */
+  stopRequested: Promise<string>
+  isTTY: boolean
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>
+
+export interface Command {
+  name: string
+  summary: string
+  /** Usage line after `hearth <name>`. */
+  usage: string
+  options: Options
+  /** Returns the process exit code. */
+  run(args: ParsedArgs, io: CliIo): Promise<number>
+}
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | undefined>
+  positionals: string[]
+}
+
+/** A command-line mistake: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+export const CONFIG_OPTION: Options = { config: { type: 'string', short: 'c' } }
+
+export function parse(cmd: Command, argv: string[]): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...cmd.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    })
+    return { values: values as ParsedArgs['values'], positionals }
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}
+
+export function helpText(cmd: Command): string {
+  const opts = Object.entries(cmd.options)
+    .map(
+      ([name, o]) => `  --${name}${o.short ? `, -${o.short}` : ''}${o.type === 'string' ? ' <value>' : ''}`,
+    )
+    .join('\n')
+  return `hearth ${cmd.name} ${cmd.usage}\n\n${cmd.summary}\n${opts ? `\nOptions:\n${opts}\n` : ''}  --help, -h\n`
+}
+
+/** The string value of an option, or undefined. */
+export function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name]
+  return typeof v === 'string' ? v : undefined
+}

@@ -1,0 +1,9 @@
+import { backup, restore } from './backup.ts'
+import { checkConfig } from './check-config.ts'
+import type { Command } from './command.ts'
+import { init } from './init.ts'
+import { serve } from './serve.ts'
+import { version } from './version.ts'
+
+/** Every `hearth <command>`; the first is the default. */
+export const COMMANDS: readonly Command[] = [serve, init, checkConfig, backup, restore, version]

@@ -1,0 +1,91 @@
+import { join } from 'node:path'
+import { ConfigError } from '../config/load.ts'
+import { ListenError } from '../http/server.ts'
+import { createHub, INITIAL_ADMIN_FILE } from '../hub.ts'
+import { createLogger } from '../log.ts'
+import { DataDirLockedError } from '../store/lock.ts'
+import { SchemaTooNewError } from '../store/migrate.ts'
+import { CONFIG_OPTION, type Command } from './command.ts'
+import { configFor } from './config.ts'
+
+const STOP_DEADLINE_MS = 5000
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'Run the hub: MQTT broker, HTTP API, console, rules, schedules and bridges.',
+  usage: '[--config FILE]',
+  options: CONFIG_OPTION,
+  async run(args, io) {
+    const { config, file } = configFor(args, io)
+    const log = createLogger({ level: config.log.level, format: config.log.format, isTTY: io.isTTY })
+    let fatal: ((code: number) => void) | undefined
+    const failed = new Promise<number>((resolve) => {
+      fatal = resolve
+    })
+    const hub = createHub({
+      config,
+      log,
+      onFatal: (err, service) => {
+        log.error('a core service failed; stopping', { service, err })
+        fatal?.(1)
+      },
+    })
+    try {
+      await hub.start()
+    } catch (err) {
+      io.err(`hearth: ${explainStartFailure(err, config.dataDir)}\n`)
+      return 1
+    }
+
+    const url = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${hub.httpPort}/`
+    log.info('hearth is running', {
+      config: file ?? '(embedded defaults)',
+      dataDir: config.dataDir,
+      mqttPort: hub.mqttPort,
+      console: url,
+    })
+    io.out(`\nHearth console: ${url}\n`)
+    if (hub.initialAdminPassword) {
+      io.out(
+        `First start: log in as "admin" with password ${hub.initialAdminPassword}\n` +
+          `(also written to ${join(config.dataDir, INITIAL_ADMIN_FILE)}; change it with "hearth user passwd admin")\n\n`,
+      )
+    } else {
+      io.out('Log in with your admin account ("hearth user passwd admin" resets its password).\n\n')
+    }
+
+    const code = await Promise.race([
+      io.stopRequested.then((signal) => ({ signal })),
+      failed.then((c) => ({ code: c })),
+    ])
+    if ('signal' in code) {
+      hub.bus.emit('hub.stopping', { signal: code.signal })
+      log.info('stopping', { signal: code.signal })
+    }
+    const stopped = hub.stop().then(() => true)
+    const deadline = new Promise<boolean>((resolve) =>
+      setTimeout(() => resolve(false), STOP_DEADLINE_MS).unref(),
+    )
+    if (!(await Promise.race([stopped, deadline]))) {
+      log.error('stop took longer than 5 s; exiting anyway')
+      return 1
+    }
+    log.info('stopped')
+    return 'code' in code ? code.code : 0
+  },
+}
+
+/** One line a person can act on, for the failures that stop the hub from starting. */
+export function explainStartFailure(err: unknown, dataDir: string): string {
+  if (err instanceof ListenError || err instanceof ConfigError || err instanceof SchemaTooNewError)
+    return err.message
+  if (err instanceof DataDirLockedError) return err.message
+  const e = err as NodeJS.ErrnoException
+  if (e?.code === 'EACCES' || e?.code === 'EROFS' || e?.code === 'EPERM') {
+    return `data dir ${dataDir} is not writable (${e.code}: ${e.message})`
+  }
+  if (e?.code === 'SQLITE_CANTOPEN' || /unable to open database|readonly database/i.test(e?.message ?? '')) {
+    return `cannot open the database in ${dataDir}: ${e.message}`
+  }
+  return `failed to start: ${e?.message ?? String(err)}`
+}

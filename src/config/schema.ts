@@ -1,0 +1,166 @@
+import { z } from 'zod'
+import { duration } from './duration.ts'
+
+/** A secret string; printed masked by `check-config`. Its sibling `<key>File` reads it from a file. */
+export const secret = () => z.string().min(1).meta({ secret: true })
+
+const port = () => z.number().int().min(0).max(65535)
+const host = () => z.string().min(1)
+
+export const aclRuleSchema = z.strictObject({
+  pattern: z.string().min(1),
+  access: z.enum(['read', 'write', 'readwrite']),
+})
+
+export const mqttSchema = z.strictObject({
+  host: host().default('0.0.0.0').describe('address the MQTT listeners bind to'),
+  port: port().default(1883).describe('MQTT over TCP'),
+  allowAnonymous: z
+    .boolean()
+    .default(false)
+    .describe('let clients connect without credentials (they get only anonymousAcl)'),
+  maxPacketSize: z
+    .number()
+    .int()
+    .min(64)
+    .max(268_435_455)
+    .default(256 * 1024)
+    .describe('bytes; larger packets disconnect the client'),
+  maxTopicLevels: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(32)
+    .describe('topics with more levels are refused'),
+  disconnectOnDenied: z
+    .boolean()
+    .default(false)
+    .describe('disconnect a client whose PUBLISH the ACL denies (otherwise it is dropped)'),
+  maxConnections: z
+    .number()
+    .int()
+    .min(1)
+    .default(10_000)
+    .describe('concurrent MQTT connections, all listeners'),
+  connectRatePerAddress: z.number().int().min(1).default(50).describe('connects per second from one address'),
+  inboundMessagesPerSecond: z
+    .number()
+    .int()
+    .min(1)
+    .default(1000)
+    .describe('per client; beyond it the hub stops reading that socket'),
+  inboundBytesPerSecond: z
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024)
+    .describe('per client, like inboundMessagesPerSecond'),
+  maxQueuedBytesPerClient: z
+    .number()
+    .int()
+    .min(1024)
+    .default(8 * 1024 * 1024)
+    .describe('outgoing bytes buffered for one client'),
+  dottedTopics: z
+    .boolean()
+    .default(false)
+    .describe('treat "." like "/" in topics (RabbitMQ MQTT plugin style), for all clients'),
+  availabilityTopic: z
+    .boolean()
+    .default(true)
+    .describe('publish retained devices/<id>/status = online/offline'),
+  sysInterval: duration().default(10_000).describe('how often $SYS/broker/... topics are published'),
+  acl: z
+    .array(aclRuleSchema)
+    .default([])
+    .describe('extra rules for every device: [{ pattern, access }] with %u and %c'),
+  anonymousAcl: z.array(aclRuleSchema).default([]).describe('the only rules anonymous clients get'),
+  tls: z
+    .strictObject({
+      port: port().default(8883).describe('MQTT over TLS, served when cert and key are set'),
+      cert: z.string().optional().describe('PEM server certificate (hearth init --tls makes one)'),
+      key: z.string().optional().describe('PEM private key of the certificate'),
+      ca: z.string().optional().describe('PEM CA that signs client certificates'),
+      requireClientCert: z
+        .boolean()
+        .default(false)
+        .describe('accept only clients with a certificate from ca; device id = CN'),
+    })
+    .prefault({}),
+  websocket: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('MQTT over WebSocket on the HTTP port'),
+      path: z.string().default('/mqtt'),
+    })
+    .prefault({}),
+})
+
+export const httpSchema = z.strictObject({
+  host: host().default('0.0.0.0').describe('address the HTTP server binds to'),
+  port: port().default(8080).describe('API, webhooks, ingest, console, MQTT over WebSocket'),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024)
+    .describe('larger request bodies get 413'),
+  corsOrigins: z.array(z.string()).default([]).describe('origins allowed by CORS; empty turns CORS off'),
+  sessionTtl: duration()
+    .default(7 * 86_400_000)
+    .describe('how long a console login lasts'),
+  tls: z
+    .strictObject({
+      cert: z.string().optional().describe('PEM certificate: serve HTTPS instead of HTTP'),
+      key: z.string().optional().describe('PEM private key of the certificate'),
+    })
+    .prefault({}),
+})
+
+export const configSchema = z.strictObject({
+  dataDir: z.string().min(1).default('./data').describe('where hearth.db and generated files live'),
+  timezone: z
+    .string()
+    .default('UTC')
+    .refine((tz) => isTimeZone(tz), { message: 'not an IANA time zone' })
+    .describe('default time zone of schedules (IANA name, e.g. Asia/Seoul)'),
+  log: z
+    .strictObject({
+      level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+      format: z
+        .enum(['auto', 'json', 'pretty'])
+        .default('auto')
+        .describe('auto: pretty on a terminal, JSON lines otherwise'),
+    })
+    .prefault({}),
+  mqtt: mqttSchema.prefault({}),
+  http: httpSchema.prefault({}),
+  events: z
+    .strictObject({
+      retention: duration()
+        .default(30 * 86_400_000)
+        .describe('how long the event log keeps events'),
+    })
+    .prefault({}),
+  admin: z
+    .strictObject({
+      password: secret()
+        .optional()
+        .describe('password of the admin user created on first start (random when unset)'),
+      passwordFile: z.string().optional().describe('read admin.password from this file'),
+    })
+    .prefault({}),
+})
+
+export type Config = z.infer<typeof configSchema>
+export type ConfigInput = z.input<typeof configSchema>
+export type AclRule = z.infer<typeof aclRuleSchema>
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz })
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,70 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import { secureHeaders } from 'hono/secure-headers'
+import type { Logger } from '../log.ts'
+import type { ErrorBody } from '../protocol.ts'
+import { Errors, HubError } from './errors.ts'
+
+export interface HealthProbe {
+  /** Name shown in `/readyz`. */
+  name: string
+  check(): boolean
+}
+
+export interface AppDeps {
+  log: Logger
+  maxBodyBytes: number
+  corsOrigins: string[]
+  readiness: HealthProbe[]
+}
+
+/** The Hono app: middleware, the error handler and the routes every later issue mounts on. */
+export function createApp(deps: AppDeps) {
+  const log = deps.log.child('http')
+  const app = new Hono()
+
+  app.use('*', secureHeaders())
+  if (deps.corsOrigins.length) app.use('*', cors({ origin: deps.corsOrigins, credentials: true }))
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: () => {
+        throw Errors.tooLarge(deps.maxBodyBytes)
+      },
+    }),
+  )
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.get('/readyz', (c) => {
+    const checks = Object.fromEntries(deps.readiness.map((p) => [p.name, safeCheck(p)]))
+    const ready = Object.values(checks).every(Boolean)
+    return c.json({ status: ready ? 'ok' : 'unavailable', checks }, ready ? 200 : 503)
+  })
+
+  app.notFound((c) => {
+    const err = Errors.routeNotFound()
+    return c.json({ code: err.code, error: err.message } satisfies ErrorBody, err.status)
+  })
+  app.onError((err, c) => {
+    if (err instanceof HubError) {
+      const body: ErrorBody & { details?: unknown } = { code: err.code, error: err.message }
+      if (err.details !== undefined) body.details = err.details
+      return c.json(body, err.status)
+    }
+    log.error('unhandled', { err, path: c.req.path })
+    return c.json({ code: 50001, error: 'internal error' } satisfies ErrorBody, 500)
+  })
+  return app
+}
+
+export type App = ReturnType<typeof createApp>
+
+function safeCheck(p: HealthProbe): boolean {
+  try {
+    return p.check()
+  } catch {
+    return false
+  }
+}

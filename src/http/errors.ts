@@ -1,0 +1,36 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+/** An error the API answers with a stable numeric code [STYLE 8]. Tests assert on `code`. */
+export class HubError extends Error {
+  constructor(
+    readonly code: number,
+    readonly status: ContentfulStatusCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message)
+    this.name = 'HubError'
+  }
+}
+
+/** The error catalog. Codes never change meaning once released; add new ones at the end of a block. */
+export const Errors = {
+  badJson: () => new HubError(40001, 400, 'request body is not valid JSON'),
+  invalid: (details: unknown) => new HubError(40002, 400, 'request does not match the schema', details),
+  badQuery: (details: unknown) => new HubError(40003, 400, 'query parameters are not valid', details),
+  unauthenticated: () => new HubError(40101, 401, 'authentication required'),
+  badSignature: () => new HubError(40102, 401, 'webhook signature does not match'),
+  staleTimestamp: () => new HubError(40103, 401, 'webhook timestamp is outside the allowed window'),
+  badCredentials: () => new HubError(40104, 401, 'wrong username or password'),
+  forbidden: () => new HubError(40301, 403, 'not allowed'),
+  csrf: () => new HubError(40302, 403, 'missing or wrong CSRF token'),
+  notFound: (what = 'resource') => new HubError(40401, 404, `${what} not found`),
+  routeNotFound: () => new HubError(40402, 404, 'no such route'),
+  conflict: (what: string) => new HubError(40901, 409, what),
+  tooLarge: (limit: number) => new HubError(41301, 413, `request body exceeds ${limit} bytes`),
+  unsupportedType: (type: string) => new HubError(41501, 415, `unsupported content type ${type || '(none)'}`),
+  tooManyRequests: (retryAfterS: number) =>
+    new HubError(42901, 429, `too many requests; retry in ${retryAfterS} s`, { retryAfter: retryAfterS }),
+  internal: () => new HubError(50001, 500, 'internal error'),
+  unavailable: (what: string) => new HubError(50301, 503, what),
+} as const

@@ -1,0 +1,101 @@
+/** Structured logger: one instance injected everywhere, a child per module. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
+export type LogFields = Record<string, unknown>
+type Message = string | (() => string)
+
+export interface Logger {
+  readonly level: LogLevel
+  child(module: string, fields?: LogFields): Logger
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean
+  debug(msg: Message, fields?: LogFields): void
+  info(msg: Message, fields?: LogFields): void
+  warn(msg: Message, fields?: LogFields): void
+  error(msg: Message, fields?: LogFields): void
+}
+
+export interface LoggerOptions {
+  level: LogLevel
+  /** `json` lines for machines, `pretty` for a person at a terminal; `auto` picks by TTY. */
+  format?: 'json' | 'pretty' | 'auto'
+  write?: (line: string) => void
+  isTTY?: boolean
+  now?: () => Date
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`))
+  const isTTY = opts.isTTY ?? Boolean(process.stdout.isTTY)
+  const pretty = opts.format === 'pretty' || ((opts.format ?? 'auto') === 'auto' && isTTY)
+  const now = opts.now ?? (() => new Date())
+  const threshold = RANK[opts.level]
+
+  const make = (module: string | undefined, base: LogFields): Logger => {
+    const emit = (level: Exclude<LogLevel, 'silent'>, msg: Message, fields?: LogFields) => {
+      if (RANK[level] < threshold) return
+      const text = typeof msg === 'function' ? msg() : msg
+      const all = { ...base, ...fields }
+      write(
+        pretty ? formatPretty(now(), level, module, text, all) : formatJson(now(), level, module, text, all),
+      )
+    }
+    return {
+      level: opts.level,
+      child: (name, fields) => make(module ? `${module}.${name}` : name, { ...base, ...fields }),
+      enabled: (level) => RANK[level] >= threshold,
+      debug: (m, f) => emit('debug', m, f),
+      info: (m, f) => emit('info', m, f),
+      warn: (m, f) => emit('warn', m, f),
+      error: (m, f) => emit('error', m, f),
+    }
+  }
+  return make(undefined, {})
+}
+
+function serializable(fields: LogFields): LogFields {
+  const out: LogFields = {}
+  for (const [k, v] of Object.entries(fields)) {
+    out[k] = v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v
+  }
+  return out
+}
+
+function formatJson(
+  t: Date,
+  level: string,
+  module: string | undefined,
+  msg: string,
+  fields: LogFields,
+): string {
+  try {
+    return JSON.stringify({ time: t.toISOString(), level, module, msg, ...serializable(fields) })
+  } catch {
+    return JSON.stringify({ time: t.toISOString(), level, module, msg, fields: '[unserializable]' })
+  }
+}
+
+function formatPretty(
+  t: Date,
+  level: string,
+  module: string | undefined,
+  msg: string,
+  fields: LogFields,
+): string {
+  const extra = Object.entries(fields)
+    .map(([k, v]) => `${k}=${v instanceof Error ? v.message : typeof v === 'string' ? v : safeJson(v)}`)
+    .join(' ')
+  const time = t.toISOString().slice(11, 23)
+  return `${time} ${level.toUpperCase().padEnd(5)} ${module ? `[${module}] ` : ''}${msg}${extra ? ` ${extra}` : ''}`
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v)
+  } catch {
+    return String(v)
+  }
+}
+
+/** A logger that drops everything; for tests that assert on behaviour, not output. */
+export const silentLogger = (): Logger => createLogger({ level: 'silent', write: () => {} })

@@ -1,0 +1,81 @@
+import type { Database } from 'bun:sqlite'
+import type { AnyHubEvent, EventType, Page } from '../protocol.ts'
+
+export interface EventQuery {
+  types?: string[]
+  subject?: string
+  /** Inclusive lower bound, ms since the epoch. */
+  from?: number
+  /** Exclusive upper bound, ms since the epoch. */
+  to?: number
+  limit?: number
+  /** From a previous page's `nextCursor`. */
+  cursor?: string
+}
+
+interface EventRow {
+  id: number
+  ts: number
+  type: string
+  subject: string | null
+  detail: string
+}
+
+/** Appends an event and returns its row id. */
+export function insertEvent(db: Database, event: AnyHubEvent): number {
+  const row = db
+    .query('INSERT INTO events (ts, type, subject, detail) VALUES (?, ?, ?, ?) RETURNING id')
+    .get(event.ts, event.type, event.subject ?? null, JSON.stringify(event.detail)) as { id: number }
+  return row.id
+}
+
+/** Newest first, filtered, one page at a time (the cursor is the last id seen). */
+export function queryEvents(db: Database, q: EventQuery = {}): Page<AnyHubEvent> {
+  const where: string[] = []
+  const args: (string | number)[] = []
+  if (q.types?.length) {
+    where.push(`type IN (${q.types.map(() => '?').join(', ')})`)
+    args.push(...q.types)
+  }
+  if (q.subject !== undefined) {
+    where.push('subject = ?')
+    args.push(q.subject)
+  }
+  if (q.from !== undefined) {
+    where.push('ts >= ?')
+    args.push(q.from)
+  }
+  if (q.to !== undefined) {
+    where.push('ts < ?')
+    args.push(q.to)
+  }
+  if (q.cursor !== undefined) {
+    const before = Number.parseInt(q.cursor, 36)
+    if (Number.isFinite(before)) {
+      where.push('id < ?')
+      args.push(before)
+    }
+  }
+  const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000)
+  const sql = `SELECT id, ts, type, subject, detail FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
+  const rows = db.query(sql).all(...args, limit + 1) as EventRow[]
+  const more = rows.length > limit
+  const items = rows.slice(0, limit).map(toEvent)
+  const last = items.at(-1)
+  return more && last?.id !== undefined ? { items, nextCursor: last.id.toString(36) } : { items }
+}
+
+/** Deletes events older than `before` (ms); returns how many went. */
+export function pruneEvents(db: Database, before: number): number {
+  return db.query('DELETE FROM events WHERE ts < ?').run(before).changes
+}
+
+function toEvent(row: EventRow): AnyHubEvent {
+  return {
+    id: row.id,
+    ts: row.ts,
+    type: row.type as EventType,
+    ...(row.subject !== null ? { subject: row.subject } : {}),
+    detail: JSON.parse(row.detail),
+  } as AnyHubEvent
+}

@@ -1,0 +1,72 @@
+import { Database } from 'bun:sqlite'
+import { existsSync, mkdirSync, renameSync } from 'node:fs'
+import { join } from 'node:path'
+import { migrate } from './migrate.ts'
+
+export const DB_FILE = 'hearth.db'
+
+export interface OpenedStore {
+  db: Database
+  path: string
+  /** Set when the file failed its integrity check and was moved aside. */
+  corrupt?: { movedTo: string; reason: string }
+}
+
+/** Opens a database file with the pragmas every connection uses [STYLE 11]. */
+export function openDatabase(path: string, opts: { readonly?: boolean } = {}): Database {
+  const db = opts.readonly
+    ? new Database(path, { readonly: true, strict: true })
+    : new Database(path, { create: true, strict: true })
+  db.run('PRAGMA busy_timeout = 5000')
+  if (!opts.readonly) {
+    db.run('PRAGMA journal_mode = WAL')
+    db.run('PRAGMA synchronous = NORMAL')
+  }
+  db.run('PRAGMA foreign_keys = ON')
+  return db
+}
+
+/** `ok`, or what `PRAGMA quick_check` (or opening at all) reported. */
+export function checkIntegrity(path: string): string {
+  let db: Database | undefined
+  try {
+    db = new Database(path, { readonly: true, strict: true })
+    const rows = db.query('PRAGMA quick_check').all() as { quick_check: string }[]
+    const report = rows.map((r) => r.quick_check).join('; ')
+    return report === 'ok' ? 'ok' : report || 'quick_check returned nothing'
+  } catch (err) {
+    return (err as Error).message
+  } finally {
+    db?.close()
+  }
+}
+
+/**
+ * Opens `<dataDir>/hearth.db`, migrating it. A file that fails `quick_check` is moved aside to
+ * `hearth.db.corrupt-<time>` with its WAL and the hub starts on a fresh one: it never refuses to
+ * boot on a bad file. A schema newer than this build is refused (SchemaTooNewError).
+ */
+export function openStore(dataDir: string, now: () => Date = () => new Date()): OpenedStore {
+  mkdirSync(dataDir, { recursive: true })
+  const path = join(dataDir, DB_FILE)
+  let corrupt: OpenedStore['corrupt']
+  if (existsSync(path)) {
+    const report = checkIntegrity(path)
+    if (report !== 'ok') {
+      const movedTo = `${path}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`
+      renameSync(path, movedTo)
+      for (const suffix of ['-wal', '-shm']) {
+        if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix)
+      }
+      corrupt = { movedTo, reason: report }
+    }
+  }
+  const db = openDatabase(path)
+  try {
+    migrate(db)
+  } catch (err) {
+    db.close()
+    throw err
+  }
+  return { db, path, ...(corrupt ? { corrupt } : {}) }
+}

@@ -1,0 +1,37 @@
+/** Polls `check` until it returns a truthy value (which is returned) or the deadline passes. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  opts: { timeoutMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
+  let lastErr: unknown
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      const v = await check()
+      if (v) return v
+    } catch (err) {
+      lastErr = err
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting for ${opts.what ?? 'condition'}${lastErr ? `: ${(lastErr as Error).message}` : ''}`,
+      )
+    }
+    await new Promise<void>((resolve) => setTimeout(resolve, delay))
+  }
+}
+
+/** Resolves with the first `event` emitted by `emitter` (node EventEmitter style), or rejects after a timeout. */
+export function nextEvent<T = unknown>(
+  emitter: { once(event: string, fn: (...args: never[]) => void): unknown },
+  event: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${event}"`)), timeoutMs)
+    emitter.once(event, ((value: T) => {
+      clearTimeout(timer)
+      resolve(value)
+    }) as (...args: never[]) => void)
+  })
+}
