@@ -8,7 +8,7 @@ export interface Migration {
   up(db: Database): void
 }
 
-/** Every migration, in order. The last version is the schema this build writes. */
-export const MIGRATIONS: readonly Migration[] = [core]
+/** Every migration, in version order. The last version is the schema this build writes. */
+export const MIGRATIONS: readonly Migration[] = [core].sort((a, b) => a.version - b.version)
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version
