@@ -81,7 +81,7 @@ export function explainStartFailure(err: unknown, dataDir: string): string {
     return err.message
   if (err instanceof DataDirLockedError) return err.message
   const e = err as NodeJS.ErrnoException
-  if (e?.code === 'EACCES' || e?.code === 'EROFS' || e?.code === 'EPERM') {
+  if (['EACCES', 'EROFS', 'EPERM', 'ENOTDIR', 'EEXIST'].includes(e?.code ?? '')) {
     return `data dir ${dataDir} is not writable (${e.code}: ${e.message})`
   }
   if (e?.code === 'SQLITE_CANTOPEN' || /unable to open database|readonly database/i.test(e?.message ?? '')) {

@@ -1,9 +1,11 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
+import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
 import type { Logger } from '../log.ts'
 import type { ErrorBody } from '../protocol.ts'
+import { type ApiMount, createApi } from './api.ts'
 import { Errors, HubError } from './errors.ts'
 
 export interface HealthProbe {
@@ -17,6 +19,11 @@ export interface AppDeps {
   maxBodyBytes: number
   corsOrigins: string[]
   readiness: HealthProbe[]
+  /** Resource routers mounted under `/api/v1`. */
+  api?: readonly ApiMount[]
+  /** Other top-level routes (`/hooks`, `/ingest`, `/metrics`, the console), mounted at their path. */
+  // biome-ignore lint/suspicious/noExplicitAny: routers carry their own Env types; app.route accepts any
+  routes?: ReadonlyArray<{ path: string; router: Hono<any> }>
 }
 
 /** The Hono app: middleware, the error handler and the routes every later issue mounts on. */
@@ -43,11 +50,16 @@ export function createApp(deps: AppDeps) {
     return c.json({ status: ready ? 'ok' : 'unavailable', checks }, ready ? 200 : 503)
   })
 
+  app.route('/api/v1', createApi(deps.api ?? []))
+  for (const r of deps.routes ?? []) app.route(r.path, r.router)
+
   app.notFound((c) => {
     const err = Errors.routeNotFound()
     return c.json({ code: err.code, error: err.message } satisfies ErrorBody, err.status)
   })
   app.onError((err, c) => {
+    // Hono's validator throws HTTPException(400) on a body that is not JSON.
+    if (err instanceof HTTPException && err.status === 400) err = Errors.badJson()
     if (err instanceof HubError) {
       const body: ErrorBody & { details?: unknown } = { code: err.code, error: err.message }
       if (err.details !== undefined) body.details = err.details

@@ -18,7 +18,7 @@ export interface EventLogOptions {
 }
 
 /** Records every event that matters to a person, and enforces retention. */
-export function createEventLog(opts: EventLogOptions): Service & { prune(): number } {
+export function createEventLog(opts: EventLogOptions): Service & { prune(): number; stop(): void } {
   const log = opts.log.child('events')
   const now = opts.now ?? Date.now
   const transient = opts.transient ?? new Set<EventType>()

@@ -27,7 +27,7 @@ function alive(pid: number): boolean {
 export function lockHolder(dataDir: string): number | undefined {
   try {
     const pid = Number.parseInt(readFileSync(join(dataDir, LOCK_FILE), 'utf8'), 10)
-    return Number.isInteger(pid) && pid !== process.pid && alive(pid) ? pid : undefined
+    return Number.isInteger(pid) && alive(pid) ? pid : undefined
   } catch {
     return undefined
   }

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'bun:test'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse as parseToml } from 'smol-toml'
+import { ConfigError, loadConfig, maskedConfig } from '../../src/config/load.ts'
+import { configSchema } from '../../src/config/schema.ts'
+import { configTemplate } from '../../src/config/template.ts'
+import { tempDir } from '../helpers/hub.ts'
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn()
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('config', () => {
+  it('runs on embedded defaults with no file at all', () => {
+    using dir = tempDir()
+    const { config, file } = loadConfig({ cwd: dir.path, env: {} })
+    expect(file).toBeUndefined()
+    expect(config.dataDir).toBe('./data')
+    expect(config.mqtt.port).toBe(1883)
+    expect(config.http.port).toBe(8080)
+    expect(config.log.level).toBe('info')
+    expect(config.mqtt.allowAnonymous).toBe(false)
+  })
+
+  it('reads a TOML file named by --config or HEARTH_CONFIG, and ./hearth.toml otherwise', () => {
+    using dir = tempDir()
+    writeFileSync(join(dir.path, 'a.toml'), '[mqtt]\nport = 1999\n')
+    writeFileSync(join(dir.path, 'hearth.toml'), '[http]\nport = 9999\n')
+    expect(loadConfig({ cwd: dir.path, env: {}, file: 'a.toml' }).config.mqtt.port).toBe(1999)
+    expect(loadConfig({ cwd: dir.path, env: { HEARTH_CONFIG: 'a.toml' } }).config.mqtt.port).toBe(1999)
+    expect(loadConfig({ cwd: dir.path, env: {} }).config.http.port).toBe(9999)
+  })
+
+  it('lets HEARTH_ environment variables override every key path, with types', () => {
+    using dir = tempDir()
+    writeFileSync(join(dir.path, 'hearth.toml'), '[mqtt]\nport = 1999\n')
+    const { config } = loadConfig({
+      cwd: dir.path,
+      env: {
+        HEARTH_MQTT_PORT: '2000',
+        HEARTH_MQTT_ALLOW_ANONYMOUS: 'true',
+        HEARTH_DATA_DIR: '/var/lib/hearth',
+        HEARTH_HTTP_PORT: '8181',
+        HEARTH_EVENTS_RETENTION: '2d',
+        HEARTH_MQTT_ACL: '[{"pattern":"x/#","access":"read"}]',
+        HEARTH_MQTT_TLS_REQUIRE_CLIENT_CERT: 'yes',
+      },
+    })
+    expect(config.mqtt.port).toBe(2000)
+    expect(config.mqtt.allowAnonymous).toBe(true)
+    expect(config.dataDir).toBe('/var/lib/hearth')
+    expect(config.http.port).toBe(8181)
+    expect(config.events.retention).toBe(2 * 86_400_000)
+    expect(config.mqtt.acl).toEqual([{ pattern: 'x/#', access: 'read' }])
+    expect(config.mqtt.tls.requireClientCert).toBe(true)
+  })
+
+  it('names the key path of an unknown key, a wrong type and an impossible value', () => {
+    using dir = tempDir()
+    writeFileSync(join(dir.path, 'hearth.toml'), '[mqtt]\nport = "x"\nbogus = 1\n[http]\nport = 70000\n')
+    const problems = problemsOf(() => loadConfig({ cwd: dir.path, env: {} }))
+    expect(problems.some((p) => p.startsWith('mqtt.port:'))).toBe(true)
+    expect(problems).toContain('mqtt.bogus: unknown key')
+    expect(problems.some((p) => p.startsWith('http.port:'))).toBe(true)
+  })
+
+  it('refuses an environment variable that names no key and a value of the wrong type', () => {
+    using dir = tempDir()
+    const problems = problemsOf(() =>
+      loadConfig({
+        cwd: dir.path,
+        env: { HEARTH_MQTT_PROT: '1', HEARTH_HTTP_PORT: 'eighty', HEARTH_MQTT_ALLOW_ANONYMOUS: 'maybe' },
+      }),
+    )
+    expect(problems).toEqual([
+      'HEARTH_MQTT_PROT: environment variable does not name a config key',
+      'http.port (from HEARTH_HTTP_PORT): "eighty" is not a number',
+      'mqtt.allowAnonymous (from HEARTH_MQTT_ALLOW_ANONYMOUS): "maybe" is not a boolean (true/false)',
+    ])
+  })
+
+  it('refuses a bad time zone and a bad duration, naming them', () => {
+    using dir = tempDir()
+    const problems = problemsOf(() =>
+      loadConfig({
+        cwd: dir.path,
+        env: {},
+        overrides: { timezone: 'Mars/Olympus', events: { retention: 'soon' } },
+      }),
+    )
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['timezone', 'events.retention'])
+  })
+
+  it('reports a file that is not TOML', () => {
+    using dir = tempDir()
+    writeFileSync(join(dir.path, 'hearth.toml'), '[mqtt\nport = ')
+    expect(problemsOf(() => loadConfig({ cwd: dir.path, env: {} }))[0]).toStartWith('not valid TOML')
+  })
+
+  it('reads a secret from its …File key and masks it when printed', () => {
+    using dir = tempDir()
+    writeFileSync(join(dir.path, 'admin.secret'), 's3cret-value\n')
+    const { config } = loadConfig({ cwd: dir.path, env: { HEARTH_ADMIN_PASSWORD_FILE: 'admin.secret' } })
+    expect(config.admin.password).toBe('s3cret-value')
+    const printed = JSON.stringify(maskedConfig(config))
+    expect(printed).not.toContain('s3cret-value')
+    expect((maskedConfig(config).admin as { password: string }).password).toBe('********')
+  })
+
+  it('names a secret file that cannot be read', () => {
+    using dir = tempDir()
+    const problems = problemsOf(() =>
+      loadConfig({ cwd: dir.path, env: { HEARTH_ADMIN_PASSWORD_FILE: 'missing' } }),
+    )
+    expect(problems[0]).toStartWith('admin.passwordFile: cannot read missing')
+  })
+
+  it('writes a template that lists every key and, uncommented, yields exactly the defaults', () => {
+    const template = configTemplate()
+    const uncommented = template
+      .split('\n')
+      .map((line) => (/^# [A-Za-z]+ = /.test(line) ? line.slice(2) : line))
+      .filter((line) => !/= ""$/.test(line))
+      .join('\n')
+    const parsed = configSchema.parse(parseToml(uncommented))
+    expect(parsed).toEqual(configSchema.parse({}))
+    // Every key appears, optional ones included.
+    expect(template).toContain('# cert = ""')
+    expect(template).toContain('HEARTH_MQTT_ALLOW_ANONYMOUS')
+  })
+})
