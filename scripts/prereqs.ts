@@ -14,6 +14,7 @@ export const TEST_PREREQS: Prerequisite[] = [
   { pkg: 'mosquitto-clients', why: 'mosquitto_pub / mosquitto_sub as MQTT clients nobody here wrote' },
   { pkg: 'python3-paho-mqtt', why: 'python paho as a second independent MQTT client' },
   { pkg: 'openssl', why: 'independent HMAC vectors and TLS certificates' },
+  { pkg: 'chromium', why: 'the admin console tested in a real browser (playwright-core, test/web)' },
 ]
 
 function missing(pkgs: string[]): string[] {

@@ -1,20 +1,56 @@
 import type { Database } from 'bun:sqlite'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { registerCoreActions } from './actions/core-actions.ts'
+import { aedesPublisher } from './actions/publish.ts'
+import { type ActionRunner, createActionRunner } from './actions/runner.ts'
+import { registerWebhookAction } from './actions/webhook.ts'
+import { createWebhookClient } from './bridges/webhook/client.ts'
+import { createAcl } from './broker/acl.ts'
+import { createAuth } from './broker/auth.ts'
 import { type Broker, createBroker } from './broker/broker.ts'
+import { createConformance } from './broker/conformance.ts'
+import { createDottedTopics } from './broker/dotted.ts'
 import type { BrokerPlugin } from './broker/hooks.ts'
+import { createLimits } from './broker/limits.ts'
+import { createSqlitePersistence } from './broker/persistence/sqlite-persistence.ts'
+import { createPresence } from './broker/presence.ts'
+import { createSysStats, type SysStats } from './broker/sys.ts'
 import { createTcpListener, type TcpListener } from './broker/tcp-listener.ts'
+import { createTlsListener, type TlsListener } from './broker/tls-listener.ts'
+import { createMqttWsRoute } from './broker/ws-listener.ts'
 import { type Bus, createBus } from './bus/bus.ts'
 import type { Config } from './config/schema.ts'
-import { createApp } from './http/app.ts'
+import { createWebhookEdge } from './hooks/edge.ts'
+import { type App, createApp } from './http/app.ts'
+import { createRequireAuth } from './http/auth/middleware.ts'
+import { type ConsoleChannel, createConsoleChannel } from './http/console/channel.ts'
+import {
+  createMetrics,
+  createMetricsRoute,
+  httpMetricsMiddleware,
+  registerHubMetrics,
+  registerOutboxMetrics,
+} from './http/metrics.ts'
+import { createCoreApi } from './http/routes/core-api.ts'
+import { createIngestRoutes } from './http/routes/ingest.ts'
+import { createRuleRoutes } from './http/routes/rules.ts'
+import { createScheduleRoutes } from './http/routes/schedules.ts'
+import { createTelemetryRoutes } from './http/routes/telemetry.ts'
 import { createHttpServer, type HttpServer } from './http/server.ts'
+import { httpTls } from './http/tls.ts'
+import { systemClock } from './jobs/clock.ts'
+import { createScheduler, type Scheduler } from './jobs/scheduler.ts'
 import type { Logger } from './log.ts'
+import { createRulesService, type RulesService } from './rules/service.ts'
 import { type Backoff, createRuntime, type Runtime } from './runtime/runtime.ts'
 import type { ServiceEntry } from './runtime/service.ts'
 import { createEventLog } from './store/event-log.ts'
+import { queryEvents } from './store/events.ts'
 import { lockDataDir } from './store/lock.ts'
 import { openStore } from './store/open.ts'
 import { countUsers, createUser } from './store/users.ts'
+import { createTelemetry, TELEMETRY_TRANSIENT_EVENTS } from './telemetry/telemetry.ts'
 import { VERSION } from './version.ts'
 
 export const INITIAL_ADMIN_FILE = 'initial-admin-password'
@@ -34,11 +70,25 @@ export interface Hub {
   readonly db: Database
   readonly bus: Bus
   readonly broker: Broker
+  /** Broker statistics, also published as `$SYS/broker/…`. */
+  readonly sys: SysStats
   readonly mqttPort: number
+  /** The MQTT over TLS port; undefined when no certificate is configured. */
+  readonly mqttTlsPort: number | undefined
   readonly httpPort: number
   readonly httpUrl: string
+  /** The console's live channel at `/ws`; later features register their request actions on it. */
+  readonly console: ConsoleChannel
   /** Set on the first start of an empty database: the generated admin password, shown once. */
   readonly initialAdminPassword: string | undefined
+  /** The HTTP app, for in-process requests and the check that OpenAPI lists every route. */
+  readonly app: App
+  /** The action runner rules and schedules share; later bridges register their kinds on it. */
+  readonly actions: ActionRunner
+  /** The rules service: config and API rules, evaluated on bus events and MQTT publishes. */
+  readonly rules: RulesService
+  /** The scheduler service; tests call `tick()` after moving the injected clock. */
+  readonly scheduler: Scheduler
 }
 
 /**
@@ -55,9 +105,18 @@ export function createHub(opts: HubOptions): Hub {
   let unlock: (() => void) | undefined
   let initialAdminPassword: string | undefined
   let broker: Broker | undefined
+  let sys: SysStats | undefined
   let tcp: TcpListener | undefined
+  let tls: TlsListener | undefined
   let http: HttpServer | undefined
+  let httpApp: App | undefined
   let stopping: Promise<void> | undefined
+  let consoleChannel: ConsoleChannel | undefined
+  let scheduler: Scheduler | undefined
+  let rules: RulesService | undefined
+  // Publish, event and poll are carried out by the hub itself (issue 5); push, slack, setDesired by later bridges.
+  const actions = createActionRunner({ log, bus, now })
+  registerCoreActions(actions, { bus, publish: aedesPublisher(() => need(broker, 'broker').aedes), now })
 
   const need = <T>(v: T | undefined, what: string): T => {
     if (v === undefined) throw new Error(`hub is not started (${what})`)
@@ -72,8 +131,14 @@ export function createHub(opts: HubOptions): Hub {
     get broker() {
       return need(broker, 'broker')
     },
+    get sys() {
+      return need(sys, 'sys')
+    },
     get mqttPort() {
       return need(tcp, 'mqtt').port
+    },
+    get mqttTlsPort() {
+      return tls?.port
     },
     get httpPort() {
       return need(http, 'http').port
@@ -81,8 +146,21 @@ export function createHub(opts: HubOptions): Hub {
     get httpUrl() {
       return need(http, 'http').url
     },
+    get app() {
+      return need(httpApp, 'http')
+    },
     get initialAdminPassword() {
       return initialAdminPassword
+    },
+    get console() {
+      return need(consoleChannel, 'console')
+    },
+    actions,
+    get rules() {
+      return need(rules, 'rules')
+    },
+    get scheduler() {
+      return need(scheduler, 'scheduler')
     },
 
     async start() {
@@ -91,23 +169,194 @@ export function createHub(opts: HubOptions): Hub {
       try {
         const store = openStore(config.dataDir, () => new Date(now()))
         db = store.db
-        const eventLog = createEventLog({ db, bus, log, retentionMs: config.events.retention, now })
-        // Order matters: conformance checks run before the ACL sees a packet.
-        const plugins: BrokerPlugin[] = []
-        broker = createBroker({ log, plugins })
+        const eventLog = createEventLog({
+          db,
+          bus,
+          log,
+          retentionMs: config.events.retention,
+          transient: new Set([...TELEMETRY_TRANSIENT_EVENTS]),
+          now,
+        })
+        // Every API router takes its guard from here: session cookie or bearer token, CSRF, scopes.
+        const requireAuth = createRequireAuth({ db, now })
+        const database = db
+        consoleChannel = createConsoleChannel({
+          db,
+          bus,
+          log,
+          now,
+          snapshot: () => ({ events: queryEvents(database, { limit: 100 }).items }),
+        })
+        const auth = createAuth({ db, bus, log, allowAnonymous: config.mqtt.allowAnonymous, now })
+        const acl = createAcl({
+          db,
+          bus,
+          log,
+          identityOf: auth.identityOf,
+          rules: config.mqtt.acl,
+          anonymousRules: config.mqtt.anonymousAcl,
+          disconnectOnDenied: config.mqtt.disconnectOnDenied,
+          now,
+        })
+        const presence = createPresence({
+          db,
+          bus,
+          log,
+          deviceOf: auth.deviceOf,
+          availabilityTopic: config.mqtt.availabilityTopic,
+          now,
+        })
+        // Issue 3 points 6, 7, 9, 10: limits refuse cheaply first; dotted topics are rewritten to `/`
+        // before conformance checks them; auth and the ACL then see only well-formed packets; $SYS
+        // counts last, so only what was delivered.
+        const m = config.mqtt
+        const limits = createLimits({ log, ...m, now })
+        const dotted = createDottedTopics({ log, all: m.dottedTopics, clients: m.dottedTopicsClients })
+        const conformance = createConformance({ log, maxTopicLevels: m.maxTopicLevels })
+        const dropped = () => limits.counters().droppedMessages
+        sys = createSysStats({ log, interval: m.sysInterval, version: VERSION, dropped, now })
+        // Telemetry storage and MQTT extraction (issue 5 point 1); its writer also serves /ingest.
+        const telemetry = createTelemetry({
+          db,
+          bus,
+          log,
+          config: config.telemetry,
+          deviceOf: auth.deviceOf,
+          now,
+        })
+        const plugins: BrokerPlugin[] = [
+          limits,
+          dotted,
+          conformance,
+          auth,
+          acl,
+          presence,
+          sys.plugin,
+          telemetry.mqtt,
+        ]
+        // Retained messages, sessions, queues and wills in the hub's database (issue 3 point 2); its
+        // plugin goes last so it journals only what every other plugin accepted.
+        const mqttStore = createSqlitePersistence({ db, log })
+        broker = createBroker({
+          log,
+          plugins: [...plugins, mqttStore.plugin],
+          aedes: { persistence: mqttStore, maxTopicLevels: m.maxTopicLevels },
+        })
         tcp = createTcpListener({ broker, log, host: config.mqtt.host, port: config.mqtt.port })
+        const { cert, key } = config.mqtt.tls
+        tls =
+          cert && key
+            ? createTlsListener({
+                broker,
+                log,
+                host: config.mqtt.host,
+                port: config.mqtt.tls.port,
+                cert,
+                key,
+                ca: config.mqtt.tls.ca,
+                requireClientCert: config.mqtt.tls.requireClientCert,
+              })
+            : undefined
+        // HTTPS when http.tls has a certificate and key (issue 4 point 2); cookies are then Secure.
+        const https = httpTls(config.http.tls)
+        // One Prometheus registry per hub: services add their own metrics to it (issue 4 point 8).
+        const metrics = createMetrics()
+        const brokerStats = sys
+        registerHubMetrics(metrics, { db, brokerStats: () => brokerStats.stats() })
+        // Inbound hooks, outbound webhook targets and the outbox (issue 4 points 4, 6, 7).
+        const webhooks = createWebhookEdge({ config, db, bus, log, broker, requireAuth, now })
+        registerOutboxMetrics(metrics, () => webhooks.outbox.stats())
+        // Webhook actions go through the outbox, like every outbound delivery (issue 5 point 2).
+        registerWebhookAction(actions, {
+          outbox: webhooks.outbox,
+          targets: webhooks.targets,
+          client: createWebhookClient({ now }),
+          now,
+        })
+        // Schedules (issue 5 points 3, 4): SQLite-backed, croner-timed, supervised.
+        scheduler = createScheduler({
+          db,
+          bus,
+          log,
+          actions,
+          clock: systemClock(now),
+          timezone: config.timezone,
+          configured: config.schedules,
+        })
+        // Rules (issue 5 point 2): config and API rules, fed by the bus and the broker.
+        const ruleSet = createRulesService({
+          db,
+          bus,
+          log,
+          aedes: () => need(broker, 'broker').aedes,
+          runner: actions,
+          configRules: config.rules,
+          now,
+        })
+        rules = ruleSet
         const app = createApp({
           log,
           maxBodyBytes: config.http.maxBodyBytes,
           corsOrigins: config.http.corsOrigins,
+          middleware: [httpMetricsMiddleware(metrics)],
           readiness: [
             { name: 'database', check: () => isWritable(need(db, 'db')) },
             { name: 'broker', check: () => Boolean(broker && !broker.aedes.closed) },
           ],
+          api: [
+            ...createCoreApi({
+              db,
+              bus,
+              broker,
+              requireAuth,
+              sessionTtlMs: config.http.sessionTtl,
+              secureCookie: Boolean(https),
+              forgetDevice: (id) => auth.forget(id),
+              now,
+            }),
+            ...webhooks.api,
+            { path: '/telemetry', router: createTelemetryRoutes({ telemetry, requireAuth, now }) },
+            { path: '/schedules', router: createScheduleRoutes({ scheduler, requireAuth }) },
+            { path: '/rules', router: createRuleRoutes({ db, bus, log, rules: ruleSet, requireAuth, now }) },
+          ],
+          routes: [
+            ...webhooks.routes,
+            { path: '/ingest', router: createIngestRoutes({ db, bus, writer: telemetry.writer, now }) },
+            {
+              path: '/metrics',
+              router: createMetricsRoute({ metrics, requireAuth, public: config.http.metricsPublic }),
+            },
+          ],
         })
-        http = createHttpServer({ app, log, host: config.http.host, port: config.http.port, websockets: [] })
+        httpApp = app
+        http = createHttpServer({
+          app,
+          log,
+          host: config.http.host,
+          port: config.http.port,
+          ...(https ? { tls: https } : {}),
+          websockets: [
+            consoleChannel.route,
+            ...(m.websocket.enabled ? [createMqttWsRoute({ broker, log, path: m.websocket.path })] : []),
+          ],
+        })
 
-        const entries: ServiceEntry[] = [eventLog, broker, tcp, http]
+        // Presence comes after the listeners: it stops first and says `offline` while the broker is up.
+        const consoleService = { name: 'console', start: consoleChannel.start, stop: consoleChannel.stop }
+        const entries: ServiceEntry[] = [
+          eventLog,
+          ...telemetry.services,
+          broker,
+          sys,
+          ...webhooks.services,
+          { service: scheduler, restart: true },
+          ruleSet.service,
+          tcp,
+          ...(tls ? [tls] : []),
+          consoleService,
+          http,
+          presence,
+        ]
         runtime = createRuntime({
           log,
           bus,

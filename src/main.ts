@@ -21,5 +21,6 @@ const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   stopRequested: stop.promise,
   isTTY: Boolean(process.stdout.isTTY),
+  readStdin: () => Bun.stdin.text(),
 })
 process.exit(code)

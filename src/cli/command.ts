@@ -9,6 +9,8 @@ export interface CliIo {
   /** Resolves when the process is asked to stop (first SIGINT/SIGTERM); carries the signal name. */
   stopRequested: Promise<string>
   isTTY: boolean
+  /** All of standard input (`--password-stdin`); absent when the caller has none to give. */
+  readStdin?(): Promise<string>
 }
 
 export type Options = NonNullable<ParseArgsConfig['options']>

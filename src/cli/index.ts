@@ -1,9 +1,22 @@
 import { backup, restore } from './backup.ts'
 import { checkConfig } from './check-config.ts'
 import type { Command } from './command.ts'
+import { device } from './device.ts'
 import { init } from './init.ts'
 import { serve } from './serve.ts'
+import { token } from './token.ts'
+import { user } from './user.ts'
 import { version } from './version.ts'
 
 /** Every `hearth <command>`; the first is the default. */
-export const COMMANDS: readonly Command[] = [serve, init, checkConfig, backup, restore, version]
+export const COMMANDS: readonly Command[] = [
+  serve,
+  init,
+  checkConfig,
+  device,
+  user,
+  token,
+  backup,
+  restore,
+  version,
+]

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import type { z } from 'zod'
 import { type Config, configSchema } from './schema.ts'
-import { envName, type Leaf, leaves } from './walk.ts'
+import { envName, type Leaf, leaves, maskSecrets } from './walk.ts'
 
 /** A configuration problem, naming every offending key path. */
 export class ConfigError extends Error {
@@ -166,11 +166,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** The effective config as printable JSON, secrets masked. */
 export function maskedConfig(config: Config): Record<string, unknown> {
-  const copy = structuredClone(config) as Record<string, unknown>
-  for (const leaf of CONFIG_LEAVES) {
-    if (leaf.secret && getPath(copy, leaf.path) !== undefined) setPath(copy, leaf.path, '********')
-  }
-  return copy
+  return maskSecrets(configSchema, config) as Record<string, unknown>
 }
 
 export { CONFIG_LEAVES }

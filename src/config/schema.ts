@@ -1,4 +1,10 @@
 import { z } from 'zod'
+import { targetsConfigSchema } from '../bridges/webhook/schema.ts'
+import { hookDeliveriesConfigSchema, hooksConfigSchema } from '../hooks/schema.ts'
+import { scheduleListSchema } from '../jobs/schema.ts'
+import { outboxConfigSchema } from '../outbox/config.ts'
+import { ruleSchema } from '../rules/schema.ts'
+import { telemetryConfigSchema } from '../telemetry/config.ts'
 import { duration } from './duration.ts'
 
 /** A secret string; printed masked by `check-config`. Its sibling `<key>File` reads it from a file. */
@@ -66,6 +72,10 @@ export const mqttSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('treat "." like "/" in topics (RabbitMQ MQTT plugin style), for all clients'),
+  dottedTopicsClients: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('client ids or usernames that get dotted topics when dottedTopics is off'),
   availabilityTopic: z
     .boolean()
     .default(true)
@@ -79,9 +89,12 @@ export const mqttSchema = z.strictObject({
   tls: z
     .strictObject({
       port: port().default(8883).describe('MQTT over TLS, served when cert and key are set'),
-      cert: z.string().optional().describe('PEM server certificate (hearth init --tls makes one)'),
-      key: z.string().optional().describe('PEM private key of the certificate'),
-      ca: z.string().optional().describe('PEM CA that signs client certificates'),
+      cert: z
+        .string()
+        .optional()
+        .describe('server certificate: a PEM file path or PEM text (hearth init --tls makes one)'),
+      key: z.string().optional().describe('private key of the certificate: PEM file path or PEM text'),
+      ca: z.string().optional().describe('CA that signs client certificates: PEM file path or PEM text'),
       requireClientCert: z
         .boolean()
         .default(false)
@@ -106,6 +119,10 @@ export const httpSchema = z.strictObject({
     .default(1024 * 1024)
     .describe('larger request bodies get 413'),
   corsOrigins: z.array(z.string()).default([]).describe('origins allowed by CORS; empty turns CORS off'),
+  metricsPublic: z
+    .boolean()
+    .default(false)
+    .describe('serve /metrics without a token (otherwise a read-scope token or session is needed)'),
   sessionTtl: duration()
     .default(7 * 86_400_000)
     .describe('how long a console login lasts'),
@@ -124,6 +141,14 @@ export const configSchema = z.strictObject({
     .default('UTC')
     .refine((tz) => isTimeZone(tz), { message: 'not an IANA time zone' })
     .describe('default time zone of schedules (IANA name, e.g. Asia/Seoul)'),
+  schedules: scheduleListSchema
+    .default([])
+    .describe('schedules defined in this file ([[schedules]] tables; see docs/schedules.md)'),
+  rules: z
+    .array(ruleSchema)
+    .default([])
+    .refine((rules) => new Set(rules.map((r) => r.id)).size === rules.length, 'rule ids must be unique')
+    .describe('rules defined in this file ([[rules]] tables; see docs/rules.md)'),
   log: z
     .strictObject({
       level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -142,6 +167,11 @@ export const configSchema = z.strictObject({
         .describe('how long the event log keeps events'),
     })
     .prefault({}),
+  hooks: hooksConfigSchema,
+  hookDeliveries: hookDeliveriesConfigSchema.prefault({}),
+  webhooks: targetsConfigSchema,
+  outbox: outboxConfigSchema.prefault({}),
+  telemetry: telemetryConfigSchema.prefault({}),
   admin: z
     .strictObject({
       password: secret()

@@ -18,7 +18,9 @@ export function configTemplate(): string {
     '',
   ]
   let section = ''
-  for (const leaf of CONFIG_LEAVES) {
+  // TOML: keys of the root table must come before the first [table] header.
+  const ordered = [...CONFIG_LEAVES].sort((a, b) => Number(a.path.length > 1) - Number(b.path.length > 1))
+  for (const leaf of ordered) {
     const table = leaf.path.slice(0, -1).join('.')
     if (table !== section) {
       section = table

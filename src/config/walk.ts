@@ -84,3 +84,36 @@ export function leaves(schema: AnySchema, prefix: string[] = []): Leaf[] {
 export function envName(path: string[]): string {
   return `HEARTH_${path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`
 }
+
+/**
+ * A copy of `value` with every secret replaced by `mask`, following the schema into nested objects,
+ * arrays (`hooks[].secret`) and unions.
+ */
+export function maskSecrets(schema: AnySchema, value: unknown, mask = '********'): unknown {
+  if (value === undefined || value === null) return value
+  if (metaOf(schema).secret === true) return mask
+  const s = unwrap(schema)
+  const def = s._zod.def as {
+    type: string
+    shape?: Record<string, AnySchema>
+    element?: AnySchema
+    options?: AnySchema[]
+    getter?: () => AnySchema
+  }
+  if (def.type === 'lazy' && def.getter) return maskSecrets(def.getter(), value, mask)
+  if (def.type === 'array' && def.element && Array.isArray(value))
+    return value.map((v) => maskSecrets(def.element!, v, mask))
+  if (def.type === 'object' && def.shape && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const child = def.shape[k]
+      out[k] = child ? maskSecrets(child, v, mask) : v
+    }
+    return out
+  }
+  // A union (a discriminated one included): mask with every option that describes the value's keys.
+  if (def.type === 'union' && def.options) {
+    return def.options.reduce<unknown>((v, option) => maskSecrets(option, v, mask), value)
+  }
+  return value
+}

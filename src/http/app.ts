@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts'
 import type { ErrorBody } from '../protocol.ts'
 import { type ApiMount, createApi } from './api.ts'
 import { Errors, HubError } from './errors.ts'
+import { createAllowedMethods } from './method-not-allowed.ts'
 
 export interface HealthProbe {
   /** Name shown in `/readyz`. */
@@ -19,6 +20,8 @@ export interface AppDeps {
   maxBodyBytes: number
   corsOrigins: string[]
   readiness: HealthProbe[]
+  /** Runs before everything else, for every request (request metrics). */
+  middleware?: readonly MiddlewareHandler[]
   /** Resource routers mounted under `/api/v1`. */
   api?: readonly ApiMount[]
   /** Other top-level routes (`/hooks`, `/ingest`, `/metrics`, the console), mounted at their path. */
@@ -31,6 +34,7 @@ export function createApp(deps: AppDeps) {
   const log = deps.log.child('http')
   const app = new Hono()
 
+  for (const m of deps.middleware ?? []) app.use('*', m)
   app.use('*', secureHeaders())
   if (deps.corsOrigins.length) app.use('*', cors({ origin: deps.corsOrigins, credentials: true }))
   app.use(
@@ -53,13 +57,20 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1', createApi(deps.api ?? []))
   for (const r of deps.routes ?? []) app.route(r.path, r.router)
 
+  const allowedMethods = createAllowedMethods(app)
   app.notFound((c) => {
-    const err = Errors.routeNotFound()
+    const allowed = allowedMethods(c.req.path)
+    if (allowed.length) c.header('Allow', allowed.join(', '))
+    const err = allowed.length ? Errors.methodNotAllowed(allowed) : Errors.routeNotFound()
     return c.json({ code: err.code, error: err.message } satisfies ErrorBody, err.status)
   })
   app.onError((err, c) => {
     // Hono's validator throws HTTPException(400) on a body that is not JSON.
     if (err instanceof HTTPException && err.status === 400) err = Errors.badJson()
+    // @hono/zod-openapi throws HTTPException(415) when the body is not of a declared media type.
+    if (err instanceof HTTPException && err.status === 415) {
+      err = Errors.unsupportedType(c.req.header('content-type') ?? '')
+    }
     if (err instanceof HubError) {
       const body: ErrorBody & { details?: unknown } = { code: err.code, error: err.message }
       if (err.details !== undefined) body.details = err.details

@@ -18,6 +18,7 @@ export const Errors = {
   badJson: () => new HubError(40001, 400, 'request body is not valid JSON'),
   invalid: (details: unknown) => new HubError(40002, 400, 'request does not match the schema', details),
   badQuery: (details: unknown) => new HubError(40003, 400, 'query parameters are not valid', details),
+  badReading: (details: unknown) => new HubError(40004, 400, 'a reading value is not a number', details),
   unauthenticated: () => new HubError(40101, 401, 'authentication required'),
   badSignature: () => new HubError(40102, 401, 'webhook signature does not match'),
   staleTimestamp: () => new HubError(40103, 401, 'webhook timestamp is outside the allowed window'),
@@ -26,9 +27,14 @@ export const Errors = {
   csrf: () => new HubError(40302, 403, 'missing or wrong CSRF token'),
   notFound: (what = 'resource') => new HubError(40401, 404, `${what} not found`),
   routeNotFound: () => new HubError(40402, 404, 'no such route'),
+  unknownAction: (action: string) => new HubError(40403, 404, `no console action ${action}`),
+  methodNotAllowed: (allowed: string[]) =>
+    new HubError(40501, 405, `method not allowed; use ${allowed.join(', ')}`, { allow: allowed }),
   conflict: (what: string) => new HubError(40901, 409, what),
+  replayedDelivery: () => new HubError(40902, 409, 'this webhook delivery was already accepted'),
   tooLarge: (limit: number) => new HubError(41301, 413, `request body exceeds ${limit} bytes`),
   unsupportedType: (type: string) => new HubError(41501, 415, `unsupported content type ${type || '(none)'}`),
+  hookMapping: (what: string) => new HubError(42201, 422, `webhook body cannot be mapped: ${what}`),
   tooManyRequests: (retryAfterS: number) =>
     new HubError(42901, 429, `too many requests; retry in ${retryAfterS} s`, { retryAfter: retryAfterS }),
   internal: () => new HubError(50001, 500, 'internal error'),

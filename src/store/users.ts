@@ -56,9 +56,14 @@ export async function verifyUser(
   password: string,
 ): Promise<User | undefined> {
   const row = db.query('SELECT * FROM users WHERE username = ?').get(username) as UserRow | null
-  if (!row) return undefined
-  return (await Bun.password.verify(password, row.password_hash)) ? toUser(row) : undefined
+  // Verify against a stand-in hash for unknown names so timing does not tell which names exist.
+  const ok = await Bun.password.verify(password, row?.password_hash ?? DECOY_HASH)
+  return row && ok ? toUser(row) : undefined
 }
+
+/** argon2id of a random string nobody knows, with the same cost as real hashes. */
+const DECOY_HASH =
+  '$argon2id$v=19$m=65536,t=2,p=1$LySZXaG/qRSl2mWoDTS9XJ4csgmZcEb757W07lNfw0Y$tG82LDZaUznVTnNcJdC3lvIsRv6rtAW4dfXrsuE4GB8'
 
 export async function setPassword(db: Database, username: string, password: string): Promise<boolean> {
   const hash = await Bun.password.hash(password, { algorithm: 'argon2id' })
@@ -67,4 +72,12 @@ export async function setPassword(db: Database, username: string, password: stri
 
 export function deleteUser(db: Database, username: string): boolean {
   return db.query('DELETE FROM users WHERE username = ?').run(username).changes > 0
+}
+
+export function setRole(db: Database, username: string, role: string): boolean {
+  return db.query('UPDATE users SET role = ? WHERE username = ?').run(role, username).changes > 0
+}
+
+export function countAdmins(db: Database): number {
+  return (db.query("SELECT count(*) AS n FROM users WHERE role = 'admin'").get() as { n: number }).n
 }

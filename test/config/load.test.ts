@@ -136,3 +136,29 @@ describe('config', () => {
     expect(template).toContain('HEARTH_MQTT_ALLOW_ANONYMOUS')
   })
 })
+
+describe('config secrets inside lists', () => {
+  it('masks secrets of list items (hooks, webhook targets) when printed', () => {
+    using dir = tempDir()
+    writeFileSync(
+      join(dir.path, 'hearth.toml'),
+      [
+        '[[hooks]]',
+        'name = "gh"',
+        'preset = "github"',
+        'secret = "hook-secret-value"',
+        'topic = "gh/events"',
+        '[[webhooks]]',
+        'name = "out"',
+        'filter = "a/#"',
+        'url = "http://127.0.0.1:9/x"',
+        'secret = "target-secret-value"',
+      ].join('\n'),
+    )
+    const { config } = loadConfig({ cwd: dir.path, env: {} })
+    const printed = JSON.stringify(maskedConfig(config))
+    expect(printed).not.toContain('hook-secret-value')
+    expect(printed).not.toContain('target-secret-value')
+    expect(printed).toContain('"name":"gh"')
+  })
+})

@@ -12,7 +12,7 @@ export interface CliResult {
  */
 export async function cli(
   argv: string[],
-  opts: { cwd: string; env?: Record<string, string>; stop?: Promise<string> },
+  opts: { cwd: string; env?: Record<string, string>; stop?: Promise<string>; stdin?: string },
 ): Promise<CliResult> {
   let out = ''
   let err = ''
@@ -27,6 +27,7 @@ export async function cli(
     cwd: opts.cwd,
     stopRequested: opts.stop ?? new Promise<string>(() => {}),
     isTTY: false,
+    ...(opts.stdin !== undefined ? { readStdin: async () => opts.stdin ?? '' } : {}),
   })
   return { code, out, err }
 }

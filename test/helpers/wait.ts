@@ -2,13 +2,13 @@
 export async function waitFor<T>(
   check: () => T | Promise<T>,
   opts: { timeoutMs?: number; what?: string } = {},
-): Promise<T> {
+): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
   let lastErr: unknown
   for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
     try {
       const v = await check()
-      if (v) return v
+      if (v) return v as Exclude<T, false | null | undefined | 0 | ''>
     } catch (err) {
       lastErr = err
     }
@@ -23,15 +23,16 @@ export async function waitFor<T>(
 
 /** Resolves with the first `event` emitted by `emitter` (node EventEmitter style), or rejects after a timeout. */
 export function nextEvent<T = unknown>(
-  emitter: { once(event: string, fn: (...args: never[]) => void): unknown },
+  // biome-ignore lint/suspicious/noExplicitAny: any EventEmitter-like (Aedes, mqtt.js, sockets)
+  emitter: { once(event: string, fn: (...args: any[]) => void): unknown },
   event: string,
   timeoutMs = 10_000,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for "${event}"`)), timeoutMs)
-    emitter.once(event, ((value: T) => {
+    emitter.once(event, (value: T) => {
       clearTimeout(timer)
       resolve(value)
-    }) as (...args: never[]) => void)
+    })
   })
 }

@@ -1,5 +1,12 @@
 import type { Database } from 'bun:sqlite'
 import { core } from './001-core.ts'
+import { mqtt } from './002-mqtt.ts'
+import { devices } from './003-devices.ts'
+import { auth } from './004-auth.ts'
+import { hooksOutbox } from './005-hooks-outbox.ts'
+import { schedules } from './006-schedules.ts'
+import { telemetry } from './007-telemetry.ts'
+import { rules } from './008-rules.ts'
 
 /** One schema step. `up` runs inside a transaction; steps never change once released. */
 export interface Migration {
@@ -9,6 +16,15 @@ export interface Migration {
 }
 
 /** Every migration, in version order. The last version is the schema this build writes. */
-export const MIGRATIONS: readonly Migration[] = [core].sort((a, b) => a.version - b.version)
+export const MIGRATIONS: readonly Migration[] = [
+  core,
+  mqtt,
+  devices,
+  auth,
+  hooksOutbox,
+  schedules,
+  telemetry,
+  rules,
+].sort((a, b) => a.version - b.version)
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version

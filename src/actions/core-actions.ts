@@ -1,0 +1,35 @@
+import { createPollExecutor, type PollDeps } from '../bridges/poll/poller.ts'
+import type { Bus } from '../bus/bus.ts'
+import { createEventExecutor } from './event.ts'
+import { createPublishExecutor, type PublishFn } from './publish.ts'
+import type { ActionRunner } from './runner.ts'
+
+export interface CoreActionDeps {
+  bus: Bus
+  publish: PublishFn
+  fetch?: PollDeps['fetch']
+  now?: () => number
+}
+
+/**
+ * Registers the kinds the hub carries out itself: publish, event and poll. `webhook` waits for the
+ * outbox; push, slack and setDesired are registered by their bridges (later issues).
+ */
+export function registerCoreActions(runner: ActionRunner, deps: CoreActionDeps): () => void {
+  const off = [
+    runner.register('publish', createPublishExecutor(deps.publish)),
+    runner.register('event', createEventExecutor(deps.bus)),
+    runner.register(
+      'poll',
+      createPollExecutor({
+        bus: deps.bus,
+        publish: deps.publish,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        ...(deps.now ? { now: deps.now } : {}),
+      }),
+    ),
+  ]
+  return () => {
+    for (const f of off) f()
+  }
+}

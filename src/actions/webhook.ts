@@ -1,0 +1,128 @@
+import { WEBHOOK_KIND } from '../bridges/webhook/bridge.ts'
+import type { WebhookClient } from '../bridges/webhook/client.ts'
+import type { QueuedMessage } from '../bridges/webhook/message.ts'
+import type { TargetRegistry } from '../bridges/webhook/targets.ts'
+import type { Outbox } from '../outbox/outbox.ts'
+import { type DeliveryHandler, Outcome } from '../outbox/types.ts'
+import { VERSION } from '../version.ts'
+import type { ActionExecutor } from './runner.ts'
+import { asText, render } from './template.ts'
+
+/** The outbox kind of webhook actions that name a URL rather than a target. */
+export const ACTION_WEBHOOK_KIND = 'action-webhook'
+
+/** What the outbox keeps for a URL webhook action. */
+interface UrlDelivery {
+  body: string
+  contentType: string
+}
+
+export interface WebhookActionDeps {
+  outbox: Pick<Outbox, 'enqueue' | 'register'>
+  targets: Pick<TargetRegistry, 'get'>
+  client: WebhookClient
+  /** Per-attempt timeout of URL deliveries (targets have their own). Default 10 s. */
+  timeoutMs?: number
+  now?: () => number
+}
+
+/**
+ * `webhook`: queued in the outbox, so it survives restarts and a receiver that is down for a
+ * while. A named target gets the body as its message (signed and shaped by the target, like an
+ * MQTT message it subscribed to, with the action's source as topic); a URL gets the body as is.
+ * The action succeeds once the delivery is committed; delivery outcomes are the outbox's events.
+ */
+export function createWebhookAction(deps: WebhookActionDeps): {
+  executor: ActionExecutor<'webhook'>
+  handler: DeliveryHandler
+} {
+  const now = deps.now ?? Date.now
+  const timeoutMs = deps.timeoutMs ?? 10_000
+
+  const executor: ActionExecutor<'webhook'> = async (action, ctx) => {
+    const data = ctx.data ?? {}
+    const { text, json, missing } = bodyOf(action.body, data)
+    if (action.target !== undefined) {
+      const target = deps.targets.get(action.target)
+      if (!target) throw new Error(`no webhook target named ${action.target}`)
+      if (!target.enabled) throw new Error(`webhook target ${action.target} is disabled`)
+      const message: QueuedMessage = {
+        topic: ctx.source,
+        payload: Buffer.from(text, 'utf8').toString('base64'),
+        qos: 0,
+        retain: false,
+        ts: now(),
+      }
+      const id = await deps.outbox.enqueue({ kind: WEBHOOK_KIND, target: action.target, payload: message })
+      return {
+        outboxId: id,
+        target: action.target,
+        bytes: Buffer.byteLength(text),
+        ...(missing.length ? { missing } : {}),
+      }
+    }
+    const url = action.url!
+    const payload: UrlDelivery = {
+      body: text,
+      contentType: json ? 'application/json' : 'text/plain; charset=utf-8',
+    }
+    const id = await deps.outbox.enqueue({ kind: ACTION_WEBHOOK_KIND, target: url, payload })
+    return {
+      outboxId: id,
+      url: new URL(url).origin,
+      bytes: Buffer.byteLength(text),
+      ...(missing.length ? { missing } : {}),
+    }
+  }
+
+  const handler: DeliveryHandler = {
+    deliver(entry, signal) {
+      const p = entry.payload as UrlDelivery
+      if (typeof p?.body !== 'string')
+        return Promise.resolve(Outcome.badRequest('stored delivery has no body'))
+      return deps.client.post(
+        {
+          url: entry.target,
+          headers: {
+            'content-type': p.contentType,
+            'user-agent': `Hearth/${VERSION}`,
+            // Stable across retries, so a receiver can drop duplicates.
+            'idempotency-key': entry.key,
+          },
+          body: p.body,
+          timeoutMs,
+        },
+        signal,
+      )
+    },
+  }
+  return { executor, handler }
+}
+
+/** Registers the webhook action and its outbox handler; returns an unregister for the action. */
+export function registerWebhookAction(
+  runner: { register(type: 'webhook', executor: ActionExecutor<'webhook'>): () => void },
+  deps: WebhookActionDeps,
+): () => void {
+  const { executor, handler } = createWebhookAction(deps)
+  deps.outbox.register(ACTION_WEBHOOK_KIND, handler)
+  return runner.register('webhook', executor)
+}
+
+// No body: the action's context as JSON. A string: a template (JSON when it parses as JSON).
+function bodyOf(
+  body: unknown,
+  data: Record<string, unknown>,
+): { text: string; json: boolean; missing: string[] } {
+  if (body === undefined) return { text: JSON.stringify(data), json: true, missing: [] }
+  if (typeof body !== 'string') return { text: asText(body), json: true, missing: [] }
+  const { text, missing } = render(body, data)
+  let json = false
+  try {
+    JSON.parse(text)
+    json = true
+  } catch {
+    json = false
+  }
+  return { text, json, missing }
+}

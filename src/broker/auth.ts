@@ -1,0 +1,160 @@
+import type { Database } from 'bun:sqlite'
+import type { Client } from 'aedes'
+import type { Bus } from '../bus/bus.ts'
+import { type CredentialCache, createCredentialCache, hashDevicePassword } from '../devices/credentials.ts'
+import { findDeviceSecret } from '../devices/registry.ts'
+import type { Logger } from '../log.ts'
+import type { AuthFailure } from '../protocol.ts'
+import { type BrokerPlugin, connectError } from './hooks.ts'
+
+/** Who a connected client is, once authenticated. */
+export type Identity =
+  | { kind: 'device'; deviceId: string; via: 'password' | 'certificate' }
+  | { kind: 'anonymous' }
+
+/** CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2.3]. */
+export const CONNACK_BAD_CREDENTIALS = 4
+export const CONNACK_NOT_AUTHORIZED = 5
+
+export interface AuthBackoff {
+  /** Delay of the second failure's CONNACK from one address; doubles after that. */
+  initialMs: number
+  maxMs: number
+  /** An address with no failure for this long starts again from no delay. */
+  forgetAfterMs: number
+}
+
+export const DEFAULT_AUTH_BACKOFF: AuthBackoff = { initialMs: 250, maxMs: 5000, forgetAfterMs: 60_000 }
+
+export interface AuthOptions {
+  db: Database
+  bus: Bus
+  log: Logger
+  allowAnonymous: boolean
+  cache?: CredentialCache
+  backoff?: AuthBackoff
+  now?: () => number
+}
+
+export interface Auth extends BrokerPlugin {
+  /** How the client authenticated; undefined before (or without) a successful CONNECT. */
+  identityOf(client: Client): Identity | undefined
+  /** The registered device the client authenticated as, if any. */
+  deviceOf(client: Client): string | undefined
+  /** Forget cached verifications of a device (call after rotate or remove in this process). */
+  forget(deviceId: string): void
+}
+
+/**
+ * The broker's one authenticator (issue 3 point 4): device credentials minted by the hub
+ * (argon2id, verified once then cached), an optional client certificate on the TLS listener
+ * (device id = CN), anonymous clients only when `mqtt.allowAnonymous`. Refusals are answered
+ * with CONNACK 4 or 5, recorded as `auth.failed`, and slowed down per address.
+ */
+export function createAuth(opts: AuthOptions): Auth {
+  const log = opts.log.child('auth')
+  const cache = opts.cache ?? createCredentialCache()
+  const backoff = opts.backoff ?? DEFAULT_AUTH_BACKOFF
+  const now = opts.now ?? Date.now
+  const identities = new WeakMap<Client, Identity>()
+  const failures = new Map<string, { count: number; last: number }>()
+  let dummyHash: Promise<string> | undefined
+
+  const recordFailure = (address: string): number => {
+    const t = now()
+    if (failures.size > 10_000) {
+      for (const [addr, f] of failures) if (t - f.last > backoff.forgetAfterMs) failures.delete(addr)
+    }
+    const prev = failures.get(address)
+    const count = prev && t - prev.last <= backoff.forgetAfterMs ? prev.count + 1 : 1
+    failures.set(address, { count, last: t })
+    return count
+  }
+
+  const refuse = async (
+    client: Client,
+    code: number,
+    reason: AuthFailure,
+    username: string | undefined,
+  ): Promise<never> => {
+    const address = addressOf(client)
+    const count = recordFailure(address)
+    opts.bus.emit(
+      'auth.failed',
+      { address, username: username ?? null, clientId: client.id, reason },
+      username ? { subject: username } : {},
+    )
+    log.info('connection refused', { address, username, clientId: client.id, reason, failures: count })
+    // The first failure answers at once (a typo); repeated ones wait longer and longer, bounded.
+    const delay = count <= 1 ? 0 : Math.min(backoff.initialMs * 2 ** (count - 2), backoff.maxMs)
+    if (delay > 0) await Bun.sleep(delay)
+    throw connectError(code, reason)
+  }
+
+  const viaCertificate = async (client: Client, cn: string, username: string | undefined) => {
+    const secret = findDeviceSecret(opts.db, cn)
+    if (!secret) return refuse(client, CONNACK_NOT_AUTHORIZED, 'unregistered certificate', cn)
+    if (username !== undefined && username !== cn)
+      return refuse(client, CONNACK_NOT_AUTHORIZED, 'certificate mismatch', username)
+    if (!secret.enabled) return refuse(client, CONNACK_NOT_AUTHORIZED, 'device disabled', cn)
+    identities.set(client, { kind: 'device', deviceId: secret.id, via: 'certificate' })
+  }
+
+  return {
+    name: 'auth',
+    identityOf: (client) => identities.get(client),
+    deviceOf(client) {
+      const id = identities.get(client)
+      return id?.kind === 'device' ? id.deviceId : undefined
+    },
+    forget: (deviceId) => cache.forget(deviceId),
+
+    async authenticate(client, username, password) {
+      const cn = verifiedCommonName(client)
+      if (cn !== undefined) return viaCertificate(client, cn, username)
+      if (username === undefined || username === '') {
+        if (opts.allowAnonymous) {
+          identities.set(client, { kind: 'anonymous' })
+          return
+        }
+        // Mosquitto answers 5 (not authorized) to anonymous clients it does not allow.
+        return refuse(client, CONNACK_NOT_AUTHORIZED, 'anonymous refused', undefined)
+      }
+      const secret = findDeviceSecret(opts.db, username)
+      if (!secret) {
+        // Spend what a real verification costs, so timing does not tell which usernames exist.
+        dummyHash ??= hashDevicePassword(crypto.randomUUID())
+        await Bun.password.verify(password?.toString('utf8') ?? '', await dummyHash)
+        return refuse(client, CONNACK_BAD_CREDENTIALS, 'unknown device', username)
+      }
+      const ok = password
+        ? await cache.verify(secret.id, password.toString('utf8'), secret.passwordHash)
+        : false
+      if (!ok) return refuse(client, CONNACK_BAD_CREDENTIALS, 'bad password', username)
+      if (!secret.enabled) return refuse(client, CONNACK_NOT_AUTHORIZED, 'device disabled', username)
+      identities.set(client, { kind: 'device', deviceId: secret.id, via: 'password' })
+    },
+  }
+}
+
+/** The peer address of a client's connection, without the IPv4-mapped prefix. */
+export function addressOf(client: Client): string {
+  const conn = client.conn as { remoteAddress?: string } | undefined
+  const details = (client as { connDetails?: { ipAddress?: string } | null }).connDetails
+  const raw = conn?.remoteAddress ?? details?.ipAddress ?? 'unknown'
+  return raw.startsWith('::ffff:') ? raw.slice(7) : raw
+}
+
+/**
+ * The CN of a client certificate the TLS listener verified against `mqtt.tls.ca`, if any. Only
+ * a listener with `requireClientCert` asks for certificates, and it refuses unverified ones.
+ */
+function verifiedCommonName(client: Client): string | undefined {
+  const conn = client.conn as {
+    authorized?: boolean
+    getPeerCertificate?: () => { subject?: Record<string, string | string[]> } | null
+  }
+  if (conn.authorized !== true || typeof conn.getPeerCertificate !== 'function') return undefined
+  const cn = conn.getPeerCertificate()?.subject?.CN
+  return typeof cn === 'string' && cn.length > 0 ? cn : undefined
+}

@@ -1,0 +1,256 @@
+import type { Duplex } from 'node:stream'
+import type { Aedes, AedesPublishPacket, Client } from 'aedes'
+import type { Logger } from '../log.ts'
+import { addClientTap, headerBytes, refuseConnect, type TappedClient, type WirePacket } from './client-tap.ts'
+import type { BrokerPlugin } from './hooks.ts'
+import { createTokenBucket, type TokenBucket } from './rate-limit.ts'
+
+export interface LimitsOptions {
+  log: Logger
+  /** Largest packet (fixed header included) a client may send; larger ones disconnect it. */
+  maxPacketSize: number
+  /** Concurrent connections over all listeners; the next one gets CONNACK 3. */
+  maxConnections: number
+  /** CONNECTs per second from one address; beyond it CONNACK 3. */
+  connectRatePerAddress: number
+  /** Per client: beyond these the hub stops reading that client's socket for a while. */
+  inboundMessagesPerSecond: number
+  inboundBytesPerSecond: number
+  /** Bytes waiting to be written to one client: above it QoS 0 is dropped, above twice it QoS 1/2 disconnects. */
+  maxQueuedBytesPerClient: number
+  now?: () => number
+}
+
+/** What the limits did so far (for $SYS and metrics). */
+export interface LimitCounters {
+  /** QoS 0 deliveries dropped because the receiver's queue was full. */
+  droppedMessages: number
+  /** Clients disconnected for a full queue at QoS 1/2 or an oversize packet. */
+  disconnectedClients: number
+  /** CONNECTs answered with CONNACK 3 (too many connections, or too fast from one address). */
+  refusedConnections: number
+  /** Times a client's socket was paused by its inbound token bucket. */
+  throttled: number
+}
+
+export interface Limits extends BrokerPlugin {
+  counters(): LimitCounters
+  /** Open connections, counted from accept (before CONNECT). */
+  connections(): number
+}
+
+/** A socket that knows about bytes buffered below it (the WebSocket adapter). */
+interface QueueAware {
+  queuedBytes(): number
+}
+
+/** Connections above the limit get CONNACK 3; past this many more they are closed at once. */
+const CONNECTION_GRACE = 64
+/** Packets of one client parsed but not yet handled, beyond which its socket is not read. */
+const MAX_INFLIGHT = 1000
+/** Bytes Aedes gets per read of a socket (at least maxPacketSize). */
+const MAX_READ = 64 * 1024
+/** How often idle per-address connect buckets are forgotten. */
+const SWEEP_MS = 60_000
+
+/**
+ * Point 7 of issue 3, "no client can take the hub down": packet size, inbound rate, outbound
+ * queue, connection count and connect rate. Goes first in the plugin list: refusals are cheap.
+ */
+export function createLimits(opts: LimitsOptions): Limits {
+  const log = opts.log.child('limits')
+  const now = opts.now ?? Date.now
+  const counters: LimitCounters = {
+    droppedMessages: 0,
+    disconnectedClients: 0,
+    refusedConnections: 0,
+    throttled: 0,
+  }
+  let open = 0
+  const overLimit = new WeakSet<Client>()
+  const perAddress = new Map<string, TokenBucket>()
+  let untap: (() => void) | undefined
+  let sweep: ReturnType<typeof setInterval> | undefined
+
+  const queued = (conn: Duplex) => conn.writableLength + ((conn as Partial<QueueAware>).queuedBytes?.() ?? 0)
+
+  function limitPacketSize(client: TappedClient) {
+    const parser = client._parser
+    const parseLength = parser._parseLength
+    parser._parseLength = function (this: typeof parser) {
+      const ok = parseLength.call(this)
+      // Checked as soon as the fixed header is read, so the body is never buffered.
+      if (ok && this.packet.length + headerBytes(this.packet.length) > opts.maxPacketSize) {
+        counters.disconnectedClients++
+        log.debug('packet too large', { clientId: client.id, length: this.packet.length })
+        this._emitError(new Error(`packet larger than maxPacketSize (${opts.maxPacketSize} bytes)`))
+        return false
+      }
+      return ok
+    }
+  }
+
+  /**
+   * Aedes reads with `conn.read()` whenever a batch of packets is done; answering null leaves the
+   * bytes in the kernel, so the sender meets TCP backpressure. Reading pauses while the client is
+   * over its token budget, or has too many packets still being handled: Aedes also reads on every
+   * 'readable' event, so under a flood it parses faster than deliveries complete.
+   */
+  function boundInbound(client: TappedClient, conn: Duplex) {
+    const messages = createTokenBucket(opts.inboundMessagesPerSecond, opts.inboundMessagesPerSecond, now())
+    const bytes = createTokenBucket(opts.inboundBytesPerSecond, opts.inboundBytesPerSecond, now())
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let inflight = 0
+    let parsed = 0
+    // Aedes reads all that is buffered (Bun buffers 512 KiB): thousands of small packets in flight
+    // at once. A read of at least one whole packet's worth still always completes a packet.
+    const most = Math.max(MAX_READ, opts.maxPacketSize)
+    const read = conn.read.bind(conn)
+    conn.read = (size?: number) =>
+      timer || inflight > MAX_INFLIGHT ? null : read(size ?? Math.min(conn.readableLength, most))
+    conn.once('close', () => clearTimeout(timer))
+    // Aedes passes `client._nextBatch` as each packet's completion callback.
+    const nextBatch = client._nextBatch
+    client._nextBatch = (err?: Error) => {
+      inflight = Math.max(0, inflight - 1)
+      nextBatch(err)
+    }
+    // A read that ended inside a packet completes nothing, so nothing would ask for the rest.
+    const parser = client._parser
+    const parse = parser.parse
+    parser.parse = function (this: typeof parser, buf: Buffer) {
+      const before = parsed
+      const left = parse.call(this, buf)
+      if (parsed === before && conn.readableLength > 0) {
+        setImmediate(() => {
+          if (!conn.destroyed) nextBatch()
+        })
+      }
+      return left
+    }
+    const debt = (n: number, b: number) => {
+      const t = now()
+      return Math.max(messages.take(n, t), bytes.take(b, t))
+    }
+    // Packets parsed after the pause began deepen the debt: read again only once all of it is paid.
+    const resumeWhenPaid = () => {
+      const wait = debt(0, 0)
+      timer = wait > 0 ? setTimeout(resumeWhenPaid, wait) : undefined
+      if (!timer && !conn.destroyed) nextBatch()
+    }
+    return (packet: WirePacket) => {
+      inflight++
+      parsed++
+      if (packet.cmd !== 'publish') return
+      const wait = debt(1, packet.length)
+      if (wait <= 0 || timer) return
+      counters.throttled++
+      log.debug(() => `pausing ${client.id} for ${wait} ms`)
+      timer = setTimeout(resumeWhenPaid, wait)
+    }
+  }
+
+  function connectionAccepted(client: TappedClient, conn: Duplex) {
+    open++
+    conn.once('close', () => open--)
+    if (open > opts.maxConnections) {
+      if (open > opts.maxConnections + CONNECTION_GRACE) {
+        counters.refusedConnections++
+        conn.destroy()
+        return
+      }
+      overLimit.add(client)
+    }
+    // Aedes waits for 'drain' after every write the socket reports as over its high-water mark
+    // (64 KiB), and the publisher's next batch waits for that delivery: one slow subscriber would
+    // hold up every publisher of its topics. Report backpressure only past twice the cap; below
+    // it authorizeForward drops or disconnects, so the buffer stays bounded without waiting.
+    const write = conn.write
+    const hard = 2 * opts.maxQueuedBytesPerClient
+    conn.write = function (this: Duplex, ...args: unknown[]) {
+      const ok = (write as (...a: unknown[]) => boolean).apply(this, args)
+      return ok || queued(conn) <= hard
+    } as Duplex['write']
+    limitPacketSize(client)
+    inbound.set(client, boundInbound(client, conn))
+  }
+
+  const inbound = new WeakMap<Client, (p: WirePacket) => void>()
+
+  return {
+    name: 'limits',
+    counters: () => ({ ...counters }),
+    connections: () => open,
+
+    attach(aedes: Aedes) {
+      // Aedes 1.2 kills the process on a QoS 0 flood whose subscriber disconnects: mqemitter's
+      // queue (used past `concurrency` messages in flight) is drained by recursion
+      // (released → _do → parallel → released), which overflows the stack once the subscriber
+      // is gone and every queued message completes synchronously. Without a limit nothing is
+      // queued; each publisher is still held back because Aedes reads its next batch only once
+      // the deliveries of this one are done.
+      ;(aedes as unknown as { mq: { concurrency: number } }).mq.concurrency = 0
+      untap = addClientTap(
+        aedes,
+        {
+          connection: connectionAccepted,
+          packet(client, packet) {
+            inbound.get(client)?.(packet)
+          },
+        },
+        log,
+      )
+      sweep = setInterval(() => {
+        const t = now()
+        for (const [address, bucket] of perAddress) if (bucket.full(t)) perAddress.delete(address)
+      }, SWEEP_MS)
+      sweep.unref?.()
+    },
+
+    detach() {
+      untap?.()
+      untap = undefined
+      clearInterval(sweep)
+      perAddress.clear()
+    },
+
+    async preConnect(client) {
+      const c = client as TappedClient
+      if (overLimit.has(client)) {
+        counters.refusedConnections++
+        log.warn('connection refused: maxConnections reached', { max: opts.maxConnections })
+        await refuseConnect(c, 3, 'too many connections')
+      }
+      const address = (c.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown'
+      let bucket = perAddress.get(address)
+      if (!bucket) {
+        bucket = createTokenBucket(opts.connectRatePerAddress, opts.connectRatePerAddress, now())
+        perAddress.set(address, bucket)
+      }
+      if (bucket.take(1, now()) > 0) {
+        counters.refusedConnections++
+        log.debug('connection refused: connect rate', { address })
+        await refuseConnect(c, 3, 'too many connections from this address')
+      }
+    },
+
+    authorizeForward(client: Client, packet: AedesPublishPacket) {
+      const conn = (client as TappedClient).conn
+      const q = queued(conn)
+      if (q <= opts.maxQueuedBytesPerClient) return packet
+      if (packet.qos === 0) {
+        counters.droppedMessages++
+        return null
+      }
+      if (q <= 2 * opts.maxQueuedBytesPerClient) return packet
+      // A QoS 1/2 message cannot be dropped: close the connection. A persistent session keeps it
+      // queued (Aedes stored it before delivering) and gets it on reconnect.
+      if (!conn.destroyed) {
+        counters.disconnectedClients++
+        log.warn('client too slow: outgoing queue full, disconnecting', { clientId: client.id })
+        conn.destroy(new Error('outgoing queue over twice maxQueuedBytesPerClient'))
+      }
+      return packet
+    },
+  }
+}

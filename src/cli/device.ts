@@ -1,0 +1,211 @@
+import type { Database } from 'bun:sqlite'
+import type { AclRule } from '../config/schema.ts'
+import { listDeviceAclRules, removeDeviceAclRule, setDeviceAclRule } from '../devices/acl-rules.ts'
+import {
+  createDevice,
+  type Device,
+  type DeviceCredentials,
+  getDevice,
+  listDevices,
+  removeDevice,
+  rotateDeviceCredentials,
+  setDeviceEnabled,
+} from '../devices/registry.ts'
+import type { EventMap, EventType } from '../protocol.ts'
+import { insertEvent } from '../store/events.ts'
+import { openStore } from '../store/open.ts'
+import { issueDeviceCertificate, tlsDir } from '../tls/generate.ts'
+import { type CliIo, type Command, type ParsedArgs, str, UsageError } from './command.ts'
+import { configFor } from './config.ts'
+
+const ACCESS = ['read', 'write', 'readwrite'] as const
+
+const SUBCOMMANDS = `
+Subcommands:
+  add <id> [--name N] [--json]     register a device; prints its MQTT credentials once
+  rotate <id> [--json]             new password (the old one stops working at the next connect)
+  list [--json]                    every device, online or not, last seen
+  show <id> [--json]               one device and its extra ACL rules
+  remove <id>                      delete the device and its rules
+  enable <id> | disable <id>       a disabled device is refused (CONNACK 5)
+  allow <id> <pattern> [--access read|write|readwrite]   add an ACL rule (%u, %c, + and # allowed)
+  disallow <id> <pattern>          remove that rule
+  cert <id>                        client certificate from the local CA (hearth init --tls)`
+
+/** `hearth device …` (issue 3 point 4). Works next to a running hub: SQLite in WAL mode. */
+export const device: Command = {
+  name: 'device',
+  summary: 'Manage MQTT devices: add (prints credentials once), rotate, list, show, remove, ACL rules.',
+  usage: `<add|rotate|list|show|remove|enable|disable|allow|disallow|cert> [<id>] [options]\n${SUBCOMMANDS}`,
+  options: {
+    config: { type: 'string', short: 'c' },
+    name: { type: 'string' },
+    json: { type: 'boolean' },
+    access: { type: 'string' },
+  },
+  async run(args, io) {
+    const [sub, id, ...rest] = args.positionals
+    if (!sub) throw new UsageError('which device subcommand?')
+    const needId = () => {
+      if (!id) throw new UsageError(`device ${sub} needs a device id`)
+      return id
+    }
+    const { config } = configFor(args, io)
+    const store = openStore(config.dataDir)
+    try {
+      const db = store.db
+      switch (sub) {
+        case 'add':
+          return await add(db, io, args, needId())
+        case 'rotate':
+          return await rotate(db, io, args, needId())
+        case 'list':
+          return list(db, io, args)
+        case 'show':
+          return show(db, io, args, needId())
+        case 'remove':
+          return remove(db, io, needId())
+        case 'enable':
+        case 'disable':
+          return enable(db, io, needId(), sub === 'enable')
+        case 'allow':
+          return allow(db, io, args, needId(), rest[0])
+        case 'disallow':
+          return disallow(db, io, needId(), rest[0])
+        case 'cert':
+          if (!getDevice(db, needId())) return notFound(io, needId())
+          return await cert(io, tlsDir(config.dataDir), needId())
+        default:
+          throw new UsageError(`unknown device subcommand "${sub}"`)
+      }
+    } finally {
+      store.db.close()
+    }
+  },
+}
+
+/** Records what the CLI did in the hub's event log, so the console's history is complete. */
+function record<K extends EventType>(db: Database, type: K, detail: EventMap[K], subject: string) {
+  insertEvent(db, { type, detail, subject, ts: Date.now() } as Parameters<typeof insertEvent>[1])
+}
+
+function printCredentials(io: CliIo, args: ParsedArgs, creds: DeviceCredentials, what: string) {
+  if (args.values.json) {
+    io.out(`${JSON.stringify({ id: creds.id, username: creds.username, password: creds.password })}\n`)
+    return
+  }
+  io.out(
+    `${what}. Its MQTT credentials are shown only now:\n` +
+      `  username  ${creds.username}\n` +
+      `  password  ${creds.password}\n` +
+      `New ones: hearth device rotate ${creds.id}\n`,
+  )
+}
+
+async function add(db: Database, io: CliIo, args: ParsedArgs, id: string): Promise<number> {
+  const { device, credentials } = await createDevice(db, { id, name: str(args, 'name') })
+  record(db, 'device.created', { id: device.id, name: device.name }, device.id)
+  printCredentials(io, args, credentials, `device "${device.id}" added`)
+  return 0
+}
+
+async function rotate(db: Database, io: CliIo, args: ParsedArgs, id: string): Promise<number> {
+  const credentials = await rotateDeviceCredentials(db, id)
+  record(db, 'device.rotated', { id }, id)
+  printCredentials(io, args, credentials, `device "${id}" has a new password`)
+  return 0
+}
+
+function list(db: Database, io: CliIo, args: ParsedArgs): number {
+  const devices = listDevices(db)
+  if (args.values.json) {
+    io.out(`${JSON.stringify(devices)}\n`)
+    return 0
+  }
+  if (devices.length === 0) {
+    io.out('no devices yet (hearth device add <id>)\n')
+    return 0
+  }
+  const rows = [
+    ['ID', 'NAME', 'STATE', 'LAST SEEN', 'LAST DISCONNECT'],
+    ...devices.map((d) => [d.id, d.name, state(d), time(d.lastSeen), d.lastDisconnectReason ?? '-']),
+  ]
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  for (const r of rows)
+    io.out(
+      `${r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    )
+  return 0
+}
+
+function show(db: Database, io: CliIo, args: ParsedArgs, id: string): number {
+  const d = getDevice(db, id)
+  if (!d) return notFound(io, id)
+  const rules = listDeviceAclRules(db, id)
+  if (args.values.json) {
+    io.out(`${JSON.stringify({ ...d, acl: rules })}\n`)
+    return 0
+  }
+  io.out(
+    `id          ${d.id}\nname        ${d.name}\nusername    ${d.username}\nstate       ${state(d)}\n` +
+      `created     ${time(d.createdAt)}\nlast seen   ${time(d.lastSeen)}\n` +
+      `last client ${d.lastClientId ?? '-'} from ${d.lastAddress ?? '-'}\n` +
+      `disconnect  ${d.lastDisconnectReason ?? '-'}\n` +
+      `acl         devices/${d.id}/# readwrite (default)\n` +
+      rules.map((r) => `            ${r.pattern} ${r.access}\n`).join(''),
+  )
+  return 0
+}
+
+function remove(db: Database, io: CliIo, id: string): number {
+  if (!removeDevice(db, id)) return notFound(io, id)
+  record(db, 'device.removed', { id }, id)
+  io.out(`device "${id}" removed (a live connection ends at its next reconnect)\n`)
+  return 0
+}
+
+function enable(db: Database, io: CliIo, id: string, on: boolean): number {
+  if (!setDeviceEnabled(db, id, on)) return notFound(io, id)
+  io.out(`device "${id}" ${on ? 'enabled' : 'disabled (refused from its next connect)'}\n`)
+  return 0
+}
+
+function allow(db: Database, io: CliIo, args: ParsedArgs, id: string, pattern: string | undefined): number {
+  if (!pattern) throw new UsageError('device allow needs a topic pattern')
+  const access = str(args, 'access') ?? 'readwrite'
+  if (!(ACCESS as readonly string[]).includes(access))
+    throw new UsageError(`--access must be one of ${ACCESS.join(', ')}`)
+  const rule = setDeviceAclRule(db, id, { pattern, access: access as AclRule['access'] })
+  io.out(`device "${id}" may now ${rule.access} ${rule.pattern}\n`)
+  return 0
+}
+
+function disallow(db: Database, io: CliIo, id: string, pattern: string | undefined): number {
+  if (!pattern) throw new UsageError('device disallow needs a topic pattern')
+  if (!removeDeviceAclRule(db, id, pattern)) {
+    io.err(`hearth: device "${id}" has no rule "${pattern}"\n`)
+    return 1
+  }
+  io.out(`rule "${pattern}" of device "${id}" removed\n`)
+  return 0
+}
+
+async function cert(io: CliIo, dir: string, id: string): Promise<number> {
+  const files = await issueDeviceCertificate(dir, id)
+  io.out(
+    `client certificate for "${id}" (CN=${id}):\n  cert  ${files.cert}\n  key   ${files.key}\n  ca    ${files.ca}\n` +
+      'The hub accepts it when mqtt.tls.requireClientCert = true and mqtt.tls.ca is that CA.\n',
+  )
+  return 0
+}
+
+function notFound(io: CliIo, id: string): number {
+  io.err(`hearth: no device "${id}"\n`)
+  return 1
+}
+
+const state = (d: Device) => (d.enabled ? (d.online ? 'online' : 'offline') : 'disabled')
+const time = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'))

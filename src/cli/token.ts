@@ -1,0 +1,110 @@
+import type { Database } from 'bun:sqlite'
+import type { EventMap, EventType } from '../protocol.ts'
+import { insertEvent } from '../store/events.ts'
+import { openStore } from '../store/open.ts'
+import { createToken, listTokens, revokeToken, type TokenScope } from '../store/tokens.ts'
+import { type CliIo, type Command, type ParsedArgs, str, UsageError } from './command.ts'
+import { configFor } from './config.ts'
+
+const SCOPES = ['read', 'write', 'admin'] as const
+
+const SUBCOMMANDS = `
+Subcommands:
+  create --name N --scope read|write|admin [--json]   prints the secret once
+  list [--json]                                       never the secrets
+  revoke <id>`
+
+/** `hearth token …` (issue 4 point 2): API tokens, sent as `Authorization: Bearer hth_…`. */
+export const token: Command = {
+  name: 'token',
+  summary: 'Manage API tokens: create (shows the secret once), list, revoke.',
+  usage: `<create|list|revoke> [<id>] [options]\n${SUBCOMMANDS}`,
+  options: {
+    config: { type: 'string', short: 'c' },
+    name: { type: 'string' },
+    scope: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(args, io) {
+    const [sub, id] = args.positionals
+    if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') {
+      throw new UsageError(sub ? `unknown token subcommand "${sub}"` : 'which token subcommand?')
+    }
+    const name = str(args, 'name')
+    const scope = str(args, 'scope')
+    if (sub === 'create') {
+      if (!name) throw new UsageError('token create needs --name')
+      if (!scope || !(SCOPES as readonly string[]).includes(scope)) {
+        throw new UsageError(`token create needs --scope ${SCOPES.join('|')}`)
+      }
+    }
+    if (sub === 'revoke' && !id) throw new UsageError('token revoke needs a token id')
+    const { config } = configFor(args, io)
+    const store = openStore(config.dataDir)
+    try {
+      if (sub === 'create') return create(store.db, io, args, name ?? '', scope as TokenScope)
+      if (sub === 'list') return list(store.db, io, args)
+      return revoke(store.db, io, id ?? '')
+    } finally {
+      store.db.close()
+    }
+  },
+}
+
+/** Records what the CLI did in the hub's event log, so the console's history is complete. */
+function record<K extends EventType>(db: Database, type: K, detail: EventMap[K], subject: string) {
+  insertEvent(db, { type, detail, subject, ts: Date.now() } as Parameters<typeof insertEvent>[1])
+}
+
+function create(db: Database, io: CliIo, args: ParsedArgs, name: string, scope: TokenScope): number {
+  const { token, secret } = createToken(db, { name, scope, createdBy: 'cli' })
+  record(db, 'token.created', { id: token.id, name, scope, createdBy: 'cli' }, token.id)
+  if (args.values.json) {
+    io.out(`${JSON.stringify({ ...token, secret })}\n`)
+    return 0
+  }
+  io.out(
+    `token ${token.id} "${name}" (${scope}) created. The secret is shown only now:\n  ${secret}\n` +
+      `Send it as: Authorization: Bearer ${secret}\n`,
+  )
+  return 0
+}
+
+function list(db: Database, io: CliIo, args: ParsedArgs): number {
+  const tokens = listTokens(db)
+  if (args.values.json) {
+    io.out(`${JSON.stringify(tokens)}\n`)
+    return 0
+  }
+  if (tokens.length === 0) {
+    io.out('no API tokens yet (hearth token create --name N --scope read)\n')
+    return 0
+  }
+  const rows = [
+    ['ID', 'NAME', 'SCOPE', 'PREFIX', 'CREATED', 'LAST USED'],
+    ...tokens.map((t) => [t.id, t.name, t.scope, `${t.prefix}…`, iso(t.createdAt), iso(t.lastUsedAt)]),
+  ]
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? []
+  for (const r of rows)
+    io.out(
+      `${r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd()}\n`,
+    )
+  return 0
+}
+
+function revoke(db: Database, io: CliIo, id: string): number {
+  if (!revokeToken(db, id)) {
+    io.err(`hearth: no token "${id}"\n`)
+    return 1
+  }
+  record(db, 'token.revoked', { id }, id)
+  io.out(`token ${id} revoked\n`)
+  return 0
+}
+
+function iso(t: number | null): string {
+  return t === null ? '-' : new Date(t).toISOString()
+}

@@ -1,0 +1,69 @@
+import { createHmac, randomBytes } from 'node:crypto'
+
+/** Random bytes in a device password: issue 3 point 4 asks for at least 24. */
+export const DEVICE_PASSWORD_BYTES = 24
+
+/** A fresh URL-safe device password (base64url of 24 random bytes, 32 characters). */
+export function newDevicePassword(): string {
+  return randomBytes(DEVICE_PASSWORD_BYTES).toString('base64url')
+}
+
+/** argon2id, the algorithm issue 3 point 4 names; Bun's defaults for cost. */
+export function hashDevicePassword(password: string): Promise<string> {
+  return Bun.password.hash(password, { algorithm: 'argon2id' })
+}
+
+export interface CredentialCache {
+  /**
+   * Whether `password` matches `passwordHash` (the device's stored hash). A pair verified before
+   * answers from memory; anything else pays for one argon2id verification.
+   */
+  verify(deviceId: string, password: string, passwordHash: string): Promise<boolean>
+  /** Drops what is remembered for a device (after rotate or remove in this process). */
+  forget(deviceId: string): void
+  readonly size: number
+}
+
+/**
+ * Remembers successful argon2id verifications so a reconnect storm of known devices costs
+ * microseconds, not tens of milliseconds each. An entry is tied to the stored hash it was checked
+ * against: a rotation (a new hash, even when done by `hearth device rotate` in another process)
+ * misses the cache by itself, so a stale entry can never let an old password in.
+ */
+export function createCredentialCache(opts: { maxEntries?: number } = {}): CredentialCache {
+  const maxEntries = opts.maxEntries ?? 10_000
+  // Keyed HMAC with a per-process key: the map never holds a fast, offline-guessable digest.
+  const key = randomBytes(32)
+  const entries = new Map<string, { digest: string; passwordHash: string }>()
+
+  const digestOf = (password: string) => createHmac('sha256', key).update(password).digest('base64url')
+
+  return {
+    async verify(deviceId, password, passwordHash) {
+      const digest = digestOf(password)
+      const hit = entries.get(deviceId)
+      if (hit && hit.digest === digest && hit.passwordHash === passwordHash) {
+        // Re-insert so the Map's order doubles as least-recently-used.
+        entries.delete(deviceId)
+        entries.set(deviceId, hit)
+        return true
+      }
+      const ok = await Bun.password.verify(password, passwordHash)
+      if (ok) {
+        entries.delete(deviceId)
+        entries.set(deviceId, { digest, passwordHash })
+        if (entries.size > maxEntries) {
+          const oldest = entries.keys().next().value
+          if (oldest !== undefined) entries.delete(oldest)
+        }
+      }
+      return ok
+    },
+    forget(deviceId) {
+      entries.delete(deviceId)
+    },
+    get size() {
+      return entries.size
+    },
+  }
+}

@@ -1,0 +1,194 @@
+import type { Database } from 'bun:sqlite'
+import { z } from 'zod'
+import { hashDevicePassword, newDevicePassword } from './credentials.ts'
+
+/**
+ * A device id is also its MQTT username and a level of its topics (`devices/<id>/…`), so it may
+ * hold no `/`, wildcard, `$` or `.` (a level separator for dotted-topic clients, issue 3 point 9).
+ */
+export const deviceIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'a device id is 1-64 letters, digits, "-" or "_"')
+
+export const deviceNameSchema = z.string().trim().min(1).max(200)
+
+/** One registered device (issue 3 point 4), without its secret. */
+export interface Device {
+  id: string
+  name: string
+  username: string
+  enabled: boolean
+  createdAt: number
+  /** When the current password was issued (create or rotate). */
+  credentialsAt: number
+  lastSeen: number | null
+  online: boolean
+  lastClientId: string | null
+  lastAddress: string | null
+  lastDisconnectReason: string | null
+}
+
+/** What `device add` / `device rotate` show once: the hub keeps only the hash. */
+export interface DeviceCredentials {
+  id: string
+  username: string
+  password: string
+}
+
+/** What authentication needs of a device, found by username. */
+export interface DeviceSecret {
+  id: string
+  enabled: boolean
+  passwordHash: string
+}
+
+export class DeviceError extends Error {
+  constructor(
+    readonly reason: 'exists' | 'not-found' | 'invalid',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'DeviceError'
+  }
+}
+
+interface DeviceRow {
+  id: string
+  name: string
+  username: string
+  password_hash: string
+  enabled: number
+  created_at: number
+  credentials_at: number
+  last_seen: number | null
+  online: number
+  last_client_id: string | null
+  last_address: string | null
+  last_disconnect_reason: string | null
+}
+
+const toDevice = (r: DeviceRow): Device => ({
+  id: r.id,
+  name: r.name,
+  username: r.username,
+  enabled: r.enabled === 1,
+  createdAt: r.created_at,
+  credentialsAt: r.credentials_at,
+  lastSeen: r.last_seen,
+  online: r.online === 1,
+  lastClientId: r.last_client_id,
+  lastAddress: r.last_address,
+  lastDisconnectReason: r.last_disconnect_reason,
+})
+
+function parseId(id: string): string {
+  const parsed = deviceIdSchema.safeParse(id)
+  if (!parsed.success)
+    throw new DeviceError('invalid', `invalid device id "${id}": ${parsed.error.issues[0]?.message}`)
+  return parsed.data
+}
+
+/** Registers a device with a fresh random password; the password is returned once, never stored. */
+export async function createDevice(
+  db: Database,
+  input: { id: string; name?: string | undefined },
+  now = Date.now(),
+): Promise<{ device: Device; credentials: DeviceCredentials }> {
+  const id = parseId(input.id)
+  const parsedName = deviceNameSchema.safeParse(input.name ?? id)
+  if (!parsedName.success) throw new DeviceError('invalid', 'a device name is 1-200 characters')
+  const name = parsedName.data
+  if (getDevice(db, id)) throw new DeviceError('exists', `device "${id}" already exists`)
+  const password = newDevicePassword()
+  const hash = await hashDevicePassword(password)
+  let row: DeviceRow
+  try {
+    row = db
+      .query(
+        `INSERT INTO devices (id, name, username, password_hash, created_at, credentials_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+      )
+      .get(id, name, id, hash, now, now) as DeviceRow
+  } catch (err) {
+    // Another process (CLI next to a running hub) may have won the race since the check above.
+    if (/UNIQUE constraint/.test((err as Error).message))
+      throw new DeviceError('exists', `device "${id}" already exists`)
+    throw err
+  }
+  return { device: toDevice(row), credentials: { id, username: row.username, password } }
+}
+
+export function getDevice(db: Database, id: string): Device | undefined {
+  const row = db.query('SELECT * FROM devices WHERE id = ?').get(id) as DeviceRow | null
+  return row ? toDevice(row) : undefined
+}
+
+export function listDevices(db: Database): Device[] {
+  return (db.query('SELECT * FROM devices ORDER BY id').all() as DeviceRow[]).map(toDevice)
+}
+
+export function countDevices(db: Database): number {
+  return (db.query('SELECT count(*) AS n FROM devices').get() as { n: number }).n
+}
+
+/** The stored hash and state of the device whose MQTT username this is. */
+export function findDeviceSecret(db: Database, username: string): DeviceSecret | undefined {
+  const row = db
+    .query('SELECT id, enabled, password_hash FROM devices WHERE username = ?')
+    .get(username) as Pick<DeviceRow, 'id' | 'enabled' | 'password_hash'> | null
+  return row ? { id: row.id, enabled: row.enabled === 1, passwordHash: row.password_hash } : undefined
+}
+
+/** Replaces the password; the old one stops working at the device's next connect. */
+export async function rotateDeviceCredentials(
+  db: Database,
+  id: string,
+  now = Date.now(),
+): Promise<DeviceCredentials> {
+  const password = newDevicePassword()
+  const hash = await hashDevicePassword(password)
+  const row = db
+    .query('UPDATE devices SET password_hash = ?, credentials_at = ? WHERE id = ? RETURNING username')
+    .get(hash, now, id) as { username: string } | null
+  if (!row) throw new DeviceError('not-found', `no device "${id}"`)
+  return { id, username: row.username, password }
+}
+
+/** Removes the device and its ACL rules; false when there was none. */
+export function removeDevice(db: Database, id: string): boolean {
+  return db.query('DELETE FROM devices WHERE id = ?').run(id).changes > 0
+}
+
+/** A disabled device keeps its credentials but is refused with CONNACK 5 (not authorized). */
+export function setDeviceEnabled(db: Database, id: string, enabled: boolean): boolean {
+  return db.query('UPDATE devices SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id).changes > 0
+}
+
+/** Presence (issue 3 point 8): the device has a live connection. */
+export function markDeviceOnline(
+  db: Database,
+  id: string,
+  at: { clientId: string; address: string | null },
+  now = Date.now(),
+): void {
+  db.query(
+    'UPDATE devices SET online = 1, last_seen = ?, last_client_id = ?, last_address = ? WHERE id = ?',
+  ).run(now, at.clientId, at.address, id)
+}
+
+/** Presence: the device's last connection ended, and why. */
+export function markDeviceOffline(db: Database, id: string, reason: string, now = Date.now()): void {
+  db.query('UPDATE devices SET online = 0, last_seen = ?, last_disconnect_reason = ? WHERE id = ?').run(
+    now,
+    reason,
+    id,
+  )
+}
+
+/** Marks every device still flagged online as offline; returns their ids (stale flags after a crash). */
+export function markAllDevicesOffline(db: Database, reason: string): string[] {
+  const rows = db
+    .query('UPDATE devices SET online = 0, last_disconnect_reason = ? WHERE online = 1 RETURNING id')
+    .all(reason) as { id: string }[]
+  return rows.map((r) => r.id).sort()
+}

@@ -1,0 +1,208 @@
+import type { Database } from 'bun:sqlite'
+import type { ServerWebSocket } from 'bun'
+import { z } from 'zod'
+import type { Bus } from '../../bus/bus.ts'
+import type { Logger } from '../../log.ts'
+import type { AnyHubEvent, ConsoleFrame, Reply } from '../../protocol.ts'
+import { findSession } from '../../store/sessions.ts'
+import type { Principal } from '../api.ts'
+import { allows, type Scope, SESSION_COOKIE, scopeOfRole } from '../auth/middleware.ts'
+import { Errors, HubError } from '../errors.ts'
+import type { WsData, WsRoute } from '../server.ts'
+
+/** A request a console may send over `/ws` (source (c)'s action names plug in here). */
+export interface ConsoleAction<B = unknown> {
+  scope: Scope
+  body: z.ZodType<B, unknown>
+  run(body: B, principal: Principal): Promise<unknown> | unknown
+}
+
+export interface ConsoleChannelOptions {
+  db: Database
+  bus: Bus
+  log: Logger
+  /** What a console receives first on connect (recent events, broker stats, devices …). */
+  snapshot(): Promise<unknown> | unknown
+  /** Frames kept for a console that reads slower than events arrive; older ones are dropped. */
+  maxQueuedFrames?: number
+  /** Bytes Bun may buffer for one socket before we queue (and eventually drop) instead. */
+  maxBufferedBytes?: number
+  now?: () => number
+}
+
+interface ConsoleState {
+  principal?: Principal
+  queue: string[]
+  dropped: number
+}
+
+/** Close code for a console without a valid session (an HTTP 401, in WebSocket terms). */
+export const CLOSE_UNAUTHORIZED = 4401
+
+const requestSchema = z.strictObject({
+  id: z.union([z.string().max(100), z.number()]),
+  action: z.string().min(1).max(100),
+  body: z.unknown().optional(),
+})
+
+/**
+ * The console's live channel at `/ws`: checks the session at upgrade (close 4401 otherwise),
+ * sends a snapshot, then every bus event; answers `{id, action, body}` requests in the
+ * `{id, ok, …}` envelope [STYLE 10]. Each console has a bounded queue: a slow browser loses the
+ * oldest frames (and is told how many) instead of growing the hub's memory.
+ */
+export function createConsoleChannel(opts: ConsoleChannelOptions) {
+  const log = opts.log.child('console')
+  const now = opts.now ?? Date.now
+  const maxQueued = opts.maxQueuedFrames ?? 1000
+  const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024
+  const actions = new Map<string, ConsoleAction>()
+  const sockets = new Set<ServerWebSocket<WsData>>()
+
+  const stateOf = (ws: ServerWebSocket<WsData>) => ws.data.state as ConsoleState
+
+  const flush = (ws: ServerWebSocket<WsData>) => {
+    const s = stateOf(ws)
+    if (s.dropped > 0 && ws.getBufferedAmount() < maxBuffered) {
+      const notice: ConsoleFrame = { type: 'dropped', count: s.dropped }
+      s.dropped = 0
+      ws.send(JSON.stringify(notice))
+    }
+    while (s.queue.length && ws.getBufferedAmount() < maxBuffered) ws.send(s.queue.shift()!)
+  }
+
+  const send = (ws: ServerWebSocket<WsData>, frame: ConsoleFrame) => {
+    const s = stateOf(ws)
+    const text = JSON.stringify(frame)
+    if (s.queue.length === 0 && s.dropped === 0 && ws.getBufferedAmount() < maxBuffered) {
+      ws.send(text)
+      return
+    }
+    s.queue.push(text)
+    if (s.queue.length > maxQueued) {
+      s.queue.shift()
+      s.dropped++
+    }
+  }
+
+  const reply = (ws: ServerWebSocket<WsData>, r: Reply) => send(ws, { type: 'reply', ...r })
+
+  const handleRequest = async (ws: ServerWebSocket<WsData>, text: string) => {
+    let parsed: z.infer<typeof requestSchema>
+    try {
+      const result = requestSchema.safeParse(JSON.parse(text))
+      if (!result.success) {
+        const e = Errors.invalid(
+          result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        )
+        return reply(ws, { id: 0, ok: false, code: e.code, error: e.message })
+      }
+      parsed = result.data
+    } catch {
+      const e = Errors.badJson()
+      return reply(ws, { id: 0, ok: false, code: e.code, error: e.message })
+    }
+    const { id } = parsed
+    try {
+      const principal = stateOf(ws).principal!
+      const action = actions.get(parsed.action)
+      if (!action) throw Errors.unknownAction(parsed.action)
+      if (!allows(principal.scope, action.scope)) throw Errors.forbidden()
+      const body = action.body.safeParse(parsed.body ?? {})
+      if (!body.success)
+        throw Errors.invalid(body.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })))
+      reply(ws, { id, ok: true, data: await action.run(body.data, principal) })
+    } catch (err) {
+      if (err instanceof HubError) return reply(ws, { id, ok: false, code: err.code, error: err.message })
+      log.error('console action failed', { action: parsed.action, err })
+      reply(ws, { id, ok: false, code: 50001, error: 'internal error' })
+    }
+  }
+
+  const route: WsRoute<ConsoleState> = {
+    path: '/ws',
+    async accept(req) {
+      // Cross-site WebSocket hijacking: a page from another origin must not ride the session cookie.
+      const origin = req.headers.get('origin')
+      if (origin && new URL(origin).host !== req.headers.get('host')) {
+        return Response.json(
+          { code: Errors.forbidden().code, error: 'cross-origin console connection' },
+          { status: 403 },
+        )
+      }
+      const token = parseCookie(req.headers.get('cookie') ?? '')[SESSION_COOKIE]
+      const session = token ? findSession(opts.db, token, now()) : undefined
+      const state: ConsoleState = { queue: [], dropped: 0 }
+      if (session) {
+        state.principal = {
+          kind: 'user',
+          id: session.username,
+          scope: scopeOfRole(session.role),
+          viaCookie: true,
+        }
+      }
+      return { state }
+    },
+    handler: {
+      open(ws, state) {
+        if (!state.principal) {
+          ws.close(CLOSE_UNAUTHORIZED, 'login required')
+          return
+        }
+        sockets.add(ws)
+        void Promise.resolve(opts.snapshot()).then(
+          (data) => {
+            // Events may have been queued while the snapshot was being built; it goes first.
+            const s = stateOf(ws)
+            const pending = s.queue.splice(0)
+            send(ws, { type: 'snapshot', data })
+            for (const text of pending) s.queue.push(text)
+            flush(ws)
+          },
+          (err) => log.error('console snapshot failed', { err }),
+        )
+      },
+      message(ws, state, msg) {
+        if (!state.principal) return
+        void handleRequest(ws, typeof msg === 'string' ? msg : msg.toString('utf8'))
+      },
+      drain: (ws) => flush(ws),
+      close: (ws) => {
+        sockets.delete(ws)
+      },
+    },
+  }
+
+  return {
+    route: route as WsRoute,
+    /** Registers a request handler by action name. */
+    register<B>(name: string, action: ConsoleAction<B>) {
+      if (actions.has(name)) throw new Error(`console action ${name} is registered twice`)
+      actions.set(name, action as ConsoleAction)
+    },
+    /** Starts streaming bus events to consoles. */
+    start() {
+      opts.bus.onAny('console', (event: AnyHubEvent) => {
+        for (const ws of sockets) send(ws, { type: 'event', event })
+      })
+    },
+    stop() {
+      opts.bus.off('console')
+      for (const ws of sockets) ws.close(1001, 'hub stopping')
+      sockets.clear()
+    },
+    /** Connected consoles (for stats). */
+    count: () => sockets.size,
+  }
+}
+
+export type ConsoleChannel = ReturnType<typeof createConsoleChannel>
+
+function parseCookie(header: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=')
+    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim())
+  }
+  return out
+}

@@ -1,0 +1,254 @@
+import type { Database } from 'bun:sqlite'
+import { statSync } from 'node:fs'
+import { Hono, type MiddlewareHandler } from 'hono'
+import { matchedRoutes } from 'hono/route'
+import type { BrokerStats } from '../broker/sys.ts'
+import type { ApiEnv } from './api.ts'
+import type { RequireAuth } from './auth/middleware.ts'
+
+export type Labels = Record<string, string>
+type Kind = 'counter' | 'gauge'
+
+/** One value of a metric, with its labels. */
+export interface Sample {
+  labels?: Labels
+  value: number
+}
+
+export interface Counter {
+  inc(labels?: Labels, by?: number): void
+}
+
+export interface Gauge {
+  set(labels: Labels | undefined, value: number): void
+  inc(labels?: Labels, by?: number): void
+}
+
+/**
+ * A Prometheus registry for one hub (issue 4 point 8). Services take it in their deps and add
+ * their own metrics: `metrics.gauge('hearth_outbox_depth', '…')`, or `collect(…)` for a value
+ * read at scrape time.
+ */
+export interface Metrics {
+  counter(name: string, help: string): Counter
+  gauge(name: string, help: string): Gauge
+  /** A metric computed on every scrape (database size, broker figures). */
+  collect(name: string, help: string, kind: Kind, read: () => number | Sample[]): void
+  /** The text exposition format, version 0.0.4. */
+  render(): string
+}
+
+interface Family {
+  help: string
+  kind: Kind
+  values?: Map<string, { labels: Labels; value: number }>
+  read?: () => number | Sample[]
+}
+
+export function createMetrics(): Metrics {
+  const families = new Map<string, Family>()
+
+  const define = (name: string, family: Family) => {
+    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) throw new Error(`bad metric name ${name}`)
+    const existing = families.get(name)
+    if (existing) {
+      if (existing.kind !== family.kind) throw new Error(`metric ${name} is already a ${existing.kind}`)
+      return existing
+    }
+    families.set(name, family)
+    return family
+  }
+  const add = (f: Family, labels: Labels = {}, by: number, replace: boolean) => {
+    const key = labelText(labels)
+    const cur = f.values?.get(key)
+    f.values?.set(key, { labels, value: replace ? by : (cur?.value ?? 0) + by })
+  }
+
+  return {
+    counter(name, help) {
+      const f = define(name, { help, kind: 'counter', values: new Map() })
+      return { inc: (labels, by = 1) => add(f, labels, by, false) }
+    },
+    gauge(name, help) {
+      const f = define(name, { help, kind: 'gauge', values: new Map() })
+      return {
+        set: (labels, value) => add(f, labels, value, true),
+        inc: (labels, by = 1) => add(f, labels, by, false),
+      }
+    },
+    collect(name, help, kind, read) {
+      define(name, { help, kind, read })
+    },
+    render() {
+      const out: string[] = []
+      for (const [name, f] of families) {
+        let samples: Sample[]
+        try {
+          const v = f.read ? f.read() : [...(f.values?.values() ?? [])]
+          samples = typeof v === 'number' ? [{ value: v }] : v
+        } catch {
+          // One failing reader must not take the whole scrape down; the metric is left out.
+          continue
+        }
+        out.push(
+          `# HELP ${name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`,
+          `# TYPE ${name} ${f.kind}`,
+        )
+        for (const s of samples) out.push(`${name}${labelText(s.labels ?? {})} ${formatValue(s.value)}`)
+      }
+      return `${out.join('\n')}\n`
+    },
+  }
+}
+
+function labelText(labels: Labels): string {
+  const entries = Object.entries(labels)
+  if (!entries.length) return ''
+  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+  return `{${entries.map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}`
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN'
+  if (v === Number.POSITIVE_INFINITY) return '+Inf'
+  if (v === Number.NEGATIVE_INFINITY) return '-Inf'
+  return String(v)
+}
+
+/**
+ * Counts every request by method, matched route pattern and status. The pattern, not the path,
+ * keeps the label set small (`/api/v1/tokens/:id`, never one series per id).
+ */
+export function httpMetricsMiddleware(metrics: Metrics): MiddlewareHandler {
+  const requests = metrics.counter('hearth_http_requests_total', 'HTTP requests by method, route and status')
+  const seconds = metrics.counter(
+    'hearth_http_request_duration_seconds_total',
+    'time spent answering HTTP requests, by route',
+  )
+  return async (c, next) => {
+    const start = performance.now()
+    await next()
+    const last = matchedRoutes(c).at(-1)
+    // Only middleware matched ('*', method ALL): the request reached no route.
+    const route = !last || (last.method === 'ALL' && last.path.endsWith('*')) ? '(unmatched)' : last.path
+    requests.inc({ method: c.req.method, route, status: String(c.res.status) })
+    seconds.inc({ route }, (performance.now() - start) / 1000)
+  }
+}
+
+export interface HubMetricsDeps {
+  db: Database
+  /** The broker's figures (`src/broker/sys.ts`); absent until the broker has started. */
+  brokerStats?: () => BrokerStats | undefined
+}
+
+/** The hub-wide metrics read at scrape time: database size and the broker's figures. */
+export function registerHubMetrics(metrics: Metrics, deps: HubMetricsDeps): void {
+  metrics.collect(
+    'hearth_db_size_bytes',
+    'SQLite database size: pages in use plus the WAL file',
+    'gauge',
+    () => databaseBytes(deps.db),
+  )
+  const broker = deps.brokerStats
+  if (!broker) return
+  const read = (pick: (s: BrokerStats) => number) => () => {
+    const s = broker()
+    if (!s) throw new Error('broker not started')
+    return pick(s)
+  }
+  const figures: Array<[string, string, Kind, (s: BrokerStats) => number]> = [
+    ['hearth_mqtt_clients_connected', 'MQTT clients connected now', 'gauge', (s) => s.clientsConnected],
+    [
+      'hearth_mqtt_messages_received_total',
+      'PUBLISH packets accepted from clients',
+      'counter',
+      (s) => s.messagesReceived,
+    ],
+    [
+      'hearth_mqtt_messages_sent_total',
+      'PUBLISH packets delivered to clients',
+      'counter',
+      (s) => s.messagesSent,
+    ],
+    [
+      'hearth_mqtt_messages_dropped_total',
+      'QoS 0 deliveries dropped on full queues',
+      'counter',
+      (s) => s.messagesDropped,
+    ],
+    ['hearth_mqtt_bytes_received_total', 'MQTT bytes read from clients', 'counter', (s) => s.bytesReceived],
+    ['hearth_mqtt_bytes_sent_total', 'MQTT bytes written to clients', 'counter', (s) => s.bytesSent],
+    [
+      'hearth_mqtt_retained_messages',
+      'retained messages held by the broker',
+      'gauge',
+      (s) => s.retainedMessages,
+    ],
+    ['hearth_mqtt_uptime_seconds', 'seconds since the broker started', 'gauge', (s) => s.uptimeSeconds],
+  ]
+  for (const [name, help, kind, pick] of figures) metrics.collect(name, help, kind, read(pick))
+}
+
+/** `page_count × page_size` of the main file plus the WAL, which holds pages not yet checkpointed. */
+export function databaseBytes(db: Database): number {
+  const pages = db.query('PRAGMA page_count').get() as { page_count: number }
+  const size = db.query('PRAGMA page_size').get() as { page_size: number }
+  let wal = 0
+  try {
+    if (db.filename && db.filename !== ':memory:') wal = statSync(`${db.filename}-wal`).size
+  } catch {
+    // No WAL file yet (or it was just checkpointed away).
+  }
+  return pages.page_count * size.page_size + wal
+}
+
+/** `GET /metrics`: a read token or session unless `http.metricsPublic`. */
+export function createMetricsRoute(deps: { metrics: Metrics; requireAuth: RequireAuth; public: boolean }) {
+  const router = new Hono<ApiEnv>()
+  if (!deps.public) router.use('*', deps.requireAuth('read'))
+  router.get('/', (c) =>
+    c.body(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+  )
+  return router
+}
+
+/** What `/metrics` reads of the outbox (`Outbox.stats()`, issue 4 point 7). */
+export interface OutboxFigures {
+  byState: Record<string, number>
+  succeeded: number
+  failedAttempts: number
+  dead: number
+  openCircuits: number
+}
+
+/** Outbox depth by state, deliveries, failed attempts, dead letters and open circuits, read at scrape time. */
+export function registerOutboxMetrics(metrics: Metrics, stats: () => OutboxFigures): void {
+  metrics.collect('hearth_outbox_depth', 'stored deliveries by state (pending, sending, dead)', 'gauge', () =>
+    Object.entries(stats().byState).map(([state, value]) => ({ labels: { state }, value })),
+  )
+  metrics.collect(
+    'hearth_outbox_delivered_total',
+    'deliveries that succeeded since start',
+    'counter',
+    () => stats().succeeded,
+  )
+  metrics.collect(
+    'hearth_outbox_failures_total',
+    'failed delivery attempts since start',
+    'counter',
+    () => stats().failedAttempts,
+  )
+  metrics.collect(
+    'hearth_outbox_dead_total',
+    'deliveries moved to dead letters since start',
+    'counter',
+    () => stats().dead,
+  )
+  metrics.collect(
+    'hearth_outbox_open_circuits',
+    'targets whose circuit breaker is not closed',
+    'gauge',
+    () => stats().openCircuits,
+  )
+}

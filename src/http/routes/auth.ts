@@ -1,0 +1,147 @@
+import type { Database } from 'bun:sqlite'
+import { createRoute, z } from '@hono/zod-openapi'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import type { Bus } from '../../bus/bus.ts'
+import { createSession, deleteSession, findSession, pruneSessions } from '../../store/sessions.ts'
+import { findUser, verifyUser } from '../../store/users.ts'
+import { createRouter } from '../api.ts'
+import { clientAddress } from '../auth/client-address.ts'
+import { createLoginLimiter, type LoginLimiter } from '../auth/login-limiter.ts'
+import { type RequireAuth, SESSION_COOKIE } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { UserSchema } from './users.ts'
+
+export interface AuthRoutesDeps {
+  db: Database
+  bus: Bus
+  requireAuth: RequireAuth
+  /** Defaults to the standard back-off (5 free failures, then 1 s doubling to 15 min). */
+  limiter?: LoginLimiter
+  sessionTtlMs: number
+  /** Mark the cookie Secure: set when the hub serves HTTPS. */
+  secureCookie: boolean
+  now?: () => number
+}
+
+const LoginSchema = z
+  .object({ username: z.string().min(1).max(128), password: z.string().min(1).max(1024) })
+  .openapi('Login')
+
+const SessionSchema = z
+  .object({
+    user: UserSchema,
+    csrfToken: z
+      .string()
+      .openapi({ description: 'send as X-CSRF-Token on every change made with the cookie' }),
+    expiresAt: z.number().int(),
+  })
+  .openapi('Session')
+
+const MeSchema = z
+  .object({
+    principal: z.object({
+      kind: z.enum(['user', 'token', 'device']),
+      id: z.string(),
+      scope: z.enum(['read', 'write', 'admin']),
+    }),
+    user: UserSchema.optional(),
+    csrfToken: z.string().optional(),
+  })
+  .openapi('Me')
+
+const login = createRoute({
+  method: 'post',
+  path: '/login',
+  summary: 'Log in: sets the session cookie and returns the CSRF token',
+  security: [],
+  request: { body: jsonBody(LoginSchema) },
+  responses: {
+    200: jsonResponse(SessionSchema, 'logged in'),
+    ...errorResponses(400, 401, 429),
+  },
+})
+
+const logout = createRoute({
+  method: 'post',
+  path: '/logout',
+  summary: 'End the current session',
+  responses: { 204: { description: 'logged out' }, ...errorResponses(401, 403) },
+})
+
+const me = createRoute({
+  method: 'get',
+  path: '/me',
+  summary: 'Who the caller is',
+  responses: { 200: jsonResponse(MeSchema, 'the caller'), ...errorResponses(401) },
+})
+
+/** `/auth`: login with back-off, logout, and who-am-I (issue 4 point 2). */
+export function createAuthRoutes(deps: AuthRoutesDeps) {
+  const now = deps.now ?? Date.now
+  const limiter = deps.limiter ?? createLoginLimiter({ now })
+  const router = createRouter()
+  router.use('/logout', deps.requireAuth('read'))
+  router.use('/me', deps.requireAuth('read'))
+
+  router.openapi(login, async (c) => {
+    const { username, password } = c.req.valid('json')
+    const address = clientAddress(c)
+    const keys = [`addr:${address}`, `user:${username}`]
+    const wait = limiter.retryAfter(keys)
+    if (wait > 0) {
+      deps.bus.emit('auth.login_failed', { username, address, reason: 'throttled' }, { subject: username })
+      c.header('Retry-After', String(wait))
+      throw Errors.tooManyRequests(wait)
+    }
+    const user = await verifyUser(deps.db, username, password)
+    if (!user) {
+      limiter.fail(keys)
+      deps.bus.emit(
+        'auth.login_failed',
+        { username, address, reason: 'bad_credentials' },
+        { subject: username },
+      )
+      throw Errors.badCredentials()
+    }
+    limiter.succeed(`user:${username}`)
+    // Expired rows go when someone logs in: no timer, and the table stays as small as its live sessions.
+    pruneSessions(deps.db, now())
+    const session = createSession(deps.db, user.id, deps.sessionTtlMs, now())
+    setCookie(c, SESSION_COOKIE, session.token, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: deps.secureCookie,
+      path: '/',
+      maxAge: Math.floor(deps.sessionTtlMs / 1000),
+    })
+    deps.bus.emit('auth.login', { username, address }, { subject: username })
+    return c.json({ user, csrfToken: session.csrfToken, expiresAt: session.expiresAt }, 200)
+  })
+
+  router.openapi(logout, (c) => {
+    const token = getCookie(c, SESSION_COOKIE)
+    if (token) deleteSession(deps.db, token)
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: deps.secureCookie })
+    const p = c.var.principal
+    if (p.kind === 'user') deps.bus.emit('auth.logout', { username: p.id }, { subject: p.id })
+    return c.body(null, 204)
+  })
+
+  router.openapi(me, (c) => {
+    const principal = c.var.principal
+    const user = principal.kind === 'user' ? findUser(deps.db, principal.id) : undefined
+    const token = principal.viaCookie ? getCookie(c, SESSION_COOKIE) : undefined
+    const session = token ? findSession(deps.db, token, now()) : undefined
+    return c.json(
+      {
+        principal: { kind: principal.kind, id: principal.id, scope: principal.scope },
+        ...(user ? { user } : {}),
+        // A reloaded console has the cookie but lost the CSRF token; this gives it back.
+        ...(session ? { csrfToken: session.csrfToken } : {}),
+      },
+      200,
+    )
+  })
+  return router
+}

@@ -1,0 +1,61 @@
+import type { Database } from 'bun:sqlite'
+import type { Broker } from '../../broker/broker.ts'
+import type { Bus } from '../../bus/bus.ts'
+import type { ApiMount } from '../api.ts'
+import type { LoginLimiter } from '../auth/login-limiter.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { createAuthRoutes } from './auth.ts'
+import { createDeviceRoutes } from './devices.ts'
+import { createEventRoutes } from './events.ts'
+import { createPublishRoutes } from './publish.ts'
+import { createRetainedRoutes } from './retained.ts'
+import { createTokenRoutes } from './tokens.ts'
+import { createUserRoutes } from './users.ts'
+
+export interface CoreApiDeps {
+  db: Database
+  bus: Bus
+  broker: Broker
+  requireAuth: RequireAuth
+  sessionTtlMs: number
+  secureCookie: boolean
+  limiter?: LoginLimiter
+  /** The broker's `auth.forget`: drops cached device verifications after rotate or remove. */
+  forgetDevice?: (id: string) => void
+  now?: () => number
+}
+
+/** The `/api/v1` resources of issue 4 point 3 that are not webhooks or the outbox. */
+export function createCoreApi(deps: CoreApiDeps): ApiMount[] {
+  const now = deps.now ?? Date.now
+  const { db, bus, broker, requireAuth } = deps
+  return [
+    {
+      path: '/auth',
+      router: createAuthRoutes({
+        db,
+        bus,
+        requireAuth,
+        sessionTtlMs: deps.sessionTtlMs,
+        secureCookie: deps.secureCookie,
+        now,
+        ...(deps.limiter ? { limiter: deps.limiter } : {}),
+      }),
+    },
+    { path: '/users', router: createUserRoutes({ db, bus, requireAuth, now }) },
+    { path: '/tokens', router: createTokenRoutes({ db, bus, requireAuth, now }) },
+    {
+      path: '/devices',
+      router: createDeviceRoutes({
+        db,
+        bus,
+        requireAuth,
+        now,
+        ...(deps.forgetDevice ? { forgetDevice: deps.forgetDevice } : {}),
+      }),
+    },
+    { path: '/events', router: createEventRoutes({ db, requireAuth }) },
+    { path: '/retained', router: createRetainedRoutes({ broker, requireAuth }) },
+    { path: '/publish', router: createPublishRoutes({ broker, requireAuth }) },
+  ]
+}

@@ -1,0 +1,235 @@
+import type { Database } from 'bun:sqlite'
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Bus } from '../../bus/bus.ts'
+import { listDeviceAclRules, removeDeviceAclRule, setDeviceAclRule } from '../../devices/acl-rules.ts'
+import {
+  createDevice,
+  DeviceError,
+  getDevice,
+  listDevices,
+  removeDevice,
+  rotateDeviceCredentials,
+  setDeviceEnabled,
+} from '../../devices/registry.ts'
+import { createRouter } from '../api.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+
+export interface DeviceRoutesDeps {
+  db: Database
+  bus: Bus
+  requireAuth: RequireAuth
+  /** Drops the broker's cached verification of a device after rotate or remove (`auth.forget`). */
+  forgetDevice?: (id: string) => void
+  now?: () => number
+}
+
+const AccessSchema = z.enum(['read', 'write', 'readwrite'])
+const AclRuleSchema = z
+  .object({
+    pattern: z
+      .string()
+      .min(1)
+      .openapi({ example: 'sensors/%u/#', description: 'topic filter; %u and %c allowed' }),
+    access: AccessSchema,
+  })
+  .openapi('AclRule')
+
+const DeviceSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    username: z.string(),
+    enabled: z.boolean(),
+    createdAt: z.number().int(),
+    credentialsAt: z.number().int(),
+    lastSeen: z.number().int().nullable(),
+    online: z.boolean(),
+    lastClientId: z.string().nullable(),
+    lastAddress: z.string().nullable(),
+    lastDisconnectReason: z.string().nullable(),
+  })
+  .openapi('Device')
+
+const CredentialsSchema = z
+  .object({ id: z.string(), username: z.string(), password: z.string() })
+  .openapi('DeviceCredentials', {
+    description: 'MQTT credentials; the password is shown only in this answer',
+  })
+
+const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'pi-1' }) })
+const NewDeviceSchema = z
+  .object({ id: z.string().min(1).max(64), name: z.string().min(1).max(200).optional() })
+  .openapi('NewDevice')
+const DevicePatchSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'a disabled device is refused at its next connect' }),
+  })
+  .openapi('DevicePatch')
+const PatternQuery = z.object({ pattern: z.string().min(1).openapi({ example: 'sensors/%u/#' }) })
+
+const routes = {
+  list: createRoute({
+    method: 'get',
+    path: '/',
+    summary: 'List devices with their presence',
+    responses: {
+      200: jsonResponse(z.object({ items: z.array(DeviceSchema) }), 'devices'),
+      ...errorResponses(401, 403),
+    },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/{id}',
+    summary: 'Get a device and its extra ACL rules',
+    request: { params: IdParam },
+    responses: {
+      200: jsonResponse(DeviceSchema.extend({ acl: z.array(AclRuleSchema) }), 'the device'),
+      ...errorResponses(401, 403, 404),
+    },
+  }),
+  create: createRoute({
+    method: 'post',
+    path: '/',
+    summary: 'Register a device; its MQTT credentials are in this answer only',
+    request: { body: jsonBody(NewDeviceSchema) },
+    responses: {
+      201: jsonResponse(z.object({ device: DeviceSchema, credentials: CredentialsSchema }), 'registered'),
+      ...errorResponses(400, 401, 403, 409),
+    },
+  }),
+  update: createRoute({
+    method: 'patch',
+    path: '/{id}',
+    summary: 'Enable or disable a device',
+    request: { params: IdParam, body: jsonBody(DevicePatchSchema) },
+    responses: { 200: jsonResponse(DeviceSchema, 'the device'), ...errorResponses(400, 401, 403, 404) },
+  }),
+  remove: createRoute({
+    method: 'delete',
+    path: '/{id}',
+    summary: 'Remove a device and its ACL rules',
+    request: { params: IdParam },
+    responses: { 204: { description: 'removed' }, ...errorResponses(401, 403, 404) },
+  }),
+  rotate: createRoute({
+    method: 'post',
+    path: '/{id}/rotate',
+    summary: 'Issue a new MQTT password; the old one stops working at the next connect',
+    request: { params: IdParam },
+    responses: { 200: jsonResponse(CredentialsSchema, 'new credentials'), ...errorResponses(401, 403, 404) },
+  }),
+  listAcl: createRoute({
+    method: 'get',
+    path: '/{id}/acl',
+    summary: 'Extra ACL rules of a device (besides devices/<id>/# and mqtt.acl)',
+    request: { params: IdParam },
+    responses: {
+      200: jsonResponse(z.object({ items: z.array(AclRuleSchema) }), 'rules'),
+      ...errorResponses(401, 403, 404),
+    },
+  }),
+  setAcl: createRoute({
+    method: 'post',
+    path: '/{id}/acl',
+    summary: 'Add an ACL rule, or change the access of the rule with the same pattern',
+    request: { params: IdParam, body: jsonBody(AclRuleSchema) },
+    responses: { 200: jsonResponse(AclRuleSchema, 'the rule'), ...errorResponses(400, 401, 403, 404) },
+  }),
+  removeAcl: createRoute({
+    method: 'delete',
+    path: '/{id}/acl',
+    summary: 'Remove the ACL rule with this pattern',
+    request: { params: IdParam, query: PatternQuery },
+    responses: { 204: { description: 'removed' }, ...errorResponses(400, 401, 403, 404) },
+  }),
+}
+
+/** `/devices`: the device registry, credentials and ACL rules (read to look, write to change). */
+export function createDeviceRoutes(deps: DeviceRoutesDeps) {
+  const { db, bus } = deps
+  const now = deps.now ?? Date.now
+  const read = deps.requireAuth('read')
+  const write = deps.requireAuth('write')
+  const router = createRouter()
+  router.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? read : write)(c, next))
+  const mustExist = (id: string) => {
+    const device = getDevice(db, id)
+    if (!device) throw Errors.notFound('device')
+    return device
+  }
+
+  router.openapi(routes.list, (c) => c.json({ items: listDevices(db) }, 200))
+
+  router.openapi(routes.get, (c) => {
+    const { id } = c.req.valid('param')
+    return c.json({ ...mustExist(id), acl: listDeviceAclRules(db, id) }, 200)
+  })
+
+  router.openapi(routes.create, async (c) => {
+    const body = c.req.valid('json')
+    const { device, credentials } = await translate(() => createDevice(db, body, now()))
+    bus.emit('device.created', { id: device.id, name: device.name }, { subject: device.id })
+    return c.json({ device, credentials }, 201)
+  })
+
+  router.openapi(routes.update, (c) => {
+    const { id } = c.req.valid('param')
+    const body = c.req.valid('json')
+    mustExist(id)
+    if (body.enabled !== undefined) setDeviceEnabled(db, id, body.enabled)
+    return c.json(mustExist(id), 200)
+  })
+
+  router.openapi(routes.remove, (c) => {
+    const { id } = c.req.valid('param')
+    if (!removeDevice(db, id)) throw Errors.notFound('device')
+    deps.forgetDevice?.(id)
+    bus.emit('device.removed', { id }, { subject: id })
+    return c.body(null, 204)
+  })
+
+  router.openapi(routes.rotate, async (c) => {
+    const { id } = c.req.valid('param')
+    const credentials = await translate(() => rotateDeviceCredentials(db, id, now()))
+    deps.forgetDevice?.(id)
+    bus.emit('device.rotated', { id }, { subject: id })
+    return c.json(credentials, 200)
+  })
+
+  router.openapi(routes.listAcl, (c) => {
+    const { id } = c.req.valid('param')
+    mustExist(id)
+    return c.json({ items: listDeviceAclRules(db, id) }, 200)
+  })
+
+  router.openapi(routes.setAcl, async (c) => {
+    const { id } = c.req.valid('param')
+    const rule = c.req.valid('json')
+    return c.json(await translate(async () => setDeviceAclRule(db, id, rule, now())), 200)
+  })
+
+  router.openapi(routes.removeAcl, (c) => {
+    const { id } = c.req.valid('param')
+    mustExist(id)
+    if (!removeDeviceAclRule(db, id, c.req.valid('query').pattern)) throw Errors.notFound('ACL rule')
+    return c.body(null, 204)
+  })
+  return router
+}
+
+/** The registry's own errors as API errors. */
+async function translate<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (!(err instanceof DeviceError)) throw err
+    if (err.reason === 'exists') throw Errors.conflict(err.message)
+    if (err.reason === 'not-found') throw Errors.notFound('device')
+    throw Errors.invalid([{ path: '', message: err.message }])
+  }
+}

@@ -1,0 +1,210 @@
+import type { Database } from 'bun:sqlite'
+import { createRoute, z } from '@hono/zod-openapi'
+import { Hono } from 'hono'
+import type { HookReceiver } from '../../hooks/receiver.ts'
+import type { HookRegistry } from '../../hooks/registry.ts'
+import { hookCreateSchema, hookUpdateSchema, hookView, hookViewSchema } from '../../hooks/schema.ts'
+import { getDelivery, type HookDelivery, listDeliveries } from '../../hooks/store.ts'
+import { createRouter } from '../api.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { describePayload } from './mqtt-payload.ts'
+
+/** `/hooks/:name`: the public endpoint third parties post to (issue 4 point 4). */
+export function createHookEndpoint(deps: { receiver: HookReceiver }) {
+  const router = new Hono()
+  router.post('/:name', async (c) => {
+    const body = new Uint8Array(await c.req.arrayBuffer())
+    const reply = await deps.receiver.receive({
+      name: c.req.param('name'),
+      headers: c.req.raw.headers,
+      query: new URL(c.req.url).searchParams,
+      body,
+    })
+    return c.json(reply, 200)
+  })
+  return router
+}
+
+const NameParam = z.object({
+  name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'github' }),
+})
+const DeliveryParams = NameParam.extend({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: 'id', in: 'path' }, type: 'integer' }),
+})
+const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .openapi({ type: 'integer', description: '`nextCursor` of the previous page' }),
+})
+
+// Rebuilt here: schemas made before @hono/zod-openapi loaded have no `.openapi()`.
+const HookSchema = z.object(hookViewSchema.shape).openapi('Hook')
+const CreatedHookSchema = z
+  .object({
+    hook: HookSchema,
+    secret: z.string().optional().describe('the generated secret, shown only now'),
+  })
+  .openapi('CreatedHook')
+const DeliverySchema = z
+  .object({
+    id: z.number().int(),
+    hook: z.string(),
+    ts: z.number().int(),
+    deliveryId: z.string().nullable(),
+    contentType: z.string().nullable(),
+    headers: z.record(z.string(), z.string()),
+    query: z.record(z.string(), z.string()),
+    body: z.string(),
+    bodyEncoding: z.enum(['utf8', 'base64']),
+    bodySize: z.number().int(),
+    truncated: z.boolean(),
+    verification: z.string(),
+    status: z.number().int(),
+    code: z.number().int().nullable(),
+    published: z
+      .object({
+        topic: z.string(),
+        payload: z.string(),
+        encoding: z.literal('base64').optional(),
+        qos: z.number().int(),
+        retain: z.boolean(),
+      })
+      .nullable(),
+    replayOf: z.number().int().nullable(),
+  })
+  .openapi('HookDelivery')
+const DeliveryPageSchema = z
+  .object({ items: z.array(DeliverySchema), nextCursor: z.string().optional() })
+  .openapi('HookDeliveryPage')
+
+const routes = {
+  list: createRoute({
+    method: 'get',
+    path: '/',
+    summary: 'List inbound hooks, from the config file and the API',
+    responses: {
+      200: jsonResponse(z.object({ items: z.array(HookSchema) }), 'every hook'),
+      ...errorResponses(401, 403),
+    },
+  }),
+  create: createRoute({
+    method: 'post',
+    path: '/',
+    summary: 'Create an inbound hook (admin); a missing secret is generated and shown once',
+    request: { body: jsonBody(hookCreateSchema) },
+    responses: { 201: jsonResponse(CreatedHookSchema, 'created'), ...errorResponses(400, 401, 403, 409) },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/{name}',
+    summary: 'One inbound hook',
+    request: { params: NameParam },
+    responses: { 200: jsonResponse(HookSchema, 'the hook'), ...errorResponses(401, 403, 404) },
+  }),
+  update: createRoute({
+    method: 'put',
+    path: '/{name}',
+    summary: 'Replace an API-defined hook (admin); a missing secret keeps the old one',
+    request: { params: NameParam, body: jsonBody(hookUpdateSchema) },
+    responses: { 200: jsonResponse(HookSchema, 'the hook'), ...errorResponses(400, 401, 403, 404, 409) },
+  }),
+  remove: createRoute({
+    method: 'delete',
+    path: '/{name}',
+    summary: 'Delete an API-defined hook (admin)',
+    request: { params: NameParam },
+    responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
+  }),
+  deliveries: createRoute({
+    method: 'get',
+    path: '/{name}/deliveries',
+    summary: "A hook's captured deliveries, newest first",
+    request: { params: NameParam, query: PageQuery },
+    responses: { 200: jsonResponse(DeliveryPageSchema, 'one page'), ...errorResponses(400, 401, 403, 404) },
+  }),
+  delivery: createRoute({
+    method: 'get',
+    path: '/{name}/deliveries/{id}',
+    summary: 'One captured delivery',
+    request: { params: DeliveryParams },
+    responses: { 200: jsonResponse(DeliverySchema, 'the delivery'), ...errorResponses(401, 403, 404) },
+  }),
+  replay: createRoute({
+    method: 'post',
+    path: '/{name}/deliveries/{id}/replay',
+    summary: 'Publish a captured delivery again with the current mapping (write)',
+    request: { params: DeliveryParams },
+    responses: {
+      200: jsonResponse(DeliverySchema, 'the new capture'),
+      ...errorResponses(401, 403, 404, 409, 503),
+    },
+  }),
+}
+
+export interface HooksApiDeps {
+  registry: HookRegistry
+  receiver: HookReceiver
+  db: Database
+  requireAuth: RequireAuth
+}
+
+/** `/api/v1/hooks`: hook definitions (admin to change), captured deliveries and replay. */
+export function createHooksApi(deps: HooksApiDeps) {
+  const router = createRouter()
+  const { registry } = deps
+  router.use('*', deps.requireAuth('read'))
+  const admin = deps.requireAuth('admin')
+  const write = deps.requireAuth('write')
+  const hookOr404 = (name: string) => {
+    const hook = registry.get(name)
+    if (!hook) throw Errors.notFound('hook')
+    return hook
+  }
+
+  router.openapi(routes.list, (c) => c.json({ items: registry.list().map(hookView) }, 200))
+  router.openapi({ ...routes.create, middleware: [admin] as const }, (c) => {
+    const { hook, generatedSecret } = registry.create(c.req.valid('json'))
+    return c.json({ hook: hookView(hook), ...(generatedSecret ? { secret: generatedSecret } : {}) }, 201)
+  })
+  router.openapi(routes.get, (c) => c.json(hookView(hookOr404(c.req.valid('param').name)), 200))
+  router.openapi({ ...routes.update, middleware: [admin] as const }, (c) =>
+    c.json(hookView(registry.update(c.req.valid('param').name, c.req.valid('json'))), 200),
+  )
+  router.openapi({ ...routes.remove, middleware: [admin] as const }, (c) => {
+    registry.remove(c.req.valid('param').name)
+    return c.body(null, 204)
+  })
+  router.openapi(routes.deliveries, (c) => {
+    const { name } = c.req.valid('param')
+    hookOr404(name)
+    const q = c.req.valid('query')
+    const page = listDeliveries(deps.db, name, { limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) })
+    return c.json({ ...page, items: page.items.map(deliveryView) }, 200)
+  })
+  router.openapi(routes.delivery, (c) => {
+    const { name, id } = c.req.valid('param')
+    const d = getDelivery(deps.db, name, id)
+    if (!d) throw Errors.notFound('delivery')
+    return c.json(deliveryView(d), 200)
+  })
+  router.openapi({ ...routes.replay, middleware: [write] as const }, async (c) => {
+    const { name, id } = c.req.valid('param')
+    return c.json(deliveryView(await deps.receiver.replay(name, id)), 200)
+  })
+  return router
+}
+
+function deliveryView(d: HookDelivery): z.infer<typeof DeliverySchema> {
+  const { payload, encoding } = describePayload(d.body)
+  return { ...d, body: payload, bodyEncoding: encoding, truncated: d.body.length < d.bodySize }
+}

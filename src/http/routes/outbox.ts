@@ -1,0 +1,142 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Outbox } from '../../outbox/outbox.ts'
+import type { OutboxEntry } from '../../outbox/types.ts'
+import { createRouter } from '../api.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+
+const STATES = ['pending', 'sending', 'dead'] as const
+
+const EntrySchema = z
+  .object({
+    id: z.number().int(),
+    kind: z.string().openapi({ example: 'webhook' }),
+    target: z.string(),
+    key: z.string().describe('idempotency key, stable across retries'),
+    payload: z.unknown(),
+    state: z.enum(STATES),
+    attempts: z.number().int(),
+    createdAt: z.number().int(),
+    nextAt: z.number().int(),
+    expiresAt: z.number().int(),
+    updatedAt: z.number().int(),
+    lastError: z.string().nullable(),
+    lastStatus: z.number().int().nullable(),
+    deadReason: z.string().nullable(),
+  })
+  .openapi('OutboxEntry')
+
+const PageSchema = z
+  .object({ items: z.array(EntrySchema), nextCursor: z.string().optional() })
+  .openapi('OutboxPage')
+
+const ListQuery = z.object({
+  state: z
+    .enum(STATES)
+    .optional()
+    .openapi({ description: 'dead for the dead letters; without it, what is still to be delivered' }),
+  kind: z.string().optional(),
+  target: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .openapi({ type: 'integer', description: '`nextCursor` of the previous page' }),
+})
+
+const IdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: 'id', in: 'path' }, type: 'integer' }),
+})
+
+const ReplayAllSchema = z.strictObject({ kind: z.string().optional(), target: z.string().optional() })
+
+const routes = {
+  list: createRoute({
+    method: 'get',
+    path: '/',
+    summary: 'Deliveries still to be made (or, with state=dead, the dead letters), oldest first',
+    request: { query: ListQuery },
+    responses: { 200: jsonResponse(PageSchema, 'one page'), ...errorResponses(400, 401, 403) },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/{id}',
+    summary: 'One delivery',
+    request: { params: IdParam },
+    responses: { 200: jsonResponse(EntrySchema, 'the delivery'), ...errorResponses(401, 403, 404) },
+  }),
+  replay: createRoute({
+    method: 'post',
+    path: '/{id}/replay',
+    summary: 'Queue a dead letter again with a fresh budget of attempts (write)',
+    request: { params: IdParam },
+    responses: { 200: jsonResponse(EntrySchema, 'queued again'), ...errorResponses(401, 403, 404, 409) },
+  }),
+  replayAll: createRoute({
+    method: 'post',
+    path: '/replay',
+    summary: 'Queue every dead letter (of a kind or target) again (write)',
+    request: { body: jsonBody(ReplayAllSchema) },
+    responses: {
+      200: jsonResponse(z.object({ replayed: z.number().int() }), 'how many'),
+      ...errorResponses(400, 401, 403),
+    },
+  }),
+  discard: createRoute({
+    method: 'delete',
+    path: '/{id}',
+    summary: 'Discard a pending delivery or a dead letter (write)',
+    request: { params: IdParam },
+    responses: { 204: { description: 'discarded' }, ...errorResponses(401, 403, 404, 409) },
+  }),
+}
+
+/** `/api/v1/outbox` (issue 4 point 7): pending deliveries, dead letters, replay and discard. */
+export function createOutboxApi(deps: { outbox: Outbox; requireAuth: RequireAuth }) {
+  const { outbox } = deps
+  const router = createRouter()
+  router.use('*', deps.requireAuth('read'))
+  const write = deps.requireAuth('write')
+  const entryOr404 = (id: number): OutboxEntry => {
+    const e = outbox.get(id)
+    if (!e) throw Errors.notFound('delivery')
+    return e
+  }
+
+  router.openapi(routes.list, (c) => {
+    const q = c.req.valid('query')
+    const page = outbox.list({
+      states: q.state ? [q.state] : ['pending', 'sending'],
+      limit: q.limit,
+      ...(q.kind ? { kind: q.kind } : {}),
+      ...(q.target ? { target: q.target } : {}),
+      ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+    })
+    return c.json(page, 200)
+  })
+  router.openapi(routes.get, (c) => c.json(entryOr404(c.req.valid('param').id), 200))
+  router.openapi({ ...routes.replayAll, middleware: [write] as const }, (c) => {
+    const body = c.req.valid('json')
+    return c.json({ replayed: outbox.replayAll(body) }, 200)
+  })
+  router.openapi({ ...routes.replay, middleware: [write] as const }, (c) => {
+    const { id } = c.req.valid('param')
+    const entry = entryOr404(id)
+    if (!outbox.replay(id)) throw Errors.conflict(`delivery ${id} is ${entry.state}, not a dead letter`)
+    return c.json(entryOr404(id), 200)
+  })
+  router.openapi({ ...routes.discard, middleware: [write] as const }, (c) => {
+    const { id } = c.req.valid('param')
+    entryOr404(id)
+    if (!outbox.discard(id)) throw Errors.conflict(`delivery ${id} is being sent; try again`)
+    return c.body(null, 204)
+  })
+  return router
+}

@@ -1,0 +1,98 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Broker } from '../../broker/broker.ts'
+import { createRouter } from '../api.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonResponse } from './api-shared.ts'
+import { describePayload, isTopicFilter, isTopicName } from './mqtt-payload.ts'
+
+/** What we read of Aedes' persistence (its type is `any` in Aedes' declarations). */
+interface RetainedStore {
+  createRetainedStreamCombi(patterns: string[]): AsyncIterable<{
+    topic: string
+    payload: Buffer
+    qos: number
+  }>
+}
+
+const RetainedSchema = z
+  .object({
+    topic: z.string(),
+    payload: z.string(),
+    encoding: z.enum(['utf8', 'base64']),
+    qos: z.number().int(),
+  })
+  .openapi('RetainedMessage')
+
+const ListQuery = z.object({
+  filter: z
+    .string()
+    .default('#')
+    .refine(isTopicFilter, 'not a valid MQTT topic filter')
+    .openapi({ description: 'MQTT topic filter, + and # allowed', example: 'devices/+/status' }),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+})
+const TopicQuery = z.object({
+  topic: z.string().refine(isTopicName, 'not a topic name (no wildcards)').openapi({ example: 'pi/1' }),
+})
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'List retained messages matching a topic filter, by topic',
+  request: { query: ListQuery },
+  responses: {
+    200: jsonResponse(
+      z.object({ items: z.array(RetainedSchema), truncated: z.boolean() }),
+      'retained messages; `truncated` when more than `limit` matched',
+    ),
+    ...errorResponses(400, 401, 403),
+  },
+})
+const remove = createRoute({
+  method: 'delete',
+  path: '/',
+  summary: 'Clear the retained message of a topic (publishes an empty retained message)',
+  request: { query: TopicQuery },
+  responses: { 204: { description: 'cleared' }, ...errorResponses(400, 401, 403, 404) },
+})
+
+/** `/retained`: the broker's retained messages, read from Aedes' persistence. */
+export function createRetainedRoutes(deps: { broker: Broker; requireAuth: RequireAuth }) {
+  const router = createRouter()
+  const store = () => (deps.broker.aedes as unknown as { persistence: RetainedStore }).persistence
+
+  const collect = async (filter: string, limit: number) => {
+    // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with $.
+    const hideSys = filter.startsWith('+') || filter.startsWith('#')
+    const items: z.infer<typeof RetainedSchema>[] = []
+    for await (const p of store().createRetainedStreamCombi([filter])) {
+      if (hideSys && p.topic.startsWith('$')) continue
+      items.push({ topic: p.topic, qos: p.qos, ...describePayload(p.payload) })
+      if (items.length > limit) break
+    }
+    return items
+  }
+
+  router.openapi({ ...list, middleware: [deps.requireAuth('read')] as const }, async (c) => {
+    const { filter, limit } = c.req.valid('query')
+    const items = await collect(filter, limit)
+    const truncated = items.length > limit
+    items.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
+    return c.json({ items: items.slice(0, limit), truncated }, 200)
+  })
+
+  router.openapi({ ...remove, middleware: [deps.requireAuth('write')] as const }, async (c) => {
+    const { topic } = c.req.valid('query')
+    if (!(await collect(topic, 1)).length) throw Errors.notFound('retained message')
+    // [MQTT-3.3.1-10] an empty retained PUBLISH removes the retained message of its topic.
+    await new Promise<void>((resolve, reject) =>
+      deps.broker.aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, retain: true, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    )
+    return c.body(null, 204)
+  })
+  return router
+}

@@ -1,0 +1,193 @@
+import type { Database } from 'bun:sqlite'
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Bus } from '../../bus/bus.ts'
+import type { Logger } from '../../log.ts'
+import { ruleBodySchema, ruleSchema } from '../../rules/schema.ts'
+import { type RulesService, simulate } from '../../rules/service.ts'
+import { deleteRule, saveRule } from '../../rules/store.ts'
+import { createRouter } from '../api.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+
+const RuleView = z
+  .object({
+    rule: z.record(z.string(), z.unknown()).openapi({ description: 'the definition, as in the config file' }),
+    origin: z.enum(['config', 'api']),
+    suspended: z.boolean().openapi({ description: 'stopped after firing too often (a loop)' }),
+  })
+  .openapi('Rule')
+
+const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) })
+
+/** What a rule is tested against: one trigger input, or readings it would have seen. */
+const TestBody = z
+  .object({
+    payload: z
+      .unknown()
+      .optional()
+      .openapi({ description: 'the data conditions read (a JSON payload, a body …)' }),
+    topic: z.string().optional().openapi({ description: 'for MQTT rules: the topic the payload came on' }),
+    device: z.string().optional(),
+    metric: z.string().optional(),
+    readings: z
+      .array(z.object({ device: z.string(), metric: z.string(), value: z.number(), ts: z.number() }))
+      .max(100_000)
+      .optional()
+      .openapi({ description: 'for telemetry rules: readings to replay in order' }),
+  })
+  .openapi('RuleTest')
+
+const TestResult = z
+  .object({
+    firings: z.array(
+      z.object({
+        subject: z.string().optional(),
+        reason: z.enum(['fired', 'cleared']),
+        input: z.unknown(),
+        actions: z.array(z.unknown()),
+      }),
+    ),
+  })
+  .openapi('RuleTestResult')
+
+const routes = {
+  list: createRoute({
+    method: 'get',
+    path: '/',
+    summary: 'List rules (config and API)',
+    responses: {
+      200: jsonResponse(z.object({ items: z.array(RuleView) }), 'rules'),
+      ...errorResponses(401, 403),
+    },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/{id}',
+    summary: 'Get a rule',
+    request: { params: IdParam },
+    responses: { 200: jsonResponse(RuleView, 'the rule'), ...errorResponses(401, 403, 404) },
+  }),
+  put: createRoute({
+    method: 'put',
+    path: '/{id}',
+    summary: 'Create or replace a rule (config rules cannot be changed here)',
+    request: { params: IdParam, body: jsonBody(z.record(z.string(), z.unknown()).openapi('RuleBody')) },
+    responses: {
+      200: jsonResponse(RuleView, 'replaced'),
+      201: jsonResponse(RuleView, 'created'),
+      ...errorResponses(400, 401, 403, 409),
+    },
+  }),
+  remove: createRoute({
+    method: 'delete',
+    path: '/{id}',
+    summary: 'Delete a rule',
+    request: { params: IdParam },
+    responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
+  }),
+  test: createRoute({
+    method: 'post',
+    path: '/{id}/test',
+    summary: 'Report what a rule would do for a payload or for readings, without acting',
+    request: { params: IdParam, body: jsonBody(TestBody) },
+    responses: {
+      200: jsonResponse(TestResult, 'what would have fired'),
+      ...errorResponses(400, 401, 403, 404),
+    },
+  }),
+}
+
+/** `/rules`: list, create, replace, delete and dry-run rules. */
+export function createRuleRoutes(deps: {
+  db: Database
+  bus: Bus
+  log: Logger
+  rules: RulesService
+  requireAuth: RequireAuth
+  now?: () => number
+}) {
+  const now = deps.now ?? Date.now
+  const router = createRouter()
+  const view = (id: string) => {
+    const r = deps.rules.get(id)
+    if (!r) throw Errors.notFound('rule')
+    return {
+      rule: r.definition as unknown as Record<string, unknown>,
+      origin: r.origin,
+      suspended: deps.rules.suspended(id),
+    }
+  }
+
+  router.openapi({ ...routes.list, middleware: [deps.requireAuth('read')] }, (c) =>
+    c.json({ items: deps.rules.list().map((r) => view(r.id)) }, 200),
+  )
+  router.openapi({ ...routes.get, middleware: [deps.requireAuth('read')] }, (c) =>
+    c.json(view(c.req.valid('param').id), 200),
+  )
+
+  router.openapi({ ...routes.put, middleware: [deps.requireAuth('write')] }, (c) => {
+    const { id } = c.req.valid('param')
+    if (!ruleSchema.shape.id.safeParse(id).success)
+      throw Errors.invalid([{ path: 'id', message: 'letters, digits, _ . - (up to 64)' }])
+    if (deps.rules.get(id)?.origin === 'config')
+      throw Errors.conflict(`rule ${id} is defined in the config file`)
+    const parsed = ruleBodySchema.safeParse(c.req.valid('json'))
+    if (!parsed.success)
+      throw Errors.invalid(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })))
+    const existed = saveRule(deps.db, id, c.req.valid('json'), now())
+    deps.rules.reload()
+    return c.json(view(id), existed ? 200 : 201)
+  })
+
+  router.openapi({ ...routes.remove, middleware: [deps.requireAuth('write')] }, (c) => {
+    const { id } = c.req.valid('param')
+    if (deps.rules.get(id)?.origin === 'config')
+      throw Errors.conflict(`rule ${id} is defined in the config file`)
+    if (!deleteRule(deps.db, id)) throw Errors.notFound('rule')
+    deps.rules.reload()
+    return c.body(null, 204)
+  })
+
+  router.openapi({ ...routes.test, middleware: [deps.requireAuth('read')] }, async (c) => {
+    const loaded = deps.rules.get(c.req.valid('param').id)
+    if (!loaded) throw Errors.notFound('rule')
+    const body = c.req.valid('json')
+    const trigger = loaded.definition.trigger
+    const inputs = body.readings?.map((r) => ({
+      kind: 'telemetry',
+      subject: `${r.device}/${r.metric}`,
+      ts: r.ts,
+      data: r,
+      meta: { device: r.device, metric: r.metric },
+    })) ?? [
+      {
+        kind: trigger.type,
+        subject: body.topic ?? body.device,
+        data: body.payload,
+        meta: {
+          topic: body.topic ?? (trigger.type === 'mqtt' ? trigger.filter : undefined),
+          device: body.device ?? ('device' in trigger ? trigger.device : undefined),
+          metric: body.metric ?? (trigger.type === 'telemetry' ? trigger.metric : undefined),
+          hook: trigger.type === 'hook' ? trigger.name : undefined,
+          schedule: trigger.type === 'schedule' ? trigger.schedule : undefined,
+          event: trigger.type === 'device' ? trigger.event : undefined,
+        },
+      },
+    ]
+    // The live rule's cooldown and hysteresis state stay untouched: this runs in a private engine.
+    const firings = await simulate(loaded.definition, inputs, deps.log)
+    return c.json(
+      {
+        firings: firings.map((f) => ({
+          subject: f.subject,
+          reason: f.reason,
+          input: f.input,
+          actions: f.actions,
+        })),
+      },
+      200,
+    )
+  })
+  return router
+}

@@ -1,0 +1,111 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { parseTimestamp } from '../../telemetry/reading.ts'
+import type { Telemetry } from '../../telemetry/telemetry.ts'
+import { createRouter } from '../api.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonResponse } from './api-shared.ts'
+
+const DAY = 86_400_000
+/** Enough for a day of one reading per second as raw values. */
+export const MAX_POINTS = 200_000
+
+const instant = (what: string) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      const t = parseTimestamp(s)
+      if (t !== undefined) return t
+      ctx.addIssue({ code: 'custom', message: 'not a time (ISO 8601, or epoch seconds or milliseconds)' })
+      return z.NEVER
+    })
+    .optional()
+    .openapi({ type: 'string', description: what, example: '2025-01-31T00:00:00Z' })
+
+const SeriesQuerySchema = z.object({
+  device: z.string().min(1).openapi({ example: 'pi-1' }),
+  metric: z.string().min(1).openapi({ example: 'no2' }),
+  from: instant('inclusive start; default `to` minus 24 hours'),
+  to: instant('inclusive end; default now'),
+  points: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_POINTS)
+    .default(1000)
+    .openapi({ description: 'the most values to return; wider buckets are used to stay under it' }),
+})
+
+const PointSchema = z
+  .object({
+    ts: z.number().int().openapi({ description: 'reading time, or bucket start (ms since the epoch)' }),
+    value: z.number().openapi({ description: 'the reading, or the bucket average' }),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    count: z.number().int().optional(),
+    last: z.number().optional(),
+  })
+  .openapi('TelemetryPoint')
+
+const SeriesSchema = z
+  .object({
+    device: z.string(),
+    metric: z.string(),
+    from: z.number().int(),
+    to: z.number().int(),
+    resolution: z.string().openapi({ description: '`raw`, or the bucket width (`10s`, `5m`, `1h`, `1d`)' }),
+    source: z.enum(['raw', 'minute', 'hour']).openapi({ description: 'which table answered' }),
+    stepMs: z.number().int().openapi({ description: 'bucket width in ms; 0 for raw readings' }),
+    points: z.array(PointSchema),
+  })
+  .openapi('TelemetrySeries')
+
+const LatestSchema = z
+  .object({
+    items: z.array(
+      z.object({ device: z.string(), metric: z.string(), ts: z.number().int(), value: z.number() }),
+    ),
+  })
+  .openapi('TelemetryLatest')
+
+const series = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'One metric of one device over time, at most `points` values (raw or rolled up)',
+  request: { query: SeriesQuerySchema },
+  responses: { 200: jsonResponse(SeriesSchema, 'the series'), ...errorResponses(400, 401, 403) },
+})
+
+const latest = createRoute({
+  method: 'get',
+  path: '/latest',
+  summary: 'The latest value of every metric of a device (or of every device)',
+  request: { query: z.object({ device: z.string().min(1).optional().openapi({ example: 'pi-1' }) }) },
+  responses: {
+    200: jsonResponse(LatestSchema, 'latest values by device and metric'),
+    ...errorResponses(401, 403),
+  },
+})
+
+/** `/telemetry`: stored readings for charts (issue 5 point 1), read scope. */
+export function createTelemetryRoutes(deps: {
+  telemetry: Pick<Telemetry, 'query' | 'latest'>
+  requireAuth: RequireAuth
+  now?: () => number
+}) {
+  const now = deps.now ?? Date.now
+  const router = createRouter()
+  router.use('*', deps.requireAuth('read'))
+  router.openapi(series, (c) => {
+    const q = c.req.valid('query')
+    const to = q.to ?? now()
+    const from = q.from ?? to - DAY
+    if (from > to) throw Errors.badQuery([{ path: 'from', message: 'must not be after to' }])
+    return c.json(
+      deps.telemetry.query({ device: q.device, metric: q.metric, from, to, points: q.points }),
+      200,
+    )
+  })
+  router.openapi(latest, (c) => c.json({ items: deps.telemetry.latest(c.req.valid('query').device) }, 200))
+  return router
+}

@@ -1,0 +1,104 @@
+import type { Database } from 'bun:sqlite'
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Bus } from '../../bus/bus.ts'
+import { createToken, getToken, listTokens, revokeToken } from '../../store/tokens.ts'
+import { createRouter } from '../api.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+
+export const ScopeSchema = z.enum(['read', 'write', 'admin'])
+
+export const TokenSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    scope: ScopeSchema,
+    prefix: z.string().openapi({ description: 'first characters of the secret' }),
+    createdBy: z.string().nullable(),
+    createdAt: z.number().int(),
+    lastUsedAt: z.number().int().nullable().openapi({ description: 'updated at most once a minute' }),
+  })
+  .openapi('Token')
+
+const NewTokenSchema = z.object({ name: z.string().min(1).max(128), scope: ScopeSchema }).openapi('NewToken')
+const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) })
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'List API tokens (never their secrets)',
+  responses: {
+    200: jsonResponse(z.object({ items: z.array(TokenSchema) }), 'tokens'),
+    ...errorResponses(401, 403),
+  },
+})
+const get = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'Get an API token',
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(TokenSchema, 'the token'), ...errorResponses(401, 403, 404) },
+})
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Create an API token; the secret is in this answer only',
+  request: { body: jsonBody(NewTokenSchema) },
+  responses: {
+    201: jsonResponse(
+      z.object({ token: TokenSchema, secret: z.string().openapi({ example: 'hth_…' }) }),
+      'created; send the secret as Authorization: Bearer',
+    ),
+    ...errorResponses(400, 401, 403),
+  },
+})
+const revoke = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  summary: 'Revoke an API token',
+  request: { params: IdParam },
+  responses: { 204: { description: 'revoked' }, ...errorResponses(401, 403, 404) },
+})
+
+/** `/tokens`: API tokens for scripts and Prometheus; admin scope only. */
+export function createTokenRoutes(deps: {
+  db: Database
+  bus: Bus
+  requireAuth: RequireAuth
+  now?: () => number
+}) {
+  const { db, bus } = deps
+  const now = deps.now ?? Date.now
+  const router = createRouter()
+  router.use('*', deps.requireAuth('admin'))
+
+  router.openapi(list, (c) => c.json({ items: listTokens(db) }, 200))
+
+  router.openapi(get, (c) => {
+    const token = getToken(db, c.req.valid('param').id)
+    if (!token) throw Errors.notFound('token')
+    return c.json(token, 200)
+  })
+
+  router.openapi(create, (c) => {
+    const body = c.req.valid('json')
+    const p = c.var.principal
+    const createdBy = p.kind === 'user' ? p.id : `token:${p.id}`
+    const { token, secret } = createToken(db, { ...body, createdBy }, now())
+    bus.emit(
+      'token.created',
+      { id: token.id, name: token.name, scope: token.scope, createdBy },
+      { subject: token.id },
+    )
+    return c.json({ token, secret }, 201)
+  })
+
+  router.openapi(revoke, (c) => {
+    const { id } = c.req.valid('param')
+    if (!revokeToken(db, id)) throw Errors.notFound('token')
+    bus.emit('token.revoked', { id }, { subject: id })
+    return c.body(null, 204)
+  })
+  return router
+}

@@ -1,0 +1,161 @@
+import type { Database } from 'bun:sqlite'
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Bus } from '../../bus/bus.ts'
+import { deleteUserSessions } from '../../store/sessions.ts'
+import { randomSecret } from '../../store/tokens.ts'
+import {
+  countAdmins,
+  createUser,
+  deleteUser,
+  findUser,
+  listUsers,
+  setPassword,
+  setRole,
+} from '../../store/users.ts'
+import { createRouter } from '../api.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+
+/** Roles a person can have: admins change everything, viewers only read. */
+export const RoleSchema = z.enum(['admin', 'viewer'])
+
+export const UserSchema = z
+  .object({
+    id: z.number().int(),
+    username: z.string(),
+    role: z.string(),
+    createdAt: z.number().int(),
+  })
+  .openapi('User')
+
+const username = () =>
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only')
+
+const password = () => z.string().min(8).max(1024)
+
+const NewUserSchema = z
+  .object({
+    username: username(),
+    role: RoleSchema.default('viewer'),
+    password: password().optional().openapi({ description: 'generated and returned once when absent' }),
+  })
+  .openapi('NewUser')
+
+const UserPatchSchema = z
+  .object({ role: RoleSchema.optional(), password: password().optional() })
+  .openapi('UserPatch')
+
+const NameParam = z.object({ username: z.string().openapi({ param: { name: 'username', in: 'path' } }) })
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'List users',
+  responses: {
+    200: jsonResponse(z.object({ items: z.array(UserSchema) }), 'users'),
+    ...errorResponses(401, 403),
+  },
+})
+const get = createRoute({
+  method: 'get',
+  path: '/{username}',
+  summary: 'Get a user',
+  request: { params: NameParam },
+  responses: { 200: jsonResponse(UserSchema, 'the user'), ...errorResponses(401, 403, 404) },
+})
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Add a user',
+  request: { body: jsonBody(NewUserSchema) },
+  responses: {
+    201: jsonResponse(
+      z.object({ user: UserSchema, password: z.string().optional() }),
+      'created; `password` only when generated',
+    ),
+    ...errorResponses(400, 401, 403, 409),
+  },
+})
+const update = createRoute({
+  method: 'patch',
+  path: '/{username}',
+  summary: 'Change a role or password (a new password ends the user’s sessions)',
+  request: { params: NameParam, body: jsonBody(UserPatchSchema) },
+  responses: { 200: jsonResponse(UserSchema, 'the user'), ...errorResponses(400, 401, 403, 404, 409) },
+})
+const remove = createRoute({
+  method: 'delete',
+  path: '/{username}',
+  summary: 'Remove a user (never the last admin)',
+  request: { params: NameParam },
+  responses: { 204: { description: 'removed' }, ...errorResponses(401, 403, 404, 409) },
+})
+
+/** `/users`: people who log in to the console; admin scope only. */
+export function createUserRoutes(deps: {
+  db: Database
+  bus: Bus
+  requireAuth: RequireAuth
+  now?: () => number
+}) {
+  const { db, bus } = deps
+  const now = deps.now ?? Date.now
+  const router = createRouter()
+  router.use('*', deps.requireAuth('admin'))
+
+  router.openapi(list, (c) => c.json({ items: listUsers(db) }, 200))
+
+  router.openapi(get, (c) => {
+    const user = findUser(db, c.req.valid('param').username)
+    if (!user) throw Errors.notFound('user')
+    return c.json(user, 200)
+  })
+
+  router.openapi(create, async (c) => {
+    const body = c.req.valid('json')
+    if (findUser(db, body.username)) throw Errors.conflict(`user ${body.username} already exists`)
+    const generated = body.password === undefined ? randomSecret(18) : undefined
+    const user = await createUser(db, body.username, body.password ?? generated ?? '', body.role, now())
+    bus.emit('user.created', { username: user.username, role: user.role }, { subject: user.username })
+    return c.json({ user, ...(generated ? { password: generated } : {}) }, 201)
+  })
+
+  router.openapi(update, async (c) => {
+    const { username } = c.req.valid('param')
+    const body = c.req.valid('json')
+    const user = findUser(db, username)
+    if (!user) throw Errors.notFound('user')
+    if (body.role && body.role !== 'admin' && user.role === 'admin' && countAdmins(db) <= 1) {
+      throw Errors.conflict('the last admin cannot lose the admin role')
+    }
+    if (body.role) setRole(db, username, body.role)
+    if (body.password !== undefined) {
+      await setPassword(db, username, body.password)
+      deleteUserSessions(db, user.id)
+    }
+    const updated = findUser(db, username) ?? user
+    bus.emit(
+      'user.updated',
+      { username, role: updated.role, passwordChanged: body.password !== undefined },
+      { subject: username },
+    )
+    return c.json(updated, 200)
+  })
+
+  router.openapi(remove, (c) => {
+    const { username } = c.req.valid('param')
+    const user = findUser(db, username)
+    if (!user) throw Errors.notFound('user')
+    if (user.role === 'admin' && countAdmins(db) <= 1)
+      throw Errors.conflict('the last admin cannot be removed')
+    deleteUser(db, username)
+    bus.emit('user.removed', { username }, { subject: username })
+    return c.body(null, 204)
+  })
+  return router
+}

@@ -1,0 +1,94 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import {
+  targetCreateSchema,
+  targetUpdateSchema,
+  targetView,
+  targetViewSchema,
+} from '../../bridges/webhook/schema.ts'
+import type { TargetRegistry } from '../../bridges/webhook/targets.ts'
+import { createRouter } from '../api.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+
+// Rebuilt here: schemas made before @hono/zod-openapi loaded have no `.openapi()`.
+const TargetSchema = z.object(targetViewSchema.shape).openapi('WebhookTarget')
+const CreatedSchema = z
+  .object({
+    target: TargetSchema,
+    secret: z.string().optional().describe('the generated secret, shown only now'),
+  })
+  .openapi('CreatedWebhookTarget')
+const NameParam = z.object({
+  name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'alerts' }),
+})
+
+const routes = {
+  list: createRoute({
+    method: 'get',
+    path: '/',
+    summary: 'List outbound webhook targets, from the config file and the API',
+    responses: {
+      200: jsonResponse(z.object({ items: z.array(TargetSchema) }), 'every target'),
+      ...errorResponses(401, 403),
+    },
+  }),
+  create: createRoute({
+    method: 'post',
+    path: '/',
+    summary: 'Create a target (admin); a missing secret is generated and shown once, null sends unsigned',
+    request: { body: jsonBody(targetCreateSchema) },
+    responses: { 201: jsonResponse(CreatedSchema, 'created'), ...errorResponses(400, 401, 403, 409) },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/{name}',
+    summary: 'One target',
+    request: { params: NameParam },
+    responses: { 200: jsonResponse(TargetSchema, 'the target'), ...errorResponses(401, 403, 404) },
+  }),
+  update: createRoute({
+    method: 'put',
+    path: '/{name}',
+    summary: 'Replace an API-defined target (admin); a missing secret keeps the old one',
+    request: { params: NameParam, body: jsonBody(targetUpdateSchema) },
+    responses: { 200: jsonResponse(TargetSchema, 'the target'), ...errorResponses(400, 401, 403, 404, 409) },
+  }),
+  remove: createRoute({
+    method: 'delete',
+    path: '/{name}',
+    summary: 'Delete an API-defined target (admin); its queued deliveries become dead letters',
+    request: { params: NameParam },
+    responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
+  }),
+}
+
+/** `/api/v1/webhook-targets` (issue 4 point 6): MQTT topic filter → HTTP POST targets. */
+export function createWebhookTargetsApi(deps: { targets: TargetRegistry; requireAuth: RequireAuth }) {
+  const { targets } = deps
+  const router = createRouter()
+  router.use('*', deps.requireAuth('read'))
+  const admin = deps.requireAuth('admin')
+
+  router.openapi(routes.list, (c) => c.json({ items: targets.list().map(targetView) }, 200))
+  router.openapi({ ...routes.create, middleware: [admin] as const }, (c) => {
+    const { target, generatedSecret } = targets.create(c.req.valid('json'))
+    return c.json(
+      { target: targetView(target), ...(generatedSecret ? { secret: generatedSecret } : {}) },
+      201,
+    )
+  })
+  router.openapi(routes.get, (c) => {
+    const target = targets.get(c.req.valid('param').name)
+    if (!target) throw Errors.notFound('webhook target')
+    return c.json(targetView(target), 200)
+  })
+  router.openapi({ ...routes.update, middleware: [admin] as const }, (c) =>
+    c.json(targetView(targets.update(c.req.valid('param').name, c.req.valid('json'))), 200),
+  )
+  router.openapi({ ...routes.remove, middleware: [admin] as const }, (c) => {
+    targets.remove(c.req.valid('param').name)
+    return c.body(null, 204)
+  })
+  return router
+}

@@ -1,0 +1,210 @@
+import type { Database } from 'bun:sqlite'
+import type { ActionResult } from '../actions/runner.ts'
+import { type Schedule, scheduleSchema } from './schema.ts'
+
+export type ScheduleOrigin = 'api' | 'config'
+
+/** A schedule as stored: its definition and its run state. */
+export interface ScheduleRow {
+  id: string
+  origin: ScheduleOrigin
+  definition: Schedule
+  createdAt: number
+  updatedAt: number
+  /** Scheduled time of the last run fired, caught up or skipped. */
+  lastRunAt: number | null
+  /** Next scheduled time; null when there is none (disabled, or a one-shot that ran). */
+  nextRunAt: number | null
+  /** Set when a one-shot fired: it never fires again, across restarts too. */
+  doneAt: number | null
+}
+
+export type RunStatus = 'running' | 'ok' | 'failed' | 'skipped' | 'interrupted'
+
+/** One entry of a schedule's run history. */
+export interface RunRow {
+  id: number
+  scheduleId: string
+  scheduledAt: number
+  startedAt: number
+  finishedAt: number | null
+  status: RunStatus
+  late: boolean
+  reason: string | null
+  results: ActionResult[] | null
+}
+
+interface RawSchedule {
+  id: string
+  origin: ScheduleOrigin
+  definition: string
+  created_at: number
+  updated_at: number
+  last_run_at: number | null
+  next_run_at: number | null
+  done_at: number | null
+}
+
+interface RawRun {
+  id: number
+  schedule_id: string
+  scheduled_at: number
+  started_at: number
+  finished_at: number | null
+  status: RunStatus
+  late: number
+  reason: string | null
+  results: string | null
+}
+
+const toSchedule = (r: RawSchedule): ScheduleRow => ({
+  id: r.id,
+  origin: r.origin,
+  // Parsed again so a definition written by an older build gets today's defaults.
+  definition: scheduleSchema.parse(JSON.parse(r.definition)),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  lastRunAt: r.last_run_at,
+  nextRunAt: r.next_run_at,
+  doneAt: r.done_at,
+})
+
+const toRun = (r: RawRun): RunRow => ({
+  id: r.id,
+  scheduleId: r.schedule_id,
+  scheduledAt: r.scheduled_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+  status: r.status,
+  late: r.late === 1,
+  reason: r.reason,
+  results: r.results === null ? null : (JSON.parse(r.results) as ActionResult[]),
+})
+
+export function listSchedules(db: Database): ScheduleRow[] {
+  return (db.query('SELECT * FROM schedules ORDER BY id').all() as RawSchedule[]).map(toSchedule)
+}
+
+export function getSchedule(db: Database, id: string): ScheduleRow | undefined {
+  const r = db.query('SELECT * FROM schedules WHERE id = ?').get(id) as RawSchedule | null
+  return r ? toSchedule(r) : undefined
+}
+
+/** Inserts or replaces a schedule's definition and state (created_at kept on replace). */
+export function saveSchedule(db: Database, s: ScheduleRow): void {
+  db.run(
+    `INSERT INTO schedules (id, origin, definition, created_at, updated_at, last_run_at, next_run_at, done_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET origin = excluded.origin, definition = excluded.definition,
+       updated_at = excluded.updated_at, last_run_at = excluded.last_run_at,
+       next_run_at = excluded.next_run_at, done_at = excluded.done_at`,
+    [
+      s.id,
+      s.origin,
+      JSON.stringify(s.definition),
+      s.createdAt,
+      s.updatedAt,
+      s.lastRunAt,
+      s.nextRunAt,
+      s.doneAt,
+    ],
+  )
+}
+
+export function deleteSchedule(db: Database, id: string): boolean {
+  return db.run('DELETE FROM schedules WHERE id = ?', [id]).changes > 0
+}
+
+/** Moves a schedule's run state on (and its definition, when a one-shot disables itself). */
+export function setRunState(
+  db: Database,
+  id: string,
+  state: Pick<ScheduleRow, 'lastRunAt' | 'nextRunAt' | 'doneAt'> & {
+    definition?: Schedule
+    updatedAt?: number
+  },
+): void {
+  db.run(
+    `UPDATE schedules SET last_run_at = ?, next_run_at = ?, done_at = ?,
+       definition = coalesce(?, definition), updated_at = coalesce(?, updated_at) WHERE id = ?`,
+    [
+      state.lastRunAt,
+      state.nextRunAt,
+      state.doneAt,
+      state.definition ? JSON.stringify(state.definition) : null,
+      state.updatedAt ?? null,
+      id,
+    ],
+  )
+}
+
+export function insertRun(
+  db: Database,
+  run: {
+    scheduleId: string
+    scheduledAt: number
+    startedAt: number
+    status: RunStatus
+    late: boolean
+    reason?: string
+    finishedAt?: number
+    results?: unknown
+  },
+): number {
+  const r = db.run(
+    `INSERT INTO schedule_runs (schedule_id, scheduled_at, started_at, finished_at, status, late, reason, results)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      run.scheduleId,
+      run.scheduledAt,
+      run.startedAt,
+      run.finishedAt ?? null,
+      run.status,
+      run.late ? 1 : 0,
+      run.reason ?? null,
+      run.results === undefined ? null : JSON.stringify(run.results),
+    ],
+  )
+  return Number(r.lastInsertRowid)
+}
+
+export function finishRun(
+  db: Database,
+  id: number,
+  status: RunStatus,
+  finishedAt: number,
+  results: ActionResult[],
+): void {
+  db.run('UPDATE schedule_runs SET status = ?, finished_at = ?, results = ? WHERE id = ?', [
+    status,
+    finishedAt,
+    JSON.stringify(results),
+    id,
+  ])
+}
+
+/** Runs left `running` by a hub that died mid-run: they will never finish. */
+export function markInterrupted(db: Database, at: number): number {
+  return db.run(
+    `UPDATE schedule_runs SET status = 'interrupted', finished_at = ?, reason = 'the hub stopped during the run'
+     WHERE status = 'running'`,
+    [at],
+  ).changes
+}
+
+/** The latest runs of a schedule, newest first; `before` pages back by run id. */
+export function listRuns(db: Database, scheduleId: string, limit: number, before?: number): RunRow[] {
+  const rows = db
+    .query(`SELECT * FROM schedule_runs WHERE schedule_id = ? AND id < ? ORDER BY id DESC LIMIT ?`)
+    .all(scheduleId, before ?? Number.MAX_SAFE_INTEGER, limit) as RawRun[]
+  return rows.map(toRun)
+}
+
+/** Keeps the latest `keep` runs of a schedule. */
+export function pruneRuns(db: Database, scheduleId: string, keep: number): number {
+  return db.run(
+    `DELETE FROM schedule_runs WHERE schedule_id = ? AND id <= (
+       SELECT id FROM schedule_runs WHERE schedule_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+    [scheduleId, scheduleId, keep],
+  ).changes
+}

@@ -1,0 +1,279 @@
+import type { Database } from 'bun:sqlite'
+import type { Aedes, AedesPublishPacket, Client } from 'aedes'
+import type { ActionRunner } from '../actions/runner.ts'
+import type { Action } from '../actions/schema.ts'
+import { topicMatches } from '../broker/topic-filter.ts'
+import type { Bus } from '../bus/bus.ts'
+import type { Logger } from '../log.ts'
+import type { Service } from '../runtime/service.ts'
+import { createRuleEngine, type EngineRule, type Firing, type RuleInput } from './engine.ts'
+import type { Rule, Trigger } from './schema.ts'
+import { listStoredRules } from './store.ts'
+
+export interface RulesServiceOptions {
+  db: Database
+  bus: Bus
+  log: Logger
+  /** The broker, for MQTT triggers (valid once the broker started). */
+  aedes: () => Aedes
+  runner: ActionRunner
+  /** Rules from the config file: listed, evaluated, but not editable through the API. */
+  configRules: readonly Rule[]
+  now?: () => number
+  /** More firings than this within one second suspend a rule (a rule triggering itself). */
+  maxFiringsPerSecond?: number
+}
+
+export interface LoadedRule extends EngineRule<Action> {
+  definition: Rule
+  origin: 'config' | 'api'
+}
+
+/** Whether a trigger listens to this input. */
+export function triggerMatches(trigger: Trigger, input: RuleInput): boolean {
+  if (trigger.type !== input.kind) return false
+  const meta = input.meta ?? {}
+  switch (trigger.type) {
+    case 'mqtt':
+      return typeof meta.topic === 'string' && topicMatches(trigger.filter, meta.topic)
+    case 'telemetry':
+      return (
+        (!trigger.metric || trigger.metric === meta.metric) &&
+        (!trigger.device || trigger.device === meta.device)
+      )
+    case 'device':
+      return (
+        (trigger.event === 'any' || trigger.event === meta.event) &&
+        (!trigger.device || trigger.device === meta.device)
+      )
+    case 'hook':
+      return trigger.name === meta.hook
+    case 'ingest':
+      return !trigger.device || trigger.device === meta.device
+    case 'schedule':
+      return trigger.schedule === meta.schedule
+  }
+}
+
+export function toEngineRule(definition: Rule, origin: 'config' | 'api'): LoadedRule {
+  return {
+    definition,
+    origin,
+    id: definition.id,
+    enabled: definition.enabled,
+    chain: definition.chain,
+    order: definition.order,
+    step: definition.step,
+    when: definition.when,
+    actions: definition.actions,
+    cooldownMs: definition.cooldown,
+    forMs: definition.for,
+    hysteresis: definition.hysteresis,
+    matches: (input) => triggerMatches(definition.trigger, input),
+  }
+}
+
+/** Parses an MQTT payload for conditions: JSON when it is JSON, else the UTF-8 text. */
+export function payloadData(payload: Buffer | string): unknown {
+  const text = typeof payload === 'string' ? payload : payload.toString('utf8')
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/**
+ * Rules as a service: loads config and API rules, feeds the engine from the bus and the broker,
+ * runs actions through the shared action runner, and records every firing as a `rule.fired` event.
+ */
+export function createRulesService(opts: RulesServiceOptions) {
+  const log = opts.log.child('rules')
+  const now = opts.now ?? Date.now
+  const maxRate = opts.maxFiringsPerSecond ?? 50
+  let rules: LoadedRule[] = []
+  const suspended = new Set<string>()
+  const recent = new Map<string, number[]>()
+  let mqttRules = false
+  let attached: Aedes | undefined
+
+  const reload = () => {
+    const stored = listStoredRules(opts.db)
+    for (const bad of stored.invalid) log.error('stored rule does not parse; ignored', bad)
+    const configIds = new Set(opts.configRules.map((r) => r.id))
+    rules = [
+      ...opts.configRules.map((r) => toEngineRule(r, 'config')),
+      ...stored.rules.filter((r) => !configIds.has(r.id)).map((r) => toEngineRule(r, 'api')),
+    ]
+    mqttRules = rules.some((r) => r.definition.trigger.type === 'mqtt')
+    engine.reset()
+  }
+
+  const tooFast = (ruleId: string): boolean => {
+    const t = now()
+    const times = (recent.get(ruleId) ?? []).filter((x) => t - x < 1000)
+    times.push(t)
+    recent.set(ruleId, times)
+    return times.length > maxRate
+  }
+
+  const engine = createRuleEngine<Action>({
+    log,
+    now,
+    rules: () => rules.filter((r) => !suspended.has(r.id)),
+    runAction: async (action, input, rule) => {
+      const result = await opts.runner.run(action, {
+        source: `rule:${rule.id}`,
+        data: { payload: input.data, subject: input.subject, ...input.meta },
+      })
+      return result.ok
+        ? { ok: true, type: result.type }
+        : { ok: false, type: result.type, error: result.error }
+    },
+    onFiring: (f: Firing) => {
+      opts.bus.emit(
+        'rule.fired',
+        {
+          rule: f.ruleId,
+          reason: f.reason,
+          input: f.input,
+          actions: f.actions.map((a) => ({
+            type: String(a.type),
+            ok: a.ok,
+            ...(a.error ? { error: a.error } : {}),
+          })),
+        },
+        { subject: f.ruleId },
+      )
+      // A rule whose own actions keep triggering it would spin forever: suspend it and say so.
+      if (tooFast(f.ruleId)) {
+        suspended.add(f.ruleId)
+        log.error('rule fires too often; suspended until rules are reloaded', { rule: f.ruleId })
+        opts.bus.emit(
+          'alert',
+          {
+            source: 'rules',
+            severity: 'critical',
+            message: `rule ${f.ruleId} fired over ${maxRate} times in 1 s and was suspended`,
+          },
+          { subject: f.ruleId },
+        )
+      }
+    },
+  })
+
+  const feed = (input: RuleInput) => {
+    void engine.handle(input)
+  }
+
+  const onPublish = (packet: AedesPublishPacket, _client: Client | null) => {
+    if (!mqttRules || packet.topic.startsWith('$SYS/')) return
+    feed({
+      kind: 'mqtt',
+      subject: packet.topic,
+      data: payloadData(packet.payload),
+      meta: { topic: packet.topic },
+    })
+  }
+
+  const service: Service = {
+    name: 'rules',
+    start() {
+      reload()
+      opts.bus.on('rules', 'device.online', (e) =>
+        feed({
+          kind: 'device',
+          subject: e.detail.id,
+          data: { ...e.detail, event: 'online' },
+          meta: { device: e.detail.id, event: 'online' },
+        }),
+      )
+      opts.bus.on('rules', 'device.offline', (e) =>
+        feed({
+          kind: 'device',
+          subject: e.detail.id,
+          data: { ...e.detail, event: 'offline' },
+          meta: { device: e.detail.id, event: 'offline' },
+        }),
+      )
+      opts.bus.on('rules', 'telemetry.reading', (e) =>
+        feed({
+          kind: 'telemetry',
+          subject: `${e.detail.device}/${e.detail.metric}`,
+          data: e.detail,
+          meta: { device: e.detail.device, metric: e.detail.metric },
+        }),
+      )
+      opts.bus.on('rules', 'ingest.received', (e) =>
+        feed({
+          kind: 'ingest',
+          subject: e.detail.device,
+          data: e.detail.body,
+          meta: { device: e.detail.device },
+        }),
+      )
+      opts.bus.on('rules', 'hook.received', (e) =>
+        feed({ kind: 'hook', subject: e.detail.hook, data: e.detail, meta: { hook: e.detail.hook } }),
+      )
+      opts.bus.on('rules', 'schedule.run', (e) =>
+        feed({ kind: 'schedule', subject: e.detail.id, data: e.detail, meta: { schedule: e.detail.id } }),
+      )
+      attached = opts.aedes()
+      attached.on('publish', onPublish)
+    },
+    stop() {
+      opts.bus.off('rules')
+      attached?.removeListener('publish', onPublish)
+      attached = undefined
+      engine.reset()
+    },
+  }
+
+  return {
+    service,
+    /** Re-reads the rules (after an API change) and forgets state and suspensions. */
+    reload() {
+      suspended.clear()
+      recent.clear()
+      reload()
+    },
+    list: (): readonly LoadedRule[] => rules,
+    get: (id: string) => rules.find((r) => r.id === id),
+    suspended: (id: string) => suspended.has(id),
+    /** Feeds an input from outside the bus (ingest, hooks) and resolves once its rules ran. */
+    handle: (input: RuleInput) => engine.handle(input),
+    /** What `rule` would do for each input, without acting. */
+    dryRun: (rule: LoadedRule, input: RuleInput) => engine.dryRun(input, [rule]),
+    idle: () => engine.idle(),
+  }
+}
+
+export type RulesService = ReturnType<typeof createRulesService>
+
+/**
+ * Plays `inputs` through a private engine holding only `rule`, on the inputs' own clock (`ts`),
+ * so cooldown and hysteresis behave as they would have; actions are listed, not run.
+ */
+export async function simulate(
+  rule: Rule,
+  inputs: Array<RuleInput & { ts?: number }>,
+  log: Logger,
+): Promise<Firing[]> {
+  let clock = 0
+  const firings: Firing[] = []
+  const engine = createRuleEngine<Action>({
+    log,
+    now: () => clock,
+    // `for` cannot be judged from discrete inputs without their future: a firing is reported when
+    // the condition holds.
+    rules: () => [{ ...toEngineRule(rule, 'api'), forMs: undefined, matches: () => true }],
+    runAction: async (action) => ({ ok: true, dryRun: true, action }),
+    onFiring: (f) => firings.push(f),
+  })
+  for (const input of inputs) {
+    clock = input.ts ?? clock
+    await engine.handle(input)
+  }
+  await engine.idle()
+  return firings
+}

@@ -1,0 +1,132 @@
+import type { Client } from 'aedes'
+import type { BrokerPlugin } from '../broker/hooks.ts'
+import { topicMatches } from '../broker/topic-filter.ts'
+import type { Logger } from '../log.ts'
+import { readingsFromBody } from './body.ts'
+import { metricNameSchema, type TelemetryMqttRule, telemetryDeviceSchema } from './config.ts'
+import { compileJsonPath, type JsonPath } from './json-path.ts'
+import { numericValue, parseTimestamp, type Reading } from './reading.ts'
+import type { TelemetryWriter } from './writer.ts'
+
+interface CompiledRule {
+  filter: string
+  device: 'username' | number
+  metrics: '*' | Array<[string, JsonPath]> | undefined
+  metric: string | number | undefined
+  ts: JsonPath | undefined
+}
+
+/** The rules of `telemetry.mqtt`, ready to match. */
+export type MqttExtraction = (
+  topic: string,
+  payload: Buffer | string,
+  username: string | undefined,
+  receivedAt: number,
+) => Reading[]
+
+/**
+ * Compiles `[[telemetry.mqtt]]` (issue 5 point 1) into a function from one message to its
+ * readings. Every matching rule contributes; values that are not numbers or numeric strings are
+ * skipped, since a device's status payload often mixes readings with text.
+ */
+export function compileExtraction(rules: readonly TelemetryMqttRule[]): MqttExtraction {
+  const compiled: CompiledRule[] = rules.map((r) => ({
+    filter: r.topic,
+    device: r.device,
+    metrics:
+      r.metrics === '*' || r.metrics === undefined
+        ? r.metrics
+        : Object.entries(r.metrics).map(
+            ([name, path]) => [name, compileJsonPath(path)] as [string, JsonPath],
+          ),
+    metric: r.metric,
+    ts: r.ts === undefined ? undefined : compileJsonPath(r.ts),
+  }))
+
+  return (topic, payload, username, receivedAt) => {
+    const out: Reading[] = []
+    let levels: string[] | undefined
+    let decoded: { plain: number | undefined; json: unknown } | undefined
+    for (const rule of compiled) {
+      if (!topicMatches(rule.filter, topic)) continue
+      levels ??= topic.split('/')
+      const device = rule.device === 'username' ? username : levels[rule.device]
+      if (device === undefined || !telemetryDeviceSchema.safeParse(device).success) continue
+      decoded ??= decode(payload)
+      const { plain, json } = decoded
+      if (plain !== undefined) {
+        const metric = typeof rule.metric === 'number' ? levels[rule.metric] : rule.metric
+        if (metric !== undefined && metricNameSchema.safeParse(metric).success)
+          out.push({ device, metric, ts: receivedAt, value: plain })
+        continue
+      }
+      if (json === undefined || rule.metrics === undefined) continue
+      const ts = (rule.ts && parseTimestamp(rule.ts(json))) ?? receivedAt
+      if (rule.metrics === '*') {
+        const found = readingsFromBody(json, device, ts, { lenient: true })
+        if (found.ok) out.push(...found.readings)
+        continue
+      }
+      for (const [metric, path] of rule.metrics) {
+        const at = path(json)
+        // A path may name a source-(d) style object: its `value` is the reading.
+        const value = numericValue(
+          typeof at === 'object' && at !== null ? (at as { value?: unknown }).value : at,
+        )
+        if (value !== undefined) out.push({ device, metric, ts, value })
+      }
+    }
+    return out
+  }
+}
+
+function decode(payload: Buffer | string): { plain: number | undefined; json: unknown } {
+  const text = (typeof payload === 'string' ? payload : payload.toString('utf8')).trim()
+  const plain = numericValue(text)
+  if (plain !== undefined || !(text.startsWith('{') || text.startsWith('[')))
+    return { plain, json: undefined }
+  try {
+    return { plain: undefined, json: JSON.parse(text) }
+  } catch {
+    return { plain: undefined, json: undefined }
+  }
+}
+
+export interface MqttTelemetryOptions {
+  rules: readonly TelemetryMqttRule[]
+  writer: Pick<TelemetryWriter, 'write'>
+  log: Logger
+  now?: () => number
+  /** The registered device a client authenticated as (certificate clients may send no username). */
+  deviceOf?: (client: Client) => string | undefined
+}
+
+/**
+ * A broker plugin that turns matching PUBLISHes into readings. It runs in Aedes' `published`
+ * hook and waits for the group commit, so a QoS 1 PUBACK means the readings are stored.
+ */
+export function createMqttTelemetry(opts: MqttTelemetryOptions): BrokerPlugin {
+  const log = opts.log.child('telemetry-mqtt')
+  const now = opts.now ?? Date.now
+  const extract = compileExtraction(opts.rules)
+  // CONNECT's username; by the time a client publishes, authentication has accepted it.
+  const usernames = new WeakMap<Client, string>()
+  return {
+    name: 'telemetry',
+    preConnect(client, packet) {
+      if (opts.rules.length && packet.username) usernames.set(client, packet.username)
+    },
+    async published(packet, client) {
+      if (!opts.rules.length) return
+      const username = client ? (opts.deviceOf?.(client) ?? usernames.get(client)) : undefined
+      const readings = extract(packet.topic, packet.payload, username, now())
+      if (!readings.length) return
+      try {
+        await opts.writer.write(readings, 'mqtt')
+      } catch (err) {
+        // The message itself was routed; losing its readings must not fail the publish.
+        log.error('storing MQTT readings failed', { topic: packet.topic, err })
+      }
+    },
+  }
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import mqttPacket from 'mqtt-packet'
+import { spawnHub } from '../helpers/process.ts'
+import { connect, nextMessage } from './mqtt-fixture.ts'
+import { type RawClient, rawConnected } from './raw-mqtt.ts'
+
+/** Resident memory of a process, in MiB (Linux). */
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : 0
+}
+
+/** Sends PINGREQ and waits for PINGRESP: the hub has handled everything this client sent before. */
+async function roundTrip(c: RawClient): Promise<void> {
+  c.send({ cmd: 'pingreq' })
+  await c.next('pingresp', 20_000)
+}
+
+/**
+ * Peak resident memory allowed. Most of it is garbage the collector has not reclaimed yet (a
+ * flood of ~200k messages through the hub; about 100 MiB remain after a full GC in process).
+ */
+const RSS_BOUND_MIB = 512
+
+describe('a QoS 0 flood (issue 3 point 7)', () => {
+  it('leaves the hub answering MQTT and /healthz after its subscriber stops reading and disconnects', async () => {
+    // This exact sequence kills a bare Aedes 1.2 with "RangeError: Maximum call stack size
+    // exceeded" (mqemitter drains its queue by recursion once the subscriber is gone). The hub
+    // runs in a child process so that, were it to die, only it would.
+    await using hub = await spawnHub(['serve'], {
+      HEARTH_MQTT_ALLOW_ANONYMOUS: 'true',
+      HEARTH_MQTT_ANONYMOUS_ACL: JSON.stringify([{ pattern: '#', access: 'readwrite' }]),
+      // The flood must be real: no inbound throttling.
+      HEARTH_MQTT_INBOUND_MESSAGES_PER_SECOND: '100000000',
+      HEARTH_MQTT_INBOUND_BYTES_PER_SECOND: '10000000000',
+    })
+    let maxRss = 0
+    const sampler = setInterval(() => {
+      if (hub.proc.exitCode === null) maxRss = Math.max(maxRss, rssMiB(hub.proc.pid))
+    }, 25)
+    const publishers: RawClient[] = []
+    try {
+      const slow = await rawConnected(hub.mqttPort, 'slow')
+      slow.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'flood/#', qos: 0 }] })
+      await slow.next('suback')
+      slow.socket.pause()
+
+      for (let i = 0; i < 4; i++) publishers.push(await rawConnected(hub.mqttPort, `flooder-${i}`))
+      const one = mqttPacket.generate({
+        cmd: 'publish',
+        topic: 'flood/x',
+        payload: Buffer.alloc(64, 120),
+        qos: 0,
+        retain: false,
+        dup: false,
+      })
+      const chunk = Buffer.concat(Array.from({ length: 1000 }, () => one))
+      // Up to 200,000 messages (13 MiB), as fast as the hub takes them, from four publishers at
+      // once; for at most two seconds (a hub that stops reading them must not stall the test).
+      const deadline = performance.now() + 2000
+      let sent = 0
+      await Promise.all(
+        publishers.map(async (p) => {
+          for (let i = 0; i < 50 && !p.isClosed() && performance.now() < deadline; i++) {
+            sent += 1000
+            if (!p.socket.write(chunk)) {
+              await new Promise<void>((resolve) => {
+                const timer = setTimeout(resolve, Math.max(0, deadline - performance.now()))
+                p.socket.once('drain', () => {
+                  clearTimeout(timer)
+                  resolve()
+                })
+                void p.closed.then(resolve)
+              })
+            }
+          }
+        }),
+      )
+      expect(sent).toBeGreaterThan(50_000)
+
+      // The subscriber goes away with the flood still queued for it.
+      slow.socket.destroy()
+      await slow.closed
+      for (const p of publishers) await roundTrip(p)
+
+      const health = await fetch(`${hub.url}/healthz`)
+      expect(health.status).toBe(200)
+      await using a = await connect(hub.mqttUrl, { clientId: 'after-a' })
+      await a.subscribeAsync('after')
+      await using b = await connect(hub.mqttUrl, { clientId: 'after-b' })
+      const got = nextMessage(a, 'after')
+      await b.publishAsync('after', 'alive', { qos: 1 })
+      expect((await got).payload).toBe('alive')
+      expect(hub.proc.exitCode).toBeNull()
+      expect(maxRss).toBeGreaterThan(0)
+      expect(maxRss).toBeLessThan(RSS_BOUND_MIB)
+    } finally {
+      clearInterval(sampler)
+      for (const p of publishers) p.socket.destroy()
+    }
+  }, 30_000)
+})
