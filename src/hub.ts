@@ -21,6 +21,7 @@ import { createTlsListener, type TlsListener } from './broker/tls-listener.ts'
 import { createMqttWsRoute } from './broker/ws-listener.ts'
 import { type Bus, createBus } from './bus/bus.ts'
 import type { Config } from './config/schema.ts'
+import { createDeviceFeatures, DEVICE_TRANSIENT_EVENTS } from './devices/features.ts'
 import { createWebhookEdge } from './hooks/edge.ts'
 import { type App, createApp } from './http/app.ts'
 import { createRequireAuth } from './http/auth/middleware.ts'
@@ -174,7 +175,7 @@ export function createHub(opts: HubOptions): Hub {
           bus,
           log,
           retentionMs: config.events.retention,
-          transient: new Set([...TELEMETRY_TRANSIENT_EVENTS]),
+          transient: new Set([...TELEMETRY_TRANSIENT_EVENTS, ...DEVICE_TRANSIENT_EVENTS]),
           now,
         })
         // Every API router takes its guard from here: session cookie or bearer token, CSRF, scopes.
@@ -185,7 +186,10 @@ export function createHub(opts: HubOptions): Hub {
           bus,
           log,
           now,
-          snapshot: () => ({ events: queryEvents(database, { limit: 100 }).items }),
+          // The console's first frame: recent events, and the ports and topics its snippets show (issue 8).
+          snapshot: () => ({
+            events: queryEvents(database, { limit: 100 }).items,
+          }),
         })
         const auth = createAuth({ db, bus, log, allowAnonymous: config.mqtt.allowAnonymous, now })
         const acl = createAcl({
@@ -234,6 +238,20 @@ export function createHub(opts: HubOptions): Hub {
           sys.plugin,
           telemetry.mqtt,
         ]
+        // Groups, messaging, upstream and device state (issue 7); group members read groups/<id>/#.
+        const devices = createDeviceFeatures({
+          db,
+          bus,
+          log,
+          config: config.devices,
+          deviceOf: auth.deviceOf,
+          acl,
+          actions,
+          requireAuth,
+          now,
+        })
+        devices.registerConsole(consoleChannel)
+        plugins.push(...devices.plugins)
         // Retained messages, sessions, queues and wills in the hub's database (issue 3 point 2); its
         // plugin goes last so it journals only what every other plugin accepted.
         const mqttStore = createSqlitePersistence({ db, log })
@@ -318,6 +336,7 @@ export function createHub(opts: HubOptions): Hub {
             { path: '/telemetry', router: createTelemetryRoutes({ telemetry, requireAuth, now }) },
             { path: '/schedules', router: createScheduleRoutes({ scheduler, requireAuth }) },
             { path: '/rules', router: createRuleRoutes({ db, bus, log, rules: ruleSet, requireAuth, now }) },
+            ...devices.api,
           ],
           routes: [
             ...webhooks.routes,
@@ -348,6 +367,7 @@ export function createHub(opts: HubOptions): Hub {
           ...telemetry.services,
           broker,
           sys,
+          ...devices.services,
           ...webhooks.services,
           { service: scheduler, restart: true },
           ruleSet.service,

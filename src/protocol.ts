@@ -119,6 +119,25 @@ export interface EventMap {
   'slack.sent': { destination: string; alerts: number }
   /** Slack said the destination is gone (403/404/410, channel_not_found …); nothing more is sent to it. */
   'slack.dead': { destination: string; reason: string; status: number | null }
+  // Firebase (issue 6 points 3, 4); subject = the part, the RTDB path or the hub schedule id.
+  /** A part of the bridge reached Firebase again, or stopped reaching it (transitions only). */
+  'firebase.status': { part: 'rtdb' | 'rtdb-stream' | 'firestore'; state: 'up' | 'down'; error?: string }
+  /** A listened Realtime Database path changed (not by the hub's own mirror writes). */
+  'firebase.rtdb.changed': { path: string; op: 'put' | 'patch'; data: unknown }
+  'firebase.schedule.synced': {
+    document: string
+    schedule: string
+    change: 'created' | 'updated' | 'removed'
+  }
+  /** A schedule document that cannot become a schedule (or whose time has passed), and why. */
+  'firebase.schedule.invalid': { document: string; schedule: string; reason: string }
+  /** A fired one-shot document was deleted, or kept because it changed since (the edit wins). */
+  'firebase.schedule.deleted': {
+    document: string
+    schedule: string
+    result: 'deleted' | 'kept'
+    reason?: string
+  }
   // Rules (issue 5 point 2); subject = rule id.
   'rule.fired': {
     rule: string

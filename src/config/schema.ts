@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { targetsConfigSchema } from '../bridges/webhook/schema.ts'
+import { devicesConfigSchema } from '../devices/config.ts'
 import { hookDeliveriesConfigSchema, hooksConfigSchema } from '../hooks/schema.ts'
 import { scheduleListSchema } from '../jobs/schema.ts'
 import { outboxConfigSchema } from '../outbox/config.ts'
@@ -172,6 +173,7 @@ export const configSchema = z.strictObject({
   webhooks: targetsConfigSchema,
   outbox: outboxConfigSchema.prefault({}),
   telemetry: telemetryConfigSchema.prefault({}),
+  devices: devicesConfigSchema.prefault({}),
   admin: z
     .strictObject({
       password: secret()

@@ -118,6 +118,32 @@ export async function createDevice(
   return { device: toDevice(row), credentials: { id, username: row.username, password } }
 }
 
+/**
+ * Registers many devices at once, in one transaction, that authenticate only by a client
+ * certificate whose CN is their id (`mqtt.tls.requireClientCert`): no password is issued, and no
+ * password verifies against the empty hash stored (a rotate gives one a password later). Ids
+ * already registered are skipped; returns the ids created.
+ */
+export function createCertificateDevices(
+  db: Database,
+  inputs: ReadonlyArray<{ id: string; name?: string | undefined }>,
+  now = Date.now(),
+): string[] {
+  const insert = db.query(
+    `INSERT INTO devices (id, name, username, password_hash, created_at, credentials_at)
+     VALUES (?, ?, ?, '', ?, ?) ON CONFLICT DO NOTHING`,
+  )
+  const rows = inputs.map((input) => {
+    const id = parseId(input.id)
+    const name = deviceNameSchema.safeParse(input.name ?? id)
+    if (!name.success) throw new DeviceError('invalid', 'a device name is 1-200 characters')
+    return { id, name: name.data }
+  })
+  return db
+    .transaction(() => rows.filter((r) => insert.run(r.id, r.name, r.id, now, now).changes > 0))()
+    .map((r) => r.id)
+}
+
 export function getDevice(db: Database, id: string): Device | undefined {
   const row = db.query('SELECT * FROM devices WHERE id = ?').get(id) as DeviceRow | null
   return row ? toDevice(row) : undefined

@@ -106,17 +106,12 @@ export function createTelemetryWriter(opts: TelemetryWriterOptions): TelemetryWr
         if (cur && start === cur.bucket) fold(cur, ts, value)
         else if (!cur || start > cur.bucket) {
           if (cur) closed.push([width, series, cur])
-          o[width] = { bucket: start, min: value, max: value, sum: value, count: 1, last: value, lastTs: ts }
+          o[width] = single(start, ts, value)
         } else {
           const key = `${width}:${series}:${start}`
           const b = late.get(key)
           if (b) fold(b[2], ts, value)
-          else
-            late.set(key, [
-              width,
-              series,
-              { bucket: start, min: value, max: value, sum: value, count: 1, last: value, lastTs: ts },
-            ])
+          else late.set(key, [width, series, single(start, ts, value)])
         }
       }
     }
@@ -225,6 +220,10 @@ export function createTelemetryWriter(opts: TelemetryWriterOptions): TelemetryWr
       running = false
     },
   }
+}
+
+function single(bucket: number, ts: number, value: number): Bucket {
+  return { bucket, min: value, max: value, sum: value, count: 1, last: value, lastTs: ts }
 }
 
 function fold(b: Bucket, ts: number, value: number): void {

@@ -88,19 +88,20 @@ describe('actions', () => {
   it('fails an action without an executor with a clear error and an event, never a throw', async () => {
     await using t = await startTestHub()
     const r = await t.hub.actions.run(
-      action({ type: 'setDesired', device: 'lamp', state: { on: true } }),
+      // Slack has no executor in a hub without a Slack destination configured.
+      action({ type: 'slack', text: 'hello' }),
       ctx(),
     )
     expect(r).toMatchObject({
       ok: false,
       code: 'no-executor',
-      error: 'no executor for action type "setDesired" in this hub',
+      error: 'no executor for action type "slack" in this hub',
     })
     const [e] = queryEvents(t.hub.db, { types: ['action.failed'], limit: 5 }).items
     expect(e?.detail).toEqual({
       source: 'test:actions',
-      type: 'setDesired',
-      error: 'no executor for action type "setDesired" in this hub',
+      type: 'slack',
+      error: 'no executor for action type "slack" in this hub',
     })
   })
 

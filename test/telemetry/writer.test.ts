@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'bun:test'
+import { silentLogger } from '../../src/log.ts'
+import { telemetryConfigSchema } from '../../src/telemetry/config.ts'
 import type { Reading } from '../../src/telemetry/reading.ts'
+import { createTelemetry } from '../../src/telemetry/telemetry.ts'
 import { telemetryFixture } from './fixture.ts'
 
 const T0 = Date.UTC(2025, 0, 15, 12, 0, 0)
@@ -39,6 +42,25 @@ describe('telemetry writer', () => {
     ])
     expect(f.telemetry.latest('pi-1')).toEqual([
       { device: 'pi-1', metric: 'no2', ts: T0 + 61_000, value: 70 },
+    ])
+  })
+
+  it('continues an open minute after a restart, from what the table holds', async () => {
+    await using f = telemetryFixture()
+    await f.writer.write([r('co', T0 + 1_000, 4)], 'http')
+    await f.writer.stop()
+    const again = createTelemetry({
+      db: f.db,
+      bus: f.bus,
+      log: silentLogger(),
+      config: telemetryConfigSchema.parse({}),
+    })
+    await again.writer.start({ signal: new AbortController().signal, fail: () => {} })
+    await again.writer.write([r('co', T0 + 2_000, 6), r('co', T0 + 60_000, 1)], 'http')
+    await again.writer.stop()
+    expect(f.rollup('minute', 'pi-1', 'co')).toEqual([
+      { bucket: T0, min: 4, max: 6, sum: 10, count: 2, last: 6 },
+      { bucket: T0 + 60_000, min: 1, max: 1, sum: 1, count: 1, last: 1 },
     ])
   })
 

@@ -7,6 +7,7 @@ import { hooksOutbox } from './005-hooks-outbox.ts'
 import { schedules } from './006-schedules.ts'
 import { telemetry } from './007-telemetry.ts'
 import { rules } from './008-rules.ts'
+import { groupsMessages } from './009-groups-messages.ts'
 
 /** One schema step. `up` runs inside a transaction; steps never change once released. */
 export interface Migration {
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   schedules,
   telemetry,
   rules,
+  groupsMessages,
 ].sort((a, b) => a.version - b.version)
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version

@@ -1,0 +1,242 @@
+import type { Database } from 'bun:sqlite'
+import type { Aedes, AedesPublishPacket, Client, Subscription } from 'aedes'
+import type { ActionExecutor } from '../actions/runner.ts'
+import { render } from '../actions/template.ts'
+import type { BrokerPlugin } from '../broker/hooks.ts'
+import { topicMatches } from '../broker/topic-filter.ts'
+import type { Bus } from '../bus/bus.ts'
+import type { Logger } from '../log.ts'
+import type { DeviceStateView, JsonObject } from '../protocol.ts'
+import type { Service } from '../runtime/service.ts'
+import {
+  isObject,
+  mergeState,
+  nextDeadline,
+  overdue,
+  readState,
+  stateDelta,
+  writeState,
+} from './state-store.ts'
+import type { DeviceTopics } from './topics.ts'
+import { createWakeup } from './wakeup.ts'
+
+export interface DeviceStateOptions {
+  db: Database
+  bus: Bus
+  log: Logger
+  topics: Pick<DeviceTopics, 'state' | 'set'>
+  /** How long a device has to report a desired state before `device.convergence_timeout`. */
+  convergenceTimeout: number
+  deviceOf(client: Client): string | undefined
+  now?: () => number
+}
+
+export interface DeviceState extends Service {
+  /** Reads `devices/<id>/state` publishes and re-sends pending desired state to a device that subscribes. */
+  plugin: BrokerPlugin
+  /** Undefined when the device is not registered. */
+  get(deviceId: string): DeviceStateView | undefined
+  /** Merges into the desired state, publishes what is still to do to the set topic. */
+  setDesired(deviceId: string, patch: JsonObject, source: string): DeviceStateView | undefined
+  /** Merges into the reported state (MQTT state topic, ingest, tests). */
+  report(deviceId: string, patch: JsonObject): DeviceStateView | undefined
+  /** The `setDesired` action of rules and schedules. */
+  executor: ActionExecutor<'setDesired'>
+  /** Raises what timed out now (it also runs on a timer). */
+  sweep(): void
+}
+
+/**
+ * Desired vs reported state per device (issue 7 point 4), kept like a device shadow: `reported`
+ * comes from the device's state topic or ingest, `desired` from the API, rules and schedules; the
+ * delta (desired keys the device does not report yet) is published to the set topic and stays
+ * `pending` until a report makes it empty, or raises `device.convergence_timeout` once it is late.
+ */
+export function createDeviceState(opts: DeviceStateOptions): DeviceState {
+  const { db, bus, topics } = opts
+  const log = opts.log.child('device-state')
+  const now = opts.now ?? Date.now
+  const registered = db.query('SELECT 1 FROM devices WHERE id = ?')
+  let aedes: Aedes | undefined
+  let detach: (() => void) | undefined
+
+  const publishDelta = (deviceId: string, delta: JsonObject) => {
+    const broker = aedes
+    if (!broker || broker.closed) return
+    const topic = topics.set.of(deviceId)
+    broker.publish(
+      {
+        cmd: 'publish',
+        topic,
+        payload: Buffer.from(JSON.stringify(delta)),
+        qos: 1,
+        retain: false,
+        dup: false,
+      },
+      (err) => {
+        if (err) log.warn('desired state publish failed', { deviceId, err })
+      },
+    )
+  }
+
+  const timeouts = (): number | undefined => {
+    const t = now()
+    for (const deviceId of overdue(db, t)) {
+      const s = readState(db, deviceId)
+      writeState(db, { ...s, timedOutAt: t })
+      log.info('device did not reach its desired state in time', { deviceId })
+      bus.emit(
+        'device.convergence_timeout',
+        { id: deviceId, desiredVersion: s.desiredVersion, delta: s.delta, waitedMs: t - (s.sentAt ?? t) },
+        { subject: deviceId },
+      )
+    }
+    return nextDeadline(db)
+  }
+  const wakeup = createWakeup(timeouts, now)
+
+  const report = (deviceId: string, patch: JsonObject): DeviceStateView | undefined => {
+    if (!registered.get(deviceId)) return undefined
+    const t = now()
+    const { next, sentAt } = db.transaction(() => {
+      const s = readState(db, deviceId)
+      const reported = mergeState(s.reported, patch)
+      const delta = stateDelta(s.desired, reported)
+      const done = s.pending && Object.keys(delta).length === 0
+      const out: DeviceStateView = {
+        ...s,
+        reported,
+        reportedVersion: s.reportedVersion + 1,
+        reportedAt: t,
+        delta,
+        ...(done ? { pending: false, deadline: null } : {}),
+      }
+      writeState(db, out)
+      // sentAt of a state that just converged: how long the device took.
+      return { next: out, sentAt: done ? (s.sentAt ?? t) : undefined }
+    })()
+    bus.emit(
+      'device.reported',
+      {
+        id: deviceId,
+        version: next.reportedVersion,
+        reported: next.reported,
+        delta: next.delta,
+        pending: next.pending,
+      },
+      { subject: deviceId },
+    )
+    if (sentAt !== undefined)
+      bus.emit(
+        'device.converged',
+        {
+          id: deviceId,
+          desiredVersion: next.desiredVersion,
+          reportedVersion: next.reportedVersion,
+          ms: t - sentAt,
+        },
+        { subject: deviceId },
+      )
+    return next
+  }
+
+  const setDesired = (deviceId: string, patch: JsonObject, source: string): DeviceStateView | undefined => {
+    if (!registered.get(deviceId)) return undefined
+    const t = now()
+    const next = db.transaction(() => {
+      const s = readState(db, deviceId)
+      const desired = mergeState(s.desired, patch)
+      const delta = stateDelta(desired, s.reported)
+      const pending = Object.keys(delta).length > 0
+      const out: DeviceStateView = {
+        ...s,
+        desired,
+        desiredVersion: s.desiredVersion + 1,
+        desiredAt: t,
+        delta,
+        pending,
+        sentAt: pending ? t : s.sentAt,
+        deadline: pending ? t + opts.convergenceTimeout : null,
+        timedOutAt: null,
+      }
+      writeState(db, out)
+      return out
+    })()
+    if (next.pending) {
+      publishDelta(deviceId, next.delta)
+      if (next.deadline !== null) wakeup.at(next.deadline)
+    }
+    bus.emit(
+      'device.desired',
+      { id: deviceId, version: next.desiredVersion, desired: next.desired, delta: next.delta, source },
+      { subject: deviceId },
+    )
+    return next
+  }
+
+  // A device that (re)subscribes to its set topic gets what it still has to do.
+  const onSubscribe = (subs: Subscription[], client: Client) => {
+    const deviceId = opts.deviceOf(client)
+    if (!deviceId) return
+    const topic = topics.set.of(deviceId)
+    if (!subs.some((s) => (s.qos as number) !== 128 && topicMatches(s.topic, topic))) return
+    const s = readState(db, deviceId)
+    if (s.pending) publishDelta(deviceId, s.delta)
+  }
+
+  const plugin: BrokerPlugin = {
+    name: 'device-state',
+    published(packet: AedesPublishPacket) {
+      const deviceId = topics.state.deviceIn(packet.topic)
+      if (!deviceId) return
+      let body: unknown
+      try {
+        body = JSON.parse(packet.payload.toString())
+      } catch {
+        log.debug('state that is not JSON ignored', { topic: packet.topic })
+        return
+      }
+      if (isObject(body)) report(deviceId, body)
+      else log.debug('state that is not a JSON object ignored', { topic: packet.topic })
+    },
+    attach(broker) {
+      aedes = broker
+      broker.on('subscribe', onSubscribe)
+      detach = () => broker.off('subscribe', onSubscribe)
+    },
+    detach() {
+      detach?.()
+      detach = undefined
+      aedes = undefined
+    },
+  }
+
+  return {
+    name: 'device-state',
+    plugin,
+    get: (deviceId) => (registered.get(deviceId) ? readState(db, deviceId) : undefined),
+    setDesired,
+    report,
+    sweep: () => void timeouts(),
+
+    executor(action, ctx) {
+      const { text: deviceId, missing } = render(action.device, ctx.data ?? {})
+      if (missing.length) throw new Error(`device placeholder ${missing.join(', ')} has no value`)
+      const next = setDesired(deviceId, action.state, ctx.source)
+      if (!next) throw new Error(`no device "${deviceId}"`)
+      return { device: deviceId, version: next.desiredVersion, delta: next.delta, pending: next.pending }
+    },
+
+    start() {
+      // Ingest bodies (issue 4 point 5) are a sensor's report of its state.
+      bus.on('device-state', 'ingest.received', (e) => {
+        if (isObject(e.detail.body)) report(e.detail.device, e.detail.body)
+      })
+      wakeup.start()
+    },
+    stop() {
+      bus.off('device-state')
+      wakeup.stop()
+    },
+  }
+}

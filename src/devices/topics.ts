@@ -1,0 +1,56 @@
+import type { AclRule } from '../config/schema.ts'
+import type { DevicesConfig } from './config.ts'
+
+/** One configured per-device topic (`devices/%u/inbox`): build it for a device, or read the device back. */
+export interface DeviceTopic {
+  readonly pattern: string
+  of(deviceId: string): string
+  /** The device id in `topic` when it has this shape, else undefined. */
+  deviceIn(topic: string): string | undefined
+}
+
+export function deviceTopic(pattern: string): DeviceTopic {
+  const levels = pattern.split('/')
+  const at = levels.indexOf('%u')
+  return {
+    pattern,
+    of: (deviceId) => pattern.replace('%u', () => deviceId),
+    deviceIn(topic) {
+      const t = topic.split('/')
+      if (t.length !== levels.length) return undefined
+      for (let i = 0; i < levels.length; i++) if (i !== at && t[i] !== levels[i]) return undefined
+      const id = t[at]
+      return id ? id : undefined
+    },
+  }
+}
+
+/** The four topics of issue 7 points 2, 3 and 4. */
+export interface DeviceTopics {
+  inbox: DeviceTopic
+  outbox: DeviceTopic
+  state: DeviceTopic
+  set: DeviceTopic
+}
+
+export function deviceTopics(config: DevicesConfig): DeviceTopics {
+  return {
+    inbox: deviceTopic(config.inboxTopic),
+    outbox: deviceTopic(config.outboxTopic),
+    state: deviceTopic(config.stateTopic),
+    set: deviceTopic(config.setTopic),
+  }
+}
+
+/**
+ * What a device may do on its own messaging topics. The default `devices/%u/#` already covers the
+ * default topics; these keep a configured topic outside that subtree usable.
+ */
+export function messagingAclRules(topics: DeviceTopics): AclRule[] {
+  return [
+    { pattern: topics.inbox.pattern, access: 'read' },
+    { pattern: topics.set.pattern, access: 'read' },
+    { pattern: topics.outbox.pattern, access: 'write' },
+    { pattern: topics.state.pattern, access: 'write' },
+  ]
+}

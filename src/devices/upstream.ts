@@ -1,0 +1,56 @@
+import type { Database } from 'bun:sqlite'
+import type { AedesPublishPacket, Client } from 'aedes'
+import type { BrokerPlugin } from '../broker/hooks.ts'
+import type { Bus } from '../bus/bus.ts'
+import type { DeviceUpstream } from '../protocol.ts'
+import type { DeviceTopic } from './topics.ts'
+
+export interface UpstreamOptions {
+  db: Database
+  bus: Bus
+  outbox: DeviceTopic
+  now?: () => number
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** A payload as a console can show it: JSON when it parses, else text, else base64. */
+export function decodePayload(payload: Buffer | string): Pick<DeviceUpstream, 'payload' | 'encoding'> {
+  let text: string
+  try {
+    text = typeof payload === 'string' ? payload : utf8.decode(payload)
+  } catch {
+    return { payload: Buffer.from(payload as Buffer).toString('base64'), encoding: 'base64' }
+  }
+  try {
+    return { payload: JSON.parse(text), encoding: 'json' }
+  } catch {
+    return { payload: text, encoding: 'utf8' }
+  }
+}
+
+/**
+ * Upstream messages (issue 7 point 3, source (c)'s `onUpstreamMsgReceived(sender, sendTime, msg)`):
+ * a message a registered device publishes on its outbox topic becomes a `device.upstream` event,
+ * which the event log stores, consoles show live and rules can react to. Seen after the broker
+ * accepted it, so a publish the ACL refused never counts.
+ */
+export function createUpstream(opts: UpstreamOptions): BrokerPlugin {
+  const now = opts.now ?? Date.now
+  const registered = opts.db.query('SELECT 1 FROM devices WHERE id = ?')
+  return {
+    name: 'device-upstream',
+    published(packet: AedesPublishPacket, client: Client | null) {
+      const sender = opts.outbox.deviceIn(packet.topic)
+      if (!sender || !registered.get(sender)) return
+      const detail: DeviceUpstream = {
+        sender,
+        sendTime: now(),
+        topic: packet.topic,
+        ...decodePayload(packet.payload),
+        clientId: client?.id ?? null,
+      }
+      opts.bus.emit('device.upstream', detail, { subject: sender })
+    },
+  }
+}

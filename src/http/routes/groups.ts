@@ -1,0 +1,165 @@
+import type { Database } from 'bun:sqlite'
+import { createRoute, z } from '@hono/zod-openapi'
+import type { GroupService } from '../../devices/group-service.ts'
+import { getGroup, listGroups, MAX_DEVICES_PER_CALL } from '../../devices/groups.ts'
+import { createRouter } from '../api.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+
+export interface GroupRoutesDeps {
+  db: Database
+  groups: GroupService
+  requireAuth: RequireAuth
+}
+
+const GroupIdParam = z.object({
+  groupId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/)
+    .openapi({ param: { name: 'groupId', in: 'path' }, example: 'grp-3f9a1c2b7d4e' }),
+})
+
+const DeviceIds = z
+  .array(z.string().min(1).max(64))
+  .max(MAX_DEVICES_PER_CALL)
+  .openapi({
+    description: `device ids, at most ${MAX_DEVICES_PER_CALL}; unknown ones come back in failedDevices`,
+  })
+
+const FailedDevices = z.array(z.string()).openapi({ description: 'ids that are not registered devices' })
+
+const GroupSchema = z
+  .object({
+    groupId: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    deviceSize: z.number().int(),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+  })
+  .openapi('DeviceGroup')
+
+const NewGroupSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(2000).nullish(),
+    devices: DeviceIds.optional(),
+  })
+  .openapi('NewDeviceGroup')
+
+const MembersSchema = z.object({ devices: DeviceIds.min(1) }).openapi('DeviceGroupMembers')
+
+const routes = {
+  list: createRoute({
+    method: 'get',
+    path: '/',
+    summary: 'List device groups with their sizes',
+    responses: {
+      200: jsonResponse(z.object({ items: z.array(GroupSchema) }), 'groups'),
+      ...errorResponses(401, 403),
+    },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/{groupId}',
+    summary: 'Get a device group and its members',
+    request: { params: GroupIdParam },
+    responses: {
+      200: jsonResponse(GroupSchema.extend({ devices: z.array(z.string()) }), 'the group'),
+      ...errorResponses(401, 403, 404),
+    },
+  }),
+  create: createRoute({
+    method: 'post',
+    path: '/',
+    summary: 'Create a device group (createDeviceGroup)',
+    request: { body: jsonBody(NewGroupSchema) },
+    responses: {
+      201: jsonResponse(
+        z.object({ groupId: z.string(), deviceSize: z.number().int(), failedDevices: FailedDevices }),
+        'created',
+      ),
+      ...errorResponses(400, 401, 403),
+    },
+  }),
+  add: createRoute({
+    method: 'post',
+    path: '/{groupId}/add',
+    summary: 'Add devices to a group (addDeviceGroup)',
+    request: { params: GroupIdParam, body: jsonBody(MembersSchema) },
+    responses: {
+      200: jsonResponse(
+        z.object({
+          groupId: z.string(),
+          totalDeviceSize: z.number().int(),
+          addedDeviceSize: z.number().int(),
+          failedDevices: FailedDevices,
+        }),
+        'added',
+      ),
+      ...errorResponses(400, 401, 403, 404),
+    },
+  }),
+  subtract: createRoute({
+    method: 'post',
+    path: '/{groupId}/subtract',
+    summary: 'Remove devices from a group (subtractDeviceGroup)',
+    request: { params: GroupIdParam, body: jsonBody(MembersSchema) },
+    responses: {
+      200: jsonResponse(
+        z.object({
+          groupId: z.string(),
+          totalDeviceSize: z.number().int(),
+          removedDeviceSize: z.number().int(),
+          failedDevices: FailedDevices,
+        }),
+        'removed',
+      ),
+      ...errorResponses(400, 401, 403, 404),
+    },
+  }),
+  remove: createRoute({
+    method: 'delete',
+    path: '/{groupId}',
+    summary: 'Delete a device group (deleteDeviceGroup)',
+    request: { params: GroupIdParam },
+    responses: {
+      200: jsonResponse(z.object({ groupId: z.string() }), 'deleted'),
+      ...errorResponses(401, 403, 404),
+    },
+  }),
+}
+
+/** `/groups`: source (c)'s device groups (issue 7 points 1 and 5); members may read `groups/<groupId>/#`. */
+export function createGroupRoutes(deps: GroupRoutesDeps) {
+  const { db, groups } = deps
+  const read = deps.requireAuth('read')
+  const write = deps.requireAuth('write')
+  const router = createRouter()
+  router.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? read : write)(c, next))
+  const found = <T>(v: T | undefined): T => {
+    if (v === undefined) throw Errors.notFound('group')
+    return v
+  }
+
+  router.openapi(routes.list, (c) => c.json({ items: listGroups(db) }, 200))
+  router.openapi(routes.get, (c) => c.json(found(getGroup(db, c.req.valid('param').groupId)), 200))
+  router.openapi(routes.create, (c) => {
+    const b = c.req.valid('json')
+    return c.json(
+      groups.create({ name: b.name, description: b.description ?? null, devices: b.devices }),
+      201,
+    )
+  })
+  router.openapi(routes.add, (c) => {
+    const { groupId } = c.req.valid('param')
+    return c.json(found(groups.add(groupId, c.req.valid('json').devices)), 200)
+  })
+  router.openapi(routes.subtract, (c) => {
+    const { groupId } = c.req.valid('param')
+    return c.json(found(groups.subtract(groupId, c.req.valid('json').devices)), 200)
+  })
+  router.openapi(routes.remove, (c) => c.json(found(groups.remove(c.req.valid('param').groupId)), 200))
+  return router
+}
