@@ -15,6 +15,12 @@ export const TEST_PREREQS: Prerequisite[] = [
   { pkg: 'python3-paho-mqtt', why: 'python paho as a second independent MQTT client' },
   { pkg: 'openssl', why: 'independent HMAC vectors and TLS certificates' },
   { pkg: 'chromium', why: 'the admin console tested in a real browser (playwright-core, test/web)' },
+  // From Google's apt repository (packages.cloud.google.com), not Debian's; it pulls in its own
+  // JDK (it depends on openjdk-17-jdk or another of 8, 11, 21).
+  {
+    pkg: 'google-cloud-cli-firestore-emulator',
+    why: "Google's Firestore emulator, the peer of the Firestore schedules tests (test/bridges/firebase)",
+  },
 ]
 
 function missing(pkgs: string[]): string[] {

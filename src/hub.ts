@@ -5,6 +5,10 @@ import { registerCoreActions } from './actions/core-actions.ts'
 import { aedesPublisher } from './actions/publish.ts'
 import { type ActionRunner, createActionRunner } from './actions/runner.ts'
 import { registerWebhookAction } from './actions/webhook.ts'
+import { createPushBridge } from './bridges/fcm/bridge.ts'
+import { PUSH_TRANSIENT_EVENTS } from './bridges/fcm/push.ts'
+import { createFirebaseBridge } from './bridges/firebase/bridge.ts'
+import { createSlack } from './bridges/slack/slack.ts'
 import { createWebhookClient } from './bridges/webhook/client.ts'
 import { createAcl } from './broker/acl.ts'
 import { createAuth } from './broker/auth.ts'
@@ -26,6 +30,8 @@ import { createWebhookEdge } from './hooks/edge.ts'
 import { type App, createApp } from './http/app.ts'
 import { createRequireAuth } from './http/auth/middleware.ts'
 import { type ConsoleChannel, createConsoleChannel } from './http/console/channel.ts'
+import { consoleHubInfo } from './http/console/hub-info.ts'
+import { createConsoleStatic } from './http/console/static.ts'
 import {
   createMetrics,
   createMetricsRoute,
@@ -33,6 +39,7 @@ import {
   registerHubMetrics,
   registerOutboxMetrics,
 } from './http/metrics.ts'
+import { createBackupRoutes } from './http/routes/backup.ts'
 import { createCoreApi } from './http/routes/core-api.ts'
 import { createIngestRoutes } from './http/routes/ingest.ts'
 import { createRuleRoutes } from './http/routes/rules.ts'
@@ -175,7 +182,12 @@ export function createHub(opts: HubOptions): Hub {
           bus,
           log,
           retentionMs: config.events.retention,
-          transient: new Set([...TELEMETRY_TRANSIENT_EVENTS, ...DEVICE_TRANSIENT_EVENTS]),
+          transient: new Set([
+            ...TELEMETRY_TRANSIENT_EVENTS,
+            ...DEVICE_TRANSIENT_EVENTS,
+            ...PUSH_TRANSIENT_EVENTS,
+            'hook.body',
+          ]),
           now,
         })
         // Every API router takes its guard from here: session cookie or bearer token, CSRF, scopes.
@@ -189,6 +201,7 @@ export function createHub(opts: HubOptions): Hub {
           // The console's first frame: recent events, and the ports and topics its snippets show (issue 8).
           snapshot: () => ({
             events: queryEvents(database, { limit: 100 }).items,
+            hub: consoleHubInfo(config, { mqtt: hub.mqttPort, mqttTls: hub.mqttTlsPort }),
           }),
         })
         const auth = createAuth({ db, bus, log, allowAnonymous: config.mqtt.allowAnonymous, now })
@@ -291,6 +304,23 @@ export function createHub(opts: HubOptions): Hub {
           client: createWebhookClient({ now }),
           now,
         })
+        // FCM push through the outbox (issue 6 point 1); the action exists only with a service account,
+        // push's own or else the one the Firebase bridges use.
+        const pushAccount = config.push.serviceAccount ?? config.firebase.serviceAccount
+        const pushBridge = createPushBridge({
+          config: { ...config.push, ...(pushAccount ? { serviceAccount: pushAccount } : {}) },
+          db,
+          bus,
+          log,
+          outbox: webhooks.outbox,
+          metrics,
+          requireAuth,
+          now,
+        })
+        if (pushBridge.push.enabled) actions.register('push', pushBridge.push.executor)
+        // Slack alerts and the slack action, through the outbox (issue 6 point 2).
+        const slack = createSlack({ config: config.slack, bus, log, outbox: webhooks.outbox, metrics, now })
+        if (slack.enabled) actions.register('slack', slack.executor)
         // Schedules (issue 5 points 3, 4): SQLite-backed, croner-timed, supervised.
         scheduler = createScheduler({
           db,
@@ -300,6 +330,20 @@ export function createHub(opts: HubOptions): Hub {
           clock: systemClock(now),
           timezone: config.timezone,
           configured: config.schedules,
+        })
+        // RTDB mirror, Firestore schedules and the firestore action (issue 6 points 3, 4).
+        const firebase = createFirebaseBridge({
+          config: config.firebase,
+          db,
+          bus,
+          log,
+          broker,
+          outbox: webhooks.outbox,
+          scheduler,
+          actions,
+          requireAuth,
+          metrics,
+          now,
         })
         // Rules (issue 5 point 2): config and API rules, fed by the bus and the broker.
         const ruleSet = createRulesService({
@@ -333,9 +377,12 @@ export function createHub(opts: HubOptions): Hub {
               now,
             }),
             ...webhooks.api,
+            ...pushBridge.api,
+            ...firebase.api,
             { path: '/telemetry', router: createTelemetryRoutes({ telemetry, requireAuth, now }) },
             { path: '/schedules', router: createScheduleRoutes({ scheduler, requireAuth }) },
             { path: '/rules', router: createRuleRoutes({ db, bus, log, rules: ruleSet, requireAuth, now }) },
+            { path: '/backup', router: createBackupRoutes({ db, requireAuth, now }) },
             ...devices.api,
           ],
           routes: [
@@ -345,6 +392,8 @@ export function createHub(opts: HubOptions): Hub {
               path: '/metrics',
               router: createMetricsRoute({ metrics, requireAuth, public: config.http.metricsPublic }),
             },
+            // The console (issue 8): last, so every route above wins over its `/`.
+            { path: '/', router: createConsoleStatic() },
           ],
         })
         httpApp = app
@@ -369,7 +418,10 @@ export function createHub(opts: HubOptions): Hub {
           sys,
           ...devices.services,
           ...webhooks.services,
+          ...pushBridge.services,
+          { service: slack, restart: true },
           { service: scheduler, restart: true },
+          ...firebase.services,
           ruleSet.service,
           tcp,
           ...(tls ? [tls] : []),

@@ -63,6 +63,8 @@ export interface EventMap {
     deliveryId: string | null
     replayOf?: number
   }
+  /** The verified body of an accepted delivery (parsed JSON, or the text), for rules; not stored. */
+  'hook.body': { hook: string; body: unknown }
   'hook.rejected': { hook: string; code: number; reason: string }
   // The outbox (issue 4 point 7); subject = `<kind>:<target>`.
   'delivery.succeeded': { id: number; kind: string; target: string; key: string; attempts: number }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { firestoreActionSchema } from '../bridges/firebase/firestore/action-schema.ts'
 import { pollActionSchema } from '../bridges/poll/schema.ts'
 import { badPlaceholders } from './template.ts'
 
@@ -134,6 +135,7 @@ export const actionSchema = z.discriminatedUnion('type', [
   slackActionSchema,
   setDesiredActionSchema,
   pollActionSchema,
+  firestoreActionSchema,
 ])
 
 export type Action = z.infer<typeof actionSchema>

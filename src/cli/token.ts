@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import { getDevice } from '../devices/registry.ts'
 import type { EventMap, EventType } from '../protocol.ts'
 import { insertEvent } from '../store/events.ts'
 import { openStore } from '../store/open.ts'
@@ -11,6 +12,7 @@ const SCOPES = ['read', 'write', 'admin'] as const
 const SUBCOMMANDS = `
 Subcommands:
   create --name N --scope read|write|admin [--json]   prints the secret once
+  create --name N --device <id> [--json]              a token that may only post /ingest/<id>
   list [--json]                                       never the secrets
   revoke <id>`
 
@@ -23,6 +25,7 @@ export const token: Command = {
     config: { type: 'string', short: 'c' },
     name: { type: 'string' },
     scope: { type: 'string' },
+    device: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(args, io) {
@@ -31,7 +34,9 @@ export const token: Command = {
       throw new UsageError(sub ? `unknown token subcommand "${sub}"` : 'which token subcommand?')
     }
     const name = str(args, 'name')
-    const scope = str(args, 'scope')
+    const device = str(args, 'device')
+    // A device token carries no API scope of its own; `write` fills the column.
+    const scope = device ? (str(args, 'scope') ?? 'write') : str(args, 'scope')
     if (sub === 'create') {
       if (!name) throw new UsageError('token create needs --name')
       if (!scope || !(SCOPES as readonly string[]).includes(scope)) {
@@ -42,7 +47,13 @@ export const token: Command = {
     const { config } = configFor(args, io)
     const store = openStore(config.dataDir)
     try {
-      if (sub === 'create') return create(store.db, io, args, name ?? '', scope as TokenScope)
+      if (sub === 'create') {
+        if (device && !getDevice(store.db, device)) {
+          io.err(`hearth token: no device "${device}" (hearth device add ${device})\n`)
+          return 1
+        }
+        return create(store.db, io, args, name ?? '', scope as TokenScope, device)
+      }
       if (sub === 'list') return list(store.db, io, args)
       return revoke(store.db, io, id ?? '')
     } finally {
@@ -56,15 +67,22 @@ function record<K extends EventType>(db: Database, type: K, detail: EventMap[K],
   insertEvent(db, { type, detail, subject, ts: Date.now() } as Parameters<typeof insertEvent>[1])
 }
 
-function create(db: Database, io: CliIo, args: ParsedArgs, name: string, scope: TokenScope): number {
-  const { token, secret } = createToken(db, { name, scope, createdBy: 'cli' })
+function create(
+  db: Database,
+  io: CliIo,
+  args: ParsedArgs,
+  name: string,
+  scope: TokenScope,
+  device: string | undefined,
+): number {
+  const { token, secret } = createToken(db, { name, scope, createdBy: 'cli', ...(device ? { device } : {}) })
   record(db, 'token.created', { id: token.id, name, scope, createdBy: 'cli' }, token.id)
   if (args.values.json) {
     io.out(`${JSON.stringify({ ...token, secret })}\n`)
     return 0
   }
   io.out(
-    `token ${token.id} "${name}" (${scope}) created. The secret is shown only now:\n  ${secret}\n` +
+    `token ${token.id} "${name}" (${device ? `device ${device}, ingest only` : scope}) created. The secret is shown only now:\n  ${secret}\n` +
       `Send it as: Authorization: Bearer ${secret}\n`,
   )
   return 0

@@ -1,4 +1,7 @@
 import { z } from 'zod'
+import { pushConfigSchema } from '../bridges/fcm/config.ts'
+import { firebaseConfigSchema } from '../bridges/firebase/config.ts'
+import { slackConfigSchema } from '../bridges/slack/config.ts'
 import { targetsConfigSchema } from '../bridges/webhook/schema.ts'
 import { devicesConfigSchema } from '../devices/config.ts'
 import { hookDeliveriesConfigSchema, hooksConfigSchema } from '../hooks/schema.ts'
@@ -173,6 +176,9 @@ export const configSchema = z.strictObject({
   webhooks: targetsConfigSchema,
   outbox: outboxConfigSchema.prefault({}),
   telemetry: telemetryConfigSchema.prefault({}),
+  push: pushConfigSchema.prefault({}),
+  slack: slackConfigSchema.prefault({}),
+  firebase: firebaseConfigSchema.prefault({}),
   devices: devicesConfigSchema.prefault({}),
   admin: z
     .strictObject({

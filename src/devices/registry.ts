@@ -186,6 +186,12 @@ export function removeDevice(db: Database, id: string): boolean {
 }
 
 /** A disabled device keeps its credentials but is refused with CONNACK 5 (not authorized). */
+export function renameDevice(db: Database, id: string, name: string): boolean {
+  const parsed = deviceNameSchema.safeParse(name)
+  if (!parsed.success) throw new DeviceError('invalid', 'a device name is 1-200 characters')
+  return db.query('UPDATE devices SET name = ? WHERE id = ?').run(parsed.data, id).changes > 0
+}
+
 export function setDeviceEnabled(db: Database, id: string, enabled: boolean): boolean {
   return db.query('UPDATE devices SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id).changes > 0
 }

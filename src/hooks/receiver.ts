@@ -144,6 +144,8 @@ export function createHookReceiver(opts: HookReceiverOptions): HookReceiver {
           { hook: hook.name, topic: message.topic, bytes: message.payload.length, deliveryId: id ?? null },
           { subject: hook.name },
         )
+        // The parsed body, for rules with a hook trigger; transient, so bodies never fill the event log.
+        opts.bus.emit('hook.body', { hook: hook.name, body: body.value }, { subject: hook.name })
         return { status: 'ok' }
       } catch (err) {
         // A delivery that was not published may come again with the same id.

@@ -212,8 +212,8 @@ export function createRulesService(opts: RulesServiceOptions) {
           meta: { device: e.detail.device },
         }),
       )
-      opts.bus.on('rules', 'hook.received', (e) =>
-        feed({ kind: 'hook', subject: e.detail.hook, data: e.detail, meta: { hook: e.detail.hook } }),
+      opts.bus.on('rules', 'hook.body', (e) =>
+        feed({ kind: 'hook', subject: e.detail.hook, data: e.detail.body, meta: { hook: e.detail.hook } }),
       )
       opts.bus.on('rules', 'schedule.run', (e) =>
         feed({ kind: 'schedule', subject: e.detail.id, data: e.detail, meta: { schedule: e.detail.id } }),

@@ -25,6 +25,8 @@ export interface ApiToken {
   createdBy: string | null
   createdAt: number
   lastUsedAt: number | null
+  /** Set for a device-scoped token: it may only post that device's readings (`/ingest/<device>`). */
+  device: string | null
 }
 
 interface TokenRow {
@@ -35,6 +37,7 @@ interface TokenRow {
   created_by: string | null
   created_at: number
   last_used_at: number | null
+  device: string | null
 }
 
 const toToken = (r: TokenRow): ApiToken => ({
@@ -45,22 +48,23 @@ const toToken = (r: TokenRow): ApiToken => ({
   createdBy: r.created_by,
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
+  device: r.device,
 })
 
-const COLUMNS = 'id, name, scope, prefix, created_by, created_at, last_used_at'
+const COLUMNS = 'id, name, scope, prefix, created_by, created_at, last_used_at, device'
 
 /** Mints a token. The returned `secret` is shown once; only its hash is kept. */
 export function createToken(
   db: Database,
-  input: { name: string; scope: TokenScope; createdBy?: string },
+  input: { name: string; scope: TokenScope; createdBy?: string; device?: string },
   now = Date.now(),
 ): { token: ApiToken; secret: string } {
   const secret = TOKEN_PREFIX + randomSecret()
   const id = `tok_${randomSecret(9)}`
   const row = db
     .query(
-      `INSERT INTO api_tokens (id, name, scope, token_hash, prefix, created_by, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+      `INSERT INTO api_tokens (id, name, scope, token_hash, prefix, created_by, created_at, device)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
     )
     .get(
       id,
@@ -70,6 +74,7 @@ export function createToken(
       secret.slice(0, 10),
       input.createdBy ?? null,
       now,
+      input.device ?? null,
     ) as TokenRow
   return { token: toToken(row), secret }
 }

@@ -29,6 +29,26 @@ describe('hearth token', () => {
     expect((await cli(['token', 'revoke', id], { cwd: dir.path })).code).toBe(1)
   })
 
+  it('creates a device-scoped token that posts only that device readings', async () => {
+    await using t = await startTestHub()
+    using dir = tempDir()
+    writeFileSync(join(dir.path, 'hearth.toml'), `dataDir = ${JSON.stringify(t.dataDir)}\n`)
+    expect((await cli(['token', 'create', '--name', 'fw', '--device', 'pi'], { cwd: dir.path })).code).toBe(1)
+    expect((await cli(['device', 'add', 'pi'], { cwd: dir.path })).code).toBe(0)
+    const created = await cli(['token', 'create', '--name', 'fw', '--device', 'pi', '--json'], {
+      cwd: dir.path,
+    })
+    expect(created.code).toBe(0)
+    const { secret, device } = JSON.parse(created.out) as { secret: string; device: string }
+    expect(device).toBe('pi')
+    const res = await fetch(`${t.url}/ingest/pi`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ co2: 412 }),
+    })
+    expect(res.status).toBe(202)
+  })
+
   it('prints the secret once in plain output', async () => {
     using dir = tempDir()
     const res = await cli(['token', 'create', '--name', 'ci', '--scope', 'write'], { cwd: dir.path })

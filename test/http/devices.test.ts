@@ -74,6 +74,22 @@ describe('devices API', () => {
     expect(await codeOf(await f.request(path, { method: 'DELETE', headers: write }))).toBe(40401)
   })
 
+  it('renames a device, refusing an empty name', async () => {
+    await using f = await createApiFixture()
+    const write = f.bearer('write')
+    await f.request('/api/v1/devices', json({ id: 'pi-1' }, { headers: write }))
+    const renamed = await f.request(
+      '/api/v1/devices/pi-1',
+      json({ name: 'Hall sensor' }, { method: 'PATCH', headers: write }),
+    )
+    expect(await renamed.json()).toMatchObject({ id: 'pi-1', name: 'Hall sensor', enabled: true })
+    const empty = await f.request(
+      '/api/v1/devices/pi-1',
+      json({ name: ' ' }, { method: 'PATCH', headers: write }),
+    )
+    expect(await codeOf(empty)).toBe(40002)
+  })
+
   it('disables a device and removes it', async () => {
     await using f = await createApiFixture()
     const write = f.bearer('write')

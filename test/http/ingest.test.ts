@@ -168,3 +168,29 @@ describe('POST /ingest/:device', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/telemetry', '/telemetry/latest']))
   })
 })
+
+describe('device-scoped tokens', () => {
+  it('let a token made for one device post that device readings, and nothing else', async () => {
+    await using s = await setup()
+    const { secret: deviceToken } = createToken(s.t.hub.db, {
+      name: 'pi-1 firmware',
+      scope: 'write',
+      device: 'pi-1',
+    })
+    const ok = await post(s.t, 'pi-1', { temperature: 21.5 }, `Bearer ${deviceToken}`)
+    expect(ok.status).toBe(202)
+    expect(((await ok.json()) as { stored: number }).stored).toBe(1)
+    const other = await post(s.t, 'pi-2', { temperature: 21.5 }, `Bearer ${deviceToken}`)
+    expect(((await other.json()) as { code: number }).code).toBe(40301)
+    // Not an API token: the REST API refuses it.
+    const api = await fetch(`${s.t.url}/api/v1/events`, {
+      headers: { authorization: `Bearer ${deviceToken}` },
+    })
+    expect(((await api.json()) as { code: number }).code).toBe(40301)
+    // An ordinary API token is not a device's token either.
+    const plain = await post(s.t, 'pi-1', { temperature: 1 }, s.bearer)
+    expect(((await plain.json()) as { code: number }).code).toBe(40301)
+    const forged = await post(s.t, 'pi-1', { temperature: 1 }, 'Bearer hth_nope')
+    expect(((await forged.json()) as { code: number }).code).toBe(40101)
+  })
+})

@@ -144,3 +144,34 @@ describe('rules service', () => {
     await client.endAsync()
   })
 })
+
+describe('rules on inbound webhooks', () => {
+  it('reads the verified body of a hook delivery', async () => {
+    await using t = await startTestHub({
+      hooks: [{ name: 'doorbell', preset: 'none', payload: 'raw' }],
+      rules: [
+        {
+          id: 'ring',
+          trigger: { type: 'hook', name: 'doorbell' },
+          when: { path: 'button', op: '==', value: 'front' },
+          actions: [{ type: 'event', message: 'front door: {{payload.button}}' }],
+        },
+      ],
+    })
+    for (const button of ['back', 'front']) {
+      const res = await fetch(`${t.url}/hooks/doorbell`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ button }),
+      })
+      expect(res.status).toBe(200)
+    }
+    await t.hub.rules.idle()
+    const events = await waitFor(() => {
+      const items = queryEvents(t.hub.db, { types: ['action.event'] }).items
+      return items.length ? items : undefined
+    })
+    expect(events.map((e) => (e.detail as { message: string }).message)).toEqual(['front door: front'])
+    expect(queryEvents(t.hub.db, { types: ['hook.body'] }).items).toEqual([])
+  })
+})

@@ -47,6 +47,8 @@ export function createRequireAuth(deps: AuthDeps): RequireAuth {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
       const token = match?.[1] ? findTokenBySecret(deps.db, match[1]) : undefined
       if (!token) throw Errors.unauthenticated()
+      // A device-scoped token posts that device's readings and nothing else.
+      if (token.device !== null) throw Errors.forbidden()
       touchToken(deps.db, token, now())
       return { kind: 'token', id: token.id, scope: token.scope }
     }

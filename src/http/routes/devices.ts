@@ -8,6 +8,7 @@ import {
   getDevice,
   listDevices,
   removeDevice,
+  renameDevice,
   rotateDeviceCredentials,
   setDeviceEnabled,
 } from '../../devices/registry.ts'
@@ -64,6 +65,7 @@ const NewDeviceSchema = z
   .openapi('NewDevice')
 const DevicePatchSchema = z
   .object({
+    name: z.string().trim().min(1).max(200).optional().openapi({ description: 'a name for people' }),
     enabled: z
       .boolean()
       .optional()
@@ -182,6 +184,7 @@ export function createDeviceRoutes(deps: DeviceRoutesDeps) {
     const body = c.req.valid('json')
     mustExist(id)
     if (body.enabled !== undefined) setDeviceEnabled(db, id, body.enabled)
+    if (body.name !== undefined) renameDevice(db, id, body.name)
     return c.json(mustExist(id), 200)
   })
 

@@ -2,8 +2,9 @@ import type { Database } from 'bun:sqlite'
 import { type Context, Hono } from 'hono'
 import type { Bus } from '../../bus/bus.ts'
 import { type CredentialCache, createCredentialCache } from '../../devices/credentials.ts'
-import { deviceIdSchema, findDeviceSecret } from '../../devices/registry.ts'
+import { deviceIdSchema, findDeviceSecret, getDevice } from '../../devices/registry.ts'
 import type { ErrorBody } from '../../protocol.ts'
+import { findTokenBySecret, touchToken } from '../../store/tokens.ts'
 import { readingsFromBody } from '../../telemetry/body.ts'
 import type { TelemetryWriter } from '../../telemetry/writer.ts'
 import { Errors, type HubError } from '../errors.ts'
@@ -42,20 +43,8 @@ export function createIngestRoutes(deps: IngestDeps): Hono {
   const credentials = deps.credentials ?? createCredentialCache()
   const router = new Hono()
 
-  router.post('/:device', async (c) => {
-    const device = c.req.param('device')
-    const basic = parseBasic(c.req.header('authorization'))
-    if (!basic) return challenge(c, Errors.unauthenticated())
-    if (!deviceIdSchema.safeParse(device).success) throw Errors.notFound('device')
-    // The path names the device; the credentials must be that device's own.
-    if (basic.username !== device) throw Errors.forbidden()
-    const secret = findDeviceSecret(deps.db, device)
-    if (!secret || secret.id !== device) throw Errors.notFound('device')
-    if (!(await credentials.verify(secret.id, basic.password, secret.passwordHash))) {
-      return challenge(c, Errors.badCredentials())
-    }
-    if (!secret.enabled) throw Errors.forbidden()
-
+  // Validates the whole body before storing any of it, answers after the commit.
+  const store = async (c: Context, device: string) => {
     let body: unknown
     try {
       body = JSON.parse(await c.req.text())
@@ -82,6 +71,34 @@ export function createIngestRoutes(deps: IngestDeps): Hono {
       { subject: device },
     )
     return c.json(result, 202)
+  }
+
+  router.post('/:device', async (c) => {
+    const device = c.req.param('device')
+    const authorization = c.req.header('authorization')
+    const bearer = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined
+    if (bearer !== undefined) {
+      // A device-scoped API token (`hearth token create --device <id>`) stands for that device only.
+      const token = findTokenBySecret(deps.db, bearer)
+      if (!token) throw Errors.unauthenticated()
+      if (token.device !== device) throw Errors.forbidden()
+      touchToken(deps.db, token, now())
+      if (!getDevice(deps.db, device)?.enabled) throw Errors.forbidden()
+      return store(c, device)
+    }
+    const basic = parseBasic(authorization)
+    if (!basic) return challenge(c, Errors.unauthenticated())
+    if (!deviceIdSchema.safeParse(device).success) throw Errors.notFound('device')
+    // The path names the device; the credentials must be that device's own.
+    if (basic.username !== device) throw Errors.forbidden()
+    const secret = findDeviceSecret(deps.db, device)
+    if (!secret || secret.id !== device) throw Errors.notFound('device')
+    if (!(await credentials.verify(secret.id, basic.password, secret.passwordHash))) {
+      return challenge(c, Errors.badCredentials())
+    }
+    if (!secret.enabled) throw Errors.forbidden()
+
+    return store(c, device)
   })
   return router
 }

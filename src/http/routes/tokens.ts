@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Bus } from '../../bus/bus.ts'
+import { getDevice } from '../../devices/registry.ts'
 import { createToken, getToken, listTokens, revokeToken } from '../../store/tokens.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
@@ -18,10 +19,21 @@ export const TokenSchema = z
     createdBy: z.string().nullable(),
     createdAt: z.number().int(),
     lastUsedAt: z.number().int().nullable().openapi({ description: 'updated at most once a minute' }),
+    device: z.string().nullable().openapi({ description: 'set for a device-scoped (ingest only) token' }),
   })
   .openapi('Token')
 
-const NewTokenSchema = z.object({ name: z.string().min(1).max(128), scope: ScopeSchema }).openapi('NewToken')
+const NewTokenSchema = z
+  .object({
+    name: z.string().min(1).max(128),
+    scope: ScopeSchema,
+    device: z
+      .string()
+      .min(1)
+      .optional()
+      .openapi({ description: 'a device-scoped token: may only post /ingest/<device>' }),
+  })
+  .openapi('NewToken')
 const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) })
 
 const list = createRoute({
@@ -85,6 +97,7 @@ export function createTokenRoutes(deps: {
     const body = c.req.valid('json')
     const p = c.var.principal
     const createdBy = p.kind === 'user' ? p.id : `token:${p.id}`
+    if (body.device !== undefined && !getDevice(db, body.device)) throw Errors.notFound('device')
     const { token, secret } = createToken(db, { ...body, createdBy }, now())
     bus.emit(
       'token.created',

@@ -8,6 +8,9 @@ import { schedules } from './006-schedules.ts'
 import { telemetry } from './007-telemetry.ts'
 import { rules } from './008-rules.ts'
 import { groupsMessages } from './009-groups-messages.ts'
+import { push } from './010-push.ts'
+import { firebase } from './011-firebase.ts'
+import { deviceTokens } from './012-device-tokens.ts'
 
 /** One schema step. `up` runs inside a transaction; steps never change once released. */
 export interface Migration {
@@ -27,6 +30,9 @@ export const MIGRATIONS: readonly Migration[] = [
   telemetry,
   rules,
   groupsMessages,
+  push,
+  firebase,
+  deviceTokens,
 ].sort((a, b) => a.version - b.version)
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version

@@ -1,0 +1,183 @@
+import type { Database } from 'bun:sqlite'
+import { aedesPublisher } from '../../actions/publish.ts'
+import type { ActionRunner } from '../../actions/runner.ts'
+import type { Broker } from '../../broker/broker.ts'
+import type { Bus } from '../../bus/bus.ts'
+import type { ApiMount } from '../../http/api.ts'
+import type { RequireAuth } from '../../http/auth/middleware.ts'
+import type { Metrics } from '../../http/metrics.ts'
+import { createFirebaseRoutes } from '../../http/routes/firebase.ts'
+import type { Scheduler } from '../../jobs/scheduler.ts'
+import type { Logger } from '../../log.ts'
+import type { Outbox } from '../../outbox/outbox.ts'
+import type { ServiceEntry } from '../../runtime/service.ts'
+import { serviceAccountSchema, serviceAccountTokens, staticToken, type TokenSource } from './auth.ts'
+import type { FirebaseConfig } from './config.ts'
+import { createFirestoreClient } from './firestore/client.ts'
+import { createFirestoreSchedules, type FirestoreSchedules } from './firestore/schedules.ts'
+import { createFirestoreWrites, FIRESTORE_KIND } from './firestore/writes.ts'
+import { createHealth, type FirebasePart, type Health } from './health.ts'
+import { FirebaseFailure } from './http.ts'
+import { createRtdbClient } from './rtdb/client.ts'
+import { createRtdbListener } from './rtdb/listen.ts'
+import { createLocalTree, type LocalTree } from './rtdb/local-tree.ts'
+import { createRtdbMirror } from './rtdb/mirror.ts'
+
+export interface FirebaseBridgeOptions {
+  config: FirebaseConfig
+  db: Database
+  bus: Bus
+  log: Logger
+  broker: Broker
+  outbox: Outbox
+  scheduler: Scheduler
+  actions: Pick<ActionRunner, 'register'>
+  requireAuth: RequireAuth
+  metrics?: Metrics
+  fetch?: typeof fetch
+  now?: () => number
+}
+
+/** Everything issue 6 points 3 and 4 add to the hub, for `hub.ts` to mount in one place. */
+export interface FirebaseBridge {
+  /** Runtime entries, all supervised: after the outbox and the scheduler, before the HTTP server. */
+  services: ServiceEntry[]
+  api: ApiMount[]
+  tree: LocalTree
+  schedules: FirestoreSchedules | undefined
+}
+
+/**
+ * The Realtime Database mirror and listeners, Firestore schedules and the `firestore` action.
+ * Building does no I/O; parts whose config is missing (no `rtdb.url`, no `schedules.collection`)
+ * are left out.
+ */
+export function createFirebaseBridge(opts: FirebaseBridgeOptions): FirebaseBridge {
+  const { config, db, bus, broker, outbox } = opts
+  const log = opts.log.child('firebase')
+  const now = opts.now ?? Date.now
+  const timeoutMs = config.timeout
+  const fetchFn = opts.fetch ?? fetch
+  const account = config.serviceAccount
+    ? serviceAccountSchema.parse(JSON.parse(config.serviceAccount))
+    : undefined
+  const oauth = account ? serviceAccountTokens({ account, timeoutMs, fetch: fetchFn, now }) : undefined
+  const projectId = config.projectId ?? account?.project_id
+  const health = new Map<FirebasePart, Health>()
+  const healthOf = (part: FirebasePart) => {
+    const known = health.get(part)
+    if (known) return known
+    const h = createHealth(bus, part)
+    health.set(part, h)
+    return h
+  }
+  const tree = createLocalTree(db, now)
+  const services: ServiceEntry[] = []
+
+  const rtdb = config.rtdb
+  if (rtdb.url) {
+    const auth = rtdb.secret
+      ? { param: 'auth' as const, tokens: staticToken(rtdb.secret) }
+      : oauth
+        ? { param: 'access_token' as const, tokens: oauth }
+        : undefined
+    const client = createRtdbClient({ url: rtdb.url, timeoutMs, fetch: fetchFn, ...(auth ? { auth } : {}) })
+    const mirror = createRtdbMirror({
+      url: rtdb.url,
+      mappings: rtdb.mirror,
+      client,
+      tree,
+      outbox,
+      broker,
+      bus,
+      log,
+      health: healthOf('rtdb'),
+    })
+    services.push({ service: mirror, restart: true })
+    const publish = aedesPublisher(() => broker.aedes)
+    for (const listen of rtdb.listen) {
+      const listener = createRtdbListener({
+        listen,
+        client,
+        tree,
+        bus,
+        log,
+        publish,
+        health: healthOf('rtdb-stream'),
+        idleTimeoutMs: rtdb.idleTimeout,
+      })
+      services.push({ service: listener, restart: true })
+    }
+  }
+
+  // The emulator takes "owner" as an admin token; production needs the service account.
+  const firestoreTokens: TokenSource = config.firestore.emulator
+    ? staticToken('owner')
+    : (oauth ?? {
+        token: () =>
+          Promise.reject(
+            new FirebaseFailure(
+              'bad-request',
+              'Firestore needs firebase.serviceAccount (or firestore.emulator)',
+            ),
+          ),
+      })
+  const firestore = projectId
+    ? createFirestoreClient({
+        url: config.firestore.url,
+        projectId,
+        database: config.firestore.database,
+        tokens: firestoreTokens,
+        timeoutMs,
+        fetch: fetchFn,
+      })
+    : undefined
+
+  const collection = config.firestore.schedules.collection
+  const schedules =
+    firestore && collection
+      ? createFirestoreSchedules({
+          collection,
+          config: config.firestore.schedules,
+          client: firestore,
+          scheduler: opts.scheduler,
+          outbox,
+          db,
+          bus,
+          log,
+          health: healthOf('firestore'),
+          now,
+        })
+      : undefined
+  if (schedules) services.push({ service: schedules, restart: true })
+
+  if (firestore) {
+    const writes = createFirestoreWrites({
+      client: firestore,
+      outbox,
+      onDelete: (d, result, reason) => schedules?.deleted(d, result, reason),
+    })
+    outbox.register(FIRESTORE_KIND, writes.handler)
+    opts.actions.register('firestore', writes.executor)
+  } else {
+    opts.actions.register('firestore', () => {
+      throw new Error('Firestore is not configured: set firebase.projectId or a service account')
+    })
+  }
+
+  opts.metrics?.collect(
+    'hearth_firebase_up',
+    'whether each Firebase part last reached Firebase (1), failed (0) or has not tried (-1)',
+    'gauge',
+    () => [...health.entries()].map(([part, h]) => ({ labels: { part }, value: h.value() })),
+  )
+
+  return {
+    services,
+    api: [
+      { path: '/firebase', router: createFirebaseRoutes({ tree, schedules, requireAuth: opts.requireAuth }) },
+    ],
+    tree,
+    schedules,
+  }
+}

@@ -1,0 +1,237 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { ActionExecutor } from '../../actions/runner.ts'
+import { render } from '../../actions/template.ts'
+import type { Bus } from '../../bus/bus.ts'
+import type { Metrics } from '../../http/metrics.ts'
+import type { Logger } from '../../log.ts'
+import type { Outbox } from '../../outbox/outbox.ts'
+import { type DeliveryHandler, Outcome } from '../../outbox/types.ts'
+import type { Service } from '../../runtime/service.ts'
+import { createAlertSources } from './alerts.ts'
+import type { SlackAlert } from './blocks.ts'
+import { createSlackClient, type Destination, type SlackClient } from './client.ts'
+import type { SlackConfig } from './config.ts'
+import { createDispatcher, type PostResult, type QueuedSlackMessage, SLACK_KIND } from './dispatcher.ts'
+
+export interface SlackOptions {
+  config: SlackConfig
+  bus: Bus
+  log: Logger
+  outbox: Pick<Outbox, 'enqueue' | 'register'>
+  metrics?: Metrics
+  /** The real client from config when absent (tests may pass one with its own fetch). */
+  client?: SlackClient
+  readFile?: (path: string) => string
+  now?: () => number
+}
+
+/** Slack (issue 6 point 2): alerts and `slack` actions, rate-limited, coalesced, deduplicated, through the outbox. */
+export interface Slack extends Service {
+  /** Whether any destination is configured. */
+  readonly enabled: boolean
+  executor: ActionExecutor<'slack'>
+  handler: DeliveryHandler
+  /** Queues one alert for a destination (default: the alerts destination). */
+  post(alert: SlackAlert, destination?: string): PostResult
+  /** Destinations Slack said are gone, with why. */
+  dead(): Record<string, string>
+}
+
+const OWNER = 'slack'
+
+export function createSlack(opts: SlackOptions): Slack {
+  const { config, bus } = opts
+  const log = opts.log.child('slack')
+  const now = opts.now ?? Date.now
+  const readFile = opts.readFile ?? ((path: string) => readFileSync(resolve(path), 'utf8').trim())
+  const configured = [
+    ...(config.webhookUrl || config.webhookUrlFile || config.channel
+      ? [
+          {
+            name: 'default',
+            webhookUrl: config.webhookUrl,
+            webhookUrlFile: config.webhookUrlFile,
+            channel: config.channel,
+          },
+        ]
+      : []),
+    ...config.destinations,
+  ]
+  const destinations = new Map<string, Destination>()
+  // Resolved at start: reading a URL file is I/O, and a missing file should fail the start loudly.
+  const resolveAll = () => {
+    destinations.clear()
+    for (const d of configured) {
+      const url = d.webhookUrl ?? (d.webhookUrlFile ? readFile(d.webhookUrlFile) : undefined)
+      destinations.set(
+        d.name,
+        url ? { name: d.name, kind: 'webhook', url } : { name: d.name, kind: 'bot', channel: d.channel! },
+      )
+    }
+  }
+  const alertsTo =
+    config.alerts.destination ??
+    (configured.some((d) => d.name === 'default') ? 'default' : configured[0]?.name)
+  const latched = new Map<string, string>()
+  const lastAttempt = new Map<string, number>()
+  const client =
+    opts.client ??
+    createSlackClient({ apiUrl: config.apiUrl, botToken: config.botToken, timeoutMs: config.timeout, now })
+
+  const sent = opts.metrics?.counter(
+    'hearth_slack_messages_total',
+    'messages delivered to Slack, by destination',
+  )
+  const posted = opts.metrics?.counter(
+    'hearth_slack_alerts_total',
+    'alerts and slack actions by destination and outcome (queued, duplicate, dead)',
+  )
+  opts.metrics?.collect(
+    'hearth_slack_destination_dead',
+    'destinations Slack said are gone (1)',
+    'gauge',
+    () => configured.map((d) => ({ labels: { destination: d.name }, value: latched.has(d.name) ? 1 : 0 })),
+  )
+
+  const dispatcher = createDispatcher({
+    log,
+    outbox: opts.outbox,
+    minIntervalMs: config.minInterval,
+    dedupWindowMs: config.dedupWindow,
+    now,
+    deadReason: (d) => latched.get(d),
+    onPost: (destination, result) => posted?.inc({ destination, outcome: result }),
+  })
+  const sources = createAlertSources({
+    bus,
+    config: config.alerts,
+    now,
+    post: (alert) => {
+      if (alertsTo) dispatcher.post(alertsTo, alert)
+    },
+  })
+
+  const latch = (destination: string, reason: string, status: number | null) => {
+    if (latched.has(destination)) return
+    latched.set(destination, reason)
+    log.error('Slack destination is dead; nothing more is sent to it', { destination, reason })
+    bus.emit('slack.dead', { destination, reason, status }, { subject: destination })
+    // Source `slack`: recorded and shown in the console, never sent to Slack itself.
+    bus.emit('alert', {
+      source: 'slack',
+      severity: 'critical',
+      message: `Slack destination ${destination} is dead: ${reason}`,
+    })
+  }
+
+  // A destination named on the fly by a `slack` action's channel (bot token only).
+  const channelDestination = (channel: string): string => {
+    const name = `#${channel.replace(/^#/, '')}`
+    if (!destinations.has(name)) destinations.set(name, { name, kind: 'bot', channel })
+    return name
+  }
+
+  const handler: DeliveryHandler = {
+    // One message at a time per destination: Slack allows about one a second.
+    concurrency: () => 1,
+    async deliver(entry, signal) {
+      // A `#channel` of a slack action is made on the fly; after a restart, again on its first message.
+      const dest =
+        destinations.get(entry.target) ??
+        (entry.target.startsWith('#') && config.botToken
+          ? destinations.get(channelDestination(entry.target.slice(1)))
+          : undefined)
+      if (!dest) return Outcome.dead(`no Slack destination ${entry.target} in the config`)
+      const dead = latched.get(dest.name)
+      if (dead) return Outcome.dead(`destination is dead: ${dead}`)
+      const wait = (lastAttempt.get(dest.name) ?? Number.NEGATIVE_INFINITY) + config.minInterval - now()
+      if (wait > 0) await delay(wait, signal)
+      if (signal.aborted) return Outcome.retryLater('the hub is stopping')
+      const message = entry.payload as QueuedSlackMessage
+      const outcome = await client.post(dest, { text: message.text, blocks: message.blocks }, signal)
+      lastAttempt.set(dest.name, now())
+      dispatcher.attempted(dest.name)
+      if (outcome.status === 'dead') latch(dest.name, outcome.reason, outcome.httpStatus ?? null)
+      if (outcome.status === 'ok') {
+        sent?.inc({ destination: dest.name })
+        bus.emit(
+          'slack.sent',
+          { destination: dest.name, alerts: message.alerts ?? 1 },
+          { subject: dest.name },
+        )
+      }
+      return outcome
+    },
+  }
+
+  const executor: ActionExecutor<'slack'> = (action, ctx) => {
+    const destination = action.target ?? (action.channel ? botChannel(action.channel) : alertsTo)
+    if (!destination || !destinations.has(destination))
+      throw new Error(
+        action.target ? `no Slack destination ${action.target}` : 'no Slack destination configured',
+      )
+    const { text, missing } = render(action.text, ctx.data ?? {})
+    const result = dispatcher.post(destination, {
+      text,
+      severity: 'info',
+      source: ctx.source,
+      markup: true,
+      at: now(),
+    })
+    if (result === 'dead')
+      throw new Error(`Slack destination ${destination} is dead: ${latched.get(destination)}`)
+    return { destination, result, ...(missing.length ? { missing } : {}) }
+  }
+  const botChannel = (channel: string) => {
+    if (!config.botToken) throw new Error('a slack action with a channel needs slack.botToken')
+    return channelDestination(channel)
+  }
+
+  let running = false
+  return {
+    name: 'slack',
+    enabled: configured.length > 0,
+    executor,
+    handler,
+    post(alert, destination) {
+      const to = destination ?? alertsTo
+      if (!to) return 'dead'
+      return dispatcher.post(to, alert)
+    },
+    dead: () => Object.fromEntries(latched),
+    start() {
+      if (running) return
+      resolveAll()
+      opts.outbox.register(SLACK_KIND, handler)
+      const settled = (e: { detail: { kind: string; id: number } }) => {
+        if (e.detail.kind === SLACK_KIND) dispatcher.settled(e.detail.id)
+      }
+      bus.on(OWNER, 'delivery.succeeded', settled)
+      bus.on(OWNER, 'delivery.dead', settled)
+      if (configured.length) sources.start()
+      dispatcher.start()
+      running = true
+    },
+    async stop() {
+      if (!running) return
+      running = false
+      sources.stop()
+      bus.off(OWNER)
+      await dispatcher.flushAll()
+      dispatcher.stop()
+    },
+  }
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+  })
+}

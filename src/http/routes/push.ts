@@ -1,0 +1,271 @@
+import type { Database } from 'bun:sqlite'
+import { createRoute, z } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
+import { pushActionSchema } from '../../actions/schema.ts'
+import { PLATFORMS } from '../../bridges/fcm/message.ts'
+import { type Push, PushRefused } from '../../bridges/fcm/push.ts'
+import {
+  getPushToken,
+  listPushTokens,
+  type PushToken,
+  registerPushToken,
+  removePushTokens,
+  tokenRegistrationSchema,
+} from '../../bridges/fcm/tokens.ts'
+import type { Bus } from '../../bus/bus.ts'
+import { type CredentialCache, createCredentialCache } from '../../devices/credentials.ts'
+import { findDeviceSecret, getDevice } from '../../devices/registry.ts'
+import { type ApiEnv, createRouter, type Principal } from '../api.ts'
+import type { RequireAuth, Scope } from '../auth/middleware.ts'
+import { Errors } from '../errors.ts'
+import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+
+export interface PushRoutesDeps {
+  db: Database
+  bus: Bus
+  push: Push
+  requireAuth: RequireAuth
+  credentials?: CredentialCache
+  now?: () => number
+}
+
+const TokenSchema = z
+  .object({
+    id: z.string().openapi({ example: '3f2a9c0d1b7e4a55' }),
+    token: z.string(),
+    platform: z.enum(PLATFORMS),
+    device: z.string().nullable(),
+    user: z.string().nullable(),
+    labels: z.array(z.string()),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int().describe('last (re-)registration'),
+    ageMs: z.number().int().describe('ms since the last (re-)registration'),
+    lastSuccessAt: z.number().int().nullable(),
+    lastFailureAt: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    failures: z.number().int().describe('failed sends since the last success'),
+  })
+  .openapi('PushToken')
+
+const TokenQuery = z.object({
+  device: z.string().optional(),
+  user: z.string().optional(),
+  label: z.string().optional(),
+  platform: z.enum(PLATFORMS).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().optional().openapi({ description: '`nextCursor` of the previous page' }),
+})
+
+const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'id', in: 'path' }, description: 'token id, or the token' }),
+})
+const TargetParam = z.object({
+  target: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'target', in: 'path' }, example: 'all', description: 'e.g. all, label:beta' }),
+})
+
+const PauseSchema = z
+  .object({ target: z.string(), reason: z.string(), pausedAt: z.number().int() })
+  .openapi('PushPause')
+
+const BASIC = 'API token or session, or the device credentials over HTTP Basic (username = device id)'
+
+const routes = {
+  register: createRoute({
+    method: 'post',
+    path: '/tokens',
+    summary: 'Register an FCM registration token, or refresh one already registered',
+    description: `${BASIC}; a device registers tokens for itself only.`,
+    request: { body: jsonBody(tokenRegistrationSchema) },
+    responses: {
+      200: jsonResponse(TokenSchema, 'refreshed'),
+      201: jsonResponse(TokenSchema, 'registered'),
+      ...errorResponses(400, 401, 403, 404),
+    },
+  }),
+  list: createRoute({
+    method: 'get',
+    path: '/tokens',
+    summary: 'Registered tokens with their age and last success, oldest first',
+    description: `${BASIC}; a device sees its own tokens.`,
+    request: { query: TokenQuery },
+    responses: {
+      200: jsonResponse(
+        z.object({ items: z.array(TokenSchema), nextCursor: z.string().optional() }),
+        'one page',
+      ),
+      ...errorResponses(400, 401, 403),
+    },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/tokens/{id}',
+    summary: 'One token',
+    request: { params: IdParam },
+    responses: { 200: jsonResponse(TokenSchema, 'the token'), ...errorResponses(401, 403, 404) },
+  }),
+  remove: createRoute({
+    method: 'delete',
+    path: '/tokens/{id}',
+    summary: 'Forget a token (the app signed out or was uninstalled)',
+    description: `${BASIC}; a device deletes its own tokens only.`,
+    request: { params: IdParam },
+    responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404) },
+  }),
+  send: createRoute({
+    method: 'post',
+    path: '/send',
+    summary: 'Push now: the body of a push action (target, silent or notification template)',
+    request: {
+      body: jsonBody(
+        z.record(z.string(), z.unknown()).openapi({
+          example: { label: 'beta', title: 'Hello', body: 'From Hearth', threadId: 'news' },
+        }),
+      ),
+    },
+    responses: {
+      202: jsonResponse(
+        z.object({ target: z.string(), tokens: z.number().int(), batches: z.number().int() }),
+        'queued in the outbox',
+      ),
+      ...errorResponses(400, 401, 403, 404, 409, 503),
+    },
+  }),
+  pauses: createRoute({
+    method: 'get',
+    path: '/pauses',
+    summary: 'Push targets paused because more than half of a batch came back dead',
+    responses: {
+      200: jsonResponse(z.object({ items: z.array(PauseSchema) }), 'paused targets'),
+      ...errorResponses(401, 403),
+    },
+  }),
+  resume: createRoute({
+    method: 'delete',
+    path: '/pauses/{target}',
+    summary: 'Resume a paused target (its refused batches stay dead letters to replay)',
+    request: { params: TargetParam },
+    responses: { 204: { description: 'resumed' }, ...errorResponses(401, 403, 404) },
+  }),
+}
+
+/** `/api/v1/push` (issue 6 point 1): the token registry, sends, paused targets. */
+export function createPushRoutes(deps: PushRoutesDeps) {
+  const { db, bus, push } = deps
+  const now = deps.now ?? Date.now
+  const credentials = deps.credentials ?? createCredentialCache()
+  const router = createRouter()
+
+  // Phones register their own token with the credentials their device already has, the way
+  // /ingest authenticates sensors; people and scripts use API tokens or the console session.
+  const deviceOrToken =
+    (scope: Scope): MiddlewareHandler<ApiEnv> =>
+    async (c, next) => {
+      const basic = parseBasic(c.req.header('authorization'))
+      if (!basic) return deps.requireAuth(scope)(c, next)
+      const secret = findDeviceSecret(db, basic.username)
+      if (!secret || !(await credentials.verify(secret.id, basic.password, secret.passwordHash)))
+        throw Errors.badCredentials()
+      if (!secret.enabled) throw Errors.forbidden()
+      c.set('principal', { kind: 'device', id: secret.id, scope: 'write' })
+      await next()
+    }
+  const ownDevice = (p: Principal) => (p.kind === 'device' ? p.id : undefined)
+
+  router.openapi({ ...routes.register, middleware: [deviceOrToken('write')] as const }, (c) => {
+    const input = c.req.valid('json')
+    const self = ownDevice(c.var.principal)
+    if (self !== undefined && input.device !== undefined && input.device !== self) throw Errors.forbidden()
+    const device = self ?? input.device
+    if (device !== undefined && !getDevice(db, device)) throw Errors.notFound('device')
+    const { token, created } = registerPushToken(
+      db,
+      { ...input, ...(device !== undefined ? { device } : {}) },
+      now(),
+    )
+    bus.emit(
+      'push.token_registered',
+      {
+        id: token.id,
+        platform: token.platform,
+        device: token.device,
+        user: token.user,
+        labels: token.labels,
+        created,
+      },
+      { subject: token.id },
+    )
+    return c.json(view(token, now()), created ? 201 : 200)
+  })
+
+  router.openapi({ ...routes.list, middleware: [deviceOrToken('read')] as const }, (c) => {
+    const q = c.req.valid('query')
+    const self = ownDevice(c.var.principal)
+    const page = listPushTokens(db, { ...q, ...(self !== undefined ? { device: self } : {}) })
+    const t = now()
+    return c.json({ ...page, items: page.items.map((x) => view(x, t)) }, 200)
+  })
+
+  router.openapi({ ...routes.get, middleware: [deviceOrToken('read')] as const }, (c) => {
+    const token = getPushToken(db, c.req.valid('param').id)
+    const self = ownDevice(c.var.principal)
+    if (!token || (self !== undefined && token.device !== self)) throw Errors.notFound('push token')
+    return c.json(view(token, now()), 200)
+  })
+
+  router.openapi({ ...routes.remove, middleware: [deviceOrToken('write')] as const }, (c) => {
+    const token = getPushToken(db, c.req.valid('param').id)
+    const self = ownDevice(c.var.principal)
+    if (!token || (self !== undefined && token.device !== self)) throw Errors.notFound('push token')
+    removePushTokens(db, [token.token])
+    bus.emit('push.token_removed', { id: token.id, reason: 'api' }, { subject: token.id })
+    return c.body(null, 204)
+  })
+
+  router.openapi({ ...routes.send, middleware: [deps.requireAuth('write')] as const }, async (c) => {
+    const parsed = pushActionSchema.safeParse({ ...c.req.valid('json'), type: 'push' })
+    if (!parsed.success)
+      throw Errors.invalid(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })))
+    try {
+      const result = (await push.executor(parsed.data, { source: `api:${c.var.principal.id}` })) as {
+        target: string
+        tokens: number
+        batches: number
+      }
+      return c.json({ target: result.target, tokens: result.tokens, batches: result.batches }, 202)
+    } catch (err) {
+      if (!(err instanceof PushRefused)) throw err
+      if (err.reason === 'not-configured') throw Errors.unavailable(err.message)
+      if (err.reason === 'not-found') throw Errors.notFound('device group')
+      throw Errors.conflict(err.message)
+    }
+  })
+
+  router.openapi({ ...routes.pauses, middleware: [deps.requireAuth('read')] as const }, (c) =>
+    c.json({ items: push.pauses() }, 200),
+  )
+
+  router.openapi({ ...routes.resume, middleware: [deps.requireAuth('write')] as const }, (c) => {
+    if (!push.resume(c.req.valid('param').target)) throw Errors.notFound('paused push target')
+    return c.body(null, 204)
+  })
+
+  return router
+}
+
+function view(t: PushToken, now: number) {
+  return { ...t, ageMs: Math.max(0, now - t.updatedAt) }
+}
+
+function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
+  const m = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null
+  if (!m?.[1]) return undefined
+  const text = Buffer.from(m[1], 'base64').toString('utf8')
+  const colon = text.indexOf(':')
+  return colon < 0 ? undefined : { username: text.slice(0, colon), password: text.slice(colon + 1) }
+}

@@ -1,0 +1,81 @@
+import type { ConsoleHubInfo, DeviceCredentialsView } from '../../src/protocol.ts'
+import { h } from './dom.ts'
+import { snippet } from './widgets.ts'
+
+const DEFAULT_TOPICS = {
+  inbox: 'devices/%u/inbox',
+  outbox: 'devices/%u/outbox',
+  state: 'devices/%u/state',
+  set: 'devices/%u/set',
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`
+
+/** The copy-able `mosquitto_pub` line and firmware JSON config for freshly issued credentials. */
+export function credentialSnippets(c: DeviceCredentialsView, info: ConsoleHubInfo | undefined) {
+  const host = location.hostname
+  const port = info?.mqttPort ?? 1883
+  const topics = info?.topics ?? DEFAULT_TOPICS
+  const topic = (pattern: string) => pattern.replace('%u', c.id)
+  const pub = [
+    'mosquitto_pub',
+    `-h ${host}`,
+    `-p ${port}`,
+    `-i ${quote(c.id)}`,
+    `-u ${quote(c.username)}`,
+    `-P ${quote(c.password)}`,
+    `-q 1`,
+    `-t ${quote(topic(topics.outbox))}`,
+    `-m ${quote('{"hello":"hearth"}')}`,
+  ].join(' ')
+  const config = {
+    mqtt: {
+      host,
+      port,
+      ...(info?.mqttTlsPort ? { tlsPort: info.mqttTlsPort } : {}),
+      clientId: c.id,
+      username: c.username,
+      password: c.password,
+      topics: {
+        inbox: topic(topics.inbox),
+        outbox: topic(topics.outbox),
+        state: topic(topics.state),
+        set: topic(topics.set),
+      },
+    },
+    ingest: { url: `${location.origin}/ingest/${encodeURIComponent(c.id)}`, username: c.username },
+  }
+  return { pub, config: JSON.stringify(config, null, 2) }
+}
+
+/** The credentials panel: shown once, with the password, two snippets and a warning. */
+export function credentialsPanel(
+  c: DeviceCredentialsView,
+  info: ConsoleHubInfo | undefined,
+  notify: (t: string) => void,
+): HTMLElement {
+  const { pub, config } = credentialSnippets(c, info)
+  return h(
+    'section',
+    { class: 'card credentials', 'aria-labelledby': 'cred-title', tabindex: -1 },
+    h('h2', { id: 'cred-title' }, `Credentials of ${c.id}`),
+    h(
+      'p',
+      { class: 'notice', role: 'note' },
+      'The password is shown only now. Copy it into the device; the hub keeps only a hash.',
+    ),
+    h(
+      'dl',
+      { class: 'stats' },
+      h('div', null, h('dt', null, 'Username'), h('dd', { class: 'mono' }, c.username)),
+      h(
+        'div',
+        null,
+        h('dt', null, 'Password'),
+        h('dd', { class: 'mono', 'data-secret': 'password' }, c.password),
+      ),
+    ),
+    snippet('mosquitto_pub command', pub, notify),
+    snippet('Firmware config (JSON)', config, notify),
+  )
+}

@@ -1,0 +1,98 @@
+import type { DeviceCredentialsView, DeviceView } from '../../../src/protocol.ts'
+import { type Ctx, disposer, type Page } from '../ctx.ts'
+import { credentialsPanel } from '../device-snippets.ts'
+import { type Column, field, h, replace, section, table } from '../dom.ts'
+import { ago, dateTime } from '../format.ts'
+import { href } from '../routes.ts'
+import { badge, onSubmit } from '../widgets.ts'
+
+export const presence = (dv: DeviceView) =>
+  !dv.enabled ? badge('disabled', 'off') : dv.online ? badge('online', 'ok') : badge('offline', 'off')
+
+/** Devices: the list with presence (live), and registering a device. */
+export function devicesPage(ctx: Ctx): Page {
+  const d = disposer()
+  let devices: DeviceView[] = []
+  const listBox = h('div', { 'aria-live': 'off' })
+  const credBox = h('div')
+
+  const columns: Column<DeviceView>[] = [
+    { label: 'Device', cell: (x) => h('a', { href: href('devices', x.id) }, x.id) },
+    { label: 'Name', cell: (x) => x.name },
+    { label: 'Status', cell: (x) => h('span', { 'data-presence': x.id }, presence(x)) },
+    {
+      label: 'Last seen',
+      cell: (x) => h('span', { title: dateTime(x.lastSeen) }, x.online ? 'now' : ago(x.lastSeen)),
+    },
+    { label: 'Address', cell: (x) => x.lastAddress ?? '—' },
+  ]
+  const render = () => replace(listBox, table('Devices', columns, devices, 'No devices yet: add one below.'))
+  const load = async () => {
+    const res = await ctx.attempt('Loading devices', () => ctx.api.get<{ items: DeviceView[] }>('/devices'))
+    if (res) {
+      devices = res.items
+      render()
+    }
+  }
+
+  d.add(
+    ctx.live.onEvent((e) => {
+      if (e.type === 'device.online' || e.type === 'device.offline') {
+        const dv = devices.find((x) => x.id === e.detail.id)
+        if (dv) {
+          dv.online = e.type === 'device.online'
+          dv.lastSeen = e.ts
+          if (e.type === 'device.online') dv.lastAddress = e.detail.address
+          render()
+        } else void load()
+      }
+      if (e.type === 'device.created' || e.type === 'device.removed') void load()
+    }),
+  )
+  // "3 min ago" ages while the page is open.
+  d.interval(render, 30_000)
+
+  const id = h('input', {
+    name: 'id',
+    required: true,
+    pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]*',
+    autocomplete: 'off',
+    autocapitalize: 'none',
+  })
+  const name = h('input', { name: 'name', autocomplete: 'off' })
+  const form = onSubmit(
+    h(
+      'form',
+      { class: 'inline', 'aria-label': 'Add a device' },
+      field('Device id', id, 'letters, digits, _ . -; also its MQTT username'),
+      field('Name', name),
+      h('button', { type: 'submit', class: 'primary' }, 'Add device'),
+    ),
+    async () => {
+      const res = await ctx.attempt('Adding the device', () =>
+        ctx.api.post<{ device: DeviceView; credentials: DeviceCredentialsView }>('/devices', {
+          id: id.value.trim(),
+          ...(name.value.trim() ? { name: name.value.trim() } : {}),
+        }),
+      )
+      if (!res) return
+      ctx.notify(`Device ${res.device.id} added`)
+      form.reset()
+      const panel = credentialsPanel(res.credentials, ctx.live.snapshot.hub, ctx.notify)
+      replace(credBox, panel)
+      panel.focus()
+      await load()
+    },
+  )
+
+  void load()
+  const el = h(
+    'div',
+    null,
+    h('h1', null, 'Devices'),
+    section('All devices', listBox),
+    ctx.canWrite ? section('Add a device', form) : null,
+    credBox,
+  )
+  return { title: 'Devices', el, dispose: d.dispose }
+}
