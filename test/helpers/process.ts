@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
+import { deadline } from './wait.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 
@@ -140,7 +141,7 @@ export async function spawnHub(
   const dispose = async () => {
     if (!done) {
       proc.kill('SIGTERM')
-      const code = await Promise.race([exited, Bun.sleep(5000).then(() => undefined)])
+      const code = await Promise.race([exited, deadline(5000)])
       if (code === undefined) await kill('SIGKILL')
     }
     if (ownDir) rmSync(dataDir, { recursive: true, force: true })

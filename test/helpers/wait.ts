@@ -36,3 +36,16 @@ export function nextEvent<T = unknown>(
     })
   })
 }
+
+/**
+ * Resolves with `undefined` after `ms`: the upper bound of a wait raced against the real
+ * condition (`Promise.race([exited, deadline(5000)])`), never a way to wait for an event.
+ */
+export function deadline(ms: number): Promise<undefined> {
+  return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref?.())
+}
+
+/** Holds an answer of a test peer back by `ms`, as a real remote service takes time to answer. */
+export function simulatedLatency(ms: number): Promise<void> {
+  return new Promise<void>((resolve) => setTimeout(resolve, ms))
+}

@@ -1,4 +1,5 @@
 import type { Server } from 'bun'
+import { simulatedLatency } from '../../helpers/wait.ts'
 
 /** A request the peer got at `messages:send`. */
 export interface FcmRequest {
@@ -155,7 +156,7 @@ export function startFcmPeer() {
         if (!authorization || !issued.has(authorization.replace(/^Bearer /, '')))
           return Answers.unauthenticated()
         // Latency, as a real FCM has, so concurrent requests overlap and the bound shows.
-        if (latencyMs) await new Promise((resolve) => setTimeout(resolve, latencyMs))
+        if (latencyMs) await simulatedLatency(latencyMs)
         const nth = (counts.get(body.message.token) ?? 0) + 1
         counts.set(body.message.token, nth)
         const behave = behaviours.get(body.message.token)
