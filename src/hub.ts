@@ -25,6 +25,7 @@ import { createTlsListener, type TlsListener } from './broker/tls-listener.ts'
 import { createMqttWsRoute } from './broker/ws-listener.ts'
 import { type Bus, createBus } from './bus/bus.ts'
 import type { Config } from './config/schema.ts'
+import { createCredentialCache } from './devices/credentials.ts'
 import { createDeviceFeatures, DEVICE_TRANSIENT_EVENTS } from './devices/features.ts'
 import { createWebhookEdge } from './hooks/edge.ts'
 import { type App, createApp } from './http/app.ts'
@@ -59,6 +60,7 @@ import { lockDataDir } from './store/lock.ts'
 import { openStore } from './store/open.ts'
 import { countUsers, createUser } from './store/users.ts'
 import { createTelemetry, TELEMETRY_TRANSIENT_EVENTS } from './telemetry/telemetry.ts'
+import type { TelemetryWriter } from './telemetry/writer.ts'
 import { VERSION } from './version.ts'
 
 export const INITIAL_ADMIN_FILE = 'initial-admin-password'
@@ -124,7 +126,14 @@ export function createHub(opts: HubOptions): Hub {
   let rules: RulesService | undefined
   // Publish, event and poll are carried out by the hub itself (issue 5); push, slack, setDesired by later bridges.
   const actions = createActionRunner({ log, bus, now })
-  registerCoreActions(actions, { bus, publish: aedesPublisher(() => need(broker, 'broker').aedes), now })
+  let telemetryWriter: TelemetryWriter | undefined
+  registerCoreActions(actions, {
+    bus,
+    publish: aedesPublisher(() => need(broker, 'broker').aedes),
+    // Pollers' readings go through the writer, like ingest and MQTT readings (issue 5 point 4).
+    record: (readings) => need(telemetryWriter, 'telemetry').write(readings, 'poll'),
+    now,
+  })
 
   const need = <T>(v: T | undefined, what: string): T => {
     if (v === undefined) throw new Error(`hub is not started (${what})`)
@@ -204,7 +213,16 @@ export function createHub(opts: HubOptions): Hub {
             hub: consoleHubInfo(config, { mqtt: hub.mqttPort, mqttTls: hub.mqttTlsPort }),
           }),
         })
-        const auth = createAuth({ db, bus, log, allowAnonymous: config.mqtt.allowAnonymous, now })
+        // One argon2id cache for MQTT and HTTP: a device verified on either is fast on both.
+        const credentials = createCredentialCache()
+        const auth = createAuth({
+          db,
+          bus,
+          log,
+          allowAnonymous: config.mqtt.allowAnonymous,
+          credentials,
+          now,
+        })
         const acl = createAcl({
           db,
           bus,
@@ -241,6 +259,7 @@ export function createHub(opts: HubOptions): Hub {
           deviceOf: auth.deviceOf,
           now,
         })
+        telemetryWriter = telemetry.writer
         const plugins: BrokerPlugin[] = [
           limits,
           dotted,
@@ -315,6 +334,7 @@ export function createHub(opts: HubOptions): Hub {
           outbox: webhooks.outbox,
           metrics,
           requireAuth,
+          credentials,
           now,
         })
         if (pushBridge.push.enabled) actions.register('push', pushBridge.push.executor)
@@ -373,7 +393,7 @@ export function createHub(opts: HubOptions): Hub {
               requireAuth,
               sessionTtlMs: config.http.sessionTtl,
               secureCookie: Boolean(https),
-              forgetDevice: (id) => auth.forget(id),
+              forgetDevice: (id) => credentials.forget(id),
               now,
             }),
             ...webhooks.api,
@@ -387,7 +407,10 @@ export function createHub(opts: HubOptions): Hub {
           ],
           routes: [
             ...webhooks.routes,
-            { path: '/ingest', router: createIngestRoutes({ db, bus, writer: telemetry.writer, now }) },
+            {
+              path: '/ingest',
+              router: createIngestRoutes({ db, bus, writer: telemetry.writer, credentials, now }),
+            },
             {
               path: '/metrics',
               router: createMetricsRoute({ metrics, requireAuth, public: config.http.metricsPublic }),

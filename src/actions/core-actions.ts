@@ -7,6 +7,7 @@ import type { ActionRunner } from './runner.ts'
 export interface CoreActionDeps {
   bus: Bus
   publish: PublishFn
+  record?: PollDeps['record']
   fetch?: PollDeps['fetch']
   now?: () => number
 }
@@ -24,6 +25,7 @@ export function registerCoreActions(runner: ActionRunner, deps: CoreActionDeps):
       createPollExecutor({
         bus: deps.bus,
         publish: deps.publish,
+        ...(deps.record ? { record: deps.record } : {}),
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
         ...(deps.now ? { now: deps.now } : {}),
       }),

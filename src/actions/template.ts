@@ -1,4 +1,4 @@
-import { isPath, valueAt } from './json-path.ts'
+import { isPath, valueAt } from '../util/json-path.ts'
 
 /**
  * `{{path}}` templates of actions: `{"temp": {{response.main.temp}}}`. Double braces so JSON
@@ -34,9 +34,22 @@ export function asText(value: unknown): string {
 
 /** Substitutes every placeholder with the value at its path in `context`. */
 export function render(template: string, context: unknown, opts: RenderOptions = {}): Rendered {
+  return substitute(template, PLACEHOLDER, (path) => valueAt(context, path), opts)
+}
+
+/**
+ * Replaces each match of `pattern` (group 1 the path, group 2 set for the `json` filter) with what
+ * `find` finds for it; the `{{path}}` templates here and the hooks' `{path}` ones share it.
+ */
+export function substitute(
+  template: string,
+  pattern: RegExp,
+  find: (path: string) => unknown,
+  opts: RenderOptions = {},
+): Rendered {
   const missing: string[] = []
-  const text = template.replace(PLACEHOLDER, (_all, path: string, json: string | undefined) => {
-    const value = valueAt(context, path)
+  const text = template.replace(pattern, (_all, path: string, json: string | undefined) => {
+    const value = find(path)
     if (value === undefined) {
       missing.push(path)
       return json ? 'null' : ''

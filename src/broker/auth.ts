@@ -31,7 +31,8 @@ export interface AuthOptions {
   bus: Bus
   log: Logger
   allowAnonymous: boolean
-  cache?: CredentialCache
+  /** The hub's one cache, shared with HTTP device auth; whoever owns it forgets rotated devices. */
+  credentials?: CredentialCache
   backoff?: AuthBackoff
   now?: () => number
 }
@@ -41,8 +42,6 @@ export interface Auth extends BrokerPlugin {
   identityOf(client: Client): Identity | undefined
   /** The registered device the client authenticated as, if any. */
   deviceOf(client: Client): string | undefined
-  /** Forget cached verifications of a device (call after rotate or remove in this process). */
-  forget(deviceId: string): void
 }
 
 /**
@@ -53,7 +52,7 @@ export interface Auth extends BrokerPlugin {
  */
 export function createAuth(opts: AuthOptions): Auth {
   const log = opts.log.child('auth')
-  const cache = opts.cache ?? createCredentialCache()
+  const credentials = opts.credentials ?? createCredentialCache()
   const backoff = opts.backoff ?? DEFAULT_AUTH_BACKOFF
   const now = opts.now ?? Date.now
   const identities = new WeakMap<Client, Identity>()
@@ -107,7 +106,6 @@ export function createAuth(opts: AuthOptions): Auth {
       const id = identities.get(client)
       return id?.kind === 'device' ? id.deviceId : undefined
     },
-    forget: (deviceId) => cache.forget(deviceId),
 
     async authenticate(client, username, password) {
       const cn = verifiedCommonName(client)
@@ -128,7 +126,7 @@ export function createAuth(opts: AuthOptions): Auth {
         return refuse(client, CONNACK_BAD_CREDENTIALS, 'unknown device', username)
       }
       const ok = password
-        ? await cache.verify(secret.id, password.toString('utf8'), secret.passwordHash)
+        ? await credentials.verify(secret.id, password.toString('utf8'), secret.passwordHash)
         : false
       if (!ok) return refuse(client, CONNACK_BAD_CREDENTIALS, 'bad password', username)
       if (!secret.enabled) return refuse(client, CONNACK_NOT_AUTHORIZED, 'device disabled', username)

@@ -79,39 +79,44 @@ export function composeHooks(
 
   return {
     preConnect(client, packet, cb) {
-      run(async () => {
-        for (const p of pre) await p.fn(client, packet)
-      }).then(
+      series(
+        pre,
+        (p) => p.fn(client, packet),
         () => cb(null, true),
         (err) => cb(err as Error, false),
       )
     },
     authenticate(client, username, password, cb) {
-      run(async () => {
-        for (const p of auth) await p.fn(client, username ?? undefined, password ?? undefined)
-      }).then(
+      series(
+        auth,
+        (p) => p.fn(client, username ?? undefined, password ?? undefined),
         () => cb(null, true),
         (err) => cb(err as ConnectError, false),
       )
     },
     authorizePublish(client, packet, cb) {
-      run(async () => {
-        for (const p of pub) await p.fn(client, packet)
-      }).then(
+      series(
+        pub,
+        (p) => p.fn(client, packet),
         () => cb(null),
         (err) => cb(err as Error),
       )
     },
     authorizeSubscribe(client, subscription, cb) {
-      run(async () => {
-        let s: Subscription | null = subscription
-        for (const p of sub) {
-          if (!s) break
-          s = await p.fn(client, s)
-        }
-        return s
-      }).then(
-        (s) => cb(null, s),
+      let s: Subscription | null = subscription
+      series(
+        sub,
+        (p) => {
+          if (!s) return
+          const r = p.fn(client, s)
+          if (r instanceof Promise) {
+            return r.then((next) => {
+              s = next
+            })
+          }
+          s = r
+        },
+        () => cb(null, s),
         (err) => {
           onError(err, 'authorizeSubscribe')
           cb(null, null)
@@ -132,16 +137,18 @@ export function composeHooks(
       return out
     },
     published(packet, client, cb) {
-      run(async () => {
-        for (const p of done) {
+      series(
+        done,
+        (p) => {
+          // One plugin's bookkeeping must not fail the publish for the others.
+          const report = (err: unknown) => onError(err, `published:${p.name}`)
           try {
-            await p.fn(packet, client)
+            const r = p.fn(packet, client)
+            if (r instanceof Promise) return r.catch(report)
           } catch (err) {
-            // One plugin's bookkeeping must not fail the publish for the others.
-            onError(err, `published:${p.name}`)
+            report(err)
           }
-        }
-      }).then(
+        },
         () => cb(null),
         (err) => cb(err as Error),
       )
@@ -149,6 +156,33 @@ export function composeHooks(
   }
 }
 
-async function run<T>(fn: () => Promise<T>): Promise<T> {
-  return fn()
+/**
+ * Runs `step` for each item in order, stopping at the first throw or rejection. It stays
+ * synchronous while no step returns a promise: this runs for every message, and most plugins
+ * answer at once, so no promise or async frame is made for them.
+ */
+function series<T>(
+  items: readonly T[],
+  step: (item: T) => unknown,
+  ok: () => void,
+  fail: (err: unknown) => void,
+): void {
+  let i = 0
+  const next = (): void => {
+    while (i < items.length) {
+      let r: unknown
+      try {
+        r = step(items[i++]!)
+      } catch (err) {
+        fail(err)
+        return
+      }
+      if (r instanceof Promise) {
+        r.then(next, fail)
+        return
+      }
+    }
+    ok()
+  }
+  next()
 }

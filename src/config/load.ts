@@ -104,7 +104,9 @@ function fromEnv(leaf: Leaf, text: string): { ok: true; value: unknown } | { ok:
   }
 }
 
-// `passwordFile = "/run/secrets/x"` fills `password` from that file.
+// `passwordFile = "/run/secrets/x"` fills `password` from that file. Keys inside arrays
+// (`hooks[].secretFile`) are read when the item is first used (src/store/named-definitions.ts), so an
+// unreadable hook secret fails that hook closed instead of the whole start.
 function readSecretFiles(raw: Record<string, unknown>, all: Leaf[], cwd: string, problems: string[]) {
   for (const leaf of all) {
     const last = leaf.path.at(-1)!
@@ -113,13 +115,18 @@ function readSecretFiles(raw: Record<string, unknown>, all: Leaf[], cwd: string,
     const path = getPath(raw, leaf.path)
     if (typeof path !== 'string') continue
     try {
-      setPath(raw, target, readFileSync(resolve(cwd, path), 'utf8').replace(/\r?\n$/, ''))
+      setPath(raw, target, readSecretFile(path, cwd))
     } catch (err) {
       problems.push(
         `${leaf.path.join('.')}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
       )
     }
   }
+}
+
+/** A secret kept in a file (`passwordFile`, `hooks[].secretFile`): its text without the final newline. */
+export function readSecretFile(path: string, cwd = process.cwd()): string {
+  return readFileSync(resolve(cwd, path), 'utf8').replace(/\r?\n$/, '')
 }
 
 function describeIssues(error: z.ZodError): string[] {

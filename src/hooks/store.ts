@@ -1,59 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import type { Page } from '../protocol.ts'
 
-/** A hook stored through the API: its definition as JSON, the secret apart. */
-export interface StoredHook {
-  name: string
-  definition: Record<string, unknown>
-  secret: string | null
-  createdAt: number
-  updatedAt: number
-}
-
-interface HookRow {
-  name: string
-  definition: string
-  secret: string | null
-  created_at: number
-  updated_at: number
-}
-
-const toHook = (r: HookRow): StoredHook => ({
-  name: r.name,
-  definition: JSON.parse(r.definition),
-  secret: r.secret,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-})
-
-export function listStoredHooks(db: Database): StoredHook[] {
-  return (db.query('SELECT * FROM hooks ORDER BY name').all() as HookRow[]).map(toHook)
-}
-
-export function getStoredHook(db: Database, name: string): StoredHook | undefined {
-  const row = db.query('SELECT * FROM hooks WHERE name = ?').get(name) as HookRow | null
-  return row ? toHook(row) : undefined
-}
-
-/** Inserts or replaces an API-defined hook. */
-export function saveStoredHook(
-  db: Database,
-  name: string,
-  definition: Record<string, unknown>,
-  secret: string | null,
-  now: number,
-): void {
-  db.query(
-    `INSERT INTO hooks (name, definition, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, secret = excluded.secret,
-       updated_at = excluded.updated_at`,
-  ).run(name, JSON.stringify(definition), secret, now, now)
-}
-
-export function deleteStoredHook(db: Database, name: string): boolean {
-  return db.query('DELETE FROM hooks WHERE name = ?').run(name).changes > 0
-}
-
 /** What was published for a delivery. */
 export interface PublishedRecord {
   topic: string

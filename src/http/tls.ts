@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readPem } from '../tls/pem.ts'
 
 /**
  * `http.tls` as Bun.serve takes it: each value is PEM text or a path to a PEM file, as for
@@ -9,14 +9,5 @@ export function httpTls(cfg: {
   key?: string | undefined
 }): { cert: string; key: string } | undefined {
   if (!cfg.cert || !cfg.key) return undefined
-  return { cert: pem(cfg.cert, 'http.tls.cert'), key: pem(cfg.key, 'http.tls.key') }
-}
-
-function pem(value: string, key: string): string {
-  if (value.includes('-----BEGIN')) return value
-  try {
-    return readFileSync(value, 'utf8')
-  } catch (err) {
-    throw new Error(`${key}: cannot read ${value}: ${(err as Error).message}`, { cause: err })
-  }
+  return { cert: readPem(cfg.cert, 'http.tls.cert'), key: readPem(cfg.key, 'http.tls.key') }
 }

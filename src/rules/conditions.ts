@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { getPath, hasPath, toNumber } from '../util/json-path.ts'
+import { hasPath, toNumber, valueAt } from '../util/json-path.ts'
 
 const comparison = z.strictObject({
   path: z.string().default('$'),
@@ -53,7 +53,7 @@ export function evaluate(cond: Condition, input: unknown, memory?: ChangeMemory,
     case 'exists':
       return hasPath(input, cond.path)
     case 'changed': {
-      const now = JSON.stringify(getPath(input, cond.path) ?? null)
+      const now = JSON.stringify(valueAt(input, cond.path) ?? null)
       const key = `${memoryKey}:${cond.path}`
       const had = memory?.has(key) ?? false
       const before = memory?.get(key)
@@ -61,11 +61,11 @@ export function evaluate(cond: Condition, input: unknown, memory?: ChangeMemory,
       return had && before !== now
     }
     case 'between': {
-      const n = toNumber(getPath(input, cond.path))
+      const n = toNumber(valueAt(input, cond.path))
       return n !== undefined && n >= cond.min && n <= cond.max
     }
     default:
-      return compare(getPath(input, cond.path), cond.op, cond.value)
+      return compare(valueAt(input, cond.path), cond.op, cond.value)
   }
 }
 

@@ -180,22 +180,16 @@ export function createRulesService(opts: RulesServiceOptions) {
     name: 'rules',
     start() {
       reload()
-      opts.bus.on('rules', 'device.online', (e) =>
-        feed({
-          kind: 'device',
-          subject: e.detail.id,
-          data: { ...e.detail, event: 'online' },
-          meta: { device: e.detail.id, event: 'online' },
-        }),
-      )
-      opts.bus.on('rules', 'device.offline', (e) =>
-        feed({
-          kind: 'device',
-          subject: e.detail.id,
-          data: { ...e.detail, event: 'offline' },
-          meta: { device: e.detail.id, event: 'offline' },
-        }),
-      )
+      for (const event of ['online', 'offline'] as const) {
+        opts.bus.on('rules', `device.${event}`, (e) =>
+          feed({
+            kind: 'device',
+            subject: e.detail.id,
+            data: { ...e.detail, event },
+            meta: { device: e.detail.id, event },
+          }),
+        )
+      }
       opts.bus.on('rules', 'telemetry.reading', (e) =>
         feed({
           kind: 'telemetry',

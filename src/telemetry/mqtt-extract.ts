@@ -2,18 +2,18 @@ import type { Client } from 'aedes'
 import type { BrokerPlugin } from '../broker/hooks.ts'
 import { topicMatches } from '../broker/topic-filter.ts'
 import type { Logger } from '../log.ts'
+import { type CompiledPath, compilePath } from '../util/json-path.ts'
 import { readingsFromBody } from './body.ts'
 import { metricNameSchema, type TelemetryMqttRule, telemetryDeviceSchema } from './config.ts'
-import { compileJsonPath, type JsonPath } from './json-path.ts'
 import { numericValue, parseTimestamp, type Reading } from './reading.ts'
 import type { TelemetryWriter } from './writer.ts'
 
 interface CompiledRule {
   filter: string
   device: 'username' | number
-  metrics: '*' | Array<[string, JsonPath]> | undefined
+  metrics: '*' | Array<[string, CompiledPath]> | undefined
   metric: string | number | undefined
-  ts: JsonPath | undefined
+  ts: CompiledPath | undefined
 }
 
 /** The rules of `telemetry.mqtt`, ready to match. */
@@ -37,10 +37,10 @@ export function compileExtraction(rules: readonly TelemetryMqttRule[]): MqttExtr
       r.metrics === '*' || r.metrics === undefined
         ? r.metrics
         : Object.entries(r.metrics).map(
-            ([name, path]) => [name, compileJsonPath(path)] as [string, JsonPath],
+            ([name, path]) => [name, compilePath(path)] as [string, CompiledPath],
           ),
     metric: r.metric,
-    ts: r.ts === undefined ? undefined : compileJsonPath(r.ts),
+    ts: r.ts === undefined ? undefined : compilePath(r.ts),
   }))
 
   return (topic, payload, username, receivedAt) => {

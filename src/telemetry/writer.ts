@@ -1,6 +1,5 @@
 import type { Bus } from '../bus/bus.ts'
 import type { Logger } from '../log.ts'
-import type { HubEvent } from '../protocol.ts'
 import type { Service } from '../runtime/service.ts'
 import type { Reading, ReadingSource } from './reading.ts'
 import { type Bucket, HOUR, MINUTE, type RawRow, type TelemetryStore, type Width } from './store.ts'
@@ -35,7 +34,6 @@ export interface TelemetryWriterOptions {
 interface Job {
   readings: readonly Reading[]
   source: string
-  emit: boolean
   resolve(result: WriteResult): void
   reject(err: unknown): void
 }
@@ -57,8 +55,6 @@ export function createTelemetryWriter(opts: TelemetryWriterOptions): TelemetryWr
   let pending: Job[] = []
   let immediate: ReturnType<typeof setImmediate> | undefined
   let running = false
-  // True while this writer emits, so its own events are not taken for new readings to store.
-  let emitting = false
   const counters = { commits: 0, stored: 0 }
   let transaction: ((jobs: Job[]) => boolean[][]) | undefined
 
@@ -157,25 +153,19 @@ export function createTelemetryWriter(opts: TelemetryWriterOptions): TelemetryWr
       for (let k = 0; k < stored.length; k++) {
         if (!stored[k]) continue
         storedCount++
-        if (!job.emit) continue
         const r = job.readings[k]!
-        emitting = true
-        try {
-          bus.emit(
-            'telemetry.reading',
-            { device: r.device, metric: r.metric, value: r.value, ts: r.ts, source: job.source },
-            { subject: r.device },
-          )
-        } finally {
-          emitting = false
-        }
+        bus.emit(
+          'telemetry.reading',
+          { device: r.device, metric: r.metric, value: r.value, ts: r.ts, source: job.source },
+          { subject: r.device },
+        )
       }
       counters.stored += storedCount
       job.resolve({ stored, storedCount })
     }
   }
 
-  const enqueue = (readings: readonly Reading[], source: string, emit: boolean): Promise<WriteResult> => {
+  const enqueue = (readings: readonly Reading[], source: string): Promise<WriteResult> => {
     if (!running) return Promise.reject(new Error('telemetry writer is not running'))
     for (const r of readings) {
       // One malformed reading would roll back the whole batch, failing every other caller.
@@ -189,32 +179,20 @@ export function createTelemetryWriter(opts: TelemetryWriterOptions): TelemetryWr
     }
     if (!readings.length) return Promise.resolve({ stored: [], storedCount: 0 })
     const { promise, resolve, reject } = Promise.withResolvers<WriteResult>()
-    pending.push({ readings, source, emit, resolve, reject })
+    pending.push({ readings, source, resolve, reject })
     immediate ??= setImmediate(commit)
     return promise
   }
 
-  // Producers that only emit events (the HTTP pollers of issue 5 point 4) are stored too; their
-  // event has already reached rules and consoles, so it is not emitted a second time.
-  const onForeignReading = (e: HubEvent<'telemetry.reading'>) => {
-    if (emitting) return
-    const { device, metric, value, ts, source } = e.detail
-    enqueue([{ device, metric, value, ts }], source, false).catch((err) =>
-      log.warn('reading from the bus not stored', { device, metric, source, err }),
-    )
-  }
-
   return {
     name: 'telemetry',
-    write: (readings, source) => enqueue(readings, source, true),
+    write: enqueue,
     flush: commit,
     stats: () => ({ ...counters }),
     start() {
       running = true
-      bus.on('telemetry', 'telemetry.reading', onForeignReading)
     },
     stop() {
-      bus.off('telemetry')
       // What callers were promised is committed before the database closes.
       commit()
       running = false

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
-import { parsePath, valueAt } from '../../src/actions/json-path.ts'
 import { badPlaceholders, render } from '../../src/actions/template.ts'
+import { parseSteps, valueAt } from '../../src/util/json-path.ts'
 
 const weather = {
   weather: [{ description: 'clear sky', icon: '01n' }],
@@ -11,10 +11,10 @@ const weather = {
 
 describe('JSON paths', () => {
   it('reads dotted, bracketed, $-rooted and quoted paths', () => {
-    expect(parsePath('$.weather[0].icon')).toEqual(['weather', 0, 'icon'])
-    expect(parsePath('weather.0.icon')).toEqual(['weather', 0, 'icon'])
-    expect(parsePath("$['a.b']")).toEqual(['a.b'])
-    expect(parsePath('$')).toEqual([])
+    expect(parseSteps('$.weather[0].icon')).toEqual(['weather', 0, 'icon'])
+    expect(parseSteps('weather.0.icon')).toEqual(['weather', 0, 'icon'])
+    expect(parseSteps("$['a.b']")).toEqual(['a.b'])
+    expect(parseSteps('$')).toEqual([])
     expect(valueAt(weather, 'main.temp')).toBe(-3.5)
     expect(valueAt(weather, 'rain.1h')).toBe(0.2)
     expect(valueAt(weather, '$.weather[0].description')).toBe('clear sky')
@@ -26,7 +26,7 @@ describe('JSON paths', () => {
   })
 
   it('refuses what is not a path', () => {
-    for (const bad of ['.a', 'a..b', 'a b', '$a', 'a[x]', 'a[0']) expect(parsePath(bad)).toBeUndefined()
+    for (const bad of ['.a', 'a..b', 'a b', '$a', 'a[x]', 'a[0']) expect(parseSteps(bad)).toBeUndefined()
   })
 })
 

@@ -98,20 +98,6 @@ describe('telemetry writer', () => {
     expect((await good).storedCount).toBe(1)
   })
 
-  it('stores readings that other producers only emit on the bus (HTTP pollers), without emitting them again', async () => {
-    await using f = telemetryFixture()
-    f.bus.emit('telemetry.reading', {
-      device: 'weather',
-      metric: 'temp',
-      value: 3.5,
-      ts: T0,
-      source: 'schedule:w',
-    })
-    f.writer.flush()
-    expect(f.raw('weather', 'temp')).toEqual([{ ts: T0, value: 3.5 }])
-    expect(f.events.filter((e) => e.type === 'telemetry.reading')).toHaveLength(1)
-  })
-
   it('commits what is buffered when it stops, and refuses writes after', async () => {
     await using f = telemetryFixture()
     const pending = f.writer.write([r('co', T0, 5)], 'http')

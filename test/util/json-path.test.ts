@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { getPath, hasPath, parsePath, toNumber } from '../../src/util/json-path.ts'
+import { hasPath, parsePath, toNumber, valueAt } from '../../src/util/json-path.ts'
 
 describe('json paths', () => {
   it('parses dotted, $-prefixed and bracketed paths', () => {
@@ -12,10 +12,10 @@ describe('json paths', () => {
 
   it('reads values and presence', () => {
     const v = { a: { b: [10, { c: null }] } }
-    expect(getPath(v, 'a.b[0]')).toBe(10)
-    expect(getPath(v, 'a.b.1.c')).toBeNull()
-    expect(getPath(v, 'a.x.y')).toBeUndefined()
-    expect(getPath(v, '$')).toEqual(v)
+    expect(valueAt(v, 'a.b[0]')).toBe(10)
+    expect(valueAt(v, 'a.b.1.c')).toBeNull()
+    expect(valueAt(v, 'a.x.y')).toBeUndefined()
+    expect(valueAt(v, '$')).toEqual(v)
     expect(hasPath(v, 'a.b.1.c')).toBe(true)
     expect(hasPath(v, 'a.b.1.d')).toBe(false)
   })

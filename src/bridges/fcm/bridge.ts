@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../../bus/bus.ts'
+import type { CredentialCache } from '../../devices/credentials.ts'
 import type { ApiMount } from '../../http/api.ts'
 import type { RequireAuth } from '../../http/auth/middleware.ts'
 import type { Metrics } from '../../http/metrics.ts'
@@ -7,13 +8,16 @@ import { createPushRoutes } from '../../http/routes/push.ts'
 import type { Logger } from '../../log.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import type { ServiceEntry } from '../../runtime/service.ts'
+import { createAccessTokens } from '../google/auth.ts'
 import { createFcmClient } from './client.ts'
 import type { PushConfig } from './config.ts'
-import { createAccessTokens, FCM_SCOPE } from './google-auth.ts'
 import { listPauses } from './progress.ts'
 import { createPush, type Push } from './push.ts'
 import { parseServiceAccount } from './service-account.ts'
 import { countPushTokens } from './tokens.ts'
+
+/** The OAuth scope of FCM HTTP v1 sends. */
+const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging'
 
 export interface PushBridgeOptions {
   config: PushConfig
@@ -23,6 +27,8 @@ export interface PushBridgeOptions {
   outbox: Outbox
   metrics: Metrics
   requireAuth: RequireAuth
+  /** Device password verifications, shared with the broker's auth and `/ingest`. */
+  credentials?: CredentialCache
   fetch?: typeof fetch
   now?: () => number
 }
@@ -86,7 +92,14 @@ export function createPushBridge(opts: PushBridgeOptions): PushBridge {
     api: [
       {
         path: '/push',
-        router: createPushRoutes({ db, bus: opts.bus, push, requireAuth: opts.requireAuth, now }),
+        router: createPushRoutes({
+          db,
+          bus: opts.bus,
+          push,
+          requireAuth: opts.requireAuth,
+          credentials: opts.credentials,
+          now,
+        }),
       },
     ],
   }

@@ -1,5 +1,5 @@
 import { parseRetryAfter } from '../../outbox/backoff.ts'
-import { AccessTokenError, type AccessTokens } from './google-auth.ts'
+import { AccessTokenError, type AccessTokens } from '../google/auth.ts'
 import { createLimiter } from './limiter.ts'
 
 /**

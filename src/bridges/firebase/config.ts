@@ -1,9 +1,9 @@
 import { z } from 'zod'
-import { isPath } from '../../actions/json-path.ts'
 import { badPlaceholders } from '../../actions/template.ts'
 import { isValidFilter } from '../../broker/topic-filter.ts'
 import { duration } from '../../config/duration.ts'
 import { missedSchema, timeZoneSchema } from '../../jobs/schema.ts'
+import { isPath } from '../../util/json-path.ts'
 import { serviceAccountSchema } from './auth.ts'
 
 // Not imported from config/schema.ts, which imports this file.

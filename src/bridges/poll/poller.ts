@@ -1,9 +1,9 @@
-import { valueAt } from '../../actions/json-path.ts'
 import { escapeLevel, type PublishFn } from '../../actions/publish.ts'
 import type { ActionContext, ActionExecutor } from '../../actions/runner.ts'
 import { asText, render } from '../../actions/template.ts'
 import type { Bus } from '../../bus/bus.ts'
-import { numericValue } from '../../telemetry/reading.ts'
+import { numericValue, type Reading } from '../../telemetry/reading.ts'
+import { valueAt } from '../../util/json-path.ts'
 import type { PollAction } from './schema.ts'
 
 /** Larger answers are refused: a poller reads small JSON documents, not downloads. */
@@ -12,6 +12,8 @@ export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 export interface PollDeps {
   bus: Bus
   publish: PublishFn
+  /** Stores readings (the telemetry writer); resolves once they are durable and announced. */
+  record?(readings: Reading[]): Promise<unknown>
   /** The HTTP client; tests and proxies may pass their own. */
   fetch?: (input: string, init: RequestInit) => Promise<Response>
   now?: () => number
@@ -76,20 +78,19 @@ export function createPollExecutor(deps: PollDeps): ActionExecutor<'poll'> {
     }
 
     const ts = now()
+    const readings: Reading[] = []
     for (const t of action.telemetry) {
       const value = numericValue(valueAt(body, t.path))
-      if (value === undefined) {
-        report.missing.push(t.path)
-        continue
-      }
-      // The telemetry writer stores readings it sees on the bus; 'poll' is its source for pollers.
-      deps.bus.emit(
-        'telemetry.reading',
-        { device: t.device, metric: t.metric, value, ts, source: 'poll' },
-        { subject: t.device },
-      )
-      report.readings++
+      if (value === undefined) report.missing.push(t.path)
+      else readings.push({ device: t.device, metric: t.metric, value, ts })
     }
+    // Stored like every other reading; the writer emits `telemetry.reading` once they are durable.
+    if (readings.length) {
+      if (!deps.record)
+        throw new Error('telemetry mappings need the telemetry store, which this runner lacks')
+      await deps.record(readings)
+    }
+    report.readings = readings.length
 
     for (const e of action.events) {
       const { text, missing } = render(e.message, context)

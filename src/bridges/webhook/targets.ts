@@ -1,10 +1,6 @@
 import type { Database } from 'bun:sqlite'
-import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { randomSecret } from '../../hooks/registry.ts'
-import { Errors } from '../../http/errors.ts'
+import { createDefinitionRegistry } from '../../store/named-definitions.ts'
 import type { TargetConfig, TargetCreate, WebhookTarget } from './schema.ts'
-import { deleteStoredTarget, getStoredTarget, listStoredTargets, saveStoredTarget } from './store.ts'
 
 export interface TargetRegistryOptions {
   db: Database
@@ -25,88 +21,31 @@ export interface TargetRegistry {
 }
 
 export function createTargetRegistry(opts: TargetRegistryOptions): TargetRegistry {
-  const now = opts.now ?? Date.now
-  const readSecret =
-    opts.readSecretFile ?? ((path: string) => readFileSync(resolve(path), 'utf8').replace(/\r?\n$/, ''))
-  const configured = new Map(opts.config.map((t) => [t.name, t]))
-  const resolved = new Map<string, WebhookTarget>()
   const listeners = new Set<(name: string) => void>()
-  const changed = (name: string) => {
-    for (const fn of listeners) fn(name)
-  }
-
-  const fromConfig = (t: TargetConfig): WebhookTarget => {
-    const cached = resolved.get(t.name)
-    if (cached) return cached
-    const { secretFile, ...rest } = t
-    // An unreadable secret file fails loudly at start rather than sending unsigned requests.
-    const secret = t.secret ?? (secretFile ? readSecret(secretFile) : undefined)
-    const target = strip({ ...rest, ...(secret ? { secret } : {}), source: 'config' as const })
-    resolved.set(t.name, target)
-    return target
-  }
-
-  const fromStore = (name: string): WebhookTarget | undefined => {
-    const row = getStoredTarget(opts.db, name)
-    if (!row) return undefined
-    return strip({
-      ...(row.definition as Omit<WebhookTarget, 'source'>),
-      ...(row.secret ? { secret: row.secret } : {}),
-      name: row.name,
-      source: 'api' as const,
-    })
-  }
-
-  const ownedByApi = (name: string) => {
-    if (configured.has(name)) throw Errors.conflict(`target ${name} is defined in the config file`)
-    const existing = fromStore(name)
-    if (!existing) throw Errors.notFound('webhook target')
-    return existing
-  }
-
+  const defs = createDefinitionRegistry<TargetConfig, WebhookTarget, TargetCreate>({
+    db: opts.db,
+    table: 'webhook_targets',
+    config: opts.config,
+    noun: 'target',
+    notFound: 'webhook target',
+    now: opts.now ?? Date.now,
+    readSecretFile: opts.readSecretFile,
+    // No `unreadableSecret`: an unreadable secret file fails loudly at start rather than sending unsigned requests.
+    // A missing secret is generated; `null` asks for unsigned deliveries.
+    generatesSecret: () => true,
+    onChange: (name) => {
+      for (const fn of listeners) fn(name)
+    },
+  })
   return {
-    get(name) {
-      const c = configured.get(name)
-      return c ? fromConfig(c) : fromStore(name)
-    },
-    list() {
-      const api = listStoredTargets(opts.db)
-        .filter((row) => !configured.has(row.name))
-        .map((row) => fromStore(row.name)!)
-      return [...[...configured.values()].map(fromConfig), ...api].sort((a, b) =>
-        a.name.localeCompare(b.name),
-      )
-    },
+    ...defs,
     create(input) {
-      if (configured.has(input.name) || getStoredTarget(opts.db, input.name))
-        throw Errors.conflict(`target ${input.name} already exists`)
-      const { secret: given, ...definition } = input
-      const generatedSecret = given === undefined ? randomSecret() : undefined
-      saveStoredTarget(opts.db, input.name, definition, given ?? generatedSecret ?? null, now())
-      changed(input.name)
-      return { target: fromStore(input.name)!, ...(generatedSecret ? { generatedSecret } : {}) }
-    },
-    update(name, input) {
-      const existing = ownedByApi(name)
-      if (input.name !== undefined && input.name !== name) throw Errors.conflict('a target cannot be renamed')
-      const { secret: given, name: _ignored, ...definition } = input
-      const secret = given === undefined ? (existing.secret ?? null) : given
-      saveStoredTarget(opts.db, name, { ...definition, name }, secret, now())
-      changed(name)
-      return fromStore(name)!
-    },
-    remove(name) {
-      ownedByApi(name)
-      deleteStoredTarget(opts.db, name)
-      changed(name)
+      const { definition: target, ...rest } = defs.create(input)
+      return { target, ...rest }
     },
     onChange(fn) {
       listeners.add(fn)
       return () => listeners.delete(fn)
     },
   }
-}
-
-function strip<T extends object>(obj: T): T {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T
 }

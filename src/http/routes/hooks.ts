@@ -8,7 +8,8 @@ import { getDelivery, type HookDelivery, listDeliveries } from '../../hooks/stor
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { Errors } from '../errors.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { errorResponses, jsonResponse } from './api-shared.ts'
+import { definitionRoutes } from './definition-routes.ts'
 import { describePayload } from './mqtt-payload.ts'
 
 /** `/hooks/:name`: the public endpoint third parties post to (issue 4 point 4). */
@@ -88,42 +89,20 @@ const DeliveryPageSchema = z
   .openapi('HookDeliveryPage')
 
 const routes = {
-  list: createRoute({
-    method: 'get',
-    path: '/',
-    summary: 'List inbound hooks, from the config file and the API',
-    responses: {
-      200: jsonResponse(z.object({ items: z.array(HookSchema) }), 'every hook'),
-      ...errorResponses(401, 403),
+  ...definitionRoutes({
+    noun: 'hook',
+    item: HookSchema,
+    created: CreatedHookSchema,
+    create: hookCreateSchema,
+    update: hookUpdateSchema,
+    param: NameParam,
+    summaries: {
+      list: 'List inbound hooks, from the config file and the API',
+      create: 'Create an inbound hook (admin); a missing secret is generated and shown once',
+      get: 'One inbound hook',
+      update: 'Replace an API-defined hook (admin); a missing secret keeps the old one',
+      remove: 'Delete an API-defined hook (admin)',
     },
-  }),
-  create: createRoute({
-    method: 'post',
-    path: '/',
-    summary: 'Create an inbound hook (admin); a missing secret is generated and shown once',
-    request: { body: jsonBody(hookCreateSchema) },
-    responses: { 201: jsonResponse(CreatedHookSchema, 'created'), ...errorResponses(400, 401, 403, 409) },
-  }),
-  get: createRoute({
-    method: 'get',
-    path: '/{name}',
-    summary: 'One inbound hook',
-    request: { params: NameParam },
-    responses: { 200: jsonResponse(HookSchema, 'the hook'), ...errorResponses(401, 403, 404) },
-  }),
-  update: createRoute({
-    method: 'put',
-    path: '/{name}',
-    summary: 'Replace an API-defined hook (admin); a missing secret keeps the old one',
-    request: { params: NameParam, body: jsonBody(hookUpdateSchema) },
-    responses: { 200: jsonResponse(HookSchema, 'the hook'), ...errorResponses(400, 401, 403, 404, 409) },
-  }),
-  remove: createRoute({
-    method: 'delete',
-    path: '/{name}',
-    summary: 'Delete an API-defined hook (admin)',
-    request: { params: NameParam },
-    responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
   }),
   deliveries: createRoute({
     method: 'get',

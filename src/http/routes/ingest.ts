@@ -2,12 +2,11 @@ import type { Database } from 'bun:sqlite'
 import { type Context, Hono } from 'hono'
 import type { Bus } from '../../bus/bus.ts'
 import { type CredentialCache, createCredentialCache } from '../../devices/credentials.ts'
-import { deviceIdSchema, findDeviceSecret, getDevice } from '../../devices/registry.ts'
 import type { ErrorBody } from '../../protocol.ts'
-import { findTokenBySecret, touchToken } from '../../store/tokens.ts'
 import { readingsFromBody } from '../../telemetry/body.ts'
 import type { TelemetryWriter } from '../../telemetry/writer.ts'
-import { Errors, type HubError } from '../errors.ts'
+import { createDeviceAuthenticator } from '../auth/device.ts'
+import { Errors } from '../errors.ts'
 
 export interface IngestDeps {
   db: Database
@@ -40,7 +39,11 @@ const REALM = 'Basic realm="hearth ingest", charset="UTF-8"'
  */
 export function createIngestRoutes(deps: IngestDeps): Hono {
   const now = deps.now ?? Date.now
-  const credentials = deps.credentials ?? createCredentialCache()
+  const authenticate = createDeviceAuthenticator({
+    db: deps.db,
+    credentials: deps.credentials ?? createCredentialCache(),
+    now,
+  })
   const router = new Hono()
 
   // Validates the whole body before storing any of it, answers after the commit.
@@ -75,44 +78,14 @@ export function createIngestRoutes(deps: IngestDeps): Hono {
 
   router.post('/:device', async (c) => {
     const device = c.req.param('device')
-    const authorization = c.req.header('authorization')
-    const bearer = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined
-    if (bearer !== undefined) {
-      // A device-scoped API token (`hearth token create --device <id>`) stands for that device only.
-      const token = findTokenBySecret(deps.db, bearer)
-      if (!token) throw Errors.unauthenticated()
-      if (token.device !== device) throw Errors.forbidden()
-      touchToken(deps.db, token, now())
-      if (!getDevice(deps.db, device)?.enabled) throw Errors.forbidden()
-      return store(c, device)
+    const auth = await authenticate(c.req.header('authorization'), device)
+    if ('error' in auth) {
+      if (!auth.challenge) throw auth.error
+      // RFC 7235 §3.1: a 401 names the scheme that would work.
+      c.header('WWW-Authenticate', REALM)
+      return c.json({ code: auth.error.code, error: auth.error.message } satisfies ErrorBody, 401)
     }
-    const basic = parseBasic(authorization)
-    if (!basic) return challenge(c, Errors.unauthenticated())
-    if (!deviceIdSchema.safeParse(device).success) throw Errors.notFound('device')
-    // The path names the device; the credentials must be that device's own.
-    if (basic.username !== device) throw Errors.forbidden()
-    const secret = findDeviceSecret(deps.db, device)
-    if (!secret || secret.id !== device) throw Errors.notFound('device')
-    if (!(await credentials.verify(secret.id, basic.password, secret.passwordHash))) {
-      return challenge(c, Errors.badCredentials())
-    }
-    if (!secret.enabled) throw Errors.forbidden()
-
     return store(c, device)
   })
   return router
-}
-
-function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
-  const m = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null
-  if (!m?.[1]) return undefined
-  const text = Buffer.from(m[1], 'base64').toString('utf8')
-  const colon = text.indexOf(':')
-  return colon < 0 ? undefined : { username: text.slice(0, colon), password: text.slice(colon + 1) }
-}
-
-// RFC 7235 §3.1: a 401 names the scheme that would work.
-function challenge(c: Context, err: HubError) {
-  c.header('WWW-Authenticate', REALM)
-  return c.json({ code: err.code, error: err.message } satisfies ErrorBody, 401)
 }

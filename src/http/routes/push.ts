@@ -14,8 +14,9 @@ import {
 } from '../../bridges/fcm/tokens.ts'
 import type { Bus } from '../../bus/bus.ts'
 import { type CredentialCache, createCredentialCache } from '../../devices/credentials.ts'
-import { findDeviceSecret, getDevice } from '../../devices/registry.ts'
+import { getDevice } from '../../devices/registry.ts'
 import { type ApiEnv, createRouter, type Principal } from '../api.ts'
+import { createDeviceAuthenticator, parseBasic } from '../auth/device.ts'
 import type { RequireAuth, Scope } from '../auth/middleware.ts'
 import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
@@ -158,7 +159,11 @@ const routes = {
 export function createPushRoutes(deps: PushRoutesDeps) {
   const { db, bus, push } = deps
   const now = deps.now ?? Date.now
-  const credentials = deps.credentials ?? createCredentialCache()
+  const authenticateDevice = createDeviceAuthenticator({
+    db,
+    credentials: deps.credentials ?? createCredentialCache(),
+    now,
+  })
   const router = createRouter()
 
   // Phones register their own token with the credentials their device already has, the way
@@ -166,13 +171,11 @@ export function createPushRoutes(deps: PushRoutesDeps) {
   const deviceOrToken =
     (scope: Scope): MiddlewareHandler<ApiEnv> =>
     async (c, next) => {
-      const basic = parseBasic(c.req.header('authorization'))
-      if (!basic) return deps.requireAuth(scope)(c, next)
-      const secret = findDeviceSecret(db, basic.username)
-      if (!secret || !(await credentials.verify(secret.id, basic.password, secret.passwordHash)))
-        throw Errors.badCredentials()
-      if (!secret.enabled) throw Errors.forbidden()
-      c.set('principal', { kind: 'device', id: secret.id, scope: 'write' })
+      const header = c.req.header('authorization')
+      if (!parseBasic(header)) return deps.requireAuth(scope)(c, next)
+      const auth = await authenticateDevice(header)
+      if ('error' in auth) throw auth.error
+      c.set('principal', { kind: 'device', id: auth.device, scope: 'write' })
       await next()
     }
   const ownDevice = (p: Principal) => (p.kind === 'device' ? p.id : undefined)
@@ -260,12 +263,4 @@ export function createPushRoutes(deps: PushRoutesDeps) {
 
 function view(t: PushToken, now: number) {
   return { ...t, ageMs: Math.max(0, now - t.updatedAt) }
-}
-
-function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
-  const m = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null
-  if (!m?.[1]) return undefined
-  const text = Buffer.from(m[1], 'base64').toString('utf8')
-  const colon = text.indexOf(':')
-  return colon < 0 ? undefined : { username: text.slice(0, colon), password: text.slice(colon + 1) }
 }

@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import {
   targetCreateSchema,
   targetUpdateSchema,
@@ -9,7 +9,7 @@ import type { TargetRegistry } from '../../bridges/webhook/targets.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { Errors } from '../errors.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { definitionRoutes } from './definition-routes.ts'
 
 // Rebuilt here: schemas made before @hono/zod-openapi loaded have no `.openapi()`.
 const TargetSchema = z.object(targetViewSchema.shape).openapi('WebhookTarget')
@@ -23,45 +23,21 @@ const NameParam = z.object({
   name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'alerts' }),
 })
 
-const routes = {
-  list: createRoute({
-    method: 'get',
-    path: '/',
-    summary: 'List outbound webhook targets, from the config file and the API',
-    responses: {
-      200: jsonResponse(z.object({ items: z.array(TargetSchema) }), 'every target'),
-      ...errorResponses(401, 403),
-    },
-  }),
-  create: createRoute({
-    method: 'post',
-    path: '/',
-    summary: 'Create a target (admin); a missing secret is generated and shown once, null sends unsigned',
-    request: { body: jsonBody(targetCreateSchema) },
-    responses: { 201: jsonResponse(CreatedSchema, 'created'), ...errorResponses(400, 401, 403, 409) },
-  }),
-  get: createRoute({
-    method: 'get',
-    path: '/{name}',
-    summary: 'One target',
-    request: { params: NameParam },
-    responses: { 200: jsonResponse(TargetSchema, 'the target'), ...errorResponses(401, 403, 404) },
-  }),
-  update: createRoute({
-    method: 'put',
-    path: '/{name}',
-    summary: 'Replace an API-defined target (admin); a missing secret keeps the old one',
-    request: { params: NameParam, body: jsonBody(targetUpdateSchema) },
-    responses: { 200: jsonResponse(TargetSchema, 'the target'), ...errorResponses(400, 401, 403, 404, 409) },
-  }),
-  remove: createRoute({
-    method: 'delete',
-    path: '/{name}',
-    summary: 'Delete an API-defined target (admin); its queued deliveries become dead letters',
-    request: { params: NameParam },
-    responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
-  }),
-}
+const routes = definitionRoutes({
+  noun: 'target',
+  item: TargetSchema,
+  created: CreatedSchema,
+  create: targetCreateSchema,
+  update: targetUpdateSchema,
+  param: NameParam,
+  summaries: {
+    list: 'List outbound webhook targets, from the config file and the API',
+    create: 'Create a target (admin); a missing secret is generated and shown once, null sends unsigned',
+    get: 'One target',
+    update: 'Replace an API-defined target (admin); a missing secret keeps the old one',
+    remove: 'Delete an API-defined target (admin); its queued deliveries become dead letters',
+  },
+})
 
 /** `/api/v1/webhook-targets` (issue 4 point 6): MQTT topic filter → HTTP POST targets. */
 export function createWebhookTargetsApi(deps: { targets: TargetRegistry; requireAuth: RequireAuth }) {

@@ -110,6 +110,18 @@ describe('HTTP pollers', () => {
       { device: 'weather', metric: 'humidity', value: 41, ts: T0 + 900_000, source: 'poll' },
       { device: 'weather', metric: 'pm2_5', value: 12.3, ts: T0 + 900_000, source: 'poll' },
     ])
+    // Stored before they were announced: the poller writes through the telemetry writer.
+    const stored = t.hub.db
+      .query(
+        `SELECT s.metric AS metric, r.value AS value FROM telemetry_raw r JOIN telemetry_series s ON s.id = r.series
+         WHERE s.device = 'weather' ORDER BY s.metric`,
+      )
+      .all()
+    expect(stored).toEqual([
+      { metric: 'humidity', value: 41 },
+      { metric: 'pm2_5', value: 12.3 },
+      { metric: 'temperature', value: -3.5 },
+    ])
     const [run] = t.hub.scheduler.runs('weather', 1)
     expect(run).toMatchObject({
       status: 'ok',

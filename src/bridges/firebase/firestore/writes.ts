@@ -1,8 +1,8 @@
-import { valueAt } from '../../../actions/json-path.ts'
 import type { ActionExecutor } from '../../../actions/runner.ts'
 import { render } from '../../../actions/template.ts'
 import type { Outbox } from '../../../outbox/outbox.ts'
 import { type DeliveryHandler, Outcome } from '../../../outbox/types.ts'
+import { valueAt } from '../../../util/json-path.ts'
 import { FirebaseFailure, outcomeOf } from '../http.ts'
 import type { FirestoreClient } from './client.ts'
 

@@ -1,40 +1,57 @@
+import { z } from 'zod'
 import { parseRetryAfter } from '../../outbox/backoff.ts'
-import type { ServiceAccount } from './service-account.ts'
 
-/** The OAuth scope of FCM HTTP v1 sends. */
-export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging'
+/** The fields of a Google service-account key file that the token exchange reads. */
+export interface GoogleServiceAccount {
+  client_email: string
+  private_key: string
+  /** From the key file, so a test's key can name a local token endpoint. */
+  token_uri: string
+  private_key_id?: string | undefined
+}
 
 /** A token exchange that failed, translated [STYLE 9]: try again later, or the key itself is refused. */
 export class AccessTokenError extends Error {
+  readonly retryAfterMs: number | undefined
+  /** The token endpoint's HTTP status, when it answered. */
+  readonly status: number | undefined
+
   constructor(
     message: string,
     readonly outcome: 'retry' | 'bad-request',
-    readonly retryAfterMs?: number,
-    options?: { cause?: unknown },
+    info: { status?: number; retryAfterMs?: number | undefined; cause?: unknown } = {},
   ) {
-    super(message, options)
+    super(message, info.cause === undefined ? undefined : { cause: info.cause })
     this.name = 'AccessTokenError'
+    this.status = info.status
+    this.retryAfterMs = info.retryAfterMs
   }
 }
 
 /** OAuth2 access tokens of a service account, fetched when needed and cached until shortly before expiry. */
 export interface AccessTokens {
+  /** A cached or fresh token; `signal` aborts the exchange it starts (callers arriving meanwhile share it). */
   get(signal?: AbortSignal): Promise<string>
   /** Drops the cached token (the API answered 401 with it). */
   invalidate(): void
 }
 
 export interface AccessTokenOptions {
-  account: ServiceAccount
+  account: GoogleServiceAccount
   scopes: readonly string[]
+  /** Deadline of one exchange. */
+  timeoutMs: number
+  /** How long before expiry a token is renewed; a minute unless given. */
+  renewBeforeMs?: number
   fetch?: typeof fetch
   now?: () => number
-  timeoutMs?: number
 }
 
-// Renew a minute early so a token never expires between the check and the request.
-const MARGIN_MS = 60_000
 const LIFETIME_S = 3600
+const tokenAnswer = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.coerce.number().positive().default(LIFETIME_S),
+})
 
 /**
  * The service-account flow [RFC 7523]: a JWT signed with the account's RSA key (RS256, WebCrypto)
@@ -43,6 +60,8 @@ const LIFETIME_S = 3600
 export function createAccessTokens(opts: AccessTokenOptions): AccessTokens {
   const doFetch = opts.fetch ?? fetch
   const now = opts.now ?? Date.now
+  // Renewed early so a token never expires between the check and the request.
+  const renewBeforeMs = opts.renewBeforeMs ?? 60_000
   let cached: { token: string; until: number } | undefined
   let pending: Promise<string> | undefined
   let key: Promise<CryptoKey> | undefined
@@ -54,7 +73,7 @@ export function createAccessTokens(opts: AccessTokenOptions): AccessTokens {
       signingKey = await key
     } catch (err) {
       key = undefined
-      throw new AccessTokenError('the service account private key cannot be read', 'bad-request', undefined, {
+      throw new AccessTokenError('the service account private key cannot be read', 'bad-request', {
         cause: err,
       })
     }
@@ -67,45 +86,45 @@ export function createAccessTokens(opts: AccessTokenOptions): AccessTokens {
       iat: issued,
       exp: issued + LIFETIME_S,
     })
+    const deadline = AbortSignal.timeout(opts.timeoutMs)
     let res: Response
     try {
       res = await doFetch(opts.account.token_uri, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
-        signal: AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(opts.timeoutMs ?? 10_000)]),
+        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       })
     } catch (err) {
-      throw new AccessTokenError(
-        `token exchange failed: ${(err as Error)?.message ?? err}`,
-        'retry',
-        undefined,
-        {
-          cause: err,
-        },
-      )
+      const why = deadline.aborted
+        ? `no answer within ${opts.timeoutMs} ms`
+        : ((err as Error)?.message ?? String(err))
+      throw new AccessTokenError(`token exchange failed: ${why}`, 'retry', { cause: err })
     }
     const text = await res.text().catch(() => '')
     if (!res.ok) {
       const reason = `token exchange answered HTTP ${res.status}: ${text.slice(0, 200)}`
       // 400 invalid_grant / 401 invalid_client: the key is revoked or wrong; retrying cannot help.
       if (res.status === 429 || res.status >= 500)
-        throw new AccessTokenError(reason, 'retry', parseRetryAfter(res.headers.get('retry-after'), now()))
-      throw new AccessTokenError(reason, 'bad-request')
+        throw new AccessTokenError(reason, 'retry', {
+          status: res.status,
+          retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), now()),
+        })
+      throw new AccessTokenError(reason, 'bad-request', { status: res.status })
     }
-    let body: { access_token?: unknown; expires_in?: unknown }
+    let json: unknown
     try {
-      body = JSON.parse(text)
-    } catch (err) {
-      throw new AccessTokenError('token exchange answered something that is not JSON', 'retry', undefined, {
-        cause: err,
-      })
+      json = JSON.parse(text)
+    } catch {
+      json = undefined
     }
-    if (typeof body.access_token !== 'string')
-      throw new AccessTokenError('token exchange answered no access_token', 'retry')
-    const lifetimeS = typeof body.expires_in === 'number' ? body.expires_in : LIFETIME_S
-    cached = { token: body.access_token, until: now() + lifetimeS * 1000 - MARGIN_MS }
-    return body.access_token
+    const body = tokenAnswer.safeParse(json)
+    if (!body.success)
+      throw new AccessTokenError(`token exchange answered no access token: ${text.slice(0, 200)}`, 'retry', {
+        status: res.status,
+      })
+    cached = { token: body.data.access_token, until: now() + body.data.expires_in * 1000 - renewBeforeMs }
+    return cached.token
   }
 
   return {
@@ -123,7 +142,7 @@ export function createAccessTokens(opts: AccessTokenOptions): AccessTokens {
 }
 
 /** A PKCS#8 PEM RSA key ("BEGIN PRIVATE KEY", as in Google's key files) for RS256 signing. */
-export function importPrivateKey(pem: string): Promise<CryptoKey> {
+function importPrivateKey(pem: string): Promise<CryptoKey> {
   const der = Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64')
   return crypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, [
     'sign',
@@ -131,7 +150,7 @@ export function importPrivateKey(pem: string): Promise<CryptoKey> {
 }
 
 /** A compact JWS [RFC 7515] with header `{"alg":"RS256","typ":"JWT", …header}`. */
-export async function signJwt(
+async function signJwt(
   key: CryptoKey,
   header: Record<string, string>,
   claims: Record<string, unknown>,
