@@ -41,6 +41,7 @@ import {
   registerOutboxMetrics,
 } from './http/metrics.ts'
 import { createBackupRoutes } from './http/routes/backup.ts'
+import { createBridgeRoutes } from './http/routes/bridges.ts'
 import { createCoreApi } from './http/routes/core-api.ts'
 import { createIngestRoutes } from './http/routes/ingest.ts'
 import { createRuleRoutes } from './http/routes/rules.ts'
@@ -403,6 +404,20 @@ export function createHub(opts: HubOptions): Hub {
             { path: '/schedules', router: createScheduleRoutes({ scheduler, requireAuth }) },
             { path: '/rules', router: createRuleRoutes({ db, bus, log, rules: ruleSet, requireAuth, now }) },
             { path: '/backup', router: createBackupRoutes({ db, requireAuth, now }) },
+            {
+              path: '/bridges',
+              router: createBridgeRoutes({
+                db,
+                outbox: webhooks.outbox,
+                targets: webhooks.targets,
+                push: pushBridge.push,
+                slack,
+                firebase,
+                scheduler,
+                requireAuth,
+                now,
+              }),
+            },
             ...devices.api,
           ],
           routes: [

@@ -567,3 +567,57 @@ export interface RuleView {
 export interface RuleTestView {
   firings: Array<{ subject?: string; reason: 'fired' | 'cleared'; input?: unknown; actions: unknown[] }>
 }
+
+/** A registered push token, `GET /api/v1/push/tokens` (issue 6 point 1). */
+export interface PushTokenView {
+  id: string
+  token: string
+  platform: PushPlatform
+  device: string | null
+  user: string | null
+  labels: string[]
+  createdAt: number
+  /** Last (re-)registration. */
+  updatedAt: number
+  ageMs: number
+  lastSuccessAt: number | null
+  lastFailureAt: number | null
+  lastError: string | null
+  /** Failed sends since the last success. */
+  failures: number
+}
+
+/** `POST /api/v1/push/send`: what was queued; each batch's `push.batch` event names it by its key. */
+export interface PushSendView {
+  target: string
+  tokens: number
+  batches: number
+  batchKeys: string[]
+}
+
+export interface PushPauseView {
+  target: string
+  reason: string
+  pausedAt: number
+}
+
+/** ok: delivering; degraded: retrying or dead letters wait; down: cannot deliver; disabled: not set up. */
+export type BridgeState = 'ok' | 'degraded' | 'down' | 'disabled'
+export type BridgeKind = 'webhook' | 'fcm' | 'slack' | 'rtdb' | 'firestore' | 'poller'
+
+/** One bridge to the outside, `GET /api/v1/bridges` (issue 8: the console's bridge status). */
+export interface BridgeStatusView {
+  /** `<kind>:<name>`, unique. */
+  id: string
+  kind: BridgeKind
+  name: string
+  state: BridgeState
+  /** Why it is in that state, for a person. */
+  detail: string | null
+  /** Its deliveries waiting in the outbox, and its dead letters. */
+  pending: number
+  dead: number
+  lastSuccessAt: number | null
+  lastErrorAt: number | null
+  lastError: string | null
+}

@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts'
 import type { Page } from '../protocol.ts'
 import type { Service, ServiceContext } from '../runtime/service.ts'
 import { retryDelay } from './backoff.ts'
-import { type Breaker, createBreaker } from './breaker.ts'
+import { type Breaker, type CircuitState, createBreaker } from './breaker.ts'
 import type { OutboxConfig } from './config.ts'
 import {
   claimDue,
@@ -62,6 +62,8 @@ export interface Outbox extends Service {
   /** Drops an entry that is not in flight; false when there is none. */
   discard(id: number): boolean
   stats(): OutboxStats
+  /** Targets whose circuit is not closed now (in memory: a restart closes every circuit). */
+  circuits(): Array<{ kind: string; target: string; state: CircuitState; failures: number }>
 }
 
 const STOP_GRACE_MS = 2000
@@ -341,6 +343,14 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       const t = now()
       for (const s of targets.values()) if (s.breaker.state(t) !== 'closed') openCircuits++
       return { byState: countByState(db), ...counters, openCircuits }
+    },
+    circuits() {
+      const t = now()
+      return [...targets.entries()].flatMap(([id, s]) => {
+        const [kind = '', target = ''] = id.split('\u0000')
+        const state = s.breaker.state(t)
+        return state === 'closed' ? [] : [{ kind, target, state, failures: s.breaker.failures }]
+      })
     },
     start(serviceCtx) {
       if (running) return

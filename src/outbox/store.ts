@@ -238,3 +238,20 @@ export function countByState(db: Database): Record<DeliveryState, number> {
     out[r.state] = r.n
   return out
 }
+
+/** Entries still to deliver (pending or sending) and dead letters, per kind and target. */
+export interface TargetCounts {
+  kind: string
+  target: string
+  pending: number
+  dead: number
+}
+
+export function countByTarget(db: Database): TargetCounts[] {
+  return db
+    .query(
+      `SELECT kind, target, sum(state != 'dead') AS pending, sum(state = 'dead') AS dead
+       FROM outbox GROUP BY kind, target ORDER BY kind, target`,
+    )
+    .all() as TargetCounts[]
+}

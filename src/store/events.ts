@@ -65,6 +65,32 @@ export function queryEvents(db: Database, q: EventQuery = {}): Page<AnyHubEvent>
   return more && last?.id !== undefined ? { items, nextCursor: last.id.toString(36) } : { items }
 }
 
+/**
+ * The newest event of one of `types` about `subject`, or about any subject starting with
+ * `subjectPrefix` (the outbox's `<kind>:` subjects).
+ */
+export function lastEvent(
+  db: Database,
+  types: readonly EventType[],
+  about: { subject: string } | { subjectPrefix: string },
+): AnyHubEvent | undefined {
+  // A prefix as a range keeps the (subject, ts) index usable: 'fcm:' <= subject < 'fcm;'.
+  const [cond, args]: [string, string[]] =
+    'subject' in about ? ['subject = ?', [about.subject]] : prefixRange(about.subjectPrefix)
+  const row = db
+    .query(
+      `SELECT id, ts, type, subject, detail FROM events
+       WHERE ${cond} AND type IN (${types.map(() => '?').join(', ')}) ORDER BY ts DESC, id DESC LIMIT 1`,
+    )
+    .get(...args, ...types) as EventRow | null
+  return row ? toEvent(row) : undefined
+}
+
+function prefixRange(prefix: string): [string, string[]] {
+  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
+  return ['subject >= ? AND subject < ?', [prefix, end]]
+}
+
 /** Deletes events older than `before` (ms); returns how many went. */
 export function pruneEvents(db: Database, before: number): number {
   return db.query('DELETE FROM events WHERE ts < ?').run(before).changes

@@ -1,6 +1,8 @@
-// Every page in a real browser: each opens without an error, and the rules page tests a rule
-// against a pasted payload.
+// Every page in a real browser: each opens without an error, the rules page tests a rule against a
+// pasted payload, and Settings shows a Slack destination that Slack called gone as down.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { actionSchema } from '../../src/actions/schema.ts'
+import { SlackAnswers, startSlackPeer } from '../bridges/slack/peer.ts'
 import { addDevice } from '../broker/mqtt-fixture.ts'
 import { startTestHub } from '../helpers/hub.ts'
 import { type ConsoleBrowser, launchBrowser } from './browser.ts'
@@ -43,13 +45,46 @@ describe('pages', () => {
     await acl.getByRole('button', { name: 'Add rule' }).click()
     await p.page.getByRole('button', { name: 'Remove rule sensors/%u/#' }).waitFor()
     await p.shot('device')
-    // Push shows its empty state while the hub has no push-token API.
+    // Push without a service account: tokens may register, the page says nothing is sent.
     await p.go('#/push', 'Push')
+    await p.page.getByText('Push is not configured (push.serviceAccount is not set)').waitFor()
     await p.page
       .getByRole('region', { name: 'Registered tokens' })
-      .locator('.notice, table')
-      .first()
+      .getByText('No phones registered yet.')
       .waitFor()
+    expect(p.errors).toEqual([])
+  })
+
+  it('shows a Slack destination that answered 404 as down in the bridge status, and a healthy one as ok', async () => {
+    await using slack = startSlackPeer()
+    slack.behaveWebhook('gone', () => SlackAnswers.noService())
+    await using t = await startTestHub({
+      slack: {
+        webhookUrl: slack.webhook('healthy'),
+        destinations: [{ name: 'ops', webhookUrl: slack.webhook('gone') }],
+      },
+    })
+    const latched = new Promise((resolve) => t.hub.bus.on('test', 'slack.dead', resolve))
+    await using p = await browser.open(t, { hash: '#/settings' })
+    const bridges = p.page.getByRole('region', { name: 'Bridge status' })
+    const row = (name: string) =>
+      bridges.getByRole('row').filter({ has: p.page.getByText(name, { exact: true }) })
+    await row('ops').filter({ hasText: 'ok' }).waitFor()
+
+    // Both destinations are used while the page is open: the status follows live.
+    for (const target of ['default', 'ops'])
+      await t.hub.actions.run(actionSchema.parse({ type: 'slack', target, text: 'door opened' }), {
+        source: 'test',
+      })
+    await latched
+    await row('ops')
+      .filter({ hasText: 'down' })
+      .filter({ hasText: 'Slack says it is gone: HTTP 404: no_service' })
+      .waitFor()
+    await row('default').filter({ hasText: 'ok' }).filter({ hasText: 'just now' }).waitFor()
+    await row('push').filter({ hasText: 'disabled' }).waitFor()
+    expect(await bridges.locator('[data-stat="down"]').textContent()).toBe('1')
+    await p.shot('settings', { doc: true })
     expect(p.errors).toEqual([])
   })
 

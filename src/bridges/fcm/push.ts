@@ -78,6 +78,8 @@ export function createPush(opts: PushOptions): Push {
       throw new PushRefused('not-found', `no device group ${(target as { group: string }).group}`)
     const message = messageOf(action, data)
     const ids: Array<Promise<number>> = []
+    // A batch's `push.result` and `push.batch` events name it by its key; the console follows a test push so.
+    const batchKeys: string[] = []
     for (let i = 0; i < recipients.length; i += opts.config.batchSize) {
       const batch: PushBatch = {
         target: key,
@@ -85,12 +87,14 @@ export function createPush(opts: PushOptions): Push {
         message,
         recipients: recipients.slice(i, i + opts.config.batchSize).map((r) => [r.token, r.platform]),
       }
-      ids.push(opts.outbox.enqueue({ kind: FCM_KIND, target: key, payload: batch }))
+      const batchKey = crypto.randomUUID()
+      batchKeys.push(batchKey)
+      ids.push(opts.outbox.enqueue({ kind: FCM_KIND, target: key, key: batchKey, payload: batch }))
     }
     // Enqueued in one tick, so every batch of this push is committed in one transaction.
     const outboxIds = await Promise.all(ids)
     log.debug('push queued', { target: key, tokens: recipients.length, batches: outboxIds.length })
-    return { target: key, tokens: recipients.length, batches: outboxIds.length, outboxIds }
+    return { target: key, tokens: recipients.length, batches: outboxIds.length, outboxIds, batchKeys }
   }
 
   const handler: DeliveryHandler = {

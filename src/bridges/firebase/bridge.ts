@@ -16,7 +16,7 @@ import type { FirebaseConfig } from './config.ts'
 import { createFirestoreClient } from './firestore/client.ts'
 import { createFirestoreSchedules, type FirestoreSchedules } from './firestore/schedules.ts'
 import { createFirestoreWrites, FIRESTORE_KIND } from './firestore/writes.ts'
-import { createHealth, type FirebasePart, type Health } from './health.ts'
+import { createHealth, type FirebasePart, type Health, type HealthSnapshot } from './health.ts'
 import { FirebaseFailure } from './http.ts'
 import { createRtdbClient } from './rtdb/client.ts'
 import { createRtdbListener } from './rtdb/listen.ts'
@@ -45,6 +45,10 @@ export interface FirebaseBridge {
   api: ApiMount[]
   tree: LocalTree
   schedules: FirestoreSchedules | undefined
+  /** What each part built from the config last saw of Firebase; parts not configured are absent. */
+  health(): Partial<Record<FirebasePart, HealthSnapshot>>
+  /** Whether Firestore (the `firestore` action and schedules) has a project to talk to. */
+  readonly firestore: boolean
 }
 
 /**
@@ -67,7 +71,7 @@ export function createFirebaseBridge(opts: FirebaseBridgeOptions): FirebaseBridg
   const healthOf = (part: FirebasePart) => {
     const known = health.get(part)
     if (known) return known
-    const h = createHealth(bus, part)
+    const h = createHealth(bus, part, now)
     health.set(part, h)
     return h
   }
@@ -179,5 +183,7 @@ export function createFirebaseBridge(opts: FirebaseBridgeOptions): FirebaseBridg
     ],
     tree,
     schedules,
+    health: () => Object.fromEntries([...health].map(([part, h]) => [part, h.snapshot()])),
+    firestore: firestore !== undefined,
   }
 }

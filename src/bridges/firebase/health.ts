@@ -3,27 +3,40 @@ import type { EventMap } from '../../protocol.ts'
 
 export type FirebasePart = EventMap['firebase.status']['part']
 
+/** What a part last saw of Firebase, for the bridge status (`GET /api/v1/bridges`). */
+export interface HealthSnapshot {
+  state: 'unknown' | 'up' | 'down'
+  lastUpAt: number | null
+  lastDownAt: number | null
+  lastError: string | null
+}
+
 /** Whether a part of the bridge last reached Firebase; transitions become `firebase.status` events. */
 export interface Health {
   up(): void
   down(error: string): void
   /** 1 up, 0 down, -1 not tried yet (for /metrics). */
   value(): number
+  snapshot(): HealthSnapshot
 }
 
-export function createHealth(bus: Bus, part: FirebasePart): Health {
-  let state: 'unknown' | 'up' | 'down' = 'unknown'
+export function createHealth(bus: Bus, part: FirebasePart, now: () => number = Date.now): Health {
+  const s: HealthSnapshot = { state: 'unknown', lastUpAt: null, lastDownAt: null, lastError: null }
   return {
     up() {
-      if (state === 'up') return
-      state = 'up'
+      s.lastUpAt = now()
+      if (s.state === 'up') return
+      s.state = 'up'
       bus.emit('firebase.status', { part, state: 'up' }, { subject: part })
     },
     down(error) {
-      if (state === 'down') return
-      state = 'down'
+      s.lastDownAt = now()
+      s.lastError = error
+      if (s.state === 'down') return
+      s.state = 'down'
       bus.emit('firebase.status', { part, state: 'down', error }, { subject: part })
     },
-    value: () => (state === 'up' ? 1 : state === 'down' ? 0 : -1),
+    value: () => (s.state === 'up' ? 1 : s.state === 'down' ? 0 : -1),
+    snapshot: () => ({ ...s }),
   }
 }

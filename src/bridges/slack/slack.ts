@@ -36,6 +36,8 @@ export interface Slack extends Service {
   post(alert: SlackAlert, destination?: string): PostResult
   /** Destinations Slack said are gone, with why. */
   dead(): Record<string, string>
+  /** The configured destinations' names. */
+  destinations(): string[]
 }
 
 const OWNER = 'slack'
@@ -200,6 +202,7 @@ export function createSlack(opts: SlackOptions): Slack {
       return dispatcher.post(to, alert)
     },
     dead: () => Object.fromEntries(latched),
+    destinations: () => configured.map((d) => d.name),
     start() {
       if (running) return
       resolveAll()

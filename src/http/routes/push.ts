@@ -15,6 +15,7 @@ import {
 import type { Bus } from '../../bus/bus.ts'
 import { type CredentialCache, createCredentialCache } from '../../devices/credentials.ts'
 import { getDevice } from '../../devices/registry.ts'
+import type { PushSendView, PushTokenView } from '../../protocol.ts'
 import { type ApiEnv, createRouter, type Principal } from '../api.ts'
 import { createDeviceAuthenticator, parseBasic } from '../auth/device.ts'
 import type { RequireAuth, Scope } from '../auth/middleware.ts'
@@ -131,7 +132,16 @@ const routes = {
     },
     responses: {
       202: jsonResponse(
-        z.object({ target: z.string(), tokens: z.number().int(), batches: z.number().int() }),
+        z
+          .object({
+            target: z.string(),
+            tokens: z.number().int(),
+            batches: z.number().int(),
+            batchKeys: z
+              .array(z.string())
+              .describe('each batch is named by its key in its push.result and push.batch events'),
+          })
+          .openapi('PushSendResult'),
         'queued in the outbox',
       ),
       ...errorResponses(400, 401, 403, 404, 409, 503),
@@ -235,12 +245,16 @@ export function createPushRoutes(deps: PushRoutesDeps) {
     if (!parsed.success)
       throw Errors.invalid(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })))
     try {
-      const result = (await push.executor(parsed.data, { source: `api:${c.var.principal.id}` })) as {
-        target: string
-        tokens: number
-        batches: number
+      const result = (await push.executor(parsed.data, {
+        source: `api:${c.var.principal.id}`,
+      })) as PushSendView
+      const view: PushSendView = {
+        target: result.target,
+        tokens: result.tokens,
+        batches: result.batches,
+        batchKeys: result.batchKeys,
       }
-      return c.json({ target: result.target, tokens: result.tokens, batches: result.batches }, 202)
+      return c.json(view, 202)
     } catch (err) {
       if (!(err instanceof PushRefused)) throw err
       if (err.reason === 'not-configured') throw Errors.unavailable(err.message)
@@ -261,6 +275,6 @@ export function createPushRoutes(deps: PushRoutesDeps) {
   return router
 }
 
-function view(t: PushToken, now: number) {
+function view(t: PushToken, now: number): PushTokenView {
   return { ...t, ageMs: Math.max(0, now - t.updatedAt) }
 }

@@ -191,6 +191,10 @@ describe('outbound webhooks: MQTT topic filter -> HTTP POST through the outbox',
     expect(await replay.json()).toMatchObject({ id: dead[0]!.id, state: 'pending', attempts: 0 })
     await waitFor(() => receiver.at('/flaky').length === before + 1)
     expect(receiver.at('/flaky').at(-1)!.body).toContain('"message":"one"')
+    // The receiver answers before the outbox records the delivery: wait until the entry is gone.
+    await waitFor(
+      async () => (await fetch(`${t.url}/api/v1/outbox/${dead[0]!.id}`, { headers: admin })).status === 404,
+    )
     const again = await fetch(`${t.url}/api/v1/outbox/${dead[0]!.id}/replay`, {
       method: 'POST',
       headers: admin,

@@ -251,7 +251,7 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
   d.add(
     ctx.live.onEvent((e) => {
       if (!about(e)) return
-      events.querySelector('.muted')?.remove()
+      events.querySelector(':scope > li.muted')?.remove()
       events.prepend(eventItem(e))
       while (events.children.length > 15) events.lastElementChild?.remove()
       if (e.type === 'device.online' || e.type === 'device.offline' || e.type === 'device.rotated')

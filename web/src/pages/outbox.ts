@@ -23,7 +23,7 @@ export function outboxSection(ctx: Ctx): { el: HTMLElement; dispose(): void } {
     },
     {
       label: 'Last error',
-      cell: (x) => (x.lastError ? `${x.lastStatus ? `${x.lastStatus}: ` : ''}${x.lastError}` : '—'),
+      cell: (x) => (x.lastError ? lastError(x) : '—'),
     },
     { label: 'State', cell: (x) => badge(x.state, x.state === 'dead' ? 'bad' : 'warn') },
     {
@@ -104,3 +104,9 @@ export function outboxSection(ctx: Ctx): { el: HTMLElement; dispose(): void } {
   )
   return { el, dispose: d.dispose }
 }
+
+// Bridges that already say `HTTP 500: …` need no status in front.
+const lastError = (x: OutboxEntryView) =>
+  x.lastStatus && !x.lastError?.startsWith(`HTTP ${x.lastStatus}`)
+    ? `${x.lastStatus}: ${x.lastError}`
+    : x.lastError

@@ -1,11 +1,27 @@
-import type { AnyHubEvent, TokenView, UserView } from '../../../src/protocol.ts'
+import type { BridgeKind, BridgeState, BridgeStatusView, TokenView, UserView } from '../../../src/protocol.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { type Column, field, h, replace, section, select, table } from '../dom.ts'
 import { ago, dateTime } from '../format.ts'
-import { metric } from '../metrics.ts'
-import { actionButton, badge, onSubmit, snippet } from '../widgets.ts'
+import { actionButton, badge, onSubmit, snippet, stat } from '../widgets.ts'
 
-const BRIDGE_EVENTS = ['service.failed', 'service.restarted', 'outbox.circuit']
+// Events after which a bridge's state may have changed.
+const BRIDGE_EVENTS =
+  /^(delivery\.|outbox\.|slack\.|firebase\.status|push\.(paused|resumed|batch)|schedule\.run|service\.)/
+
+const STATE_BADGE: Record<BridgeState, 'ok' | 'warn' | 'bad' | 'off'> = {
+  ok: 'ok',
+  degraded: 'warn',
+  down: 'bad',
+  disabled: 'off',
+}
+const KIND_LABEL: Record<BridgeKind, string> = {
+  fcm: 'FCM push',
+  slack: 'Slack',
+  webhook: 'webhook target',
+  rtdb: 'Realtime Database',
+  firestore: 'Firestore',
+  poller: 'poller',
+}
 
 /** Settings: bridge status, users, API tokens, and a backup download. */
 export function settingsPage(ctx: Ctx): Page {
@@ -17,54 +33,51 @@ export function settingsPage(ctx: Ctx): Page {
   const admin = ctx.me.principal.scope === 'admin'
 
   const loadBridges = async () => {
-    const res = await ctx.attempt('Loading bridge events', () =>
-      ctx.api.get<{ items: AnyHubEvent[] }>('/events', { type: BRIDGE_EVENTS.join(','), limit: 15 }),
+    const res = await ctx.attempt('Loading bridge status', () =>
+      ctx.api.get<{ items: BridgeStatusView[]; checkedAt: number }>('/bridges'),
     )
-    const items = res?.items ?? []
-    const v = ctx.metrics.latest?.values
-    const open = metric(v, 'hearth_outbox_open_circuits')
+    if (!res) return
     const info = ctx.live.snapshot.hub
-    const cols: Column<AnyHubEvent>[] = [
-      { label: 'When', cell: (e) => h('span', { title: dateTime(e.ts) }, ago(e.ts)) },
-      { label: 'Event', cell: (e) => e.type },
-      { label: 'Service or target', cell: (e) => e.subject ?? '' },
-      { label: 'Detail', cell: (e) => detailText(e) },
+    const count = (state: BridgeState) => res.items.filter((b) => b.state === state).length
+    const cols: Column<BridgeStatusView>[] = [
+      {
+        label: 'Bridge',
+        cell: (b) =>
+          h('span', null, h('strong', null, b.name), ' ', h('small', { class: 'muted' }, KIND_LABEL[b.kind])),
+      },
+      { label: 'State', cell: (b) => badge(b.state, STATE_BADGE[b.state]) },
+      { label: 'Detail', cell: (b) => b.detail ?? '' },
+      { label: 'Waiting / dead', cell: (b) => `${b.pending} / ${b.dead}`, class: 'num' },
+      {
+        label: 'Last success',
+        cell: (b) => h('span', { title: dateTime(b.lastSuccessAt) }, ago(b.lastSuccessAt)),
+      },
+      {
+        label: 'Last error',
+        cell: (b) =>
+          b.lastErrorAt === null
+            ? '—'
+            : h('span', { title: dateTime(b.lastErrorAt) }, `${ago(b.lastErrorAt)}: ${b.lastError ?? ''}`),
+      },
     ]
     replace(
       bridgeBox,
       h(
         'dl',
         { class: 'stats' },
-        h(
-          'div',
-          null,
-          h('dt', null, 'Outbox circuits'),
-          h('dd', null, open ? badge(`${open} open`, 'bad') : badge('all closed', 'ok')),
+        stat(
+          'Bridges down',
+          count('down') ? badge(String(count('down')), 'bad') : badge('none', 'ok'),
+          'down',
         ),
-        h(
-          'div',
-          null,
-          h('dt', null, 'Pending deliveries'),
-          h('dd', null, String(metric(v, 'hearth_outbox_depth{state="pending"}'))),
-        ),
-        h(
-          'div',
-          null,
-          h('dt', null, 'Dead letters'),
-          h('dd', null, String(metric(v, 'hearth_outbox_depth{state="dead"}'))),
-        ),
-        info ? h('div', null, h('dt', null, 'Hub version'), h('dd', null, info.version)) : null,
+        stat('Degraded', String(count('degraded'))),
+        stat('OK', String(count('ok'))),
+        info ? stat('Hub version', info.version) : null,
         info
-          ? h(
-              'div',
-              null,
-              h('dt', null, 'MQTT port'),
-              h('dd', null, `${info.mqttPort}${info.mqttTlsPort ? `, TLS ${info.mqttTlsPort}` : ''}`),
-            )
+          ? stat('MQTT port', `${info.mqttPort}${info.mqttTlsPort ? `, TLS ${info.mqttTlsPort}` : ''}`)
           : null,
       ),
-      h('h3', null, 'Recent failures and restarts'),
-      table('Bridge and service events', cols, items, 'No failures: every service is running.'),
+      table('Bridges', cols, res.items, 'No bridges.'),
     )
   }
 
@@ -227,14 +240,21 @@ export function settingsPage(ctx: Ctx): Page {
     },
   )
 
+  // Bursts of delivery events reload once; the metrics tick catches circuits reopening on their own.
+  let timer: number | undefined
+  const bridgesSoon = () => {
+    clearTimeout(timer)
+    timer = window.setTimeout(() => void loadBridges(), 300)
+  }
+  d.add(() => clearTimeout(timer))
+  d.add(ctx.metrics.onSample(bridgesSoon))
   d.add(
     ctx.live.onEvent((e) => {
-      if (BRIDGE_EVENTS.includes(e.type)) void loadBridges()
+      if (BRIDGE_EVENTS.test(e.type)) bridgesSoon()
       if (e.type.startsWith('user.')) void loadUsers()
       if (e.type.startsWith('token.')) void loadTokens()
     }),
   )
-  d.add(ctx.metrics.onSample(() => void loadBridges()))
   void loadBridges()
   void loadUsers()
   void loadTokens()
@@ -266,12 +286,4 @@ export function settingsPage(ctx: Ctx): Page {
       : null,
   )
   return { title: 'Settings', el, dispose: d.dispose }
-}
-
-function detailText(e: AnyHubEvent): string {
-  const x = e.detail as { error?: string; state?: string; attempt?: number; retryInMs?: number }
-  if (e.type === 'outbox.circuit') return `circuit ${x.state}`
-  if (e.type === 'service.failed')
-    return `${x.error ?? ''} (attempt ${x.attempt}, retry in ${Math.round((x.retryInMs ?? 0) / 1000)} s)`
-  return `attempt ${x.attempt ?? ''}`
 }
