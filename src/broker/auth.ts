@@ -12,6 +12,9 @@ export type Identity =
   | { kind: 'device'; deviceId: string; via: 'password' | 'certificate' }
   | { kind: 'anonymous' }
 
+/** Every anonymous client's identity: one object, not one per connection. */
+const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous' })
+
 /** CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2.3]. */
 export const CONNACK_BAD_CREDENTIALS = 4
 export const CONNACK_NOT_AUTHORIZED = 5
@@ -112,7 +115,7 @@ export function createAuth(opts: AuthOptions): Auth {
       if (cn !== undefined) return viaCertificate(client, cn, username)
       if (username === undefined || username === '') {
         if (opts.allowAnonymous) {
-          identities.set(client, { kind: 'anonymous' })
+          identities.set(client, ANONYMOUS)
           return
         }
         // Mosquitto answers 5 (not authorized) to anonymous clients it does not allow.

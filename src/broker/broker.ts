@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import { Aedes, type AedesOptions } from 'aedes'
+import mqttPacket from 'mqtt-packet'
 import type { Logger } from '../log.ts'
 import type { Service } from '../runtime/service.ts'
 import { type BrokerPlugin, composeHooks } from './hooks.ts'
@@ -25,6 +26,10 @@ export interface Broker extends Service {
   /** Valid after `start()`. */
   readonly aedes: Aedes
 }
+
+// mqtt-packet makes 65,536 two-byte buffers for packet ids on its first write: ~5 MB of small
+// objects (and the heap's room for them) that a home hub never needs. Make an id's bytes when written.
+mqttPacket.writeToStream.cacheNumbers = false
 
 export function createBroker(opts: BrokerOptions): Broker {
   const log = opts.log.child('broker')

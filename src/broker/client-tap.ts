@@ -36,6 +36,8 @@ export type TappedClient = Client & {
   conn: Duplex
   _parser: ParserInternals
   _nextBatch(err?: Error): void
+  /** Stops Aedes' `stream.finished` watch of the socket. */
+  _eos(): void
   subscriptions: Record<string, { qos: number }>
 }
 
@@ -50,6 +52,9 @@ export interface ParserInternals {
 
 interface Registry {
   taps: ClientTap[]
+  /** The taps with each hook, kept apart so a connection or packet costs no allocation. */
+  onConnection: ClientTap[]
+  onPacket: ClientTap[]
   original: Aedes['handle']
 }
 
@@ -62,38 +67,54 @@ const registries = new WeakMap<Aedes, Registry>()
 export function addClientTap(aedes: Aedes, tap: ClientTap, log: Logger): () => void {
   let reg = registries.get(aedes)
   if (!reg) {
-    const r: Registry = { taps: [], original: aedes.handle }
+    const r: Registry = { taps: [], onConnection: [], onPacket: [], original: aedes.handle }
     reg = r
     registries.set(aedes, r)
+    // One listener for every connection: the parser it is called on knows its client.
+    const tapPacket = function (this: { client: TappedClient }, packet: WirePacket) {
+      try {
+        for (const t of r.onPacket) t.packet?.(this.client, packet)
+      } catch (err) {
+        // A throw here would unwind through the parser into the socket's 'readable' handler.
+        log.error('client tap failed', { clientId: this.client.id, err })
+        refusePacket(packet)
+      }
+    }
     aedes.handle = (conn, req) => {
       const client = r.original(conn, req) as TappedClient
-      const taps = r.taps.slice()
-      for (const t of taps) t.connection?.(client, client.conn)
-      const onPacket = taps.filter((t) => t.packet)
-      if (onPacket.length === 0) return client
+      // Aedes watches each socket with `stream.finished`: eight closures kept per connection. A
+      // socket always ends with 'close' (after 'end', an error or destroy), and one listener
+      // shared by every connection makes the same call.
+      client._eos()
+      client._eos = noop
+      client.conn.on('close', closeClient)
+      for (const t of r.onConnection) t.connection?.(client, client.conn)
       // Prepended so the taps see each packet before Aedes' own listener (enqueue) does.
-      client._parser.prependListener('packet', (packet) => {
-        try {
-          for (const t of onPacket) t.packet?.(client, packet)
-        } catch (err) {
-          // A throw here would unwind through the parser into the socket's 'readable' handler.
-          log.error('client tap failed', { clientId: client.id, err })
-          refusePacket(packet)
-        }
-      })
+      client._parser.prependListener('packet', tapPacket)
       return client
     }
   }
   const registry = reg
-  registry.taps.push(tap)
+  const update = (taps: ClientTap[]) => {
+    registry.taps = taps
+    registry.onConnection = taps.filter((t) => t.connection)
+    registry.onPacket = taps.filter((t) => t.packet)
+  }
+  update([...registry.taps, tap])
   return () => {
-    registry.taps = registry.taps.filter((t) => t !== tap)
+    update(registry.taps.filter((t) => t !== tap))
     if (registry.taps.length === 0) {
       aedes.handle = registry.original
       registries.delete(aedes)
     }
   }
 }
+
+function closeClient(this: { client?: Client }) {
+  this.client?.close()
+}
+
+function noop() {}
 
 /** Makes Aedes close the connection instead of handling `packet` (an unknown `cmd` does that). */
 export function refusePacket(packet: WirePacket): void {

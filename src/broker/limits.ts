@@ -1,9 +1,16 @@
 import type { Duplex } from 'node:stream'
 import type { Aedes, AedesPublishPacket, Client } from 'aedes'
 import type { Logger } from '../log.ts'
-import { addClientTap, headerBytes, refuseConnect, type TappedClient, type WirePacket } from './client-tap.ts'
+import {
+  addClientTap,
+  headerBytes,
+  type ParserInternals,
+  refuseConnect,
+  type TappedClient,
+  type WirePacket,
+} from './client-tap.ts'
 import type { BrokerPlugin } from './hooks.ts'
-import { createTokenBucket, type TokenBucket } from './rate-limit.ts'
+import { TokenBucket } from './rate-limit.ts'
 
 export interface LimitsOptions {
   log: Logger
@@ -53,6 +60,88 @@ const MAX_READ = 64 * 1024
 /** How often idle per-address connect buckets are forgotten. */
 const SWEEP_MS = 60_000
 
+const STATE = Symbol('limits')
+
+/** A client the limits look after: its state rides on the client, with no closure per connection. */
+type LimitedClient = TappedClient & { [STATE]?: ConnectionLimits }
+type LimitedConn = Duplex & { client?: LimitedClient }
+
+/**
+ * One connection's share of the limits: its inbound token buckets, the pause they impose, and the
+ * socket and parser methods it replaced. A hub holds thousands of idle connections, so this is one
+ * object (plus one bound function) per connection; the replacements are shared by all of them.
+ */
+class ConnectionLimits {
+  readonly messages: TokenBucket
+  readonly bytes: TokenBucket
+  /** Set while reading is paused for the token buckets. */
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** Packets parsed and not yet handled. */
+  inflight = 0
+  parsed = 0
+  /** Accepted beyond maxConnections: its CONNECT gets CONNACK 3. */
+  overLimit = false
+  // The originals the shared replacements call.
+  readonly read: Duplex['read']
+  readonly write: Duplex['write']
+  readonly parse: ParserInternals['parse']
+  readonly parseLength: ParserInternals['_parseLength']
+  readonly nextBatch: (err?: Error) => void
+
+  constructor(
+    readonly core: LimitsCore,
+    readonly client: LimitedClient,
+    readonly conn: LimitedConn,
+  ) {
+    const t = core.now()
+    this.messages = new TokenBucket(core.opts.inboundMessagesPerSecond, core.opts.inboundMessagesPerSecond, t)
+    this.bytes = new TokenBucket(core.opts.inboundBytesPerSecond, core.opts.inboundBytesPerSecond, t)
+    this.read = conn.read
+    this.write = conn.write
+    this.parse = client._parser.parse
+    this.parseLength = client._parser._parseLength
+    this.nextBatch = client._nextBatch
+  }
+
+  /** Aedes passes `client._nextBatch` as each packet's completion callback. */
+  completed(err?: Error) {
+    this.inflight = Math.max(0, this.inflight - 1)
+    this.nextBatch(err)
+  }
+
+  debt(n: number, b: number): number {
+    const t = this.core.now()
+    return Math.max(this.messages.take(n, t), this.bytes.take(b, t))
+  }
+
+  /** A packet parsed: pause reading when its publish goes over the budget. */
+  packet(packet: WirePacket) {
+    this.inflight++
+    this.parsed++
+    if (packet.cmd !== 'publish') return
+    const wait = this.debt(1, packet.length)
+    if (wait <= 0 || this.timer) return
+    this.core.counters.throttled++
+    this.core.log.debug(() => `pausing ${this.client.id} for ${wait} ms`)
+    this.timer = setTimeout(resumeWhenPaid, wait, this)
+  }
+}
+
+/** Packets parsed after the pause began deepen the debt: read again only once all of it is paid. */
+function resumeWhenPaid(s: ConnectionLimits) {
+  const wait = s.debt(0, 0)
+  s.timer = wait > 0 ? setTimeout(resumeWhenPaid, wait, s) : undefined
+  if (!s.timer && !s.conn.destroyed) s.nextBatch()
+}
+
+/** What every connection's limits share. */
+interface LimitsCore {
+  opts: LimitsOptions
+  log: Logger
+  counters: LimitCounters
+  now: () => number
+}
+
 /**
  * Point 7 of issue 3, "no client can take the hub down": packet size, inbound rate, outbound
  * queue, connection count and connect rate. Goes first in the plugin list: refusals are cheap.
@@ -66,28 +155,31 @@ export function createLimits(opts: LimitsOptions): Limits {
     refusedConnections: 0,
     throttled: 0,
   }
+  const core: LimitsCore = { opts, log, counters, now }
   let open = 0
-  const overLimit = new WeakSet<Client>()
   const perAddress = new Map<string, TokenBucket>()
   let untap: (() => void) | undefined
   let sweep: ReturnType<typeof setInterval> | undefined
 
   const queued = (conn: Duplex) => conn.writableLength + ((conn as Partial<QueueAware>).queuedBytes?.() ?? 0)
+  // Aedes reads all that is buffered (Bun buffers 512 KiB): thousands of small packets in flight
+  // at once. A read of at least one whole packet's worth still always completes a packet.
+  const most = Math.max(MAX_READ, opts.maxPacketSize)
+  const hard = 2 * opts.maxQueuedBytesPerClient
 
-  function limitPacketSize(client: TappedClient) {
-    const parser = client._parser
-    const parseLength = parser._parseLength
-    parser._parseLength = function (this: typeof parser) {
-      const ok = parseLength.call(this)
-      // Checked as soon as the fixed header is read, so the body is never buffered.
-      if (ok && this.packet.length + headerBytes(this.packet.length) > opts.maxPacketSize) {
-        counters.disconnectedClients++
-        log.debug('packet too large', { clientId: client.id, length: this.packet.length })
-        this._emitError(new Error(`packet larger than maxPacketSize (${opts.maxPacketSize} bytes)`))
-        return false
-      }
-      return ok
+  // The replacements below are shared by every connection; each finds its state through `this`.
+
+  /** The packet size, checked as soon as the fixed header is read, so the body is never buffered. */
+  function parseLength(this: ParserInternals & { client: LimitedClient }): boolean {
+    const s = this.client[STATE]!
+    const ok = s.parseLength.call(this)
+    if (ok && this.packet.length + headerBytes(this.packet.length) > opts.maxPacketSize) {
+      counters.disconnectedClients++
+      log.debug('packet too large', { clientId: s.client.id, length: this.packet.length })
+      this._emitError(new Error(`packet larger than maxPacketSize (${opts.maxPacketSize} bytes)`))
+      return false
     }
+    return ok
   }
 
   /**
@@ -96,86 +188,56 @@ export function createLimits(opts: LimitsOptions): Limits {
    * over its token budget, or has too many packets still being handled: Aedes also reads on every
    * 'readable' event, so under a flood it parses faster than deliveries complete.
    */
-  function boundInbound(client: TappedClient, conn: Duplex) {
-    const messages = createTokenBucket(opts.inboundMessagesPerSecond, opts.inboundMessagesPerSecond, now())
-    const bytes = createTokenBucket(opts.inboundBytesPerSecond, opts.inboundBytesPerSecond, now())
-    let timer: ReturnType<typeof setTimeout> | undefined
-    let inflight = 0
-    let parsed = 0
-    // Aedes reads all that is buffered (Bun buffers 512 KiB): thousands of small packets in flight
-    // at once. A read of at least one whole packet's worth still always completes a packet.
-    const most = Math.max(MAX_READ, opts.maxPacketSize)
-    const read = conn.read.bind(conn)
-    conn.read = (size?: number) =>
-      timer || inflight > MAX_INFLIGHT ? null : read(size ?? Math.min(conn.readableLength, most))
-    conn.once('close', () => clearTimeout(timer))
-    // Aedes passes `client._nextBatch` as each packet's completion callback.
-    const nextBatch = client._nextBatch
-    client._nextBatch = (err?: Error) => {
-      inflight = Math.max(0, inflight - 1)
-      nextBatch(err)
-    }
-    // A read that ended inside a packet completes nothing, so nothing would ask for the rest.
-    const parser = client._parser
-    const parse = parser.parse
-    parser.parse = function (this: typeof parser, buf: Buffer) {
-      const before = parsed
-      const left = parse.call(this, buf)
-      if (parsed === before && conn.readableLength > 0) {
-        setImmediate(() => {
-          if (!conn.destroyed) nextBatch()
-        })
-      }
-      return left
-    }
-    const debt = (n: number, b: number) => {
-      const t = now()
-      return Math.max(messages.take(n, t), bytes.take(b, t))
-    }
-    // Packets parsed after the pause began deepen the debt: read again only once all of it is paid.
-    const resumeWhenPaid = () => {
-      const wait = debt(0, 0)
-      timer = wait > 0 ? setTimeout(resumeWhenPaid, wait) : undefined
-      if (!timer && !conn.destroyed) nextBatch()
-    }
-    return (packet: WirePacket) => {
-      inflight++
-      parsed++
-      if (packet.cmd !== 'publish') return
-      const wait = debt(1, packet.length)
-      if (wait <= 0 || timer) return
-      counters.throttled++
-      log.debug(() => `pausing ${client.id} for ${wait} ms`)
-      timer = setTimeout(resumeWhenPaid, wait)
-    }
+  function read(this: LimitedConn, size?: number) {
+    const s = this.client![STATE]!
+    return s.timer || s.inflight > MAX_INFLIGHT
+      ? null
+      : s.read.call(this, size ?? Math.min(this.readableLength, most))
   }
 
-  function connectionAccepted(client: TappedClient, conn: Duplex) {
+  /** A read that ended inside a packet completes nothing, so nothing would ask for the rest. */
+  function parse(this: ParserInternals & { client: LimitedClient }, buf: Buffer) {
+    const s = this.client[STATE]!
+    const before = s.parsed
+    const left = s.parse.call(this, buf)
+    if (s.parsed === before && s.conn.readableLength > 0) setImmediate(readRest, s)
+    return left
+  }
+
+  /**
+   * Aedes waits for 'drain' after every write the socket reports as over its high-water mark
+   * (64 KiB), and the publisher's next batch waits for that delivery: one slow subscriber would
+   * hold up every publisher of its topics. Report backpressure only past twice the cap; below it
+   * authorizeForward drops or disconnects, so the buffer stays bounded without waiting.
+   */
+  function write(this: LimitedConn, ...args: unknown[]) {
+    const ok = (this.client![STATE]!.write as (...a: unknown[]) => boolean).apply(this, args)
+    return ok || queued(this) <= hard
+  }
+
+  function closed(this: LimitedConn) {
+    open--
+    const s = this.client?.[STATE]
+    if (s) clearTimeout(s.timer)
+  }
+
+  function connectionAccepted(client: LimitedClient, conn: LimitedConn) {
     open++
-    conn.once('close', () => open--)
-    if (open > opts.maxConnections) {
-      if (open > opts.maxConnections + CONNECTION_GRACE) {
-        counters.refusedConnections++
-        conn.destroy()
-        return
-      }
-      overLimit.add(client)
+    conn.on('close', closed)
+    if (open > opts.maxConnections + CONNECTION_GRACE) {
+      counters.refusedConnections++
+      conn.destroy()
+      return
     }
-    // Aedes waits for 'drain' after every write the socket reports as over its high-water mark
-    // (64 KiB), and the publisher's next batch waits for that delivery: one slow subscriber would
-    // hold up every publisher of its topics. Report backpressure only past twice the cap; below
-    // it authorizeForward drops or disconnects, so the buffer stays bounded without waiting.
-    const write = conn.write
-    const hard = 2 * opts.maxQueuedBytesPerClient
-    conn.write = function (this: Duplex, ...args: unknown[]) {
-      const ok = (write as (...a: unknown[]) => boolean).apply(this, args)
-      return ok || queued(conn) <= hard
-    } as Duplex['write']
-    limitPacketSize(client)
-    inbound.set(client, boundInbound(client, conn))
+    const s = new ConnectionLimits(core, client, conn)
+    s.overLimit = open > opts.maxConnections
+    client[STATE] = s
+    conn.write = write as Duplex['write']
+    conn.read = read
+    client._parser._parseLength = parseLength
+    client._parser.parse = parse
+    client._nextBatch = s.completed.bind(s)
   }
-
-  const inbound = new WeakMap<Client, (p: WirePacket) => void>()
 
   return {
     name: 'limits',
@@ -194,8 +256,8 @@ export function createLimits(opts: LimitsOptions): Limits {
         aedes,
         {
           connection: connectionAccepted,
-          packet(client, packet) {
-            inbound.get(client)?.(packet)
+          packet(client: LimitedClient, packet) {
+            client[STATE]?.packet(packet)
           },
         },
         log,
@@ -215,8 +277,8 @@ export function createLimits(opts: LimitsOptions): Limits {
     },
 
     async preConnect(client) {
-      const c = client as TappedClient
-      if (overLimit.has(client)) {
+      const c = client as LimitedClient
+      if (c[STATE]?.overLimit) {
         counters.refusedConnections++
         log.warn('connection refused: maxConnections reached', { max: opts.maxConnections })
         await refuseConnect(c, 3, 'too many connections')
@@ -224,7 +286,7 @@ export function createLimits(opts: LimitsOptions): Limits {
       const address = (c.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown'
       let bucket = perAddress.get(address)
       if (!bucket) {
-        bucket = createTokenBucket(opts.connectRatePerAddress, opts.connectRatePerAddress, now())
+        bucket = new TokenBucket(opts.connectRatePerAddress, opts.connectRatePerAddress, now())
         perAddress.set(address, bucket)
       }
       if (bucket.take(1, now()) > 0) {
@@ -253,4 +315,9 @@ export function createLimits(opts: LimitsOptions): Limits {
       return packet
     },
   }
+}
+
+/** Asks Aedes for the rest of a packet a read ended inside of. */
+function readRest(s: ConnectionLimits) {
+  if (!s.conn.destroyed) s.nextBatch()
 }

@@ -70,13 +70,16 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
   let untap: (() => void) | undefined
   let timer: ReturnType<typeof setInterval> | undefined
 
-  function countWrites(conn: Duplex) {
-    const write = conn.write
+  // Shared by every connection (no closure each): the write it wraps rides on the socket.
+  function countingWrite(this: CountedConn, chunk: unknown, ...rest: unknown[]) {
     // mqtt-packet writes a packet in several chunks, strings among them.
-    conn.write = function (this: Duplex, chunk: unknown, ...rest: unknown[]) {
-      counts.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).length
-      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest)
-    } as Duplex['write']
+    counts.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).length
+    return (this[WRITE] as (...a: unknown[]) => boolean).call(this, chunk, ...rest)
+  }
+
+  function countWrites(conn: CountedConn) {
+    conn[WRITE] = conn.write
+    conn.write = countingWrite as Duplex['write']
   }
 
   function onPublish(packet: AedesPublishPacket, client: Client | null) {
@@ -231,3 +234,6 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
 }
 
 function noop() {}
+
+const WRITE = Symbol('uncounted write')
+type CountedConn = Duplex & { [WRITE]?: Duplex['write'] }
