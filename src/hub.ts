@@ -1,67 +1,26 @@
 import type { Database } from 'bun:sqlite'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { registerCoreActions } from './actions/core-actions.ts'
-import { aedesPublisher } from './actions/publish.ts'
-import { type ActionRunner, createActionRunner } from './actions/runner.ts'
-import { registerWebhookAction } from './actions/webhook.ts'
-import { createPushBridge } from './bridges/fcm/bridge.ts'
-import { PUSH_TRANSIENT_EVENTS } from './bridges/fcm/push.ts'
-import { createFirebaseBridge } from './bridges/firebase/bridge.ts'
-import { createSlack } from './bridges/slack/slack.ts'
-import { createWebhookClient } from './bridges/webhook/client.ts'
-import { createAcl } from './broker/acl.ts'
-import { createAuth } from './broker/auth.ts'
-import { type Broker, createBroker } from './broker/broker.ts'
-import { createConformance } from './broker/conformance.ts'
-import { createDottedTopics } from './broker/dotted.ts'
-import type { BrokerPlugin } from './broker/hooks.ts'
-import { createLimits } from './broker/limits.ts'
-import { createSqlitePersistence } from './broker/persistence/sqlite-persistence.ts'
-import { createPresence } from './broker/presence.ts'
-import { createSysStats, type SysStats } from './broker/sys.ts'
-import { createTcpListener, type TcpListener } from './broker/tcp-listener.ts'
-import { createTlsListener, type TlsListener } from './broker/tls-listener.ts'
-import { createMqttWsRoute } from './broker/ws-listener.ts'
+import type { ActionRunner } from './actions/runner.ts'
+import type { Broker } from './broker/broker.ts'
+import type { SysStats } from './broker/sys.ts'
 import { type Bus, createBus } from './bus/bus.ts'
+import { type Automation, composeAutomation, createHubActions } from './compose/automation.ts'
+import { composeBridges } from './compose/bridges.ts'
+import { type BrokerParts, composeBroker } from './compose/broker.ts'
+import { type Core, composeCore, type HubBasics } from './compose/core.ts'
+import { composeHttp, type HttpParts, prepareHttp } from './compose/http.ts'
 import type { Config } from './config/schema.ts'
-import { createCredentialCache } from './devices/credentials.ts'
-import { createDeviceFeatures, DEVICE_TRANSIENT_EVENTS } from './devices/features.ts'
-import { createWebhookEdge } from './hooks/edge.ts'
-import { type App, createApp } from './http/app.ts'
-import { createRequireAuth } from './http/auth/middleware.ts'
-import { type ConsoleChannel, createConsoleChannel } from './http/console/channel.ts'
-import { consoleHubInfo } from './http/console/hub-info.ts'
-import { createConsoleStatic } from './http/console/static.ts'
-import {
-  createMetrics,
-  createMetricsRoute,
-  httpMetricsMiddleware,
-  registerHubMetrics,
-  registerOutboxMetrics,
-} from './http/metrics.ts'
-import { createBackupRoutes } from './http/routes/backup.ts'
-import { createBridgeRoutes } from './http/routes/bridges.ts'
-import { createCoreApi } from './http/routes/core-api.ts'
-import { createIngestRoutes } from './http/routes/ingest.ts'
-import { createRuleRoutes } from './http/routes/rules.ts'
-import { createScheduleRoutes } from './http/routes/schedules.ts'
-import { createTelemetryRoutes } from './http/routes/telemetry.ts'
-import { createHttpServer, type HttpServer } from './http/server.ts'
-import { httpTls } from './http/tls.ts'
-import { systemClock } from './jobs/clock.ts'
-import { createScheduler, type Scheduler } from './jobs/scheduler.ts'
+import type { App } from './http/app.ts'
+import type { ConsoleChannel } from './http/console/channel.ts'
+import type { Scheduler } from './jobs/scheduler.ts'
 import type { Logger } from './log.ts'
-import { createRulesService, type RulesService } from './rules/service.ts'
+import type { RulesService } from './rules/service.ts'
 import { type Backoff, createRuntime, type Runtime } from './runtime/runtime.ts'
 import type { ServiceEntry } from './runtime/service.ts'
-import { createEventLog } from './store/event-log.ts'
-import { queryEvents } from './store/events.ts'
 import { lockDataDir } from './store/lock.ts'
 import { openStore } from './store/open.ts'
 import { countUsers, createUser } from './store/users.ts'
-import { createTelemetry, TELEMETRY_TRANSIENT_EVENTS } from './telemetry/telemetry.ts'
-import type { TelemetryWriter } from './telemetry/writer.ts'
 import { VERSION } from './version.ts'
 
 export const INITIAL_ADMIN_FILE = 'initial-admin-password'
@@ -115,31 +74,24 @@ export function createHub(opts: HubOptions): Hub {
   let runtime: Runtime | undefined
   let unlock: (() => void) | undefined
   let initialAdminPassword: string | undefined
-  let broker: Broker | undefined
-  let sys: SysStats | undefined
-  let tcp: TcpListener | undefined
-  let tls: TlsListener | undefined
-  let http: HttpServer | undefined
-  let httpApp: App | undefined
   let stopping: Promise<void> | undefined
-  let consoleChannel: ConsoleChannel | undefined
-  let scheduler: Scheduler | undefined
-  let rules: RulesService | undefined
-  // Publish, event and poll are carried out by the hub itself (issue 5); push, slack, setDesired by later bridges.
-  const actions = createActionRunner({ log, bus, now })
-  let telemetryWriter: TelemetryWriter | undefined
-  registerCoreActions(actions, {
-    bus,
-    publish: aedesPublisher(() => need(broker, 'broker').aedes),
-    // Pollers' readings go through the writer, like ingest and MQTT readings (issue 5 point 4).
-    record: (readings) => need(telemetryWriter, 'telemetry').write(readings, 'poll'),
-    now,
-  })
+  let core: Core | undefined
+  let mqtt: BrokerParts | undefined
+  let automation: Automation | undefined
+  let web: HttpParts | undefined
 
   const need = <T>(v: T | undefined, what: string): T => {
     if (v === undefined) throw new Error(`hub is not started (${what})`)
     return v
   }
+
+  const actions = createHubActions({
+    log,
+    bus,
+    now,
+    broker: () => need(mqtt, 'broker').broker,
+    telemetryWriter: () => need(mqtt, 'telemetry').telemetry.writer,
+  })
 
   const hub: Hub = {
     get db() {
@@ -147,38 +99,38 @@ export function createHub(opts: HubOptions): Hub {
     },
     bus,
     get broker() {
-      return need(broker, 'broker')
+      return need(mqtt, 'broker').broker
     },
     get sys() {
-      return need(sys, 'sys')
+      return need(mqtt, 'sys').sys
     },
     get mqttPort() {
-      return need(tcp, 'mqtt').port
+      return need(mqtt, 'mqtt').tcp.port
     },
     get mqttTlsPort() {
-      return tls?.port
+      return mqtt?.tls?.port
     },
     get httpPort() {
-      return need(http, 'http').port
+      return need(web, 'http').server.port
     },
     get httpUrl() {
-      return need(http, 'http').url
+      return need(web, 'http').server.url
     },
     get app() {
-      return need(httpApp, 'http')
+      return need(web, 'http').app
     },
     get initialAdminPassword() {
       return initialAdminPassword
     },
     get console() {
-      return need(consoleChannel, 'console')
+      return need(core, 'console').consoleChannel
     },
     actions,
     get rules() {
-      return need(rules, 'rules')
+      return need(automation, 'rules').rules
     },
     get scheduler() {
-      return need(scheduler, 'scheduler')
+      return need(automation, 'scheduler').scheduler
     },
 
     async start() {
@@ -187,268 +139,28 @@ export function createHub(opts: HubOptions): Hub {
       try {
         const store = openStore(config.dataDir, () => new Date(now()))
         db = store.db
-        const eventLog = createEventLog({
-          db,
-          bus,
-          log,
-          retentionMs: config.events.retention,
-          transient: new Set([
-            ...TELEMETRY_TRANSIENT_EVENTS,
-            ...DEVICE_TRANSIENT_EVENTS,
-            ...PUSH_TRANSIENT_EVENTS,
-            'hook.body',
-          ]),
-          now,
-        })
-        // Every API router takes its guard from here: session cookie or bearer token, CSRF, scopes.
-        const requireAuth = createRequireAuth({ db, now })
-        const database = db
-        consoleChannel = createConsoleChannel({
-          db,
-          bus,
-          log,
-          now,
-          // The console's first frame: recent events, and the ports and topics its snippets show (issue 8).
-          snapshot: () => ({
-            events: queryEvents(database, { limit: 100 }).items,
-            hub: consoleHubInfo(config, { mqtt: hub.mqttPort, mqttTls: hub.mqttTlsPort }),
-          }),
-        })
-        // One argon2id cache for MQTT and HTTP: a device verified on either is fast on both.
-        const credentials = createCredentialCache()
-        const auth = createAuth({
-          db,
-          bus,
-          log,
-          allowAnonymous: config.mqtt.allowAnonymous,
-          credentials,
-          now,
-        })
-        const acl = createAcl({
-          db,
-          bus,
-          log,
-          identityOf: auth.identityOf,
-          rules: config.mqtt.acl,
-          anonymousRules: config.mqtt.anonymousAcl,
-          disconnectOnDenied: config.mqtt.disconnectOnDenied,
-          now,
-        })
-        const presence = createPresence({
-          db,
-          bus,
-          log,
-          deviceOf: auth.deviceOf,
-          availabilityTopic: config.mqtt.availabilityTopic,
-          now,
-        })
-        // Issue 3 points 6, 7, 9, 10: limits refuse cheaply first; dotted topics are rewritten to `/`
-        // before conformance checks them; auth and the ACL then see only well-formed packets; $SYS
-        // counts last, so only what was delivered.
-        const m = config.mqtt
-        const limits = createLimits({ log, ...m, now })
-        const dotted = createDottedTopics({ log, all: m.dottedTopics, clients: m.dottedTopicsClients })
-        const conformance = createConformance({ log, maxTopicLevels: m.maxTopicLevels })
-        const dropped = () => limits.counters().droppedMessages
-        sys = createSysStats({ log, interval: m.sysInterval, version: VERSION, dropped, now })
-        // Telemetry storage and MQTT extraction (issue 5 point 1); its writer also serves /ingest.
-        const telemetry = createTelemetry({
-          db,
-          bus,
-          log,
-          config: config.telemetry,
-          deviceOf: auth.deviceOf,
-          now,
-        })
-        telemetryWriter = telemetry.writer
-        const plugins: BrokerPlugin[] = [
-          limits,
-          dotted,
-          conformance,
-          auth,
-          acl,
-          presence,
-          sys.plugin,
-          telemetry.mqtt,
-        ]
-        // Groups, messaging, upstream and device state (issue 7); group members read groups/<id>/#.
-        const devices = createDeviceFeatures({
-          db,
-          bus,
-          log,
-          config: config.devices,
-          deviceOf: auth.deviceOf,
-          acl,
+        const basics: HubBasics = { config, db, bus, log, now }
+        core = composeCore({ ...basics, mqttPorts: () => ({ mqtt: hub.mqttPort, mqttTls: hub.mqttTlsPort }) })
+        mqtt = composeBroker({ ...basics, ...core, actions })
+        const httpBase = prepareHttp({ config, db, sys: mqtt.sys })
+        automation = composeAutomation({ ...basics, actions, broker: mqtt.broker })
+        const bridges = composeBridges({
+          ...basics,
+          ...core,
+          ...httpBase,
+          broker: mqtt.broker,
           actions,
-          requireAuth,
-          now,
+          scheduler: automation.scheduler,
         })
-        devices.registerConsole(consoleChannel)
-        plugins.push(...devices.plugins)
-        // Retained messages, sessions, queues and wills in the hub's database (issue 3 point 2); its
-        // plugin goes last so it journals only what every other plugin accepted.
-        const mqttStore = createSqlitePersistence({ db, log })
-        broker = createBroker({
-          log,
-          plugins: [...plugins, mqttStore.plugin],
-          aedes: { persistence: mqttStore, maxTopicLevels: m.maxTopicLevels },
-        })
-        tcp = createTcpListener({ broker, log, host: config.mqtt.host, port: config.mqtt.port })
-        const { cert, key } = config.mqtt.tls
-        tls =
-          cert && key
-            ? createTlsListener({
-                broker,
-                log,
-                host: config.mqtt.host,
-                port: config.mqtt.tls.port,
-                cert,
-                key,
-                ca: config.mqtt.tls.ca,
-                requireClientCert: config.mqtt.tls.requireClientCert,
-              })
-            : undefined
-        // HTTPS when http.tls has a certificate and key (issue 4 point 2); cookies are then Secure.
-        const https = httpTls(config.http.tls)
-        // One Prometheus registry per hub: services add their own metrics to it (issue 4 point 8).
-        const metrics = createMetrics()
-        const brokerStats = sys
-        registerHubMetrics(metrics, { db, brokerStats: () => brokerStats.stats() })
-        // Inbound hooks, outbound webhook targets and the outbox (issue 4 points 4, 6, 7).
-        const webhooks = createWebhookEdge({ config, db, bus, log, broker, requireAuth, now })
-        registerOutboxMetrics(metrics, () => webhooks.outbox.stats())
-        // Webhook actions go through the outbox, like every outbound delivery (issue 5 point 2).
-        registerWebhookAction(actions, {
-          outbox: webhooks.outbox,
-          targets: webhooks.targets,
-          client: createWebhookClient({ now }),
-          now,
-        })
-        // FCM push through the outbox (issue 6 point 1); the action exists only with a service account,
-        // push's own or else the one the Firebase bridges use.
-        const pushAccount = config.push.serviceAccount ?? config.firebase.serviceAccount
-        const pushBridge = createPushBridge({
-          config: { ...config.push, ...(pushAccount ? { serviceAccount: pushAccount } : {}) },
-          db,
-          bus,
-          log,
-          outbox: webhooks.outbox,
-          metrics,
-          requireAuth,
-          credentials,
-          now,
-        })
-        if (pushBridge.push.enabled) actions.register('push', pushBridge.push.executor)
-        // Slack alerts and the slack action, through the outbox (issue 6 point 2).
-        const slack = createSlack({ config: config.slack, bus, log, outbox: webhooks.outbox, metrics, now })
-        if (slack.enabled) actions.register('slack', slack.executor)
-        // Schedules (issue 5 points 3, 4): SQLite-backed, croner-timed, supervised.
-        scheduler = createScheduler({
-          db,
-          bus,
-          log,
-          actions,
-          clock: systemClock(now),
-          timezone: config.timezone,
-          configured: config.schedules,
-        })
-        // RTDB mirror, Firestore schedules and the firestore action (issue 6 points 3, 4).
-        const firebase = createFirebaseBridge({
-          config: config.firebase,
-          db,
-          bus,
-          log,
-          broker,
-          outbox: webhooks.outbox,
-          scheduler,
-          actions,
-          requireAuth,
-          metrics,
-          now,
-        })
-        // Rules (issue 5 point 2): config and API rules, fed by the bus and the broker.
-        const ruleSet = createRulesService({
-          db,
-          bus,
-          log,
-          aedes: () => need(broker, 'broker').aedes,
-          runner: actions,
-          configRules: config.rules,
-          now,
-        })
-        rules = ruleSet
-        const app = createApp({
-          log,
-          maxBodyBytes: config.http.maxBodyBytes,
-          corsOrigins: config.http.corsOrigins,
-          middleware: [httpMetricsMiddleware(metrics)],
-          readiness: [
-            { name: 'database', check: () => isWritable(need(db, 'db')) },
-            { name: 'broker', check: () => Boolean(broker && !broker.aedes.closed) },
-          ],
-          api: [
-            ...createCoreApi({
-              db,
-              bus,
-              broker,
-              requireAuth,
-              sessionTtlMs: config.http.sessionTtl,
-              secureCookie: Boolean(https),
-              forgetDevice: (id) => credentials.forget(id),
-              now,
-            }),
-            ...webhooks.api,
-            ...pushBridge.api,
-            ...firebase.api,
-            { path: '/telemetry', router: createTelemetryRoutes({ telemetry, requireAuth, now }) },
-            { path: '/schedules', router: createScheduleRoutes({ scheduler, requireAuth }) },
-            { path: '/rules', router: createRuleRoutes({ db, bus, log, rules: ruleSet, requireAuth, now }) },
-            { path: '/backup', router: createBackupRoutes({ db, requireAuth, now }) },
-            {
-              path: '/bridges',
-              router: createBridgeRoutes({
-                db,
-                outbox: webhooks.outbox,
-                targets: webhooks.targets,
-                push: pushBridge.push,
-                slack,
-                firebase,
-                scheduler,
-                requireAuth,
-                now,
-              }),
-            },
-            ...devices.api,
-          ],
-          routes: [
-            ...webhooks.routes,
-            {
-              path: '/ingest',
-              router: createIngestRoutes({ db, bus, writer: telemetry.writer, credentials, now }),
-            },
-            {
-              path: '/metrics',
-              router: createMetricsRoute({ metrics, requireAuth, public: config.http.metricsPublic }),
-            },
-            // The console (issue 8): last, so every route above wins over its `/`.
-            { path: '/', router: createConsoleStatic() },
-          ],
-        })
-        httpApp = app
-        http = createHttpServer({
-          app,
-          log,
-          host: config.http.host,
-          port: config.http.port,
-          ...(https ? { tls: https } : {}),
-          websockets: [
-            consoleChannel.route,
-            ...(m.websocket.enabled ? [createMqttWsRoute({ broker, log, path: m.websocket.path })] : []),
-          ],
-        })
+        web = composeHttp({ ...basics, ...httpBase, ...core, ...mqtt, ...bridges, ...automation })
 
-        // Presence comes after the listeners: it stops first and says `offline` while the broker is up.
+        const { eventLog, consoleChannel } = core
+        const { broker, sys, presence, telemetry, devices, tcp, tls } = mqtt
+        const { webhooks, push, slack, firebase } = bridges
+        const { scheduler, rules } = automation
+        const http = web.server
         const consoleService = { name: 'console', start: consoleChannel.start, stop: consoleChannel.stop }
+        // Presence comes after the listeners: it stops first and says `offline` while the broker is up.
         const entries: ServiceEntry[] = [
           eventLog,
           ...telemetry.services,
@@ -456,11 +168,11 @@ export function createHub(opts: HubOptions): Hub {
           sys,
           ...devices.services,
           ...webhooks.services,
-          ...pushBridge.services,
+          ...push.services,
           { service: slack, restart: true },
           { service: scheduler, restart: true },
           ...firebase.services,
-          ruleSet.service,
+          rules.service,
           tcp,
           ...(tls ? [tls] : []),
           consoleService,
@@ -525,12 +237,4 @@ export function createHub(opts: HubOptions): Hub {
 /** A URL-safe random secret of `bytes` random bytes. */
 export function randomPassword(bytes = 24): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')
-}
-
-function isWritable(db: Database): boolean {
-  db.run(
-    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    ['ready-check', String(Date.now())],
-  )
-  return true
 }

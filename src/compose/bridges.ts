@@ -1,0 +1,73 @@
+import type { ActionRunner } from '../actions/runner.ts'
+import { registerWebhookAction } from '../actions/webhook.ts'
+import { createPushBridge, type PushBridge } from '../bridges/fcm/bridge.ts'
+import { createFirebaseBridge, type FirebaseBridge } from '../bridges/firebase/bridge.ts'
+import { createSlack, type Slack } from '../bridges/slack/slack.ts'
+import { createWebhookClient } from '../bridges/webhook/client.ts'
+import type { Broker } from '../broker/broker.ts'
+import { createWebhookEdge, type WebhookEdge } from '../hooks/edge.ts'
+import { type Metrics, registerOutboxMetrics } from '../http/metrics.ts'
+import type { Scheduler } from '../jobs/scheduler.ts'
+import type { Core, HubBasics } from './core.ts'
+
+export interface BridgesDeps extends HubBasics, Pick<Core, 'requireAuth' | 'credentials'> {
+  broker: Broker
+  actions: ActionRunner
+  metrics: Metrics
+  scheduler: Scheduler
+}
+
+export interface Bridges {
+  webhooks: WebhookEdge
+  push: PushBridge
+  slack: Slack
+  firebase: FirebaseBridge
+}
+
+/** Inbound hooks and every outbound bridge (webhooks, FCM push, Slack, Firebase), with their actions. */
+export function composeBridges(deps: BridgesDeps): Bridges {
+  const { config, db, bus, log, now, broker, actions, metrics, requireAuth, credentials, scheduler } = deps
+  // Inbound hooks, outbound webhook targets and the outbox (issue 4 points 4, 6, 7).
+  const webhooks = createWebhookEdge({ config, db, bus, log, broker, requireAuth, now })
+  registerOutboxMetrics(metrics, () => webhooks.outbox.stats())
+  // Webhook actions go through the outbox, like every outbound delivery (issue 5 point 2).
+  registerWebhookAction(actions, {
+    outbox: webhooks.outbox,
+    targets: webhooks.targets,
+    client: createWebhookClient({ now }),
+    now,
+  })
+  // FCM push through the outbox (issue 6 point 1); the action exists only with a service account,
+  // push's own or else the one the Firebase bridges use.
+  const pushAccount = config.push.serviceAccount ?? config.firebase.serviceAccount
+  const push = createPushBridge({
+    config: { ...config.push, ...(pushAccount ? { serviceAccount: pushAccount } : {}) },
+    db,
+    bus,
+    log,
+    outbox: webhooks.outbox,
+    metrics,
+    requireAuth,
+    credentials,
+    now,
+  })
+  if (push.push.enabled) actions.register('push', push.push.executor)
+  // Slack alerts and the slack action, through the outbox (issue 6 point 2).
+  const slack = createSlack({ config: config.slack, bus, log, outbox: webhooks.outbox, metrics, now })
+  if (slack.enabled) actions.register('slack', slack.executor)
+  // RTDB mirror, Firestore schedules and the firestore action (issue 6 points 3, 4).
+  const firebase = createFirebaseBridge({
+    config: config.firebase,
+    db,
+    bus,
+    log,
+    broker,
+    outbox: webhooks.outbox,
+    scheduler,
+    actions,
+    requireAuth,
+    metrics,
+    now,
+  })
+  return { webhooks, push, slack, firebase }
+}
