@@ -1,19 +1,21 @@
 import { z } from 'zod'
-import { hasPath, toNumber, valueAt } from '../util/json-path.ts'
+import { hasPath, jsonPathSchema, toNumber, valueAt } from '../util/json-path.ts'
+
+const path = () => jsonPathSchema('co.value or $.readings[0].t')
 
 const comparison = z.strictObject({
-  path: z.string().default('$'),
+  path: path().default('$'),
   op: z.enum(['>=', '>', '<=', '<', '==', '!=']),
   value: z.union([z.number(), z.string(), z.boolean(), z.null()]),
 })
 const between = z.strictObject({
-  path: z.string().default('$'),
+  path: path().default('$'),
   op: z.literal('between'),
   min: z.number(),
   max: z.number(),
 })
-const exists = z.strictObject({ path: z.string(), op: z.literal('exists') })
-const changed = z.strictObject({ path: z.string().default('$'), op: z.literal('changed') })
+const exists = z.strictObject({ path: path(), op: z.literal('exists') })
+const changed = z.strictObject({ path: path().default('$'), op: z.literal('changed') })
 
 export type Condition =
   | z.infer<typeof comparison>

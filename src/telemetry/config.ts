@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { isValidFilter } from '../broker/topic-filter.ts'
 import { duration } from '../config/duration.ts'
+import { jsonPathSchema } from '../util/json-path.ts'
 
 // Control characters would corrupt logs and charts; `/`, `#` and `+` would clash with topic levels.
 const isLabel = (s: string) => !/[\p{Cc}/#+]/u.test(s)
@@ -34,7 +35,7 @@ export const telemetryMqttRuleSchema = z
         'where the device comes from: "username" (the MQTT username) or a topic level index, 0-based',
       ),
     metrics: z
-      .union([z.literal('*'), z.record(metricNameSchema, z.string().min(1))])
+      .union([z.literal('*'), z.record(metricNameSchema, jsonPathSchema('co.value'))])
       .optional()
       .describe(
         'JSON payloads: metric name → JSON path (e.g. { co = "co.value" }), or "*" for every numeric field',
@@ -43,9 +44,7 @@ export const telemetryMqttRuleSchema = z
       .union([metricNameSchema, levelIndex()])
       .optional()
       .describe('plain numeric payloads: the metric name, or the topic level index that holds it'),
-    ts: z
-      .string()
-      .min(1)
+    ts: jsonPathSchema('ts or $.time')
       .optional()
       .describe('JSON path of the reading time (ISO or epoch s/ms); default arrival'),
   })

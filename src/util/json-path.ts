@@ -5,6 +5,8 @@
  * value, so a missing one is reported as such.
  */
 
+import { z } from 'zod'
+
 export type PathStep = string | number
 
 // A name is anything but whitespace, `.`, brackets, quotes and `*`: sensor keys such as Shelly's
@@ -41,6 +43,11 @@ export function parsePath(text: string): string[] | undefined {
 /** Whether `text` parses as a path (for schema refinements). */
 export function isPath(text: string): boolean {
   return parseSteps(text) !== undefined
+}
+
+/** A config or API string that must be a path, refused at load with an example of one. */
+export function jsonPathSchema(example: string) {
+  return z.string().refine(isPath, `not a JSON path (e.g. ${example})`)
 }
 
 const MISSING = Symbol('missing')

@@ -98,6 +98,29 @@ describe('config', () => {
     expect(problems.map((p) => p.split(':')[0])).toEqual(['timezone', 'events.retention'])
   })
 
+  it('refuses a rule condition or telemetry extraction whose JSON path does not parse, naming it', () => {
+    using dir = tempDir()
+    writeFileSync(
+      join(dir.path, 'hearth.toml'),
+      [
+        '[[rules]]',
+        'id = "gas"',
+        'trigger = { type = "ingest" }',
+        'when = { path = "co..value", op = ">", value = 1 }',
+        'actions = [{ type = "publish", topic = "pi/1", payload = "x" }]',
+        '[[telemetry.mqtt]]',
+        'topic = "sensors/+"',
+        'device = 1',
+        'metrics = { co = "co[value" }',
+      ].join('\n'),
+    )
+    const problems = problemsOf(() => loadConfig({ cwd: dir.path, env: {} }))
+    expect(problems).toEqual([
+      'rules.0.when.path: not a JSON path (e.g. co.value or $.readings[0].t)',
+      'telemetry.mqtt.0.metrics.co: not a JSON path (e.g. co.value)',
+    ])
+  })
+
   it('reports a file that is not TOML', () => {
     using dir = tempDir()
     writeFileSync(join(dir.path, 'hearth.toml'), '[mqtt\nport = ')

@@ -3,7 +3,7 @@ import { badPlaceholders } from '../../actions/template.ts'
 import { isValidFilter } from '../../broker/topic-filter.ts'
 import { duration } from '../../config/duration.ts'
 import { missedSchema, timeZoneSchema } from '../../jobs/schema.ts'
-import { isPath } from '../../util/json-path.ts'
+import { jsonPathSchema } from '../../util/json-path.ts'
 import { serviceAccountSchema } from './auth.ts'
 
 // Not imported from config/schema.ts, which imports this file.
@@ -14,7 +14,7 @@ const template = () =>
     for (const p of badPlaceholders(text))
       ctx.addIssue({ code: 'custom', message: `{{${p}}} is not a JSON path` })
   })
-const jsonPath = () => z.string().refine(isPath, 'not a JSON path (e.g. detail.reported)')
+const jsonPath = () => jsonPathSchema('detail.reported')
 const httpUrl = () =>
   z
     .string()

@@ -1,10 +1,10 @@
 import { z } from 'zod'
 import { badPlaceholders } from '../../actions/template.ts'
 import { duration } from '../../config/duration.ts'
-import { isPath } from '../../util/json-path.ts'
+import { jsonPathSchema } from '../../util/json-path.ts'
 
 const qos = z.union([z.literal(0), z.literal(1), z.literal(2)])
-const path = () => z.string().refine(isPath, 'not a JSON path (e.g. main.temp or $.weather[0].icon)')
+const path = () => jsonPathSchema('main.temp or $.weather[0].icon')
 const template = () =>
   z.string().superRefine((text, ctx) => {
     for (const p of badPlaceholders(text))
