@@ -37,6 +37,15 @@ interface Deliveries {
   lastError: string | null
 }
 
+const NO_DELIVERIES: Deliveries = {
+  pending: 0,
+  dead: 0,
+  circuit: undefined,
+  lastSuccessAt: null,
+  lastErrorAt: null,
+  lastError: null,
+}
+
 type Verdict = { state: BridgeState; detail: string | null }
 
 // Run history looked at for a poller's last success and last error.
@@ -57,8 +66,8 @@ export function listBridges(deps: BridgeStatusDeps): BridgeStatusView[] {
     const mine = <T extends { kind: string; target: string }>(x: T) =>
       x.kind === kind && (target === undefined || x.target === target)
     const about = target === undefined ? { subjectPrefix: `${kind}:` } : { subject: `${kind}:${target}` }
-    const success = lastEvent(db, ['delivery.succeeded'], about)
-    const failure = lastEvent(db, ['delivery.failed', 'delivery.dead'], about)
+    const success = lastEvent(db, { types: ['delivery.succeeded'], ...about })
+    const failure = lastEvent(db, { types: ['delivery.failed', 'delivery.dead'], ...about })
     const open = circuits.filter(mine)
     return {
       pending: counts.filter(mine).reduce((n, c) => n + c.pending, 0),
@@ -157,14 +166,7 @@ function fromDeliveries(d: Deliveries, okDetail: string | null = null): Verdict 
 
 /** A Firebase part: down while it cannot reach Firebase, otherwise as its deliveries are. */
 function withHealth(h: HealthSnapshot | undefined, d?: Deliveries): [Verdict, Deliveries] {
-  const base: Deliveries = d ?? {
-    pending: 0,
-    dead: 0,
-    circuit: undefined,
-    lastSuccessAt: null,
-    lastErrorAt: null,
-    lastError: null,
-  }
+  const base = d ?? NO_DELIVERIES
   const merged: Deliveries = {
     ...base,
     lastSuccessAt: latest(base.lastSuccessAt, h?.lastUpAt ?? null),

@@ -4,6 +4,8 @@ import type { AnyHubEvent, EventType, Page } from '../protocol.ts'
 export interface EventQuery {
   types?: string[]
   subject?: string
+  /** Any subject starting with this (the outbox's `<kind>:` subjects). */
+  subjectPrefix?: string
   /** Inclusive lower bound, ms since the epoch. */
   from?: number
   /** Exclusive upper bound, ms since the epoch. */
@@ -29,8 +31,8 @@ export function insertEvent(db: Database, event: AnyHubEvent): number {
   return row.id
 }
 
-/** Newest first, filtered, one page at a time (the cursor is the last id seen). */
-export function queryEvents(db: Database, q: EventQuery = {}): Page<AnyHubEvent> {
+/** The WHERE clause of a query's filters (no cursor), and its arguments. */
+function filterOf(q: EventQuery): { where: string[]; args: (string | number)[] } {
   const where: string[] = []
   const args: (string | number)[] = []
   if (q.types?.length) {
@@ -41,6 +43,12 @@ export function queryEvents(db: Database, q: EventQuery = {}): Page<AnyHubEvent>
     where.push('subject = ?')
     args.push(q.subject)
   }
+  if (q.subjectPrefix !== undefined) {
+    // A prefix as a range keeps the (subject, ts) index usable: 'fcm:' <= subject < 'fcm;'.
+    const p = q.subjectPrefix
+    where.push('subject >= ? AND subject < ?')
+    args.push(p, p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1))
+  }
   if (q.from !== undefined) {
     where.push('ts >= ?')
     args.push(q.from)
@@ -49,6 +57,12 @@ export function queryEvents(db: Database, q: EventQuery = {}): Page<AnyHubEvent>
     where.push('ts < ?')
     args.push(q.to)
   }
+  return { where, args }
+}
+
+/** Newest first, filtered, one page at a time (the cursor is the last id seen). */
+export function queryEvents(db: Database, q: EventQuery = {}): Page<AnyHubEvent> {
+  const { where, args } = filterOf(q)
   if (q.cursor !== undefined) {
     const before = Number.parseInt(q.cursor, 36)
     if (Number.isFinite(before)) {
@@ -65,30 +79,16 @@ export function queryEvents(db: Database, q: EventQuery = {}): Page<AnyHubEvent>
   return more && last?.id !== undefined ? { items, nextCursor: last.id.toString(36) } : { items }
 }
 
-/**
- * The newest event of one of `types` about `subject`, or about any subject starting with
- * `subjectPrefix` (the outbox's `<kind>:` subjects).
- */
-export function lastEvent(
-  db: Database,
-  types: readonly EventType[],
-  about: { subject: string } | { subjectPrefix: string },
-): AnyHubEvent | undefined {
-  // A prefix as a range keeps the (subject, ts) index usable: 'fcm:' <= subject < 'fcm;'.
-  const [cond, args]: [string, string[]] =
-    'subject' in about ? ['subject = ?', [about.subject]] : prefixRange(about.subjectPrefix)
+/** The newest event (by time, so the (subject, ts) index answers it) that matches the filters. */
+export function lastEvent(db: Database, q: Omit<EventQuery, 'limit' | 'cursor'>): AnyHubEvent | undefined {
+  const { where, args } = filterOf(q)
   const row = db
     .query(
-      `SELECT id, ts, type, subject, detail FROM events
-       WHERE ${cond} AND type IN (${types.map(() => '?').join(', ')}) ORDER BY ts DESC, id DESC LIMIT 1`,
+      `SELECT id, ts, type, subject, detail FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY ts DESC, id DESC LIMIT 1`,
     )
-    .get(...args, ...types) as EventRow | null
+    .get(...args) as EventRow | null
   return row ? toEvent(row) : undefined
-}
-
-function prefixRange(prefix: string): [string, string[]] {
-  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
-  return ['subject >= ? AND subject < ?', [prefix, end]]
 }
 
 /** Deletes events older than `before` (ms); returns how many went. */
