@@ -17,7 +17,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import mqttPacket from 'mqtt-packet'
-import { addClientTap } from '../src/broker/client-tap.ts'
 import { loadConfig } from '../src/config/load.ts'
 import { createCertificateDevices } from '../src/devices/registry.ts'
 import { createHub } from '../src/hub.ts'
@@ -76,17 +75,10 @@ async function main(): Promise<void> {
     )
     out(`${count} devices registered, certificates signed: ${(performance.now() - t0).toFixed(0)} ms`)
 
-    // PUBACKs as they reach the hub, read off the connections (before Aedes handles them).
-    let pubacks = 0
-    addClientTap(
-      hub.broker.aedes,
-      {
-        packet(_client, packet) {
-          if (packet.cmd === 'puback') pubacks++
-        },
-      },
-      silentLogger(),
-    )
+    // PUBACKs of inbox messages as the hub takes them (each is one device's delivery receipt).
+    const deliveredOf = new Map<string, number>()
+    hub.bus.on('bench', 'message.progress', (e) => deliveredOf.set(e.detail.messageId, e.detail.delivered))
+    const pubacks = () => [...deliveredOf.values()].reduce((a, b) => a + b, 0)
     const completed = new Map<string, number>()
     hub.bus.on('bench', 'message.completed', (e) => completed.set(e.detail.messageId, performance.now()))
 
@@ -103,7 +95,7 @@ async function main(): Promise<void> {
     const rows: string[] = []
     const totals: number[] = []
     for (let round = 1; round <= rounds; round++) {
-      const before = pubacks
+      const before = pubacks()
       const start = performance.now()
       const res = await fetch(`${hub.httpUrl}/api/v1/messages/broadcast`, {
         method: 'POST',
@@ -114,7 +106,7 @@ async function main(): Promise<void> {
       const sent = (await res.json()) as { messageId: string; recipientSize: number; sentSize: number }
       if (res.status !== 202 || sent.sentSize !== count)
         throw new Error(`broadcast: ${res.status} ${JSON.stringify(sent)}`)
-      await until(() => pubacks - before >= count, 120_000, 'every PUBACK')
+      await until(() => pubacks() - before >= count, 120_000, 'every PUBACK')
       const allAcked = performance.now()
       await until(() => completed.has(sent.messageId), 30_000, 'message.completed')
       const recorded = completed.get(sent.messageId)!

@@ -24,6 +24,8 @@ export interface EventMap {
     action: 'publish' | 'subscribe'
     topic: string
     disconnected: boolean
+    /** Present on a summary: this many denials of the client in one window, `topic` the last one. */
+    count?: number
   }
   // People and API tokens (issue 4 point 2); subject = username or token id.
   'auth.login': { username: string; address: string }

@@ -1,4 +1,4 @@
-import type { Aedes } from 'aedes'
+import type { Broker } from '../broker/broker.ts'
 import type { ActionExecutor } from './runner.ts'
 import type { ActionOf } from './schema.ts'
 import { render } from './template.ts'
@@ -14,11 +14,8 @@ export interface MqttMessage {
 export type PublishFn = (msg: MqttMessage) => Promise<void>
 
 /** Publishes through the broker in-process, so subscribers, retained storage and the ACL see it like any publish. */
-export function aedesPublisher(aedes: () => Pick<Aedes, 'publish'>): PublishFn {
-  return (msg) =>
-    new Promise<void>((resolve, reject) =>
-      aedes().publish({ cmd: 'publish', dup: false, ...msg }, (err) => (err ? reject(err) : resolve())),
-    )
+export function brokerPublisher(broker: Pick<Broker, 'publish'>): PublishFn {
+  return (msg) => broker.publish(msg)
 }
 
 // A value substituted into a topic stays one level: separators and wildcards from data must not

@@ -1,18 +1,21 @@
 import type { Database } from 'bun:sqlite'
-import type { Aedes, Client, PublishPacket } from 'aedes'
 import type { Bus } from '../bus/bus.ts'
 import type { AclRule } from '../config/schema.ts'
 import { listDeviceAclRules } from '../devices/acl-rules.ts'
 import type { Logger } from '../log.ts'
+import { type Client, type Message, MqttError } from '../mqtt/types.ts'
 import type { Identity } from './auth.ts'
 import type { BrokerPlugin } from './hooks.ts'
 import { filterCovers, topicMatches } from './topic-filter.ts'
 
-/** What every device may do without any configuration: its own subtree (issue 3 point 5). */
+/** What every device may do without any configuration: its own subtree. */
 export const DEFAULT_DEVICE_RULES: readonly AclRule[] = [{ pattern: 'devices/%u/#', access: 'readwrite' }]
 
-/** More rules for a device from elsewhere (a later issue: the device's groups). */
+/** More rules for a device from elsewhere (the device's groups). */
 export type AclRuleProvider = (deviceId: string) => readonly AclRule[]
+
+/** [MQTT-3.2.2.2] / [MQTT-3.9.3] reason code 0x87 Not authorized. */
+const NOT_AUTHORIZED = 0x87
 
 export interface AclOptions {
   db: Database
@@ -23,12 +26,12 @@ export interface AclOptions {
   rules: readonly AclRule[]
   /** `mqtt.anonymousAcl`: the only rules anonymous clients get. */
   anonymousRules: readonly AclRule[]
-  /** `mqtt.disconnectOnDenied`: Aedes' behaviour (close the connection) instead of dropping. */
+  /** `mqtt.disconnectOnDenied`: close the connection instead of dropping the message. */
   disconnectOnDenied: boolean
   providers?: AclRuleProvider[]
   /** How long a client's resolved rules are reused before the database is read again. */
   refreshMs?: number
-  /** Repeats of one denial (same client, action, topic) within this window are not recorded again. */
+  /** Denials of one client within this window make one `acl.denied` event, with a count. */
   eventEveryMs?: number
   now?: () => number
 }
@@ -38,17 +41,11 @@ export interface Acl extends BrokerPlugin {
   addProvider(provider: AclRuleProvider): void
   /** Makes every client re-read its rules at its next PUBLISH or SUBSCRIBE. */
   invalidate(): void
+  /** Replaces the configured rules (a reloaded config); every client re-reads its rules. */
+  setRules(rules: readonly AclRule[], anonymousRules: readonly AclRule[]): void
   /** Whether the client may publish to `topic` / subscribe to `filter`. */
   canPublish(client: Client, topic: string): boolean
   canSubscribe(client: Client, filter: string): boolean
-}
-
-/** Aedes' `publish(packet, [client], [done])` as it is really called (its typings show one form). */
-type PublishFn = (packet: object, client?: unknown, done?: unknown) => void
-
-/** The part of Aedes' persistence (untyped in its typings) that stores wills. */
-interface WillStore {
-  delWill(client: { id: string; brokerId: string }): Promise<unknown>
 }
 
 interface Resolved {
@@ -56,13 +53,34 @@ interface Resolved {
   at: number
   read: string[]
   write: string[]
+  /** `access = "deny"` patterns, checked before the allows (mosquitto's `topic deny`). */
+  deny: string[]
 }
 
+interface DenialKey {
+  action: 'publish' | 'subscribe'
+  topic: string
+  disconnected: boolean
+}
+
+/** One client's denials in the current window. */
+interface Denials {
+  since: number
+  /** Denials counted but not yet reported, and the last of them. */
+  held: number
+  last: DenialKey | undefined
+  /** action + topic already reported in this window. */
+  seen: Set<string>
+}
+
+/** Distinct denials of one client reported one by one per window; beyond, they are counted. */
+const DISTINCT_EVENTS_PER_WINDOW = 10
+
 /**
- * Topic access control (issue 3 point 5). A denied SUBSCRIBE gets SUBACK 0x80; a denied PUBLISH
- * is recorded as `acl.denied` and either dropped or, with `disconnectOnDenied`, refused the way
- * Aedes refuses (it closes the connection when authorizePublish fails). The hub's own publishes
- * (client null) are always allowed.
+ * Topic access control (docs/mqtt.md). A denied SUBSCRIBE gets SUBACK 0x87 (0x80 in 3.1.1); a
+ * denied PUBLISH is answered 0x87 in its PUBACK (acknowledged and dropped for 3.1.1 and QoS 0
+ * [MQTT-3.3.5-2]) or, with `disconnectOnDenied`, closes the connection. Denials are recorded as
+ * `acl.denied` events, at most one per client and window. The hub's own publishes are allowed.
  */
 export function createAcl(opts: AclOptions): Acl {
   const log = opts.log.child('acl')
@@ -71,29 +89,32 @@ export function createAcl(opts: AclOptions): Acl {
   const now = opts.now ?? Date.now
   const providers = [...(opts.providers ?? [])]
   const resolved = new WeakMap<Client, Resolved>()
-  const recentDenials = new WeakMap<Client, Map<string, number>>()
-  // Packets refused in drop mode: the publish wrapper below lets them go nowhere.
-  const dropped = new WeakSet<object>()
+  const denials = new WeakMap<Client, Denials>()
+  let rules = opts.rules
+  let anonymousRules = opts.anonymousRules
   let generation = 0
-  let restore: (() => void) | undefined
 
   const rulesOf = (client: Client, identity: Identity | undefined): Resolved => {
     const t = now()
     const cached = resolved.get(client)
     if (cached && cached.generation === generation && t - cached.at < refreshMs) return cached
-    const rules: AclRule[] = []
+    const list: AclRule[] = []
     let deviceId: string | undefined
     if (identity?.kind === 'device') {
       deviceId = identity.deviceId
-      rules.push(...DEFAULT_DEVICE_RULES, ...opts.rules, ...listDeviceAclRules(opts.db, deviceId))
-      for (const provider of providers) rules.push(...provider(deviceId))
+      list.push(...DEFAULT_DEVICE_RULES, ...rules, ...listDeviceAclRules(opts.db, deviceId))
+      for (const provider of providers) list.push(...provider(deviceId))
     } else if (identity?.kind === 'anonymous') {
-      rules.push(...opts.anonymousRules)
+      list.push(...anonymousRules)
     }
-    const out: Resolved = { generation, at: t, read: [], write: [] }
-    for (const rule of rules) {
+    const out: Resolved = { generation, at: t, read: [], write: [], deny: [] }
+    for (const rule of list) {
       const pattern = expand(rule.pattern, deviceId, client.id)
       if (pattern === undefined) continue
+      if (rule.access === 'deny') {
+        out.deny.push(pattern)
+        continue
+      }
       if (rule.access !== 'write') out.read.push(pattern)
       if (rule.access !== 'read') out.write.push(pattern)
     }
@@ -102,42 +123,72 @@ export function createAcl(opts: AclOptions): Acl {
   }
 
   const canPublish = (client: Client, topic: string): boolean => {
-    // Devices can never publish to $SYS (issue 3 point 5), whatever a rule says.
+    // Devices can never publish to $SYS, whatever a rule says.
     if (topic === '$SYS' || topic.startsWith('$SYS/')) return false
-    return rulesOf(client, opts.identityOf(client)).write.some((p) => topicMatches(p, topic))
+    const r = rulesOf(client, opts.identityOf(client))
+    if (r.deny.length > 0 && r.deny.some((p) => topicMatches(p, topic))) return false
+    return r.write.some((p) => topicMatches(p, topic))
   }
 
-  const canSubscribe = (client: Client, filter: string): boolean =>
-    rulesOf(client, opts.identityOf(client)).read.some((p) => filterCovers(p, filter))
+  /** A filter is refused when a deny pattern covers it; narrower denials are applied per delivery. */
+  const canSubscribe = (client: Client, filter: string): boolean => {
+    const r = rulesOf(client, opts.identityOf(client))
+    if (r.deny.length > 0 && r.deny.some((p) => filterCovers(p, filter))) return false
+    return r.read.some((p) => filterCovers(p, filter))
+  }
 
+  const emitDenied = (client: Client, last: DenialKey, count?: number) => {
+    const deviceId = deviceOfIdentity(opts.identityOf(client))
+    const { action, topic, disconnected } = last
+    opts.bus.emit(
+      'acl.denied',
+      {
+        deviceId: deviceId ?? null,
+        clientId: client.id,
+        action,
+        topic,
+        disconnected,
+        ...(count === undefined ? {} : { count }),
+      },
+      deviceId ? { subject: deviceId } : {},
+    )
+  }
+
+  /** Reports the denials a window held back as one event (`count`, the last topic). */
+  const flush = (client: Client, d: Denials) => {
+    if (d.held > 0 && d.last) emitDenied(client, d.last, d.held)
+    d.held = 0
+  }
+
+  /**
+   * A device publishing to forbidden topics in a loop must not flood the event log: within one
+   * window a client's first denials of distinct topics are events at once (up to a few), the rest
+   * are counted and reported as one event when the window is over or the client leaves.
+   */
   const recordDenial = (
     client: Client,
     action: 'publish' | 'subscribe',
     topic: string,
     disconnected: boolean,
   ) => {
-    const deviceId = deviceOfIdentity(opts.identityOf(client))
-    const key = `${action}\u0000${topic}`
-    let seen = recentDenials.get(client)
-    if (!seen) {
-      seen = new Map()
-      recentDenials.set(client, seen)
-    }
     const t = now()
-    const last = seen.get(key)
-    // A device retrying a forbidden publish in a loop must not flood the event log.
-    if (last !== undefined && t - last < eventEveryMs) {
+    let d = denials.get(client)
+    if (!d || t - d.since >= eventEveryMs) {
+      if (d) flush(client, d)
+      d = { since: t, held: 0, last: undefined, seen: new Set() }
+      denials.set(client, d)
+    }
+    const key = `${action}\u0000${topic}`
+    const last = { action, topic, disconnected }
+    if (d.seen.has(key) || d.seen.size >= DISTINCT_EVENTS_PER_WINDOW) {
+      d.held++
+      d.last = last
       log.debug('denied again', { clientId: client.id, action, topic })
       return
     }
-    if (seen.size > 100) seen.clear()
-    seen.set(key, t)
-    log.info('denied', { deviceId, clientId: client.id, action, topic, disconnected })
-    opts.bus.emit(
-      'acl.denied',
-      { deviceId: deviceId ?? null, clientId: client.id, action, topic, disconnected },
-      deviceId ? { subject: deviceId } : {},
-    )
+    d.seen.add(key)
+    log.info('denied', { clientId: client.id, action, topic, disconnected })
+    emitDenied(client, last)
   }
 
   return {
@@ -152,61 +203,40 @@ export function createAcl(opts: AclOptions): Acl {
     canPublish,
     canSubscribe,
 
-    authorizePublish(client: Client | null, packet: PublishPacket) {
-      if (client === null) return
-      if (canPublish(client, packet.topic)) return
-      recordDenial(client, 'publish', packet.topic, opts.disconnectOnDenied)
-      if (opts.disconnectOnDenied) throw new Error(`not authorized to publish to ${packet.topic}`)
-      // [MQTT-3.3.5-2] the server must either acknowledge normally or close the connection:
-      // acknowledged here, routed nowhere.
-      dropped.add(packet)
+    setRules(next, nextAnonymous) {
+      rules = next
+      anonymousRules = nextAnonymous
+      generation++
+    },
+
+    authorizePublish(client: Client | null, message: Message) {
+      if (client === null) return undefined
+      if (canPublish(client, message.topic)) return undefined
+      recordDenial(client, 'publish', message.topic, opts.disconnectOnDenied)
+      if (opts.disconnectOnDenied)
+        throw new MqttError(NOT_AUTHORIZED, `not authorized to publish to ${message.topic}`)
+      return NOT_AUTHORIZED
     },
 
     authorizeSubscribe(client, sub) {
-      if (canSubscribe(client, sub.topic)) return sub
-      recordDenial(client, 'subscribe', sub.topic, false)
-      return null
+      if (canSubscribe(client, sub.filter)) return sub
+      recordDenial(client, 'subscribe', sub.filter, false)
+      return NOT_AUTHORIZED
     },
 
-    attach(aedes: Aedes) {
-      // Aedes has no "accept but discard" answer to authorizePublish: an error closes the
-      // connection. Its publish handler passes the very packet object it authorized to
-      // broker.publish (after the PUBACK, or after storing a QoS 2 packet), so that is where a
-      // dropped packet is stopped: not delivered, not retained, not counted as published.
-      const target = aedes as unknown as { publish: PublishFn }
-      const original = target.publish
-      const wrapper: PublishFn = function (this: unknown, packet, client, done) {
-        if (!dropped.has(packet)) return original.call(this, packet, client, done)
-        const cb = typeof client === 'function' ? client : done
-        if (typeof cb === 'function') cb()
-      }
-      target.publish = wrapper
-      // A will is checked when Aedes publishes it, except a will left by a hub that crashed: Aedes
-      // publishes those with no client to check against. So a will the client may not publish is
-      // withdrawn as soon as the client is registered.
-      const checkWill = (client: Client) => {
-        const c = client as Client & { will?: PublishPacket | null }
-        if (!c.will || canPublish(client, c.will.topic)) return
-        recordDenial(client, 'publish', c.will.topic, false)
-        c.will = null
-        const persistence = (aedes as unknown as { persistence: WillStore }).persistence
-        persistence
-          .delWill({ id: client.id, brokerId: aedes.id })
-          .catch((err: unknown) => log.warn('could not delete a denied will', { clientId: client.id, err }))
-      }
-      aedes.on('client', checkWill)
-      restore = () => {
-        if (target.publish === wrapper) target.publish = original
-        aedes.off('client', checkWill)
-      }
+    authorizeForward(client, message) {
+      // A deny pattern narrower than the subscription (deny `a/secret` under a grant of `a/#`).
+      const r = resolved.get(client)
+      if (!r || r.deny.length === 0) return message
+      return r.deny.some((p) => topicMatches(p, message.topic)) ? null : message
     },
-    detach() {
-      restore?.()
-      restore = undefined
+
+    disconnected(client) {
+      const d = denials.get(client)
+      if (d) flush(client, d)
     },
   }
 }
-
 /**
  * Replaces `%u` (device id) and `%c` (client id). A rule naming an identity the client does not
  * have (`%u` for anonymous clients) does not apply; nor does one whose substitution holds a

@@ -1,23 +1,30 @@
 import type { Database } from 'bun:sqlite'
-import type { Client } from 'aedes'
 import type { Bus } from '../bus/bus.ts'
 import { type CredentialCache, createCredentialCache, hashDevicePassword } from '../devices/credentials.ts'
 import { findDeviceSecret } from '../devices/registry.ts'
 import type { Logger } from '../log.ts'
+import { type Client, MqttError } from '../mqtt/types.ts'
 import type { AuthFailure } from '../protocol.ts'
-import { type BrokerPlugin, connectError } from './hooks.ts'
+import type { BrokerPlugin } from './hooks.ts'
 
 /** Who a connected client is, once authenticated. */
 export type Identity =
   | { kind: 'device'; deviceId: string; via: 'password' | 'certificate' }
   | { kind: 'anonymous' }
 
+/**
+ * The owner of the sessions a client creates: a persistent session of one device is refused to
+ * any other identity that uses its client id.
+ */
+const ownerOf = (deviceId: string) => `device:${deviceId}`
+const ANONYMOUS_OWNER = 'anonymous'
+
 /** Every anonymous client's identity: one object, not one per connection. */
 const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous' })
 
-/** CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2.3]. */
-export const CONNACK_BAD_CREDENTIALS = 4
-export const CONNACK_NOT_AUTHORIZED = 5
+/** CONNACK reason codes [MQTT-3.2.2.2]; 3.1.1 clients get 4 and 5 [MQTT-3.2.2.3]. */
+export const CONNACK_BAD_CREDENTIALS = 0x86
+export const CONNACK_NOT_AUTHORIZED = 0x87
 
 export interface AuthBackoff {
   /** Delay of the second failure's CONNACK from one address; doubles after that. */
@@ -90,7 +97,7 @@ export function createAuth(opts: AuthOptions): Auth {
     // The first failure answers at once (a typo); repeated ones wait longer and longer, bounded.
     const delay = count <= 1 ? 0 : Math.min(backoff.initialMs * 2 ** (count - 2), backoff.maxMs)
     if (delay > 0) await Bun.sleep(delay)
-    throw connectError(code, reason)
+    throw new MqttError(code, reason)
   }
 
   const viaCertificate = async (client: Client, cn: string, username: string | undefined) => {
@@ -100,6 +107,7 @@ export function createAuth(opts: AuthOptions): Auth {
       return refuse(client, CONNACK_NOT_AUTHORIZED, 'certificate mismatch', username)
     if (!secret.enabled) return refuse(client, CONNACK_NOT_AUTHORIZED, 'device disabled', cn)
     identities.set(client, { kind: 'device', deviceId: secret.id, via: 'certificate' })
+    return ownerOf(secret.id)
   }
 
   return {
@@ -116,7 +124,7 @@ export function createAuth(opts: AuthOptions): Auth {
       if (username === undefined || username === '') {
         if (opts.allowAnonymous) {
           identities.set(client, ANONYMOUS)
-          return
+          return ANONYMOUS_OWNER
         }
         // Mosquitto answers 5 (not authorized) to anonymous clients it does not allow.
         return refuse(client, CONNACK_NOT_AUTHORIZED, 'anonymous refused', undefined)
@@ -134,15 +142,14 @@ export function createAuth(opts: AuthOptions): Auth {
       if (!ok) return refuse(client, CONNACK_BAD_CREDENTIALS, 'bad password', username)
       if (!secret.enabled) return refuse(client, CONNACK_NOT_AUTHORIZED, 'device disabled', username)
       identities.set(client, { kind: 'device', deviceId: secret.id, via: 'password' })
+      return ownerOf(secret.id)
     },
   }
 }
 
 /** The peer address of a client's connection, without the IPv4-mapped prefix. */
 export function addressOf(client: Client): string {
-  const conn = client.conn as { remoteAddress?: string } | undefined
-  const details = (client as { connDetails?: { ipAddress?: string } | null }).connDetails
-  const raw = conn?.remoteAddress ?? details?.ipAddress ?? 'unknown'
+  const raw = client.remoteAddress || 'unknown'
   return raw.startsWith('::ffff:') ? raw.slice(7) : raw
 }
 
@@ -151,11 +158,6 @@ export function addressOf(client: Client): string {
  * a listener with `requireClientCert` asks for certificates, and it refuses unverified ones.
  */
 function verifiedCommonName(client: Client): string | undefined {
-  const conn = client.conn as {
-    authorized?: boolean
-    getPeerCertificate?: () => { subject?: Record<string, string | string[]> } | null
-  }
-  if (conn.authorized !== true || typeof conn.getPeerCertificate !== 'function') return undefined
-  const cn = conn.getPeerCertificate()?.subject?.CN
-  return typeof cn === 'string' && cn.length > 0 ? cn : undefined
+  const cn = client.certificateCommonName
+  return cn !== undefined && cn.length > 0 ? cn : undefined
 }

@@ -1,67 +1,138 @@
-import type { EventEmitter } from 'node:events'
-import { Aedes, type AedesOptions } from 'aedes'
-import mqttPacket from 'mqtt-packet'
 import type { Logger } from '../log.ts'
+import { createEngine, type MqttEngine } from '../mqtt/engine.ts'
+import { createMemoryStore } from '../mqtt/memory-store.ts'
+import type {
+  Client,
+  Engine,
+  EngineLimits,
+  EngineStats,
+  EngineStore,
+  InProcessSubscriber,
+  Message,
+  MessageProperties,
+  QoS,
+} from '../mqtt/types.ts'
 import type { Service } from '../runtime/service.ts'
 import { type BrokerPlugin, composeHooks } from './hooks.ts'
 
 export interface BrokerOptions {
   log: Logger
-  /** Each concern's hooks, chained in this order (conformance before ACL, and so on). */
+  /** Each concern's hooks, chained in this order (limits before auth, auth before the ACL …). */
   plugins?: BrokerPlugin[]
-  /** Other Aedes options (persistence, limits). Hooks come from `plugins`. */
-  aedes?: Omit<
-    AedesOptions,
-    | 'preConnect'
-    | 'authenticate'
-    | 'authorizePublish'
-    | 'authorizeSubscribe'
-    | 'authorizeForward'
-    | 'published'
-  >
+  /** Where sessions, queues and retained messages are kept; in memory when not given. */
+  store?: EngineStore
+  /** The engine's defaults where not given. */
+  limits?: Partial<EngineLimits>
+  now?: () => number
 }
 
-/** The Aedes instance as a service. It opens no socket itself: listeners call `handle`. */
+/** What the hub publishes: the payload may be text, QoS and retain default to 0 and false. */
+export interface PublishInput {
+  topic: string
+  payload: Buffer | string
+  qos?: QoS
+  retain?: boolean
+  properties?: MessageProperties
+}
+
+export type PublishedListener = (message: Message, client: Client | null) => void
+
+/**
+ * The MQTT broker as the rest of the hub sees it: the engine with the hub's policy plugged in.
+ * Nothing outside `src/mqtt` and `src/broker` reaches the engine any other way.
+ */
 export interface Broker extends Service {
-  /** Valid after `start()`. */
-  readonly aedes: Aedes
+  /** The hub's own publish; resolves once the message is durable (retained, queued). */
+  publish(message: PublishInput): Promise<void>
+  /** An in-process subscriber (rules, bridges): every message routed to `filter`. */
+  subscribe(filter: string, handler: InProcessSubscriber): () => void
+  /** Every message accepted (from clients and the hub), after the policy's own `published` hooks. */
+  onPublished(listener: PublishedListener): () => void
+  retained(filter: string): Message[]
+  clients(): Client[]
+  subscriptionsOf(clientId: string): ReturnType<Engine['subscriptionsOf']>
+  /** Removes a client's subscriptions, as if it had unsubscribed (a revoked grant). */
+  unsubscribe(clientId: string, filters: readonly string[]): void
+  /** Closes a client's connection with an MQTT 5 reason code (0x98 administrative action …). */
+  disconnect(clientId: string, reasonCode: number, reason?: string): boolean
+  stats(): EngineStats
+  /** Sends to one connected client only (the current $SYS values to a new subscriber). */
+  sendTo(clientId: string, message: Message): boolean
+  /** True between start() and stop(). */
+  readonly running: boolean
+  /** For the transports (TCP, TLS, WebSocket) only. */
+  readonly engine: MqttEngine
 }
-
-// mqtt-packet makes 65,536 two-byte buffers for packet ids on its first write: ~5 MB of small
-// objects (and the heap's room for them) that a home hub never needs. Make an id's bytes when written.
-mqttPacket.writeToStream.cacheNumbers = false
 
 export function createBroker(opts: BrokerOptions): Broker {
   const log = opts.log.child('broker')
-  let aedes: Aedes | undefined
-
-  return {
-    name: 'broker',
-    get aedes() {
-      if (!aedes) throw new Error('broker is not started')
-      return aedes
-    },
-    async start() {
-      if (aedes) return
-      const plugins = opts.plugins ?? []
-      const hooks = composeHooks(plugins, (err, hook) => log.error('broker hook failed', { hook, err }))
-      aedes = await Aedes.createBroker({ ...opts.aedes, ...hooks })
-      for (const p of plugins)
-        p.attach?.(aedes)
-        // Aedes emits 'error' on persistence failure; without a listener the process dies.
-      ;(aedes as EventEmitter).on('error', (err: Error) => log.error('broker error', { err }))
-      aedes.on('clientError', (client, err) =>
-        log.debug('client error', { clientId: client?.id, error: err.message }),
-      )
-      aedes.on('connectionError', (client, err) =>
-        log.debug('connection error', { clientId: client?.id, error: err.message }),
-      )
-    },
-    async stop() {
-      const a = aedes
-      aedes = undefined
-      for (const p of opts.plugins ?? []) p.detach?.()
-      if (a && !a.closed) await new Promise<void>((resolve) => a.close(() => resolve()))
+  const listeners = new Set<PublishedListener>()
+  const observer: BrokerPlugin = {
+    name: 'published-listeners',
+    published(message, client) {
+      for (const fn of listeners) {
+        try {
+          fn(message, client)
+        } catch (err) {
+          log.error('published listener failed', { err, topic: message.topic })
+        }
+      }
     },
   }
+  const hooks = composeHooks([...(opts.plugins ?? []), observer], (err, hook) =>
+    log.error('broker hook failed', { hook, err }),
+  )
+  const engine = createEngine({
+    hooks,
+    store: opts.store ?? createMemoryStore(),
+    ...(opts.limits && { limits: opts.limits }),
+    log,
+    ...(opts.now && { now: opts.now }),
+  })
+  let running = false
+
+  const self: Broker = {
+    name: 'broker',
+    engine,
+    get running() {
+      return running
+    },
+    async start() {
+      if (running) return
+      await engine.start()
+      running = true
+      for (const p of opts.plugins ?? []) p.attach?.(self)
+    },
+    async stop() {
+      if (!running) return
+      for (const p of [...(opts.plugins ?? [])].reverse()) p.detach?.()
+      running = false
+      await engine.stop()
+    },
+    publish(input) {
+      if (!running) return Promise.reject(new Error('broker is not running'))
+      const payload = typeof input.payload === 'string' ? Buffer.from(input.payload) : input.payload
+      const message: Message = {
+        topic: input.topic,
+        payload,
+        qos: input.qos ?? 0,
+        retain: input.retain ?? false,
+      }
+      if (input.properties) message.properties = input.properties
+      return engine.publish(message)
+    },
+    subscribe: (filter, handler) => engine.subscribe(filter, handler),
+    onPublished(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    retained: (filter) => engine.retained(filter),
+    clients: () => engine.clients(),
+    subscriptionsOf: (clientId) => engine.subscriptionsOf(clientId),
+    unsubscribe: (clientId, filters) => engine.unsubscribe(clientId, filters),
+    disconnect: (clientId, reasonCode, reason) => engine.disconnect(clientId, reasonCode, reason),
+    stats: () => engine.stats(),
+    sendTo: (clientId, message) => engine.sendTo(clientId, message),
+  }
+  return self
 }

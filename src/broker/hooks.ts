@@ -1,134 +1,137 @@
 import type {
-  Aedes,
-  AedesOptions,
-  AedesPublishPacket,
   Client,
-  ConnectPacket,
-  PublishPacket,
+  ConnectRequest,
+  DisconnectInfo,
+  EngineHooks,
+  EngineStats,
+  MaybePromise,
+  Message,
   Subscription,
-} from 'aedes'
-
-/** An error that carries an MQTT CONNACK return code (Aedes reads `returnCode`). */
-export type ConnectError = Error & { returnCode: number }
-
-export function connectError(returnCode: number, message: string): ConnectError {
-  return Object.assign(new Error(message), { returnCode })
-}
+} from '../mqtt/types.ts'
 
 /**
- * One concern's share of the broker's behaviour (auth, ACL, conformance, limits, presence …).
- * Aedes takes one handler per hook; `composeHooks` chains every plugin's, in order.
- * Each method is async-first: return to allow, throw to refuse.
+ * One concern's share of the broker's policy (auth, ACL, presence, telemetry …): any of the
+ * engine's hooks. `composeHooks` chains every plugin's, in list order.
  */
-export interface BrokerPlugin {
+export interface BrokerPlugin extends Partial<Omit<EngineHooks, 'authenticate'>> {
   name: string
-  /** Before CONNECT is processed. Throw a ConnectError to answer with its CONNACK code. */
-  preConnect?(client: Client, packet: ConnectPacket): Promise<void> | void
-  /** The one plugin that authenticates; throw a ConnectError (4 or 5) to refuse. */
-  authenticate?(
-    client: Client,
-    username: string | undefined,
-    password: Buffer | undefined,
-  ): Promise<void> | void
-  /** Throw to refuse the PUBLISH (client is null for the hub's own publishes). */
-  authorizePublish?(client: Client | null, packet: PublishPacket): Promise<void> | void
-  /** Return the subscription (possibly changed), or null to refuse it (SUBACK 0x80). */
-  authorizeSubscribe?(client: Client, sub: Subscription): Promise<Subscription | null> | Subscription | null
-  /** Return the packet to deliver (possibly a copy with changes), or null to withhold it. */
-  authorizeForward?(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null
-  /** After a message was accepted and routed. */
-  published?(packet: AedesPublishPacket, client: Client | null): Promise<void> | void
-  /** Called once the Aedes instance exists: attach event listeners here. */
-  attach?(aedes: Aedes): void
-  /** Release what attach() took. */
+  /** Only one plugin authenticates. */
+  authenticate?: EngineHooks['authenticate']
+  /** Once the broker runs (its store loaded): the plugin may publish from here on. */
+  attach?(broker: BrokerHandle): void
+  /** Before the broker stops: release what attach() took. */
   detach?(): void
 }
 
-type Hooks = Required<
-  Pick<
-    AedesOptions,
-    | 'preConnect'
-    | 'authenticate'
-    | 'authorizePublish'
-    | 'authorizeSubscribe'
-    | 'authorizeForward'
-    | 'published'
-  >
->
+/** What a plugin may do with the broker it is part of. */
+export interface BrokerHandle {
+  publish(message: {
+    topic: string
+    payload: Buffer | string
+    qos?: 0 | 1 | 2
+    retain?: boolean
+  }): Promise<void>
+  readonly running: boolean
+  stats(): EngineStats
+  sendTo(clientId: string, message: Message): boolean
+  subscriptionsOf(clientId: string): Subscription[]
+  unsubscribe(clientId: string, filters: readonly string[]): void
+  disconnect(clientId: string, reasonCode: number, reason?: string): boolean
+  retained(filter: string): Message[]
+}
 
-/** Builds Aedes' single-handler hooks from the plugins, in order. Without an authenticator, everyone is let in. */
+type Step<T> = (item: T) => unknown
+
+/**
+ * Runs `step` for each item in order and stays synchronous while no step returns a promise: this
+ * runs for every message and most plugins answer at once, so no promise is made for them.
+ */
+function series<T>(items: readonly T[], step: Step<T>, from = 0): MaybePromise<void> {
+  for (let i = from; i < items.length; i++) {
+    const r = step(items[i]!)
+    if (r instanceof Promise) return r.then(() => series(items, step, i + 1))
+  }
+}
+
+const having = <K extends keyof BrokerPlugin>(plugins: readonly BrokerPlugin[], k: K) =>
+  plugins.filter((p) => typeof p[k] === 'function').map((p) => ({ name: p.name, plugin: p }))
+
+/**
+ * Builds the engine's hooks from the plugins. Refusals (an MqttError or a reason code) stop the
+ * chain; a plugin's own failure in a notification hook is reported and does not stop the others.
+ */
 export function composeHooks(
   plugins: readonly BrokerPlugin[],
   onError: (err: unknown, hook: string) => void,
-): Hooks {
-  const having = <K extends keyof BrokerPlugin>(k: K) =>
-    plugins
-      .filter((p) => typeof p[k] === 'function')
-      .map((p) => ({
-        name: p.name,
-        fn: (p[k] as (...a: unknown[]) => unknown).bind(p) as NonNullable<BrokerPlugin[K]>,
-      }))
-  const pre = having('preConnect')
-  const auth = having('authenticate')
-  const pub = having('authorizePublish')
-  const sub = having('authorizeSubscribe')
-  const fwd = having('authorizeForward')
-  const done = having('published')
+): EngineHooks {
+  const pre = having(plugins, 'preConnect')
+  const auth = having(plugins, 'authenticate')
+  const pub = having(plugins, 'authorizePublish')
+  const sub = having(plugins, 'authorizeSubscribe')
+  const fwd = having(plugins, 'authorizeForward')
+  const done = having(plugins, 'published')
+  const rewrite = having(plugins, 'rewriteTopic')
   if (auth.length > 1)
     throw new Error(`only one broker plugin may authenticate (${auth.map((a) => a.name).join(', ')})`)
+  const authenticator = auth[0]?.plugin
 
-  return {
-    preConnect(client, packet, cb) {
-      series(
-        pre,
-        (p) => p.fn(client, packet),
-        () => cb(null, true),
-        (err) => cb(err as Error, false),
-      )
+  const notify = <
+    K extends 'connected' | 'disconnected' | 'subscribed' | 'delivered' | 'sessionRefused' | 'queueOverflow',
+  >(
+    k: K,
+  ) => {
+    const list = having(plugins, k)
+    if (list.length === 0) return undefined
+    return (...args: unknown[]) => {
+      for (const { name, plugin } of list) {
+        try {
+          ;(plugin[k] as (...a: unknown[]) => void)(...args)
+        } catch (err) {
+          onError(err, `${k}:${name}`)
+        }
+      }
+    }
+  }
+
+  const hooks: EngineHooks = {
+    preConnect(client: Client, connect: ConnectRequest) {
+      return series(pre, (p) => p.plugin.preConnect!(client, connect))
     },
-    authenticate(client, username, password, cb) {
-      series(
-        auth,
-        (p) => p.fn(client, username ?? undefined, password ?? undefined),
-        () => cb(null, true),
-        (err) => cb(err as ConnectError, false),
-      )
+    authorizePublish(client: Client | null, message: Message) {
+      let m = message
+      let refused: number | undefined
+      const r = series(pub, (p) => {
+        if (refused !== undefined) return
+        const verdict = p.plugin.authorizePublish!(client, m)
+        const take = (v: Message | number | undefined) => {
+          if (typeof v === 'number') refused = v
+          else if (v) m = v
+        }
+        if (verdict instanceof Promise) return verdict.then(take)
+        take(verdict)
+      })
+      const answer = () => (refused !== undefined ? refused : m === message ? undefined : m)
+      return r instanceof Promise ? r.then(answer) : answer()
     },
-    authorizePublish(client, packet, cb) {
-      series(
-        pub,
-        (p) => p.fn(client, packet),
-        () => cb(null),
-        (err) => cb(err as Error),
-      )
+    authorizeSubscribe(client: Client, subscription: Subscription) {
+      let s: Subscription | number = subscription
+      const r = series(sub, (p) => {
+        if (typeof s === 'number') return
+        const verdict = p.plugin.authorizeSubscribe!(client, s)
+        if (verdict instanceof Promise)
+          return verdict.then((v) => {
+            s = v
+          })
+        s = verdict
+      })
+      return r instanceof Promise ? r.then(() => s) : s
     },
-    authorizeSubscribe(client, subscription, cb) {
-      let s: Subscription | null = subscription
-      series(
-        sub,
-        (p) => {
-          if (!s) return
-          const r = p.fn(client, s)
-          if (r instanceof Promise) {
-            return r.then((next) => {
-              s = next
-            })
-          }
-          s = r
-        },
-        () => cb(null, s),
-        (err) => {
-          onError(err, 'authorizeSubscribe')
-          cb(null, null)
-        },
-      )
-    },
-    authorizeForward(client, packet) {
-      let out: AedesPublishPacket | null = packet
+    authorizeForward(client: Client, message: Message) {
+      let out: Message | null = message
       for (const p of fwd) {
         if (!out) return null
         try {
-          out = p.fn(client, out)
+          out = p.plugin.authorizeForward!(client, out)
         } catch (err) {
           onError(err, `authorizeForward:${p.name}`)
           return null
@@ -136,53 +139,32 @@ export function composeHooks(
       }
       return out
     },
-    published(packet, client, cb) {
-      series(
-        done,
-        (p) => {
-          // One plugin's bookkeeping must not fail the publish for the others.
-          const report = (err: unknown) => onError(err, `published:${p.name}`)
-          try {
-            const r = p.fn(packet, client)
-            if (r instanceof Promise) return r.catch(report)
-          } catch (err) {
-            report(err)
-          }
-        },
-        () => cb(null),
-        (err) => cb(err as Error),
-      )
+    published(message: Message, client: Client | null) {
+      // One plugin's bookkeeping must not fail the publish for the others.
+      return series(done, (p) => {
+        const report = (err: unknown) => onError(err, `published:${p.name}`)
+        try {
+          const r = p.plugin.published!(message, client)
+          if (r instanceof Promise) return r.catch(report)
+        } catch (err) {
+          report(err)
+        }
+      })
     },
+    connected: notify('connected') as EngineHooks['connected'],
+    disconnected: notify('disconnected') as ((client: Client, info: DisconnectInfo) => void) | undefined,
+    subscribed: notify('subscribed') as EngineHooks['subscribed'],
+    delivered: notify('delivered') as EngineHooks['delivered'],
+    sessionRefused: notify('sessionRefused') as EngineHooks['sessionRefused'],
+    queueOverflow: notify('queueOverflow') as EngineHooks['queueOverflow'],
   }
-}
-
-/**
- * Runs `step` for each item in order, stopping at the first throw or rejection. It stays
- * synchronous while no step returns a promise: this runs for every message, and most plugins
- * answer at once, so no promise or async frame is made for them.
- */
-function series<T>(
-  items: readonly T[],
-  step: (item: T) => unknown,
-  ok: () => void,
-  fail: (err: unknown) => void,
-): void {
-  let i = 0
-  const next = (): void => {
-    while (i < items.length) {
-      let r: unknown
-      try {
-        r = step(items[i++]!)
-      } catch (err) {
-        fail(err)
-        return
-      }
-      if (r instanceof Promise) {
-        r.then(next, fail)
-        return
-      }
+  if (authenticator?.authenticate) hooks.authenticate = authenticator.authenticate.bind(authenticator)
+  if (rewrite.length > 0)
+    hooks.rewriteTopic = (client, topic) => {
+      let t = topic
+      for (const p of rewrite) t = p.plugin.rewriteTopic!(client, t)
+      return t
     }
-    ok()
-  }
-  next()
+  if (fwd.length === 0) delete hooks.authorizeForward
+  return hooks
 }

@@ -1,12 +1,10 @@
-import type { Duplex } from 'node:stream'
-import type { Aedes, AedesPublishPacket, Client, Subscription } from 'aedes'
 import type { Logger } from '../log.ts'
+import type { Client, Subscription } from '../mqtt/types.ts'
 import type { Service } from '../runtime/service.ts'
-import { addClientTap, headerBytes } from './client-tap.ts'
-import type { BrokerPlugin } from './hooks.ts'
+import type { BrokerHandle, BrokerPlugin } from './hooks.ts'
 import { topicMatches } from './topic-filter.ts'
 
-/** The broker's figures, as `$SYS/broker/…` topics and (later) Prometheus metrics. */
+/** The broker's figures, as `$SYS/broker/…` topics and Prometheus metrics. */
 export interface BrokerStats {
   uptimeSeconds: number
   clientsConnected: number
@@ -14,7 +12,7 @@ export interface BrokerStats {
   messagesReceived: number
   /** PUBLISH packets handed to clients. */
   messagesSent: number
-  /** QoS 0 deliveries dropped because a receiver's queue was full. */
+  /** Deliveries dropped: a receiver's buffer or queue was full, the message expired or was too large. */
   messagesDropped: number
   /** Every MQTT byte read from and written to clients. */
   bytesReceived: number
@@ -32,14 +30,11 @@ export interface SysStatsOptions {
   /** ms between two publications of `$SYS/broker/…`. */
   interval: number
   version: string
-  /** Dropped QoS 0 deliveries, counted by the limits plugin. */
-  dropped?: () => number
   now?: () => number
 }
 
-/** Broker statistics (issue 3 point 10): a plugin that counts and a service that publishes. */
+/** Broker statistics: a plugin that answers new `$SYS` subscribers and a service that publishes. */
 export interface SysStats extends Service {
-  /** Goes last in the plugin list, so it counts only what is delivered. */
   readonly plugin: BrokerPlugin
   stats(): BrokerStats
 }
@@ -54,66 +49,42 @@ interface Sample {
 
 const WINDOW_MS = 60_000
 
-/** The part of Aedes' persistence (typed loosely by Aedes) read at start. */
-interface RetainedSource {
-  createRetainedStreamCombi(patterns: string[]): AsyncIterable<{ topic: string }>
-}
-
 export function createSysStats(opts: SysStatsOptions): SysStats {
   const log = opts.log.child('sys')
   const now = opts.now ?? Date.now
-  const counts = { received: 0, sent: 0, bytesIn: 0, bytesOut: 0 }
-  const retained = new Set<string>()
   let startedAt = now()
   let samples: Sample[] = []
-  let aedes: Aedes | undefined
-  let untap: (() => void) | undefined
+  let broker: BrokerHandle | undefined
   let timer: ReturnType<typeof setInterval> | undefined
 
-  // Shared by every connection (no closure each): the write it wraps rides on the socket.
-  function countingWrite(this: CountedConn, chunk: unknown, ...rest: unknown[]) {
-    // mqtt-packet writes a packet in several chunks, strings among them.
-    counts.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).length
-    return (this[WRITE] as (...a: unknown[]) => boolean).call(this, chunk, ...rest)
-  }
-
-  function countWrites(conn: CountedConn) {
-    conn[WRITE] = conn.write
-    conn.write = countingWrite as Duplex['write']
-  }
-
-  function onPublish(packet: AedesPublishPacket, client: Client | null) {
-    if (client) counts.received++
-    if (!packet.retain || packet.topic.startsWith('$SYS/')) return
-    if (packet.payload.length === 0) retained.delete(packet.topic)
-    else retained.add(packet.topic)
-  }
-
-  async function loadRetained(a: Aedes) {
-    try {
-      const persistence = (a as unknown as { persistence: RetainedSource }).persistence
-      for await (const p of persistence.createRetainedStreamCombi(['#'])) retained.add(p.topic)
-    } catch (err) {
-      log.warn('could not count retained messages', { err })
+  function counts(): Omit<Sample, 't'> {
+    const s = broker?.stats()
+    return {
+      received: s?.messagesReceived ?? 0,
+      sent: s?.messagesSent ?? 0,
+      bytesIn: s?.bytesReceived ?? 0,
+      bytesOut: s?.bytesSent ?? 0,
     }
   }
 
   function stats(): BrokerStats {
     const t = now()
     const since = baseline(t)
+    const s = broker?.stats()
+    const c = counts()
     return {
       uptimeSeconds: Math.floor((t - startedAt) / 1000),
-      clientsConnected: aedes?.connectedClients ?? 0,
-      messagesReceived: counts.received,
-      messagesSent: counts.sent,
-      messagesDropped: opts.dropped?.() ?? 0,
-      bytesReceived: counts.bytesIn,
-      bytesSent: counts.bytesOut,
-      retainedMessages: retained.size,
-      loadMessagesReceivedPerMinute: counts.received - since.received,
-      loadMessagesSentPerMinute: counts.sent - since.sent,
-      loadBytesReceivedPerMinute: counts.bytesIn - since.bytesIn,
-      loadBytesSentPerMinute: counts.bytesOut - since.bytesOut,
+      clientsConnected: s?.clientsConnected ?? 0,
+      messagesReceived: c.received,
+      messagesSent: c.sent,
+      messagesDropped: s?.droppedMessages ?? 0,
+      bytesReceived: c.bytesIn,
+      bytesSent: c.bytesOut,
+      retainedMessages: s?.retained ?? 0,
+      loadMessagesReceivedPerMinute: c.received - since.received,
+      loadMessagesSentPerMinute: c.sent - since.sent,
+      loadBytesReceivedPerMinute: c.bytesIn - since.bytesIn,
+      loadBytesSentPerMinute: c.bytesOut - since.bytesOut,
     }
   }
 
@@ -146,21 +117,18 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
 
   function sample() {
     const t = now()
-    samples.push({ t, ...counts })
+    samples.push({ t, ...counts() })
     const base = samples.indexOf(baseline(t))
     if (base > 0) samples = samples.slice(base)
   }
 
   function publishAll() {
-    const a = aedes
-    if (!a || a.closed) return
+    const b = broker
+    if (!b?.running) return
     sample()
     for (const [topic, payload] of topics()) {
-      a.publish(
-        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false },
-        (err) => {
-          if (err) log.debug('$SYS publish failed', { topic, err })
-        },
+      b.publish({ topic, payload, qos: 0, retain: false }).catch((err: unknown) =>
+        log.debug('$SYS publish failed', { topic, err }),
       )
     }
   }
@@ -169,48 +137,23 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
    * $SYS topics are not retained (they would be rewritten to the database every interval); a
    * new subscriber gets the current values at once instead, as if they were.
    */
-  function onSubscribe(subs: Subscription[], client: Client) {
-    // Refused filters come with qos 128 (SUBACK failure).
-    const wanted = subs.filter((s) => (s.qos as number) !== 128 && s.topic.startsWith('$'))
-    if (wanted.length === 0) return
+  function onSubscribe(client: Client, subs: readonly Subscription[]) {
+    const wanted = subs.filter((s) => s.filter.startsWith('$'))
+    if (wanted.length === 0 || !broker) return
     for (const [topic, payload] of topics()) {
-      if (!wanted.some((s) => topicMatches(s.topic, topic))) continue
-      // Aedes calls the callback unconditionally: without one the process dies.
-      client.publish(
-        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: true, dup: false },
-        noop,
-      )
+      if (!wanted.some((s) => topicMatches(s.filter, topic))) continue
+      broker.sendTo(client.id, { topic, payload: Buffer.from(payload), qos: 0, retain: true })
     }
   }
 
   const plugin: BrokerPlugin = {
     name: 'sys',
-    attach(a) {
-      aedes = a
-      a.on('publish', onPublish)
-      a.on('subscribe', onSubscribe)
-      untap = addClientTap(
-        a,
-        {
-          connection: (_client, conn) => countWrites(conn),
-          packet(_client, packet) {
-            counts.bytesIn += packet.length + headerBytes(packet.length)
-          },
-        },
-        log,
-      )
-      void loadRetained(a)
+    subscribed: onSubscribe,
+    attach(handle) {
+      broker = handle
     },
     detach() {
-      aedes?.off('publish', onPublish)
-      aedes?.off('subscribe', onSubscribe)
-      untap?.()
-      untap = undefined
-      aedes = undefined
-    },
-    authorizeForward(_client, packet) {
-      counts.sent++
-      return packet
+      broker = undefined
     },
   }
 
@@ -232,8 +175,3 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
     },
   }
 }
-
-function noop() {}
-
-const WRITE = Symbol('uncounted write')
-type CountedConn = Duplex & { [WRITE]?: Duplex['write'] }

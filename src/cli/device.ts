@@ -1,6 +1,10 @@
 import type { Database } from 'bun:sqlite'
-import type { AclRule } from '../config/schema.ts'
-import { listDeviceAclRules, removeDeviceAclRule, setDeviceAclRule } from '../devices/acl-rules.ts'
+import {
+  type DeviceAclRule,
+  listDeviceAclRules,
+  removeDeviceAclRule,
+  setDeviceAclRule,
+} from '../devices/acl-rules.ts'
 import {
   createDevice,
   type Device,
@@ -178,7 +182,7 @@ function allow(db: Database, io: CliIo, args: ParsedArgs, id: string, pattern: s
   const access = str(args, 'access') ?? 'readwrite'
   if (!(ACCESS as readonly string[]).includes(access))
     throw new UsageError(`--access must be one of ${ACCESS.join(', ')}`)
-  const rule = setDeviceAclRule(db, id, { pattern, access: access as AclRule['access'] })
+  const rule = setDeviceAclRule(db, id, { pattern, access: access as DeviceAclRule['access'] })
   io.out(`device "${id}" may now ${rule.access} ${rule.pattern}\n`)
   return 0
 }

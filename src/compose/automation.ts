@@ -1,5 +1,4 @@
 import { registerCoreActions } from '../actions/core-actions.ts'
-import { aedesPublisher } from '../actions/publish.ts'
 import { type ActionRunner, createActionRunner } from '../actions/runner.ts'
 import type { Broker } from '../broker/broker.ts'
 import type { Bus } from '../bus/bus.ts'
@@ -27,7 +26,7 @@ export function createHubActions(deps: ActionsDeps): ActionRunner {
   const actions = createActionRunner({ log, bus, now })
   registerCoreActions(actions, {
     bus,
-    publish: aedesPublisher(() => deps.broker().aedes),
+    publish: (message) => deps.broker().publish(message),
     // Pollers' readings go through the writer, like ingest and MQTT readings (issue 5 point 4).
     record: (readings) => deps.telemetryWriter().write(readings, 'poll'),
     now,
@@ -70,7 +69,7 @@ export function composeAutomation({
     db,
     bus,
     log,
-    aedes: () => broker.aedes,
+    broker,
     runner: actions,
     configRules: config.rules,
     now,

@@ -2,15 +2,18 @@ import type { ActionRunner } from '../actions/runner.ts'
 import { createAcl } from '../broker/acl.ts'
 import { createAuth } from '../broker/auth.ts'
 import { type Broker, createBroker } from '../broker/broker.ts'
-import { createConformance } from '../broker/conformance.ts'
 import { createDottedTopics } from '../broker/dotted.ts'
 import type { BrokerPlugin } from '../broker/hooks.ts'
-import { createLimits } from '../broker/limits.ts'
-import { createSqlitePersistence } from '../broker/persistence/sqlite-persistence.ts'
+import { engineLimits } from '../broker/limits.ts'
 import { createPresence, type Presence } from '../broker/presence.ts'
+import { createSqliteEngineStore } from '../broker/store/sqlite-store.ts'
 import { createSysStats, type SysStats } from '../broker/sys.ts'
-import { createTcpListener, type TcpListener } from '../broker/tcp-listener.ts'
-import { createTlsListener, type TlsListener } from '../broker/tls-listener.ts'
+import {
+  createTcpListener,
+  createTlsListener,
+  type TcpListener,
+  type TlsListener,
+} from '../broker/tcp-listener.ts'
 import { createDeviceFeatures, type DeviceFeatures } from '../devices/features.ts'
 import type { ConsoleChannel } from '../http/console/channel.ts'
 import { createTelemetry, type Telemetry } from '../telemetry/telemetry.ts'
@@ -65,16 +68,12 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
     availabilityTopic: config.mqtt.availabilityTopic,
     now,
   })
-  // Issue 3 points 6, 7, 9, 10: limits refuse cheaply first; dotted topics are rewritten to `/`
-  // before conformance checks them; auth and the ACL then see only well-formed packets; $SYS
-  // counts last, so only what was delivered.
+  // Dotted topics are rewritten to `/` before anything else sees them; auth and the ACL then
+  // see only well-formed packets (the engine checks those); $SYS answers new subscribers.
   const m = config.mqtt
-  const limits = createLimits({ log, ...m, now })
   const dotted = createDottedTopics({ log, all: m.dottedTopics, clients: m.dottedTopicsClients })
-  const conformance = createConformance({ log, maxTopicLevels: m.maxTopicLevels })
-  const dropped = () => limits.counters().droppedMessages
-  const sys = createSysStats({ log, interval: m.sysInterval, version: VERSION, dropped, now })
-  // Telemetry storage and MQTT extraction (issue 5 point 1); its writer also serves /ingest.
+  const sys = createSysStats({ log, interval: m.sysInterval, version: VERSION, now })
+  // Telemetry storage and MQTT extraction; its writer also serves /ingest.
   const telemetry = createTelemetry({
     db,
     bus,
@@ -83,17 +82,8 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
     deviceOf: auth.deviceOf,
     now,
   })
-  const plugins: BrokerPlugin[] = [
-    limits,
-    dotted,
-    conformance,
-    auth,
-    acl,
-    presence,
-    sys.plugin,
-    telemetry.mqtt,
-  ]
-  // Groups, messaging, upstream and device state (issue 7); group members read groups/<id>/#.
+  const plugins: BrokerPlugin[] = [dotted, auth, acl, presence, sys.plugin, telemetry.mqtt]
+  // Groups, messaging, upstream and device state; group members read groups/<id>/#.
   const devices = createDeviceFeatures({
     db,
     bus,
@@ -107,13 +97,13 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
   })
   devices.registerConsole(deps.consoleChannel)
   plugins.push(...devices.plugins)
-  // Retained messages, sessions, queues and wills in the hub's database (issue 3 point 2); its
-  // plugin goes last so it journals only what every other plugin accepted.
-  const mqttStore = createSqlitePersistence({ db, log })
+  // Retained messages, sessions, queues and wills in the hub's database.
   const broker = createBroker({
     log,
-    plugins: [...plugins, mqttStore.plugin],
-    aedes: { persistence: mqttStore, maxTopicLevels: m.maxTopicLevels },
+    plugins,
+    store: createSqliteEngineStore({ db, log }),
+    limits: engineLimits(m),
+    now,
   })
   const tcp = createTcpListener({ broker, log, host: m.host, port: m.port })
   const { cert, key } = m.tls

@@ -48,7 +48,7 @@ export interface HttpDeps
   extends HubBasics,
     HttpBase,
     Pick<Core, 'requireAuth' | 'credentials' | 'consoleChannel'>,
-    Pick<BrokerParts, 'broker' | 'telemetry' | 'devices'>,
+    Pick<BrokerParts, 'broker' | 'telemetry' | 'devices' | 'presence'>,
     Bridges,
     Automation {}
 
@@ -68,7 +68,7 @@ export function composeHttp(deps: HttpDeps): HttpParts {
     middleware: [httpMetricsMiddleware(metrics)],
     readiness: [
       { name: 'database', check: () => isWritable(db) },
-      { name: 'broker', check: () => !broker.aedes.closed },
+      { name: 'broker', check: () => broker.running },
     ],
     api: [
       ...createCoreApi({
@@ -78,7 +78,12 @@ export function composeHttp(deps: HttpDeps): HttpParts {
         requireAuth,
         sessionTtlMs: config.http.sessionTtl,
         secureCookie: Boolean(https),
-        forgetDevice: (id) => credentials.forget(id),
+        forgetDevice: (id) => {
+          credentials.forget(id)
+          // [MQTT-3.14] v5 clients hear why: 0x87 not authorized.
+          for (const clientId of deps.presence.clientsOf(id))
+            broker.disconnect(clientId, 0x87, 'device access revoked')
+        },
         now,
       }),
       ...webhooks.api,
@@ -125,9 +130,12 @@ export function composeHttp(deps: HttpDeps): HttpParts {
     host: config.http.host,
     port: config.http.port,
     ...(https ? { tls: https } : {}),
+    // No WebSocket frame larger than an MQTT packet may be is buffered; the console's own frames
+    // are small, and keep a floor so a tiny maxPacketSize does not break the console.
+    maxPayloadBytes: Math.max(config.mqtt.maxPacketSize, 64 * 1024),
     websockets: [
       deps.consoleChannel.route,
-      ...(ws.enabled ? [createMqttWsRoute({ broker, log, path: ws.path })] : []),
+      ...(ws.enabled ? [createMqttWsRoute({ broker, path: ws.path })] : []),
     ],
   })
   return { app, server }

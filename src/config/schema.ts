@@ -19,7 +19,7 @@ const host = () => z.string().min(1)
 
 export const aclRuleSchema = z.strictObject({
   pattern: z.string().min(1),
-  access: z.enum(['read', 'write', 'readwrite']),
+  access: z.enum(['read', 'write', 'readwrite', 'deny']),
 })
 
 export const mqttSchema = z.strictObject({
@@ -54,6 +54,54 @@ export const mqttSchema = z.strictObject({
     .default(10_000)
     .describe('concurrent MQTT connections, all listeners'),
   connectRatePerAddress: z.number().int().min(1).default(50).describe('connects per second from one address'),
+  connectTimeout: duration()
+    .default(10_000)
+    .describe('a connection that sends no CONNECT within this time is closed'),
+  maxPendingConnectionsPerAddress: z
+    .number()
+    .int()
+    .min(1)
+    .default(64)
+    .describe('connections from one address not yet authenticated; beyond it they are closed'),
+  maxQueuedMessages: z
+    .number()
+    .int()
+    .min(1)
+    .default(1000)
+    .describe('messages queued for one persistent session; beyond it new ones are dropped'),
+  maxQueuedBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024 * 1024)
+    .describe('payload bytes queued for one persistent session, like maxQueuedMessages'),
+  receiveMaximum: z
+    .number()
+    .int()
+    .min(1)
+    .max(65_535)
+    .default(1024)
+    .describe('QoS 1/2 messages a client may have unacknowledged (MQTT 5 Receive Maximum)'),
+  topicAliasMaximum: z
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(64)
+    .describe('topic aliases a client may set (MQTT 5); 0 turns them off'),
+  serverKeepAlive: z
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(0)
+    .describe('seconds; imposed on MQTT 5 clients when not 0'),
+  maxSessionExpiry: z
+    .number()
+    .int()
+    .min(0)
+    .default(0xffff_ffff)
+    .describe('seconds; the longest session expiry granted (MQTT 5 clients ask for theirs)'),
   inboundMessagesPerSecond: z
     .number()
     .int()
@@ -202,3 +250,4 @@ function isTimeZone(tz: string): boolean {
     return false
   }
 }
+export type MqttConfig = z.infer<typeof mqttSchema>

@@ -1,18 +1,28 @@
 import type { Database } from 'bun:sqlite'
+import { z } from 'zod'
 import { isValidFilter } from '../broker/topic-filter.ts'
-import { type AclRule, aclRuleSchema } from '../config/schema.ts'
+import { aclRuleSchema } from '../config/schema.ts'
 import { DeviceError } from './registry.ts'
 
-/** Per-device ACL rules (issue 3 point 5), added to the default `devices/%u/#` and `mqtt.acl`. */
-export function listDeviceAclRules(db: Database, deviceId: string): AclRule[] {
+/** A device's own rules grant access; denials are configured for every device (`mqtt.acl`). */
+export const deviceAclRuleSchema = aclRuleSchema.extend({ access: z.enum(['read', 'write', 'readwrite']) })
+export type DeviceAclRule = z.infer<typeof deviceAclRuleSchema>
+
+/** Per-device ACL rules, added to the default `devices/%u/#` and `mqtt.acl`. */
+export function listDeviceAclRules(db: Database, deviceId: string): DeviceAclRule[] {
   return db
     .query('SELECT pattern, access FROM device_acl WHERE device_id = ? ORDER BY pattern')
-    .all(deviceId) as AclRule[]
+    .all(deviceId) as DeviceAclRule[]
 }
 
 /** Adds a rule, or changes the access of the device's rule with the same pattern. */
-export function setDeviceAclRule(db: Database, deviceId: string, input: AclRule, now = Date.now()): AclRule {
-  const rule = aclRuleSchema.parse(input)
+export function setDeviceAclRule(
+  db: Database,
+  deviceId: string,
+  input: DeviceAclRule,
+  now = Date.now(),
+): DeviceAclRule {
+  const rule = deviceAclRuleSchema.parse(input)
   // %u and %c stand for one whole level once replaced, so they validate as a literal level.
   if (!isValidFilter(rule.pattern.replaceAll('%u', 'u').replaceAll('%c', 'c')))
     throw new DeviceError('invalid', `"${rule.pattern}" is not a valid MQTT topic filter`)

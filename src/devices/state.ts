@@ -1,11 +1,11 @@
 import type { Database } from 'bun:sqlite'
-import type { Aedes, AedesPublishPacket, Client, Subscription } from 'aedes'
 import type { ActionExecutor } from '../actions/runner.ts'
 import { render } from '../actions/template.ts'
-import type { BrokerPlugin } from '../broker/hooks.ts'
+import type { BrokerHandle, BrokerPlugin } from '../broker/hooks.ts'
 import { topicMatches } from '../broker/topic-filter.ts'
 import type { Bus } from '../bus/bus.ts'
 import type { Logger } from '../log.ts'
+import type { Client, Message, Subscription } from '../mqtt/types.ts'
 import type { DeviceStateView, JsonObject } from '../protocol.ts'
 import type { Service } from '../runtime/service.ts'
 import {
@@ -57,26 +57,17 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
   const log = opts.log.child('device-state')
   const now = opts.now ?? Date.now
   const registered = db.query('SELECT 1 FROM devices WHERE id = ?')
-  let aedes: Aedes | undefined
-  let detach: (() => void) | undefined
+  let broker: BrokerHandle | undefined
 
   const publishDelta = (deviceId: string, delta: JsonObject) => {
-    const broker = aedes
-    if (!broker || broker.closed) return
-    const topic = topics.set.of(deviceId)
-    broker.publish(
-      {
-        cmd: 'publish',
-        topic,
-        payload: Buffer.from(JSON.stringify(delta)),
-        qos: 1,
-        retain: false,
-        dup: false,
-      },
-      (err) => {
-        if (err) log.warn('desired state publish failed', { deviceId, err })
-      },
-    )
+    const b = broker
+    if (!b?.running) return
+    b.publish({
+      topic: topics.set.of(deviceId),
+      payload: JSON.stringify(delta),
+      qos: 1,
+      retain: false,
+    }).catch((err: unknown) => log.warn('desired state publish failed', { deviceId, err }))
   }
 
   const timeouts = (): number | undefined => {
@@ -175,18 +166,18 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
   }
 
   // A device that (re)subscribes to its set topic gets what it still has to do.
-  const onSubscribe = (subs: Subscription[], client: Client) => {
+  const onSubscribe = (client: Client, subs: readonly Subscription[]) => {
     const deviceId = opts.deviceOf(client)
     if (!deviceId) return
     const topic = topics.set.of(deviceId)
-    if (!subs.some((s) => (s.qos as number) !== 128 && topicMatches(s.topic, topic))) return
+    if (!subs.some((s) => topicMatches(s.filter, topic))) return
     const s = readState(db, deviceId)
     if (s.pending) publishDelta(deviceId, s.delta)
   }
 
   const plugin: BrokerPlugin = {
     name: 'device-state',
-    published(packet: AedesPublishPacket) {
+    published(packet: Message) {
       const deviceId = topics.state.deviceIn(packet.topic)
       if (!deviceId) return
       let body: unknown
@@ -199,15 +190,12 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
       if (isObject(body)) report(deviceId, body)
       else log.debug('state that is not a JSON object ignored', { topic: packet.topic })
     },
-    attach(broker) {
-      aedes = broker
-      broker.on('subscribe', onSubscribe)
-      detach = () => broker.off('subscribe', onSubscribe)
+    subscribed: onSubscribe,
+    attach(handle) {
+      broker = handle
     },
     detach() {
-      detach?.()
-      detach = undefined
-      aedes = undefined
+      broker = undefined
     },
   }
 

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
-import type { AedesPublishPacket, Client } from 'aedes'
 import type { BrokerPlugin } from '../broker/hooks.ts'
 import type { Bus } from '../bus/bus.ts'
+import type { Client, Message } from '../mqtt/types.ts'
 import type { DeviceUpstream } from '../protocol.ts'
 import type { DeviceTopic } from './topics.ts'
 
@@ -40,7 +40,7 @@ export function createUpstream(opts: UpstreamOptions): BrokerPlugin {
   const registered = opts.db.query('SELECT 1 FROM devices WHERE id = ?')
   return {
     name: 'device-upstream',
-    published(packet: AedesPublishPacket, client: Client | null) {
+    published(packet: Message, client: Client | null) {
       const sender = opts.outbox.deviceIn(packet.topic)
       if (!sender || !registered.get(sender)) return
       const detail: DeviceUpstream = {

@@ -55,13 +55,7 @@ export function createWebhookEdge(opts: WebhookEdgeOptions): WebhookEdge {
     now,
     captureBytes: config.hookDeliveries.captureBytes,
     // The 200 goes out only after the broker accepted the message [issue 4 point 4].
-    publish: (m) =>
-      new Promise<void>((resolve, reject) =>
-        broker.aedes.publish(
-          { cmd: 'publish', topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, dup: false },
-          (err) => (err ? reject(err) : resolve()),
-        ),
-      ),
+    publish: (m) => broker.publish(m),
   })
   const bridge = createWebhookBridge({
     broker,

@@ -83,8 +83,16 @@ export interface Will {
   delayInterval: number
 }
 
+/**
+ * Who ended a connection: the client (DISCONNECT), a newer connection with the same client id, the
+ * keep-alive timer, the network (closed without DISCONNECT), a protocol error of the client, a
+ * limit, or the server (shutdown, administrative disconnect).
+ */
+export type DisconnectCause = 'client' | 'takeover' | 'keepalive' | 'lost' | 'protocol' | 'limit' | 'server'
+
 /** Why a connection ended, as the `disconnected` hook hears it. */
 export interface DisconnectInfo {
+  cause: DisconnectCause
   /** v5 reason code (0 = normal DISCONNECT from the client; 0x8E takeover; 0x8D keep-alive …). */
   reasonCode: number
   /** A short English phrase for logs and events. */
@@ -135,7 +143,10 @@ export interface EngineHooks {
   authorizeSubscribe?(client: Client, sub: Subscription): MaybePromise<Subscription | number>
   /** Per delivery, synchronous: the message to send this client (possibly changed), or null to withhold it. */
   authorizeForward?(client: Client, message: Message): Message | null
-  /** After a message was accepted, made durable (QoS > 0) and routed. */
+  /**
+   * After a message was accepted, made durable (QoS > 0) and routed. A promise it returns holds
+   * back the PUBACK/PUBREC until it settles (telemetry readings stored before the acknowledgement).
+   */
   published?(message: Message, client: Client | null): MaybePromise<void>
   /** After CONNACK 0 was sent. */
   connected?(client: Client): void
@@ -145,6 +156,15 @@ export interface EngineHooks {
   sessionRefused?(client: Client, sessionOwner: string): void
   /** A persistent session's queue was full and a message was dropped (once per episode). */
   queueOverflow?(clientId: string, dropped: number): void
+  /**
+   * Every topic and filter a client sends (PUBLISH, will, SUBSCRIBE, UNSUBSCRIBE) passes through
+   * this first, synchronously: the hub's dotted topics (`a.b` read as `a/b`) for some clients.
+   */
+  rewriteTopic?(client: Client, topic: string): string
+  /** After SUBACK, with the subscriptions granted (refused ones are not listed). */
+  subscribed?(client: Client, subscriptions: readonly Subscription[]): void
+  /** A QoS 1/2 delivery to this client completed (PUBACK, or PUBCOMP) [MQTT-4.3.2], [MQTT-4.3.3]. */
+  delivered?(client: Client, message: Message): void
 }
 
 /** Resource limits the engine enforces (config `mqtt.*`). */
@@ -167,6 +187,11 @@ export interface EngineLimits {
   /** Topic Alias Maximum the server accepts from clients. */
   topicAliasMaximum: number
   maxTopicLevels: number
+  /** CONNECTs per second from one address; beyond it CONNACK 0x9F / 3. */
+  connectRatePerAddress: number
+  /** Per client: beyond these the engine stops reading that client's socket for a while. */
+  inboundMessagesPerSecond: number
+  inboundBytesPerSecond: number
   /** v5 Server Keep Alive override, seconds; 0 = accept the client's. */
   serverKeepAlive: number
   /** Longest session expiry the server grants, seconds. */
@@ -253,11 +278,21 @@ export interface EngineStats {
   bytesSent: number
   /** Deliveries dropped: outgoing buffer full (QoS 0), queue full, expired, too large for the client. */
   droppedMessages: number
-  /** CONNECTs refused for capacity (max connections, pending per address). */
+  /** CONNECTs refused for capacity (max connections, pending per address, connect rate). */
   refusedConnections: number
+  /** Clients disconnected by a limit (packet too large, outgoing buffer far over its bound). */
+  disconnectedClients: number
+  /** Times a client's reading was paused by its inbound rate. */
+  throttled: number
+  /** Messages dropped because a session's queue was full. */
+  queueOverflows: number
 }
 
-export type InProcessSubscriber = (message: Message) => void
+/**
+ * An in-process subscriber. A promise it returns holds back the publisher's PUBACK/PUBREC (QoS > 0)
+ * until it settles: an outbound webhook is acknowledged only once its delivery is queued on disk.
+ */
+export type InProcessSubscriber = (message: Message) => undefined | Promise<void>
 
 export interface Engine {
   /** Loads the store; listeners may be attached after. */
@@ -272,6 +307,12 @@ export interface Engine {
   retained(filter: string): Message[]
   /** Connected clients. */
   clients(): Client[]
+  /** Sends a message to one connected client only, not routed to anyone else (QoS 0). */
+  sendTo(clientId: string, message: Message): boolean
+  /** A connected client's subscriptions. */
+  subscriptionsOf(clientId: string): Subscription[]
+  /** Removes subscriptions of a client (connected or persistent) as if it had unsubscribed. */
+  unsubscribe(clientId: string, filters: readonly string[]): void
   /** Closes a client's connection (v5: DISCONNECT with the reason code first). False when not connected. */
   disconnect(clientId: string, reasonCode: number, reason?: string): boolean
   stats(): EngineStats

@@ -1,10 +1,11 @@
 import type { Database } from 'bun:sqlite'
-import type { Aedes, AedesPublishPacket, Client } from 'aedes'
 import type { ActionRunner } from '../actions/runner.ts'
 import type { Action } from '../actions/schema.ts'
+import type { Broker } from '../broker/broker.ts'
 import { topicMatches } from '../broker/topic-filter.ts'
 import type { Bus } from '../bus/bus.ts'
 import type { Logger } from '../log.ts'
+import type { Message } from '../mqtt/types.ts'
 import type { Service } from '../runtime/service.ts'
 import { createRuleEngine, type EngineRule, type Firing, type RuleInput } from './engine.ts'
 import type { Rule, Trigger } from './schema.ts'
@@ -15,7 +16,7 @@ export interface RulesServiceOptions {
   bus: Bus
   log: Logger
   /** The broker, for MQTT triggers (valid once the broker started). */
-  aedes: () => Aedes
+  broker: Pick<Broker, 'onPublished'>
   runner: ActionRunner
   /** Rules from the config file: listed, evaluated, but not editable through the API. */
   configRules: readonly Rule[]
@@ -95,7 +96,7 @@ export function createRulesService(opts: RulesServiceOptions) {
   const suspended = new Set<string>()
   const recent = new Map<string, number[]>()
   let mqttRules = false
-  let attached: Aedes | undefined
+  let stopListening: (() => void) | undefined
 
   const reload = () => {
     const stored = listStoredRules(opts.db)
@@ -166,7 +167,7 @@ export function createRulesService(opts: RulesServiceOptions) {
     void engine.handle(input)
   }
 
-  const onPublish = (packet: AedesPublishPacket, _client: Client | null) => {
+  const onPublish = (packet: Message) => {
     if (!mqttRules || packet.topic.startsWith('$SYS/')) return
     feed({
       kind: 'mqtt',
@@ -212,13 +213,12 @@ export function createRulesService(opts: RulesServiceOptions) {
       opts.bus.on('rules', 'schedule.run', (e) =>
         feed({ kind: 'schedule', subject: e.detail.id, data: e.detail, meta: { schedule: e.detail.id } }),
       )
-      attached = opts.aedes()
-      attached.on('publish', onPublish)
+      stopListening = opts.broker.onPublished(onPublish)
     },
     stop() {
       opts.bus.off('rules')
-      attached?.removeListener('publish', onPublish)
-      attached = undefined
+      stopListening?.()
+      stopListening = undefined
       engine.reset()
     },
   }

@@ -1,7 +1,7 @@
-import type { Client } from 'aedes'
 import type { BrokerPlugin } from '../broker/hooks.ts'
 import { topicMatches } from '../broker/topic-filter.ts'
 import type { Logger } from '../log.ts'
+import type { Client } from '../mqtt/types.ts'
 import { type CompiledPath, compilePath } from '../util/json-path.ts'
 import { readingsFromBody } from './body.ts'
 import { metricNameSchema, type TelemetryMqttRule, telemetryDeviceSchema } from './config.ts'
@@ -102,31 +102,27 @@ export interface MqttTelemetryOptions {
 }
 
 /**
- * A broker plugin that turns matching PUBLISHes into readings. It runs in Aedes' `published`
- * hook and waits for the group commit, so a QoS 1 PUBACK means the readings are stored.
+ * A broker plugin that turns matching PUBLISHes into readings. It runs in the `published` hook,
+ * whose promise the engine waits for, so a QoS 1 PUBACK means the readings are stored.
  */
 export function createMqttTelemetry(opts: MqttTelemetryOptions): BrokerPlugin {
   const log = opts.log.child('telemetry-mqtt')
   const now = opts.now ?? Date.now
   const extract = compileExtraction(opts.rules)
-  // CONNECT's username; by the time a client publishes, authentication has accepted it.
-  const usernames = new WeakMap<Client, string>()
   return {
     name: 'telemetry',
-    preConnect(client, packet) {
-      if (opts.rules.length && packet.username) usernames.set(client, packet.username)
-    },
-    async published(packet, client) {
+    published(packet, client) {
       if (!opts.rules.length) return
-      const username = client ? (opts.deviceOf?.(client) ?? usernames.get(client)) : undefined
+      const username = client ? (opts.deviceOf?.(client) ?? client.username) : undefined
       const readings = extract(packet.topic, packet.payload, username, now())
       if (!readings.length) return
-      try {
-        await opts.writer.write(readings, 'mqtt')
-      } catch (err) {
-        // The message itself was routed; losing its readings must not fail the publish.
-        log.error('storing MQTT readings failed', { topic: packet.topic, err })
-      }
+      return opts.writer.write(readings, 'mqtt').then(
+        () => undefined,
+        (err: unknown) => {
+          // The message itself was routed; losing its readings must not fail the publish.
+          log.error('storing MQTT readings failed', { topic: packet.topic, err })
+        },
+      )
     },
   }
 }

@@ -5,6 +5,7 @@ import { generateLocalTls } from '../../src/tls/generate.ts'
 import { startTestHub, type TestHub, tempDir } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { addDevice, collect, connect, login, nextMessage } from './mqtt-fixture.ts'
+import { subscribed as subscribedTo } from './raw-mqtt.ts'
 
 const PAHO = join(import.meta.dir, 'paho-client.py')
 
@@ -20,21 +21,12 @@ async function run(cmd: string[], timeoutMs = 15_000): Promise<{ code: number; o
 }
 
 function connectedClient(t: TestHub, clientId: string): boolean {
-  const clients = (t.hub.broker.aedes as unknown as { clients: Record<string, { connected: boolean }> })
-    .clients
-  return clients[clientId]?.connected === true
+  return t.hub.broker.clients().some((c) => c.id === clientId && c.connected)
 }
 
 /** Resolves once the hub has registered a subscription from `clientId` (mosquitto_sub prints nothing when ready). */
 function subscribed(t: TestHub, clientId: string): Promise<unknown> {
-  return waitFor(
-    () => {
-      const client = (t.hub.broker.aedes as unknown as { clients: Record<string, { subscriptions: object }> })
-        .clients[clientId]
-      return client && Object.keys(client.subscriptions).length > 0
-    },
-    { what: `subscription of ${clientId}` },
-  )
+  return subscribedTo(t.hub.broker, clientId)
 }
 
 const auth = (c: { username: string; password: string }) => ['-u', c.username, '-P', c.password]

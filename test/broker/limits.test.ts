@@ -78,7 +78,7 @@ describe('no client can take the hub down (issue 3 point 7)', () => {
     truncated.send(publishes('still/up', 1, 100).subarray(0, 50))
     truncated.socket.end()
     await truncated.closed
-    await waitFor(() => !brokerClients(t.hub.broker.aedes).truncated)
+    await waitFor(() => !brokerClients(t.hub.broker).truncated)
 
     const got = nextMessage(healthy, 'still/up')
     await healthy.publishAsync('still/up', 'yes')
@@ -158,7 +158,7 @@ describe('no client can take the hub down (issue 3 point 7)', () => {
       { stdout: 'pipe', stderr: 'ignore' },
     )
     try {
-      await waitFor(() => brokerClients(t.hub.broker.aedes).reader?.subscriptions['fan/#'], {
+      await waitFor(() => brokerClients(t.hub.broker).reader?.subscriptions['fan/#'], {
         what: 'reader',
       })
       await using pub = await rawConnected(t.mqttPort, 'pub')
@@ -190,10 +190,10 @@ describe('no client can take the hub down (issue 3 point 7)', () => {
     stuck.socket.pause()
     await using pub = await connect(t.mqttUrl, { clientId: 'pub' })
     const payload = Buffer.alloc(4096)
-    for (let i = 0; i < 4096 && brokerClients(t.hub.broker.aedes).stuck; i++) {
+    for (let i = 0; i < 4096 && brokerClients(t.hub.broker).stuck; i++) {
       await pub.publishAsync('q/1', payload, { qos: 1 })
     }
-    await waitFor(() => !brokerClients(t.hub.broker.aedes).stuck, { what: 'the stuck client to be dropped' })
+    await waitFor(() => !brokerClients(t.hub.broker).stuck, { what: 'the stuck client to be dropped' })
   })
 
   it('answers CONNACK 3 beyond mqtt.maxConnections and accepts again once one leaves', async () => {
@@ -202,7 +202,7 @@ describe('no client can take the hub down (issue 3 point 7)', () => {
     await using _second = await connect(t.mqttUrl, { clientId: 'two' })
     expect(await connackCode(t.mqttUrl, { clientId: 'three' })).toBe(3)
     await first.endAsync()
-    await waitFor(() => !brokerClients(t.hub.broker.aedes).one)
+    await waitFor(() => !brokerClients(t.hub.broker).one)
     await waitFor(async () => (await connackCode(t.mqttUrl, { clientId: 'four' })) === 0, {
       what: 'a free connection slot',
     })

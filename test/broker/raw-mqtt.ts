@@ -1,5 +1,7 @@
 import { connect, type Socket } from 'node:net'
 import mqttPacket, { type Packet } from 'mqtt-packet'
+import type { Broker } from '../../src/broker/broker.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /**
  * An MQTT client on a bare socket, for packets no well-behaved client would send (malformed,
@@ -104,11 +106,31 @@ export async function rawConnected(port: number, clientId: string): Promise<RawC
   return c
 }
 
-/** Aedes' table of connected clients by id (not in its typings). */
+/** The broker's connected clients by id, with their subscriptions by filter. */
 export function brokerClients(
-  aedes: unknown,
+  broker: Pick<Broker, 'clients' | 'subscriptionsOf'>,
 ): Record<string, { subscriptions: Record<string, { qos: number }> }> {
-  return (aedes as { clients: Record<string, { subscriptions: Record<string, { qos: number }> }> }).clients
+  const out: Record<string, { subscriptions: Record<string, { qos: number }> }> = {}
+  for (const c of broker.clients()) {
+    const subscriptions: Record<string, { qos: number }> = {}
+    for (const s of broker.subscriptionsOf(c.id)) subscriptions[s.filter] = { qos: s.qos }
+    out[c.id] = { subscriptions }
+  }
+  return out
+}
+
+/** Resolves once the client `clientId` holds a subscription `filter` (or any, without one). */
+export function subscribed(
+  broker: Pick<Broker, 'clients' | 'subscriptionsOf'>,
+  clientId: string,
+  filter?: string,
+) {
+  return waitFor(
+    () =>
+      broker.clients().some((c) => c.id === clientId) &&
+      broker.subscriptionsOf(clientId).some((s) => filter === undefined || s.filter === filter),
+    { what: `a subscription of ${clientId}` },
+  )
 }
 /** Anonymous clients allowed everywhere: these tests are about the broker, not the ACL. */
 export const openBroker = {

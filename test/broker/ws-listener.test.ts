@@ -67,9 +67,9 @@ describe('MQTT over WebSocket at /mqtt (issue 3 point 1)', () => {
   it('unregisters the MQTT client when its WebSocket goes away', async () => {
     await using t = await startTestHub(anonymous)
     const web = await connect(`ws://127.0.0.1:${t.httpPort}/mqtt`, { clientId: 'leaving' })
-    await waitFor(() => brokerClients(t.hub.broker.aedes).leaving)
+    await waitFor(() => brokerClients(t.hub.broker).leaving)
     web.stream.destroy()
-    await waitFor(() => !brokerClients(t.hub.broker.aedes).leaving)
+    await waitFor(() => !brokerClients(t.hub.broker).leaving)
     await web.endAsync(true)
   })
 })

@@ -1,24 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { createToken } from '../../src/store/tokens.ts'
+import { subscribed } from '../broker/raw-mqtt.ts'
 import { startTestHub, type TestHub } from '../helpers/hub.ts'
-import { nextEvent, waitFor } from '../helpers/wait.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { opensslHmac, post, subscriber } from './support.ts'
 
 const OPEN_ACL = { allowAnonymous: true, anonymousAcl: [{ pattern: '#', access: 'readwrite' }] }
 const TOKEN = 'token-for-capture-tests'
 
+let subscribers = 0
+
 /** `mosquitto_sub` (Debian) waiting for one message; resolves with its payload once it exits. */
 async function mosquittoSub(t: TestHub, topic: string) {
-  // The broker's own event says when the subscription is in place (its stdout is block-buffered).
-  const subscribed = nextEvent(t.hub.broker.aedes, 'subscribe')
+  // The broker says when the subscription is in place (mosquitto_sub's stdout is block-buffered).
+  const clientId = `hooks-sub-${++subscribers}`
   const proc = Bun.spawn(
-    ['mosquitto_sub', '-h', '127.0.0.1', '-p', String(t.mqttPort), '-t', topic, '-C', '1'],
+    ['mosquitto_sub', '-h', '127.0.0.1', '-p', String(t.mqttPort), '-i', clientId, '-t', topic, '-C', '1'],
     {
       stdout: 'pipe',
       stderr: 'pipe',
     },
   )
-  await subscribed
+  await subscribed(t.hub.broker, clientId, topic)
   return {
     async payload(): Promise<string> {
       const out = await new Response(proc.stdout).text()

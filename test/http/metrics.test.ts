@@ -126,7 +126,7 @@ describe('/readyz', () => {
     const ready = await fetch(`${t.url}/readyz`)
     expect(ready.status).toBe(200)
     expect(await ready.json()).toEqual({ status: 'ok', checks: { database: true, broker: true } })
-    await new Promise<void>((resolve) => t.hub.broker.aedes.close(() => resolve()))
+    await t.hub.broker.stop()
     const down = await fetch(`${t.url}/readyz`)
     expect(down.status).toBe(503)
     expect(await down.json()).toEqual({ status: 'unavailable', checks: { database: true, broker: false } })

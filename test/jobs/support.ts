@@ -1,5 +1,5 @@
 import { registerCoreActions } from '../../src/actions/core-actions.ts'
-import { aedesPublisher } from '../../src/actions/publish.ts'
+import { brokerPublisher } from '../../src/actions/publish.ts'
 import { createActionRunner } from '../../src/actions/runner.ts'
 import { createBroker } from '../../src/broker/broker.ts'
 import { createBus } from '../../src/bus/bus.ts'
@@ -78,7 +78,7 @@ export async function startScheduler(o: SchedulerFixtureOptions) {
   const broker = createBroker({ log })
   await broker.start(ctx)
   const actions = createActionRunner({ log, bus, now: o.clock.now })
-  registerCoreActions(actions, { bus, publish: aedesPublisher(() => broker.aedes), now: o.clock.now })
+  registerCoreActions(actions, { bus, publish: brokerPublisher(broker), now: o.clock.now })
   const scheduler = createScheduler({
     db,
     bus,

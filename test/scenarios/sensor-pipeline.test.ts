@@ -4,10 +4,10 @@
 import { describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { Client } from 'aedes'
 import { parse as parseToml } from 'smol-toml'
 import { createDevice } from '../../src/devices/registry.ts'
 import { createToken } from '../../src/store/tokens.ts'
+import { subscribed as subscribedTo } from '../broker/raw-mqtt.ts'
 import { startTestHub } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -22,9 +22,7 @@ describe('source (d): the sensor pipeline', () => {
     const { credentials: watcher } = await createDevice(t.hub.db, { id: 'watcher' })
     const { secret } = createToken(t.hub.db, { name: 'charts', scope: 'read' })
 
-    const subscribed = new Promise<void>((done) =>
-      t.hub.broker.aedes.on('subscribe', (_subs, client: Client) => client.id === 'pi-watcher' && done()),
-    )
+    const subscribed = subscribedTo(t.hub.broker, 'pi-watcher')
     const sub = Bun.spawn(
       [
         'mosquitto_sub',

@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { Client } from 'aedes'
 import { parse as parseToml } from 'smol-toml'
 import type { DeviceCredentials } from '../../src/devices/registry.ts'
 import { createToken } from '../../src/store/tokens.ts'
@@ -16,6 +15,7 @@ import { startOAuthPeer } from '../bridges/firebase/oauth-peer.ts'
 import { startRtdbPeer } from '../bridges/firebase/rtdb-peer.ts'
 import { startSlackPeer } from '../bridges/slack/peer.ts'
 import { addDevice, connect, login, nextMessage } from '../broker/mqtt-fixture.ts'
+import { subscribed as subscribedTo } from '../broker/raw-mqtt.ts'
 import { startTestHub, type TestHub } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -44,9 +44,7 @@ c.loop_forever()
 
 /** A subscriber in a child process that prints "topic payload" and exits after its first message. */
 function subscriber(t: TestHub, clientId: string, cmd: string[]) {
-  const subscribed = new Promise<void>((done) =>
-    t.hub.broker.aedes.on('subscribe', (_subs, client: Client) => client.id === clientId && done()),
-  )
+  const subscribed = subscribedTo(t.hub.broker, clientId)
   const proc = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe' })
   return {
     subscribed,

@@ -13,17 +13,7 @@ afterAll(() => browser.close())
 describe('MQTT explorer', () => {
   it('shows retained topics as a tree, publishes, and watches a filter live', async () => {
     await using t = await startTestHub()
-    t.hub.broker.aedes.publish(
-      {
-        cmd: 'publish',
-        topic: 'home/lamp/state',
-        payload: Buffer.from('{"on":false}'),
-        qos: 0,
-        retain: true,
-        dup: false,
-      },
-      () => {},
-    )
+    await t.hub.broker.publish({ topic: 'home/lamp/state', payload: '{"on":false}', retain: true })
     await using p = await browser.open(t, { hash: '#/mqtt' })
     const { page } = p
     await page.getByRole('heading', { name: 'MQTT explorer', level: 1 }).waitFor()

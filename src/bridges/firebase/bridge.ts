@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { aedesPublisher } from '../../actions/publish.ts'
+import { brokerPublisher } from '../../actions/publish.ts'
 import type { ActionRunner } from '../../actions/runner.ts'
 import type { Broker } from '../../broker/broker.ts'
 import type { Bus } from '../../bus/bus.ts'
@@ -98,7 +98,7 @@ export function createFirebaseBridge(opts: FirebaseBridgeOptions): FirebaseBridg
       health: healthOf('rtdb'),
     })
     services.push({ service: mirror, restart: true })
-    const publish = aedesPublisher(() => broker.aedes)
+    const publish = brokerPublisher(broker)
     for (const listen of rtdb.listen) {
       const listener = createRtdbListener({
         listen,

@@ -1,6 +1,6 @@
-import type { AedesPublishPacket } from 'aedes'
 import type { Broker } from '../../broker/broker.ts'
 import type { Logger } from '../../log.ts'
+import type { InProcessSubscriber } from '../../mqtt/types.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import { type DeliveryHandler, Outcome } from '../../outbox/types.ts'
 import type { Service } from '../../runtime/service.ts'
@@ -20,8 +20,6 @@ export interface WebhookBridgeOptions {
   now?: () => number
 }
 
-type Deliver = (packet: AedesPublishPacket, done: () => void) => void
-
 /**
  * MQTT → HTTP (issue 4 point 6): an in-process subscription per enabled target. A matching
  * message is only enqueued into the outbox; the outbox's workers do the HTTP.
@@ -29,14 +27,12 @@ type Deliver = (packet: AedesPublishPacket, done: () => void) => void
 export function createWebhookBridge(opts: WebhookBridgeOptions): Service & { handler: DeliveryHandler } {
   const log = opts.log.child('webhooks')
   const now = opts.now ?? Date.now
-  const subscribed = new Map<string, { filter: string; fn: Deliver }>()
+  const subscribed = new Map<string, () => void>()
   let stopListening: (() => void) | undefined
 
-  const listener = (name: string, filter: string): Deliver => {
-    // [MQTT-4.7.2-1] a filter starting with a wildcard does not match `$` topics.
-    const skipDollar = filter.startsWith('+') || filter.startsWith('#')
-    return (packet, done) => {
-      if (skipDollar && packet.topic.startsWith('$')) return done()
+  const listener =
+    (name: string): InProcessSubscriber =>
+    (packet) => {
       const message: QueuedMessage = {
         topic: packet.topic,
         payload: Buffer.from(packet.payload ?? '').toString('base64'),
@@ -44,34 +40,29 @@ export function createWebhookBridge(opts: WebhookBridgeOptions): Service & { han
         retain: packet.retain,
         ts: now(),
       }
-      // The broker's callback waits for the commit (same tick, batched), so a QoS 1/2 PUBACK
-      // is sent only once the delivery is on disk; routing to other subscribers is not held up.
-      opts.outbox.enqueue({ kind: WEBHOOK_KIND, target: name, payload: message }).then(done, (err) => {
-        log.error('could not queue a webhook delivery', { target: name, topic: packet.topic, err })
-        done()
-      })
+      // The broker waits for the commit (same tick, batched), so a QoS 1/2 PUBACK is sent only
+      // once the delivery is on disk; routing to other subscribers is not held up.
+      return opts.outbox.enqueue({ kind: WEBHOOK_KIND, target: name, payload: message }).then(
+        () => undefined,
+        (err: unknown) => {
+          log.error('could not queue a webhook delivery', { target: name, topic: packet.topic, err })
+        },
+      )
     }
-  }
 
   const unsubscribe = (name: string) => {
-    const sub = subscribed.get(name)
-    if (!sub) return
+    const remove = subscribed.get(name)
+    if (!remove) return
     subscribed.delete(name)
-    try {
-      opts.broker.aedes.unsubscribe(sub.filter, sub.fn, () => {})
-    } catch (err) {
-      // A broker already stopped has no subscriptions left to remove.
-      log.debug('unsubscribe skipped', { target: name, err })
-    }
+    remove()
   }
 
   const sync = (name: string) => {
     unsubscribe(name)
     const target = opts.targets.get(name)
     if (!target?.enabled) return
-    const fn = listener(name, target.filter)
-    subscribed.set(name, { filter: target.filter, fn })
-    opts.broker.aedes.subscribe(target.filter, fn, () => {})
+    // [MQTT-4.7.2-1] the engine does not match `$` topics with a leading wildcard.
+    subscribed.set(name, opts.broker.subscribe(target.filter, listener(name)))
     log.debug('subscribed', { target: name, filter: target.filter })
   }
 

@@ -21,7 +21,10 @@ export interface DeviceRoutesDeps {
   db: Database
   bus: Bus
   requireAuth: RequireAuth
-  /** Drops the broker's cached verification of a device after rotate or remove (`auth.forget`). */
+  /**
+   * After rotate, remove or disable: drops the cached verification of the device's credentials
+   * and closes its live MQTT connections.
+   */
   forgetDevice?: (id: string) => void
   now?: () => number
 }
@@ -185,6 +188,8 @@ export function createDeviceRoutes(deps: DeviceRoutesDeps) {
     mustExist(id)
     if (body.enabled !== undefined) setDeviceEnabled(db, id, body.enabled)
     if (body.name !== undefined) renameDevice(db, id, body.name)
+    // A disabled device's live connections end now, not when it next reconnects.
+    if (body.enabled === false) deps.forgetDevice?.(id)
     return c.json(mustExist(id), 200)
   })
 

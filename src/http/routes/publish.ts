@@ -42,12 +42,7 @@ export function createPublishRoutes(deps: { broker: Broker; requireAuth: Require
   router.openapi(publish, async (c) => {
     const body = c.req.valid('json')
     const payload = encode(body.payload, body.encoding)
-    await new Promise<void>((resolve, reject) =>
-      deps.broker.aedes.publish(
-        { cmd: 'publish', topic: body.topic, payload, qos: body.qos, retain: body.retain, dup: false },
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    )
+    await deps.broker.publish({ topic: body.topic, payload, qos: body.qos, retain: body.retain })
     return c.json({ topic: body.topic, bytes: payload.length, qos: body.qos, retain: body.retain }, 200)
   })
   return router

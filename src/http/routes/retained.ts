@@ -6,15 +6,6 @@ import { Errors } from '../errors.ts'
 import { errorResponses, jsonResponse } from './api-shared.ts'
 import { describePayload, isTopicFilter, isTopicName } from './mqtt-payload.ts'
 
-/** What we read of Aedes' persistence (its type is `any` in Aedes' declarations). */
-interface RetainedStore {
-  createRetainedStreamCombi(patterns: string[]): AsyncIterable<{
-    topic: string
-    payload: Buffer
-    qos: number
-  }>
-}
-
 const RetainedSchema = z
   .object({
     topic: z.string(),
@@ -57,18 +48,15 @@ const remove = createRoute({
   responses: { 204: { description: 'cleared' }, ...errorResponses(400, 401, 403, 404) },
 })
 
-/** `/retained`: the broker's retained messages, read from Aedes' persistence. */
+/** `/retained`: the broker's retained messages. */
 export function createRetainedRoutes(deps: { broker: Broker; requireAuth: RequireAuth }) {
   const router = createRouter()
-  const store = () => (deps.broker.aedes as unknown as { persistence: RetainedStore }).persistence
 
-  const collect = async (filter: string, limit: number) => {
-    // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with $.
-    const hideSys = filter.startsWith('+') || filter.startsWith('#')
+  const collect = (filter: string, limit: number) => {
     const items: z.infer<typeof RetainedSchema>[] = []
-    for await (const p of store().createRetainedStreamCombi([filter])) {
-      if (hideSys && p.topic.startsWith('$')) continue
-      items.push({ topic: p.topic, qos: p.qos, ...describePayload(p.payload) })
+    // [MQTT-4.7.2-1] the engine does not match $-topics with a leading wildcard.
+    for (const m of deps.broker.retained(filter)) {
+      items.push({ topic: m.topic, qos: m.qos, ...describePayload(m.payload) })
       if (items.length > limit) break
     }
     return items
@@ -76,7 +64,7 @@ export function createRetainedRoutes(deps: { broker: Broker; requireAuth: Requir
 
   router.openapi({ ...list, middleware: [deps.requireAuth('read')] as const }, async (c) => {
     const { filter, limit } = c.req.valid('query')
-    const items = await collect(filter, limit)
+    const items = collect(filter, limit)
     const truncated = items.length > limit
     items.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
     return c.json({ items: items.slice(0, limit), truncated }, 200)
@@ -84,14 +72,9 @@ export function createRetainedRoutes(deps: { broker: Broker; requireAuth: Requir
 
   router.openapi({ ...remove, middleware: [deps.requireAuth('write')] as const }, async (c) => {
     const { topic } = c.req.valid('query')
-    if (!(await collect(topic, 1)).length) throw Errors.notFound('retained message')
+    if (!collect(topic, 1).length) throw Errors.notFound('retained message')
     // [MQTT-3.3.1-10] an empty retained PUBLISH removes the retained message of its topic.
-    await new Promise<void>((resolve, reject) =>
-      deps.broker.aedes.publish(
-        { cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, retain: true, dup: false },
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    )
+    await deps.broker.publish({ topic, payload: Buffer.alloc(0), qos: 0, retain: true })
     return c.body(null, 204)
   })
   return router

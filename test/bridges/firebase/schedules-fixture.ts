@@ -1,6 +1,5 @@
-import type { AedesPublishPacket } from 'aedes'
 import { registerCoreActions } from '../../../src/actions/core-actions.ts'
-import { aedesPublisher } from '../../../src/actions/publish.ts'
+import { brokerPublisher } from '../../../src/actions/publish.ts'
 import { createActionRunner } from '../../../src/actions/runner.ts'
 import { staticToken } from '../../../src/bridges/firebase/auth.ts'
 import { firestoreSchedulesSchema } from '../../../src/bridges/firebase/config.ts'
@@ -46,13 +45,12 @@ export async function startSyncFixture(o: SyncFixtureOptions) {
   const broker = createBroker({ log })
   await broker.start(ctx)
   const published: string[] = []
-  const onCommand = (packet: AedesPublishPacket, done: () => void) => {
-    published.push(Buffer.from(packet.payload).toString())
-    done()
-  }
-  broker.aedes.subscribe(COMMAND_TOPIC, onCommand, () => {})
+  const unsubscribe = broker.subscribe(COMMAND_TOPIC, (packet) => {
+    published.push(packet.payload.toString())
+    return undefined
+  })
   const actions = createActionRunner({ log, bus, now: o.clock.now })
-  registerCoreActions(actions, { bus, publish: aedesPublisher(() => broker.aedes), now: o.clock.now })
+  registerCoreActions(actions, { bus, publish: brokerPublisher(broker), now: o.clock.now })
   const scheduler = createScheduler({
     db,
     bus,
@@ -106,7 +104,7 @@ export async function startSyncFixture(o: SyncFixtureOptions) {
     await schedules.stop()
     await outbox.stop()
     await scheduler.stop()
-    broker.aedes.unsubscribe(COMMAND_TOPIC, onCommand, () => {})
+    unsubscribe()
     await broker.stop()
     abort.abort()
     db.close()

@@ -1,8 +1,8 @@
-import type { AedesPublishPacket } from 'aedes'
 import { render } from '../../../actions/template.ts'
 import type { Broker } from '../../../broker/broker.ts'
 import type { Bus } from '../../../bus/bus.ts'
 import type { Logger } from '../../../log.ts'
+import type { InProcessSubscriber } from '../../../mqtt/types.ts'
 import type { Outbox } from '../../../outbox/outbox.ts'
 import { type DeliveryHandler, type OutboxEntry, Outcome } from '../../../outbox/types.ts'
 import type { EventType } from '../../../protocol.ts'
@@ -40,8 +40,6 @@ export interface RtdbMirrorOptions {
 // Writes flushed ahead of the one being delivered, at most.
 const MAX_FLUSH = 1000
 
-type Deliver = (packet: AedesPublishPacket, done: () => void) => void
-
 /**
  * Hub state → Realtime Database (issue 6 point 3). Each mapped event or MQTT message is applied
  * to the local tree at once and queued in the outbox; the outbox delivers while the database is
@@ -51,7 +49,7 @@ type Deliver = (packet: AedesPublishPacket, done: () => void) => void
 export function createRtdbMirror(opts: RtdbMirrorOptions): Service & { handler: DeliveryHandler } {
   const log = opts.log.child('rtdb-mirror')
   const owner = 'firebase-rtdb-mirror'
-  const subscriptions: Array<{ filter: string; fn: Deliver }> = []
+  const subscriptions: Array<() => void> = []
 
   const write = (m: RtdbMirror, context: Record<string, unknown>): Promise<unknown> | undefined => {
     const path = render(m.path, context, { escape: escapeKey })
@@ -86,11 +84,9 @@ export function createRtdbMirror(opts: RtdbMirrorOptions): Service & { handler: 
     })
   }
 
-  const onMessage = (m: RtdbMirror): Deliver => {
-    // [MQTT-4.7.2-1] a filter starting with a wildcard does not match `$` topics.
-    const skipDollar = m.topic!.startsWith('+') || m.topic!.startsWith('#')
-    return (packet, done) => {
-      if (skipDollar && packet.topic.startsWith('$')) return done()
+  // [MQTT-4.7.2-1] the engine does not match `$` topics with a leading wildcard.
+  const onMessage = (m: RtdbMirror): InProcessSubscriber => {
+    return (packet) => {
       const text = Buffer.from(packet.payload ?? '').toString('utf8')
       let payload: unknown = text
       try {
@@ -98,8 +94,7 @@ export function createRtdbMirror(opts: RtdbMirrorOptions): Service & { handler: 
       } catch {}
       const queued = write(m, { topic: packet.topic, levels: packet.topic.split('/'), payload, text })
       // QoS 1/2: acknowledged once the write is committed to the outbox.
-      if (queued) void queued.then(done)
-      else done()
+      return queued?.then(() => undefined)
     }
   }
 
@@ -162,23 +157,14 @@ export function createRtdbMirror(opts: RtdbMirrorOptions): Service & { handler: 
             void write(m, { type: e.type, subject: e.subject ?? null, ts: e.ts, detail: e.detail })
           })
         } else if (m.topic) {
-          const fn = onMessage(m)
-          subscriptions.push({ filter: m.topic, fn })
-          opts.broker.aedes.subscribe(m.topic, fn, () => {})
+          subscriptions.push(opts.broker.subscribe(m.topic, onMessage(m)))
         }
       }
       log.info('mirroring to the realtime database', { mappings: opts.mappings.length })
     },
     stop() {
       opts.bus.off(owner)
-      for (const s of subscriptions.splice(0)) {
-        try {
-          opts.broker.aedes.unsubscribe(s.filter, s.fn, () => {})
-        } catch (err) {
-          // A broker already closed has no subscriptions left to remove.
-          log.debug('unsubscribe skipped', { filter: s.filter, err })
-        }
-      }
+      for (const remove of subscriptions.splice(0)) remove()
     },
   }
 }
