@@ -73,9 +73,9 @@ export async function startEngine(opts: TestEngineOptions = {}): Promise<TestEng
     wsUrl: `ws://127.0.0.1:${http.port}/mqtt`,
     errors,
     async [Symbol.asyncDispose]() {
+      await engine.stop()
       tcp.stop(true)
       await http.stop(true)
-      await engine.stop()
     },
   }
 }
