@@ -1,0 +1,422 @@
+// The wire format. PUBLISH, its acknowledgements and PINGREQ are read in place from the socket's
+// buffer and written straight into a connection's output buffer: they are the hot path. The rare
+// control packets (CONNECT, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT, AUTH, v5 CONNACK) go through
+// mqtt-packet, whose parser and generator are correct but allocate per packet.
+import { isUtf8 } from 'node:buffer'
+import mqttPacket, { type Packet } from 'mqtt-packet'
+import type { MessageProperties, ProtocolLevel } from './types.ts'
+
+export const CONNECT = 1
+export const PUBLISH = 3
+export const PUBACK = 4
+export const PUBREC = 5
+export const PUBREL = 6
+export const PUBCOMP = 7
+export const SUBSCRIBE = 8
+export const UNSUBSCRIBE = 10
+export const PINGREQ = 12
+export const DISCONNECT = 14
+export const AUTH = 15
+
+const EMPTY = Buffer.alloc(0)
+
+/** A growable byte buffer a connection's outgoing packets are written into, flushed once per read. */
+export class OutBuffer {
+  buf: Buffer = EMPTY
+  len = 0
+
+  ensure(extra: number): void {
+    const need = this.len + extra
+    if (need <= this.buf.length) return
+    let size = Math.max(256, this.buf.length * 2)
+    while (size < need) size *= 2
+    const next = Buffer.allocUnsafe(size)
+    if (this.len > 0) this.buf.copy(next, 0, 0, this.len)
+    this.buf = next
+  }
+
+  byte(b: number): void {
+    this.buf[this.len++] = b
+  }
+
+  u16(n: number): void {
+    this.buf[this.len++] = n >>> 8
+    this.buf[this.len++] = n & 0xff
+  }
+
+  u32(n: number): void {
+    this.buf.writeUInt32BE(n >>> 0, this.len)
+    this.len += 4
+  }
+
+  varint(n: number): void {
+    do {
+      let b = n % 128
+      n = Math.floor(n / 128)
+      if (n > 0) b |= 0x80
+      this.buf[this.len++] = b
+    } while (n > 0)
+  }
+
+  /** A UTF-8 string whose byte length the caller computed. */
+  str(s: string, bytes: number): void {
+    this.u16(bytes)
+    if (bytes > 0) this.len += this.buf.write(s, this.len, bytes, 'utf8')
+  }
+
+  bin(b: Uint8Array): void {
+    this.u16(b.length)
+    this.bytes(b)
+  }
+
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.len)
+    this.len += b.length
+  }
+
+  /** Takes `n` bytes off the front (what the transport took), keeping the rest. */
+  consume(n: number): void {
+    if (n >= this.len) {
+      this.len = 0
+      // A burst grew the buffer: give the memory back rather than hold it per idle connection.
+      if (this.buf.length > 16384) this.buf = EMPTY
+      return
+    }
+    this.buf.copyWithin(0, n, this.len)
+    this.len -= n
+  }
+
+  reset(): void {
+    this.len = 0
+    this.buf = EMPTY
+  }
+}
+
+export function varintSize(n: number): number {
+  return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4
+}
+
+/** A frame's fixed header: where the body starts and how long it is; `need` > 0 when incomplete. */
+export interface FrameHeader {
+  /** Bytes of fixed header (1 + remaining-length bytes); 0 = not enough bytes yet; -1 = malformed. */
+  headerLen: number
+  remaining: number
+}
+
+/** Reads the remaining length at `pos` (after the first byte) [MQTT-1.5.5]. */
+export function readFrameHeader(buf: Uint8Array, pos: number, end: number, out: FrameHeader): void {
+  let mult = 1
+  let value = 0
+  for (let i = 1; i <= 4; i++) {
+    if (pos + i >= end) {
+      out.headerLen = 0
+      return
+    }
+    const b = buf[pos + i]!
+    value += (b & 0x7f) * mult
+    if ((b & 0x80) === 0) {
+      out.headerLen = i + 1
+      out.remaining = value
+      return
+    }
+    mult *= 128
+  }
+  // [MQTT-1.5.5-1] at most four bytes
+  out.headerLen = -1
+}
+
+/** True for well-formed UTF-8 with no U+0000 [MQTT-1.5.4-1], [MQTT-1.5.4-2]. */
+export function validUtf8(buf: Uint8Array, start: number, end: number): boolean {
+  let ascii = true
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!
+    if (b === 0) return false
+    if (b >= 0x80) {
+      ascii = false
+      break
+    }
+  }
+  return ascii || isUtf8(buf.subarray(start, end))
+}
+
+/** A string that came through a decoder that replaced ill-formed bytes (mqtt-packet's). */
+export function looksMalformed(s: string): boolean {
+  return s.includes('\uFFFD') || s.includes('\u0000')
+}
+
+// ── PUBLISH ─────────────────────────────────────────────────────────────────────────────────────
+
+/** What a v5 PUBLISH carries beyond the message properties, read from its property block. */
+export interface PublishExtras {
+  topicAlias: number
+  /** Seconds; -1 when absent. */
+  messageExpiry: number
+  /** A property the client must not send or one repeated: the reason code to disconnect with. */
+  error: number
+}
+
+/**
+ * Reads a v5 PUBLISH property block [MQTT-3.3.2.3]. Returns the properties (undefined when none
+ * the message keeps) and fills `extras`.
+ */
+export function readPublishProperties(
+  buf: Buffer,
+  start: number,
+  end: number,
+  extras: PublishExtras,
+): MessageProperties | undefined {
+  extras.topicAlias = 0
+  extras.messageExpiry = -1
+  extras.error = 0
+  let props: MessageProperties | undefined
+  let seen = 0
+  let pos = start
+  const fail = (code: number) => {
+    extras.error = code
+    return undefined
+  }
+  while (pos < end) {
+    const id = buf[pos++]!
+    // Properties other than user properties appear at most once [MQTT-2.2.2-?]: a protocol error.
+    const bit = id < 32 ? 1 << id : id === 0x23 ? 1 << 30 : 0
+    if (id !== 0x26 && bit !== 0) {
+      if (seen & bit) return fail(0x82)
+      seen |= bit
+    }
+    switch (id) {
+      case 0x01: {
+        if (pos >= end) return fail(0x81)
+        const v = buf[pos++]!
+        if (v > 1) return fail(0x82)
+        props ??= {}
+        props.payloadFormatIndicator = v as 0 | 1
+        break
+      }
+      case 0x02:
+        if (pos + 4 > end) return fail(0x81)
+        extras.messageExpiry = buf.readUInt32BE(pos)
+        pos += 4
+        break
+      case 0x23:
+        if (pos + 2 > end) return fail(0x81)
+        extras.topicAlias = buf.readUInt16BE(pos)
+        pos += 2
+        break
+      case 0x03:
+      case 0x08: {
+        if (pos + 2 > end) return fail(0x81)
+        const n = buf.readUInt16BE(pos)
+        pos += 2
+        if (pos + n > end || !validUtf8(buf, pos, pos + n)) return fail(0x81)
+        const s = buf.toString('utf8', pos, pos + n)
+        pos += n
+        props ??= {}
+        if (id === 0x03) props.contentType = s
+        else {
+          // [MQTT-3.3.2-14] a Response Topic is a topic name, not a filter
+          if (s.length === 0 || s.includes('+') || s.includes('#')) return fail(0x82)
+          props.responseTopic = s
+        }
+        break
+      }
+      case 0x09: {
+        if (pos + 2 > end) return fail(0x81)
+        const n = buf.readUInt16BE(pos)
+        pos += 2
+        if (pos + n > end) return fail(0x81)
+        props ??= {}
+        props.correlationData = Buffer.from(buf.subarray(pos, pos + n))
+        pos += n
+        break
+      }
+      case 0x26: {
+        if (pos + 2 > end) return fail(0x81)
+        const kn = buf.readUInt16BE(pos)
+        pos += 2
+        if (pos + kn + 2 > end || !validUtf8(buf, pos, pos + kn)) return fail(0x81)
+        const k = buf.toString('utf8', pos, pos + kn)
+        pos += kn
+        const vn = buf.readUInt16BE(pos)
+        pos += 2
+        if (pos + vn > end || !validUtf8(buf, pos, pos + vn)) return fail(0x81)
+        const v = buf.toString('utf8', pos, pos + vn)
+        pos += vn
+        props ??= {}
+        const list = (props.userProperties ?? []) as Array<readonly [string, string]>
+        list.push([k, v])
+        props.userProperties = list
+        break
+      }
+      // [MQTT-3.3.4-6] a PUBLISH from a client must not carry a Subscription Identifier
+      case 0x0b:
+        return fail(0x82)
+      default:
+        return fail(0x81)
+    }
+  }
+  return props
+}
+
+/** Byte size of a message's properties as written by `writeMessageProperties`. */
+export function messagePropertiesSize(p: MessageProperties): number {
+  let n = 0
+  if (p.payloadFormatIndicator !== undefined) n += 2
+  if (p.contentType !== undefined) n += 3 + Buffer.byteLength(p.contentType)
+  if (p.responseTopic !== undefined) n += 3 + Buffer.byteLength(p.responseTopic)
+  if (p.correlationData !== undefined) n += 3 + p.correlationData.length
+  if (p.userProperties) {
+    for (const [k, v] of p.userProperties) n += 5 + Buffer.byteLength(k) + Buffer.byteLength(v)
+  }
+  return n
+}
+
+/** Writes the forwarded properties, user properties in the order they arrived [MQTT-3.3.2-18]. */
+export function writeMessageProperties(out: OutBuffer, p: MessageProperties): void {
+  if (p.payloadFormatIndicator !== undefined) {
+    out.byte(0x01)
+    out.byte(p.payloadFormatIndicator)
+  }
+  if (p.contentType !== undefined) {
+    out.byte(0x03)
+    out.str(p.contentType, Buffer.byteLength(p.contentType))
+  }
+  if (p.responseTopic !== undefined) {
+    out.byte(0x08)
+    out.str(p.responseTopic, Buffer.byteLength(p.responseTopic))
+  }
+  if (p.correlationData !== undefined) {
+    out.byte(0x09)
+    out.bin(p.correlationData)
+  }
+  if (p.userProperties) {
+    for (const [k, v] of p.userProperties) {
+      out.byte(0x26)
+      out.str(k, Buffer.byteLength(k))
+      out.str(v, Buffer.byteLength(v))
+    }
+  }
+}
+
+/** The outgoing PUBLISH a delivery writes; one reused object per engine, never kept. */
+export interface OutgoingPublish {
+  topic: string
+  /** Send an empty topic name: the alias already maps to it on the client. */
+  aliasOnly: boolean
+  topicAlias: number
+  payload: Buffer
+  qos: number
+  retain: boolean
+  dup: boolean
+  packetId: number
+  properties: MessageProperties | undefined
+  /** Seconds left, -1 when the message does not expire. */
+  messageExpiry: number
+  subscriptionIds: readonly number[] | undefined
+}
+
+/** The full size of the PUBLISH packet, to check it against the client's maximum packet size. */
+export function publishSize(
+  p: OutgoingPublish,
+  level: ProtocolLevel,
+): { size: number; body: number; props: number } {
+  const topicBytes = p.aliasOnly ? 0 : Buffer.byteLength(p.topic)
+  let body = 2 + topicBytes + (p.qos > 0 ? 2 : 0) + p.payload.length
+  let props = 0
+  if (level === 5) {
+    if (p.properties) props += messagePropertiesSize(p.properties)
+    if (p.messageExpiry >= 0) props += 5
+    if (p.topicAlias > 0) props += 3
+    if (p.subscriptionIds) for (const id of p.subscriptionIds) props += 1 + varintSize(id)
+    body += varintSize(props) + props
+  }
+  sizes.size = 1 + varintSize(body) + body
+  sizes.body = body
+  sizes.props = props
+  return sizes
+}
+const sizes = { size: 0, body: 0, props: 0 }
+
+/** Writes a PUBLISH whose sizes `publishSize` just computed. */
+export function writePublish(
+  out: OutBuffer,
+  p: OutgoingPublish,
+  level: ProtocolLevel,
+  body: number,
+  props: number,
+): void {
+  out.ensure(1 + varintSize(body) + body)
+  out.byte(0x30 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0))
+  out.varint(body)
+  if (p.aliasOnly) out.u16(0)
+  else out.str(p.topic, Buffer.byteLength(p.topic))
+  if (p.qos > 0) out.u16(p.packetId)
+  if (level === 5) {
+    out.varint(props)
+    if (p.messageExpiry >= 0) {
+      out.byte(0x02)
+      out.u32(p.messageExpiry)
+    }
+    if (p.topicAlias > 0) {
+      out.byte(0x23)
+      out.u16(p.topicAlias)
+    }
+    if (p.subscriptionIds) {
+      for (const id of p.subscriptionIds) {
+        out.byte(0x0b)
+        out.varint(id)
+      }
+    }
+    if (p.properties) writeMessageProperties(out, p.properties)
+  }
+  out.bytes(p.payload)
+}
+
+/** PUBACK, PUBREC, PUBREL or PUBCOMP; v5 adds a reason code unless it is 0 [MQTT-3.4.2.1]. */
+export function writeAck(
+  out: OutBuffer,
+  type: number,
+  packetId: number,
+  level: ProtocolLevel,
+  reason = 0,
+): void {
+  out.ensure(5)
+  out.byte((type << 4) | (type === PUBREL ? 2 : 0))
+  if (level === 5 && reason !== 0) {
+    out.byte(3)
+    out.u16(packetId)
+    out.byte(reason)
+  } else {
+    out.byte(2)
+    out.u16(packetId)
+  }
+}
+
+export function writePingresp(out: OutBuffer): void {
+  out.ensure(2)
+  out.byte(0xd0)
+  out.byte(0)
+}
+
+/** Any control packet through mqtt-packet's generator (CONNACK, SUBACK, UNSUBACK, DISCONNECT, AUTH). */
+export function writePacket(out: OutBuffer, packet: Packet, level: ProtocolLevel): void {
+  const bytes = mqttPacket.generate(packet, { protocolVersion: level })
+  out.ensure(bytes.length)
+  out.bytes(bytes)
+}
+
+/** Parses one complete control packet with mqtt-packet; throws on a malformed one. */
+export function parseControl(frame: Buffer, level: ProtocolLevel): Packet {
+  const parser = mqttPacket.parser({ protocolVersion: level })
+  let packet: Packet | undefined
+  let error: Error | undefined
+  parser.on('packet', (p: Packet) => {
+    packet ??= p
+  })
+  parser.on('error', (e: Error) => {
+    error ??= e
+  })
+  parser.parse(frame)
+  if (error) throw error
+  if (!packet) throw new Error('incomplete packet')
+  return packet
+}

@@ -1,0 +1,385 @@
+// One network connection: reads frames from whatever transport carries it, hands each packet to
+// its handler in order, and holds the output buffer that is flushed once per read.
+import {
+  AUTH,
+  CONNECT,
+  DISCONNECT,
+  type FrameHeader,
+  OutBuffer,
+  PINGREQ,
+  PUBACK,
+  PUBCOMP,
+  PUBLISH,
+  PUBREC,
+  PUBREL,
+  readFrameHeader,
+  SUBSCRIBE,
+  UNSUBSCRIBE,
+  writePacket,
+} from './codec.ts'
+import { type EngineCore, isPromise } from './core.ts'
+import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handlers/acks.ts'
+import { handleAuth } from './handlers/auth.ts'
+import { handleConnect } from './handlers/connect.ts'
+import { handleDisconnect } from './handlers/disconnect.ts'
+import { handlePingreq } from './handlers/pingreq.ts'
+import { handlePublish } from './handlers/publish.ts'
+import { handleSubscribe } from './handlers/subscribe.ts'
+import { handleUnsubscribe } from './handlers/unsubscribe.ts'
+import type { Session } from './session.ts'
+import { type Client, MqttError, type ProtocolLevel, type Transport } from './types.ts'
+
+/** What a transport gives the engine to write to and close one connection. */
+export interface Wire {
+  /** Takes as many bytes as it can now; returns how many (the rest waits for `drain`). */
+  write(data: Uint8Array): number
+  /** Bytes accepted but not yet sent (WebSocket backpressure); 0 when the transport keeps none. */
+  buffered(): number
+  end(): void
+}
+
+const NEW = 0
+const CONNECTING = 1
+const CONNECTED = 2
+const CLOSED = 3
+
+const header: FrameHeader = { headerLen: 0, remaining: 0 }
+
+export class Connection implements Client {
+  id = ''
+  protocolLevel: ProtocolLevel = 4
+  username: string | undefined
+  keepAlive = 0
+  cleanStart = true
+  owner: string | undefined
+  connected = false
+  data: unknown
+
+  state = NEW
+  session: Session | null = null
+  readonly out = new OutBuffer()
+  private inLeft: Buffer | undefined
+  private paused = false
+  /** The store batch this connection's output waits for. */
+  waitBatch = 0
+  dirty = false
+  private blocked = false
+  lastSeen: number
+  readonly openedAt: number
+  /** Counted among the address's connections not yet authenticated. */
+  pending = true
+  /** The client's Receive Maximum: QoS 1/2 PUBLISHes in flight to it [MQTT-3.3.4-7]. */
+  sendWindow = 65535
+  /** The client's Maximum Packet Size [MQTT-3.1.2-24]. */
+  maxPacketOut = 0xffffffff
+  /** The client's Topic Alias Maximum: aliases the server may use towards it [MQTT-3.1.2-26]. */
+  aliasMaxOut = 0
+  aliasesOut: Map<string, number> | undefined
+  aliasesIn: Map<number, string> | undefined
+  /** QoS 1 acknowledgements written but held for the store. */
+  acksHeld = 0
+  requestProblemInformation = true
+  /** Set by DISCONNECT 0x00 from the client: the will is discarded [MQTT-3.14.4-3]. */
+  discardWill = false
+  private detached = false
+
+  constructor(
+    readonly core: EngineCore,
+    readonly wire: Wire,
+    readonly transport: Transport,
+    readonly remoteAddress: string,
+    readonly certificateCommonName: string | undefined,
+  ) {
+    this.openedAt = core.now()
+    this.lastSeen = this.openedAt
+  }
+
+  /** Bytes written to this connection and not yet taken by the network. */
+  pendingBytes(): number {
+    return this.out.len + this.wire.buffered()
+  }
+
+  // ── input ──────────────────────────────────────────────────────────────────────────────────────
+
+  /** Bytes from the transport. Handles every complete packet, then flushes all output once. */
+  onData(chunk: Uint8Array): void {
+    this.core.counters.bytesReceived += chunk.length
+    if (this.state === CLOSED) return
+    this.lastSeen = this.core.now()
+    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
+    if (this.inLeft) {
+      buf = Buffer.concat([this.inLeft, buf])
+      this.inLeft = undefined
+    }
+    if (this.paused) {
+      this.keep(buf, 0)
+      return
+    }
+    this.parse(buf)
+    this.core.flushAll()
+  }
+
+  private keep(buf: Buffer, from: number): void {
+    // While a CONNECT or an async hook is pending, later packets wait here, in order; a client
+    // that keeps sending meanwhile is bounded.
+    if (buf.length - from > this.core.limits.maxPacketSize * 2 + 65536) {
+      this.close(0x97, 'too much data before the previous packet was handled')
+      return
+    }
+    this.inLeft = Buffer.from(buf.subarray(from))
+  }
+
+  private parse(buf: Buffer): void {
+    let pos = 0
+    const end = buf.length
+    while (pos < end && !this.paused && this.state !== CLOSED) {
+      readFrameHeader(buf, pos, end, header)
+      if (header.headerLen < 0) {
+        this.close(0x81, 'malformed remaining length')
+        return
+      }
+      if (header.headerLen === 0) break
+      const total = header.headerLen + header.remaining
+      if (total > this.core.limits.maxPacketSize) {
+        // [MQTT-3.2.2-?] larger than the server's Maximum Packet Size
+        this.close(0x95, 'packet too large')
+        return
+      }
+      if (pos + total > end) break
+      const first = buf[pos]!
+      const frame = pos
+      pos += total
+      this.dispatch(first >> 4, first & 0x0f, buf, frame, frame + header.headerLen, pos)
+    }
+    if (pos < end && this.state !== CLOSED) this.keep(buf, pos)
+  }
+
+  private dispatch(
+    type: number,
+    flags: number,
+    buf: Buffer,
+    frame: number,
+    start: number,
+    end: number,
+  ): void {
+    let r: void | Promise<void> | undefined
+    try {
+      if (this.state === NEW) {
+        // [MQTT-3.1.0-1] the first packet must be CONNECT
+        if (type !== CONNECT) {
+          this.close(0x82, 'first packet is not CONNECT')
+          return
+        }
+        this.state = CONNECTING
+        r = handleConnect(this, buf.subarray(frame, end))
+      } else {
+        switch (type) {
+          case PUBLISH:
+            r = handlePublish(this, flags, buf, start, end)
+            break
+          case PUBACK:
+            handlePuback(this, flags, buf, start, end)
+            break
+          case PUBREC:
+            handlePubrec(this, flags, buf, start, end)
+            break
+          case PUBREL:
+            handlePubrel(this, flags, buf, start, end)
+            break
+          case PUBCOMP:
+            handlePubcomp(this, flags, buf, start, end)
+            break
+          case SUBSCRIBE:
+            r = handleSubscribe(this, buf.subarray(frame, end))
+            break
+          case UNSUBSCRIBE:
+            handleUnsubscribe(this, buf.subarray(frame, end))
+            break
+          case PINGREQ:
+            handlePingreq(this, flags, start, end)
+            break
+          case DISCONNECT:
+            handleDisconnect(this, buf.subarray(frame, end))
+            break
+          case AUTH:
+            handleAuth(this)
+            break
+          case CONNECT:
+            // [MQTT-3.1.0-2] a second CONNECT is a protocol error
+            this.close(0x82, 'second CONNECT')
+            break
+          default:
+            this.close(0x81, 'unknown packet type')
+        }
+      }
+    } catch (err) {
+      this.core.hookFailed(this, 'handler', err)
+      return
+    }
+    if (r && isPromise(r)) this.waitFor(r)
+  }
+
+  /** Stops reading packets until `p` settles, so later packets keep their order. */
+  private waitFor(p: Promise<void>): void {
+    this.paused = true
+    p.then(
+      () => this.resume(),
+      (err: unknown) => {
+        this.core.hookFailed(this, 'handler', err)
+        this.resume()
+      },
+    )
+  }
+
+  private resume(): void {
+    this.paused = false
+    if (this.state !== CLOSED && this.inLeft) {
+      const buf = this.inLeft
+      this.inLeft = undefined
+      this.parse(buf)
+    }
+    this.core.flushAll()
+  }
+
+  /** CONNACK 0 was sent: the connection is live. */
+  markConnected(): void {
+    this.state = CONNECTED
+    this.connected = true
+  }
+
+  // ── output ─────────────────────────────────────────────────────────────────────────────────────
+
+  /** Writes the output buffer unless it waits for the store or for the transport to drain. */
+  flush(): void {
+    if (this.out.len === 0 || this.blocked || this.waitBatch > this.core.committed) return
+    const n = this.wire.write(this.out.buf.subarray(0, this.out.len))
+    if (n <= 0) {
+      if (n < 0 || this.out.len > 0) this.blocked = true
+      return
+    }
+    this.core.counters.bytesSent += n
+    const all = n >= this.out.len
+    this.out.consume(n)
+    if (!all) this.blocked = true
+  }
+
+  /** The transport can take more. */
+  onDrain(): void {
+    this.blocked = false
+    this.flush()
+    if (!this.blocked && this.session) this.core.pump(this.session)
+    this.core.flushAll()
+  }
+
+  // ── lifetime ───────────────────────────────────────────────────────────────────────────────────
+
+  checkTimers(now: number): void {
+    if (this.state === NEW || this.state === CONNECTING) {
+      // A socket that never completes CONNECT must not hold a slot.
+      if (now - this.openedAt >= this.core.limits.connectTimeoutMs) this.close(0x8d, 'no CONNECT in time')
+      return
+    }
+    // [MQTT-3.1.2-24] (3.1.1: [MQTT-3.1.2-24]) nothing for 1.5 × keep alive: close
+    if (this.state === CONNECTED && this.keepAlive > 0 && now - this.lastSeen > this.keepAlive * 1500) {
+      this.close(0x8d, 'keep alive timeout')
+    }
+  }
+
+  /**
+   * Closes the connection. A v5 client that got CONNACK hears DISCONNECT with the reason first
+   * [MQTT-3.14.2-?]; `discard` drops output held for the store.
+   */
+  close(reasonCode: number, reason: string, discard = false): undefined {
+    if (this.state === CLOSED) return
+    const wasConnected = this.state === CONNECTED
+    this.state = CLOSED
+    // Output held for the store must not go out before it is durable.
+    if (discard || this.waitBatch > this.core.committed) this.out.len = 0
+    if (wasConnected && this.protocolLevel === 5 && reasonCode >= 0x80) {
+      const properties = this.requestProblemInformation && reason ? { reasonString: reason } : undefined
+      writePacket(this.out, { cmd: 'disconnect', reasonCode, properties }, 5)
+    }
+    this.waitBatch = 0
+    this.blocked = false
+    this.flush()
+    try {
+      this.wire.end()
+    } catch {
+      // already closed by the peer
+    }
+    this.detach(reasonCode, reason)
+  }
+
+  /** The transport closed the socket (the peer went away, or after `close`). */
+  onClose(): void {
+    if (this.state !== CLOSED) {
+      this.state = CLOSED
+      this.detach(0x80, 'connection lost')
+    }
+    this.core.flushAll()
+  }
+
+  private detach(reasonCode: number, reason: string): void {
+    if (this.detached) return
+    this.detached = true
+    const core = this.core
+    core.connections.delete(this)
+    this.releasePending()
+    this.out.reset()
+    this.inLeft = undefined
+    const session = this.session
+    if (!this.connected || !session) return
+    this.connected = false
+    if (core.live.get(this.id) === this) core.live.delete(this.id)
+    session.conn = null
+    const now = core.now()
+    session.disconnectedAt = now
+    let willPublished = false
+    if (this.discardWill) {
+      if (session.will && session.persistent)
+        core.op({ op: 'will', clientId: session.clientId, will: undefined })
+      session.will = undefined
+    } else if (session.will) {
+      willPublished = true
+      const delay = session.will.delayInterval
+      // [MQTT-3.1.3-9] after the Will Delay Interval or when the session ends, whichever first
+      if (delay === 0 || !session.persistent || session.expiryInterval <= delay) {
+        core.publishWill(session, this)
+      } else {
+        session.willAt = now + delay * 1000
+        core.timed.add(session)
+      }
+    }
+    if (!session.persistent) core.destroySession(session)
+    else {
+      core.op({
+        op: 'session',
+        clientId: session.clientId,
+        owner: session.owner,
+        protocolLevel: session.protocolLevel,
+        expiryInterval: session.expiryInterval,
+        disconnectedAt: now,
+      })
+      if (session.expiryInterval !== 0xffffffff) core.timed.add(session)
+    }
+    try {
+      core.hooks.disconnected?.(this, { reasonCode, reason, willPublished })
+    } catch (err) {
+      core.log.error('hook disconnected threw', { err, clientId: this.id })
+    }
+  }
+
+  releasePending(): void {
+    if (!this.pending) return
+    this.pending = false
+    const map = this.core.pendingPerAddress
+    const n = (map.get(this.remoteAddress) ?? 1) - 1
+    if (n <= 0) map.delete(this.remoteAddress)
+    else map.set(this.remoteAddress, n)
+  }
+
+  /** Throws the MqttError that closes this connection with `code`. */
+  fail(code: number, message: string): never {
+    throw new MqttError(code, message)
+  }
+}

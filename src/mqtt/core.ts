@@ -1,0 +1,658 @@
+// The engine's state and the steps every handler shares: group commit to the store, flushing the
+// output buffers, routing (match → deliver), queues and in-flight windows, retained messages,
+// wills and session lifetimes. Handlers (one file per packet type) call into it.
+import { type OutgoingPublish, publishSize, writePublish } from './codec.ts'
+import type { Connection } from './connection.ts'
+import { NEVER, type Session } from './session.ts'
+import { topicMatches } from './topics.ts'
+import { type MatchResult, SubscriptionTrie } from './trie.ts'
+import {
+  type Client,
+  type EngineHooks,
+  type EngineLimits,
+  type EngineStats,
+  type EngineStore,
+  type Message,
+  MqttError,
+  type QoS,
+  type QueuedMessage,
+  type StoreOp,
+  type Subscription,
+} from './types.ts'
+
+/** The few logger methods the engine uses; the hub's `Logger` fits. */
+export interface EngineLogger {
+  debug(msg: string | (() => string), fields?: Record<string, unknown>): void
+  info(msg: string | (() => string), fields?: Record<string, unknown>): void
+  warn(msg: string | (() => string), fields?: Record<string, unknown>): void
+  error(msg: string | (() => string), fields?: Record<string, unknown>): void
+}
+
+const silent: EngineLogger = { debug() {}, info() {}, warn() {}, error() {} }
+
+export const DEFAULT_LIMITS: EngineLimits = {
+  maxPacketSize: 256 * 1024,
+  maxConnections: 10_000,
+  connectTimeoutMs: 10_000,
+  maxPendingConnectionsPerAddress: 64,
+  maxQueuedMessages: 1000,
+  maxQueuedBytes: 8 * 1024 * 1024,
+  maxOutgoingBytes: 4 * 1024 * 1024,
+  receiveMaximum: 1024,
+  topicAliasMaximum: 64,
+  maxTopicLevels: 32,
+  serverKeepAlive: 0,
+  maxSessionExpiryInterval: NEVER,
+}
+
+export interface EngineOptions {
+  hooks?: EngineHooks
+  store: EngineStore
+  limits?: Partial<EngineLimits>
+  log?: EngineLogger
+  /** Epoch ms; injected so tests control expiry. */
+  now?: () => number
+  /** v5 Response Information sent when a client asks for it [MQTT-3.1.2-28]; undefined sends none. */
+  responseInformation?: (client: Client) => string | undefined
+  /** How often keep-alive, connect timeouts, will delays and session expiry are checked (ms). */
+  sweepIntervalMs?: number
+}
+
+export const isPromise = <T>(v: unknown): v is Promise<T> =>
+  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+
+export class EngineCore {
+  readonly hooks: EngineHooks
+  readonly store: EngineStore
+  readonly limits: EngineLimits
+  readonly log: EngineLogger
+  readonly now: () => number
+  readonly responseInformation: ((client: Client) => string | undefined) | undefined
+
+  readonly sessions = new Map<string, Session>()
+  readonly connections = new Set<Connection>()
+  /** Connected clients by id (CONNACK 0 sent). */
+  readonly live = new Map<string, Connection>()
+  readonly pendingPerAddress = new Map<string, number>()
+  readonly trie = new SubscriptionTrie<Session>()
+  readonly retainedByTopic = new Map<string, Message>()
+  readonly counters: EngineStats = {
+    clientsConnected: 0,
+    sockets: 0,
+    sessions: 0,
+    subscriptions: 0,
+    retained: 0,
+    messagesReceived: 0,
+    messagesSent: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
+    droppedMessages: 0,
+    refusedConnections: 0,
+  }
+  /** Sessions waiting for a delayed will or for their expiry. */
+  readonly timed = new Set<Session>()
+  stopped = false
+
+  // Group commit: the operations of one tick go to the store in one write; connections whose
+  // acknowledgements depend on them hold their output until it resolved.
+  private ops: StoreOp[] = []
+  private openBatch = 1
+  committed = 0
+  private writing = false
+  private scheduled = false
+  private gated: Connection[] = []
+  private afterCommit: Array<Message | Connection | null> = []
+  private publishWaiters: Array<() => void> = []
+  private readonly dirty: Connection[] = []
+  /** One scratch descriptor for every PUBLISH written: no object per delivery. */
+  private readonly outgoing: OutgoingPublish = {
+    topic: '',
+    aliasOnly: false,
+    topicAlias: 0,
+    payload: Buffer.alloc(0),
+    qos: 0,
+    retain: false,
+    dup: false,
+    packetId: 0,
+    properties: undefined,
+    messageExpiry: -1,
+    subscriptionIds: undefined,
+  }
+
+  constructor(opts: EngineOptions) {
+    this.hooks = opts.hooks ?? {}
+    this.store = opts.store
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    this.log = opts.log ?? silent
+    this.now = opts.now ?? Date.now
+    this.responseInformation = opts.responseInformation
+  }
+
+  // ── store ──────────────────────────────────────────────────────────────────────────────────────
+
+  op(o: StoreOp): void {
+    this.ops.push(o)
+    if (!this.scheduled && !this.writing) {
+      this.scheduled = true
+      setImmediate(this.commit)
+    }
+  }
+
+  /** True when operations wait for the next write. */
+  get uncommitted(): boolean {
+    return this.ops.length > 0
+  }
+
+  /** Holds the connection's output until the operations recorded so far are durable. */
+  gate(conn: Connection): void {
+    if (this.ops.length === 0) return
+    if (conn.waitBatch !== this.openBatch) {
+      conn.waitBatch = this.openBatch
+      this.gated.push(conn)
+    }
+  }
+
+  /** Resolves once everything recorded so far is durable. */
+  durable(): Promise<void> {
+    if (this.ops.length === 0 && !this.writing) return Promise.resolve()
+    const { promise, resolve } = Promise.withResolvers<void>()
+    this.publishWaiters.push(resolve)
+    if (!this.scheduled && !this.writing) {
+      this.scheduled = true
+      setImmediate(this.commit)
+    }
+    return promise
+  }
+
+  private readonly commit = (): void => {
+    this.scheduled = false
+    if (this.writing) return
+    const ops = this.ops
+    const gated = this.gated
+    const after = this.afterCommit
+    const waiters = this.publishWaiters
+    const batch = this.openBatch++
+    this.ops = []
+    this.gated = []
+    this.afterCommit = []
+    this.publishWaiters = []
+    this.writing = true
+    let result: unknown
+    try {
+      result = ops.length > 0 ? this.store.write(ops) : undefined
+    } catch (err) {
+      this.committed_(batch, gated, after, waiters, err)
+      return
+    }
+    if (isPromise(result)) {
+      result.then(
+        () => this.committed_(batch, gated, after, waiters, undefined),
+        (err: unknown) => this.committed_(batch, gated, after, waiters, err),
+      )
+    } else this.committed_(batch, gated, after, waiters, undefined)
+  }
+
+  private committed_(
+    batch: number,
+    gated: Connection[],
+    after: Array<Message | Connection | null>,
+    waiters: Array<() => void>,
+    err: unknown,
+  ): void {
+    this.writing = false
+    this.committed = batch
+    if (err) {
+      // Nothing of this batch may be acknowledged: the clients resend what they did not get acked.
+      this.log.error('store write failed', { err })
+      for (const conn of gated) conn.close(0x80, 'store write failed', true)
+    } else {
+      for (const conn of gated) conn.acksHeld = 0
+      for (let i = 0; i < after.length; i += 2) {
+        this.firePublished(after[i] as Message, after[i + 1] as Connection | null)
+      }
+    }
+    for (const conn of gated) this.markDirty(conn)
+    for (const w of waiters) w()
+    if (this.ops.length > 0 || this.publishWaiters.length > 0) {
+      this.scheduled = true
+      setImmediate(this.commit)
+    }
+    this.flushAll()
+  }
+
+  // ── output ─────────────────────────────────────────────────────────────────────────────────────
+
+  markDirty(conn: Connection): void {
+    if (!conn.dirty) {
+      conn.dirty = true
+      this.dirty.push(conn)
+    }
+  }
+
+  /** Writes every connection's pending output: once per read callback, commit or timer. */
+  flushAll(): void {
+    const list = this.dirty
+    for (let i = 0; i < list.length; i++) {
+      const conn = list[i]!
+      conn.dirty = false
+      conn.flush()
+    }
+    list.length = 0
+  }
+
+  // ── hooks ──────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * A hook failed: an MqttError closes the client with its code, anything else is logged and
+   * closes the client with 0x83 implementation specific error; the engine goes on.
+   */
+  hookFailed(conn: Connection | null, hook: string, err: unknown): void {
+    if (err instanceof MqttError) {
+      conn?.close(err.reasonCode, err.message)
+      return
+    }
+    this.log.error(`hook ${hook} threw`, { err, clientId: conn?.id })
+    conn?.close(0x83, 'implementation specific error')
+  }
+
+  private firePublished(message: Message, conn: Connection | null): void {
+    const hook = this.hooks.published
+    if (!hook) return
+    try {
+      const r = hook(message, conn)
+      if (isPromise(r)) r.catch((err: unknown) => this.log.error('hook published threw', { err }))
+    } catch (err) {
+      this.log.error('hook published threw', { err, clientId: conn?.id })
+    }
+  }
+
+  // ── accept and route ───────────────────────────────────────────────────────────────────────────
+
+  /**
+   * A message that passed authorization: retained, routed, and reported to `published` once the
+   * operations it caused are durable. Returns how many recipients it reached.
+   */
+  accept(message: Message, publisher: Connection | null): number {
+    this.counters.messagesReceived++
+    if (message.retain) this.retain(message)
+    const n = this.route(message, publisher)
+    if (this.hooks.published) {
+      if (this.ops.length > 0 || this.afterCommit.length > 0) this.afterCommit.push(message, publisher)
+      else this.firePublished(message, publisher)
+    }
+    return n
+  }
+
+  /**
+   * The routing step: match the topic, deliver to each session and in-process subscriber. The one
+   * place a cluster transport would forward to other nodes.
+   */
+  route(message: Message, publisher: Connection | null): number {
+    const match: MatchResult<Session> = this.trie.match(message.topic)
+    let n = 0
+    for (const entry of match.direct) {
+      if (this.deliverMatching(entry.session, message, entry.subs, publisher, false)) n++
+    }
+    for (const group of match.shared) if (this.deliverShared(group, message)) n++
+    for (const handler of match.handlers) {
+      n++
+      try {
+        handler(message)
+      } catch (err) {
+        this.log.error('in-process subscriber threw', { err, topic: message.topic })
+      }
+    }
+    return n
+  }
+
+  private deliverShared(
+    group: { members: Array<{ session: Session; sub: Subscription }>; next: number },
+    message: Message,
+  ): boolean {
+    const count = group.members.length
+    // [MQTT-4.8.2-?] one member per message, round robin; a connected member is preferred
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < count; i++) {
+        const idx = (group.next + i) % count
+        const m = group.members[idx]!
+        if (pass === 0 && !m.session.conn?.connected) continue
+        if (pass === 1 && !m.session.persistent) continue
+        group.next = (idx + 1) % count
+        this.deliverSubscribed(m.session, message, m.sub.qos, false, m.sub.identifier)
+        return true
+      }
+    }
+    return false
+  }
+
+  /** A message to a session, given every subscription of it that matched. */
+  deliverMatching(
+    session: Session,
+    message: Message,
+    subs: readonly Subscription[],
+    publisher: Connection | null,
+    retained: boolean,
+  ): boolean {
+    let qos = -1
+    let rap = false
+    let ids: number[] | undefined
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i]!
+      // [MQTT-3.8.3-3] No Local: not to the connection that published it
+      if (sub.noLocal && publisher !== null && publisher.id === session.clientId) continue
+      if (sub.qos > qos) qos = sub.qos
+      if (sub.retainAsPublished) rap = true
+      if (sub.identifier) {
+        ids ??= []
+        ids.push(sub.identifier)
+      }
+    }
+    if (qos < 0) return false
+    // [MQTT-3.3.1-9] 3.1.1 and v5 without Retain As Published: retain 0 on live delivery;
+    // [MQTT-3.3.1-12], [MQTT-3.3.1-13] with it, the publisher's flag
+    const retain = retained || (rap && message.retain)
+    this.deliverSubscribed(session, message, qos, retain, ids)
+    return true
+  }
+
+  private deliverSubscribed(
+    session: Session,
+    message: Message,
+    subQos: number,
+    retain: boolean,
+    ids: number[] | number | undefined,
+  ): void {
+    // [MQTT-3.8.4-8] the lower of the published QoS and the granted QoS
+    const qos = Math.min(message.qos, subQos) as QoS
+    if (message.expiresAt !== undefined && message.expiresAt <= this.now()) {
+      this.counters.droppedMessages++
+      return
+    }
+    const subscriptionIds = typeof ids === 'number' ? (ids > 0 ? [ids] : undefined) : ids
+    const conn = session.conn
+    if (qos === 0) {
+      // QoS 0 is not queued for an offline session, nor beyond the outgoing bound.
+      if (!conn?.connected || conn.pendingBytes() > this.limits.maxOutgoingBytes) {
+        this.counters.droppedMessages++
+        return
+      }
+      this.writePublish(conn, message, 0, retain, 0, false, subscriptionIds)
+      return
+    }
+    const m = qos === message.qos && retain === message.retain ? message : { ...message, qos, retain }
+    const item: QueuedMessage = { seq: ++session.seq, message: m, subscriptionIds }
+    if (
+      conn?.connected &&
+      session.queue.length === 0 &&
+      session.inflight.size < conn.sendWindow &&
+      conn.pendingBytes() <= this.limits.maxOutgoingBytes
+    ) {
+      const packetId = session.allocatePacketId()
+      if (packetId !== undefined) {
+        item.packetId = packetId
+        item.state = 'sent'
+        session.inflight.set(packetId, item)
+        if (session.persistent) this.op({ op: 'enqueue', clientId: session.clientId, item })
+        if (!this.writePublish(conn, m, qos, m.retain, packetId, false, subscriptionIds)) {
+          this.complete(session, packetId)
+        }
+        return
+      }
+    }
+    this.enqueue(session, item)
+  }
+
+  private enqueue(session: Session, item: QueuedMessage): void {
+    const size = item.message.payload.length
+    if (
+      session.queue.length >= this.limits.maxQueuedMessages ||
+      session.queuedBytes + size > this.limits.maxQueuedBytes
+    ) {
+      // New messages are dropped, the queue keeps what it has; the hook hears once per episode.
+      this.counters.droppedMessages++
+      if (session.overflowDropped++ === 0) {
+        try {
+          this.hooks.queueOverflow?.(session.clientId, 1)
+        } catch (err) {
+          this.log.error('hook queueOverflow threw', { err })
+        }
+      }
+      return
+    }
+    session.queue.push(item)
+    session.queuedBytes += size
+    if (session.persistent) this.op({ op: 'enqueue', clientId: session.clientId, item })
+  }
+
+  /** Sends queued messages while the client's window and the outgoing bound allow [MQTT-4.9.0-?]. */
+  pump(session: Session): void {
+    const conn = session.conn
+    if (!conn?.connected) return
+    while (
+      session.queue.length > 0 &&
+      session.inflight.size < conn.sendWindow &&
+      conn.pendingBytes() <= this.limits.maxOutgoingBytes
+    ) {
+      const item = session.queue.shift()!
+      session.queuedBytes -= item.message.payload.length
+      const m = item.message
+      if (m.expiresAt !== undefined && m.expiresAt <= this.now()) {
+        // [MQTT-3.3.2-5] expired before it could be sent
+        this.counters.droppedMessages++
+        if (session.persistent) this.op({ op: 'dequeue', clientId: session.clientId, seq: item.seq })
+        continue
+      }
+      if (m.qos === 0) {
+        this.writePublish(conn, m, 0, m.retain, 0, false, item.subscriptionIds)
+        if (session.persistent) this.op({ op: 'dequeue', clientId: session.clientId, seq: item.seq })
+        continue
+      }
+      const packetId = session.allocatePacketId()
+      if (packetId === undefined) {
+        session.queue.unshift(item)
+        session.queuedBytes += m.payload.length
+        break
+      }
+      item.packetId = packetId
+      item.state = 'sent'
+      session.inflight.set(packetId, item)
+      if (session.persistent) {
+        this.op({ op: 'outgoing', clientId: session.clientId, seq: item.seq, packetId, state: 'sent' })
+      }
+      if (!this.writePublish(conn, m, m.qos, m.retain, packetId, false, item.subscriptionIds)) {
+        this.complete(session, packetId)
+      }
+    }
+    if (session.queue.length < this.limits.maxQueuedMessages) session.overflowDropped = 0
+  }
+
+  /** An outgoing QoS 1/2 flow ended (PUBACK, PUBCOMP, or the message could not be sent). */
+  complete(session: Session, packetId: number): boolean {
+    const item = session.inflight.get(packetId)
+    if (!item) return false
+    session.inflight.delete(packetId)
+    if (session.persistent) this.op({ op: 'dequeue', clientId: session.clientId, seq: item.seq })
+    return true
+  }
+
+  /**
+   * Writes one PUBLISH into the connection's output buffer. False when it was not sent:
+   * withheld by `authorizeForward`, or larger than the client's Maximum Packet Size [MQTT-3.1.2-24].
+   */
+  writePublish(
+    conn: Connection,
+    message: Message,
+    qos: number,
+    retain: boolean,
+    packetId: number,
+    dup: boolean,
+    subscriptionIds: readonly number[] | undefined,
+  ): boolean {
+    let m = message
+    const forward = this.hooks.authorizeForward
+    if (forward) {
+      let r: Message | null
+      try {
+        r = forward(conn, message)
+      } catch (err) {
+        this.hookFailed(conn, 'authorizeForward', err)
+        return false
+      }
+      if (r === null) return false
+      m = r
+    }
+    const level = conn.protocolLevel
+    const o = this.outgoing
+    o.topic = m.topic
+    o.payload = m.payload
+    o.qos = qos
+    o.retain = retain
+    o.dup = dup
+    o.packetId = packetId
+    o.aliasOnly = false
+    o.topicAlias = 0
+    o.properties = undefined
+    o.messageExpiry = -1
+    o.subscriptionIds = undefined
+    let newAlias = false
+    if (level === 5) {
+      o.properties = m.properties
+      // [MQTT-3.3.2-6] the interval sent is what is left of it
+      if (m.expiresAt !== undefined)
+        o.messageExpiry = Math.max(0, Math.ceil((m.expiresAt - this.now()) / 1000))
+      o.subscriptionIds = subscriptionIds
+      if (conn.aliasMaxOut > 0) {
+        conn.aliasesOut ??= new Map()
+        const aliases = conn.aliasesOut
+        const a = aliases.get(m.topic)
+        if (a !== undefined) {
+          o.topicAlias = a
+          o.aliasOnly = true
+        } else if (aliases.size < conn.aliasMaxOut) {
+          // [MQTT-3.3.2-11] never above the client's Topic Alias Maximum
+          o.topicAlias = aliases.size + 1
+          aliases.set(m.topic, o.topicAlias)
+          newAlias = true
+        }
+      }
+    }
+    const size = publishSize(o, level)
+    if (size.size > conn.maxPacketOut) {
+      if (newAlias) conn.aliasesOut!.delete(m.topic)
+      this.counters.droppedMessages++
+      return false
+    }
+    writePublish(conn.out, o, level, size.body, size.props)
+    this.counters.messagesSent++
+    this.markDirty(conn)
+    return true
+  }
+
+  // ── retained ───────────────────────────────────────────────────────────────────────────────────
+
+  /** [MQTT-3.3.1-5] keep the last retained message per topic; [MQTT-3.3.1-6] an empty payload clears it. */
+  retain(message: Message): void {
+    if (message.payload.length === 0) {
+      if (!this.retainedByTopic.delete(message.topic)) return
+      this.op({ op: 'retain', topic: message.topic, message: undefined })
+      return
+    }
+    // [MQTT-3.3.1-7] QoS 0 retained messages replace the previous one like any other
+    this.retainedByTopic.set(message.topic, message)
+    this.op({ op: 'retain', topic: message.topic, message })
+  }
+
+  retainedMatching(filter: string): Message[] {
+    const out: Message[] = []
+    const now = this.now()
+    for (const m of this.retainedByTopic.values()) {
+      if (m.expiresAt !== undefined && m.expiresAt <= now) continue
+      if (topicMatches(filter, m.topic)) out.push(m)
+    }
+    return out
+  }
+
+  // ── sessions, wills ────────────────────────────────────────────────────────────────────────────
+
+  /** Removes a session and its subscriptions. */
+  destroySession(session: Session): void {
+    for (const sub of session.subs.values()) this.unsubscribeTrie(session, sub.filter)
+    session.subs.clear()
+    session.queue = []
+    session.queuedBytes = 0
+    session.inflight.clear()
+    this.timed.delete(session)
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId)
+    if (session.persistent) this.op({ op: 'session-delete', clientId: session.clientId })
+  }
+
+  unsubscribeTrie(session: Session, raw: string): void {
+    if (raw.startsWith('$share/')) {
+      const slash = raw.indexOf('/', 7)
+      this.trie.remove(raw.slice(slash + 1), raw.slice(7, slash), session)
+    } else this.trie.remove(raw, undefined, session)
+  }
+
+  subscribeTrie(session: Session, sub: Subscription): void {
+    if (sub.filter.startsWith('$share/')) {
+      const slash = sub.filter.indexOf('/', 7)
+      this.trie.add(sub.filter.slice(slash + 1), sub.filter.slice(7, slash), session, sub)
+    } else this.trie.add(sub.filter, undefined, session, sub)
+  }
+
+  /** Publishes a session's will: authorized like a PUBLISH of its client, then accepted. */
+  publishWill(session: Session, conn: Connection | null): void {
+    const will = session.will
+    session.will = undefined
+    session.willAt = 0
+    if (!will) return
+    if (session.persistent) this.op({ op: 'will', clientId: session.clientId, will: undefined })
+    let message = will.message
+    const authorize = this.hooks.authorizePublish
+    if (!authorize) {
+      this.accept(message, conn)
+      return
+    }
+    const finish = (r: Message | number | undefined) => {
+      if (typeof r === 'number') return
+      if (r) message = r
+      this.accept(message, conn)
+      this.flushAll()
+    }
+    try {
+      const r = authorize(conn, message)
+      if (isPromise<Message | number | undefined>(r)) {
+        r.then(finish, (err: unknown) => this.log.error('hook authorizePublish threw for a will', { err }))
+      } else finish(r)
+    } catch (err) {
+      this.log.error('hook authorizePublish threw for a will', { err, clientId: session.clientId })
+    }
+  }
+
+  /** Keep-alive, connect timeouts, delayed wills and session expiry. */
+  sweep(): void {
+    const now = this.now()
+    for (const conn of this.connections) conn.checkTimers(now)
+    for (const session of this.timed) {
+      if (session.willAt > 0 && session.willAt <= now) this.publishWill(session, null)
+      if (session.conn === null && session.expiresAt() <= now) {
+        // [MQTT-3.1.3-9] a will still pending goes out when the session ends
+        if (session.will) this.publishWill(session, null)
+        this.destroySession(session)
+        continue
+      }
+      if (session.willAt === 0 && session.expiresAt() === Number.POSITIVE_INFINITY) this.timed.delete(session)
+    }
+    this.flushAll()
+  }
+
+  stats(): EngineStats {
+    const c = this.counters
+    c.clientsConnected = this.live.size
+    c.sockets = this.connections.size
+    c.sessions = this.sessions.size
+    c.subscriptions = this.trie.size
+    c.retained = this.retainedByTopic.size
+    return { ...c }
+  }
+}

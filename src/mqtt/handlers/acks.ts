@@ -1,0 +1,109 @@
+// PUBACK, PUBREC, PUBREL and PUBCOMP from a client [MQTT-3.4] … [MQTT-3.7]: the QoS 1 and QoS 2
+// flows, read in place (packet id, then a v5 reason code when the packet is longer than 2).
+import { PUBCOMP, PUBREL, writeAck } from '../codec.ts'
+import type { Connection } from '../connection.ts'
+
+/** The packet id of an ack, or 0 after closing the connection for a malformed one. */
+function packetIdOf(conn: Connection, buf: Buffer, start: number, end: number): number {
+  // [MQTT-3.4.2-?] 2 bytes of packet id (v5: then a reason code and properties)
+  if (end - start < 2 || (conn.protocolLevel !== 5 && end - start !== 2)) {
+    conn.close(0x81, 'malformed acknowledgement')
+    return 0
+  }
+  const id = buf.readUInt16BE(start)
+  if (id === 0) conn.close(0x82, 'packet id 0')
+  return id
+}
+
+function reasonOf(buf: Buffer, start: number, end: number): number {
+  return end - start > 2 ? buf[start + 2]! : 0
+}
+
+export function handlePuback(
+  conn: Connection,
+  flags: number,
+  buf: Buffer,
+  start: number,
+  end: number,
+): undefined {
+  // [MQTT-2.1.3-1] reserved flags must be 0
+  if (flags !== 0) return conn.close(0x81, 'PUBACK flags')
+  const id = packetIdOf(conn, buf, start, end)
+  const session = conn.session
+  if (id === 0 || !session) return
+  // [MQTT-4.3.2-?] the QoS 1 flow ends; the next queued message may go
+  if (conn.core.complete(session, id)) conn.core.pump(session)
+}
+
+export function handlePubrec(
+  conn: Connection,
+  flags: number,
+  buf: Buffer,
+  start: number,
+  end: number,
+): undefined {
+  if (flags !== 0) return conn.close(0x81, 'PUBREC flags')
+  const id = packetIdOf(conn, buf, start, end)
+  const session = conn.session
+  if (id === 0 || !session) return
+  const core = conn.core
+  const item = session.inflight.get(id)
+  if (!item) {
+    // [MQTT-3.6.2-?] v5: PUBREL with 0x92 packet identifier not found
+    writeAck(conn.out, PUBREL, id, conn.protocolLevel, 0x92)
+    core.markDirty(conn)
+    return
+  }
+  if (reasonOf(buf, start, end) >= 0x80) {
+    // [MQTT-4.3.3-?] a PUBREC with an error ends the flow: no PUBREL
+    core.complete(session, id)
+    core.pump(session)
+    return
+  }
+  // [MQTT-4.3.3-4] answer PUBREC with PUBREL, and keep the id until PUBCOMP
+  if (item.state !== 'released') {
+    item.state = 'released'
+    if (session.persistent) {
+      core.op({ op: 'outgoing', clientId: session.clientId, seq: item.seq, packetId: id, state: 'released' })
+    }
+  }
+  writeAck(conn.out, PUBREL, id, conn.protocolLevel)
+  core.markDirty(conn)
+}
+
+export function handlePubrel(
+  conn: Connection,
+  flags: number,
+  buf: Buffer,
+  start: number,
+  end: number,
+): undefined {
+  // [MQTT-3.6.1-1] PUBREL flags are 0010
+  if (flags !== 2) return conn.close(0x81, 'PUBREL flags')
+  const id = packetIdOf(conn, buf, start, end)
+  const session = conn.session
+  if (id === 0 || !session) return
+  const core = conn.core
+  const known = session.incomingQos2.delete(id)
+  if (known && session.persistent)
+    core.op({ op: 'incoming-release', clientId: session.clientId, packetId: id })
+  // [MQTT-4.3.3-11] PUBCOMP with the same id; v5 0x92 when it was not known
+  writeAck(conn.out, PUBCOMP, id, conn.protocolLevel, known ? 0 : 0x92)
+  core.gate(conn)
+  core.markDirty(conn)
+}
+
+export function handlePubcomp(
+  conn: Connection,
+  flags: number,
+  buf: Buffer,
+  start: number,
+  end: number,
+): undefined {
+  if (flags !== 0) return conn.close(0x81, 'PUBCOMP flags')
+  const id = packetIdOf(conn, buf, start, end)
+  const session = conn.session
+  if (id === 0 || !session) return
+  // [MQTT-4.3.3-?] the QoS 2 flow ends
+  if (conn.core.complete(session, id)) conn.core.pump(session)
+}

@@ -1,0 +1,155 @@
+// PUBLISH from a client [MQTT-3.3], read in place: topic (or topic alias), packet id, v5
+// properties, payload. Then authorizePublish, accept (retain + route) and the acknowledgement,
+// held until the store has what the message changed [MQTT-4.3.2-?], [MQTT-4.3.3-?].
+import { PUBACK, PUBREC, type PublishExtras, readPublishProperties, validUtf8, writeAck } from '../codec.ts'
+import type { Connection } from '../connection.ts'
+import { isPromise } from '../core.ts'
+import { validTopicName } from '../topics.ts'
+import type { Message, QoS } from '../types.ts'
+
+const extras: PublishExtras = { topicAlias: 0, messageExpiry: -1, error: 0 }
+
+export function handlePublish(
+  conn: Connection,
+  flags: number,
+  buf: Buffer,
+  start: number,
+  end: number,
+): void | Promise<void> {
+  const core = conn.core
+  const qos = (flags >> 1) & 3
+  // [MQTT-3.3.1-4] both QoS bits set is malformed
+  if (qos === 3) return conn.close(0x81, 'QoS 3')
+  if (start + 2 > end) return conn.close(0x81, 'PUBLISH too short')
+  const topicLen = buf.readUInt16BE(start)
+  let pos = start + 2
+  if (pos + topicLen > end) return conn.close(0x81, 'PUBLISH topic past the end')
+  // [MQTT-1.5.4-1] (3.1.1 [MQTT-1.5.3-1]) the topic must be well-formed UTF-8
+  if (!validUtf8(buf, pos, pos + topicLen)) return conn.close(0x81, 'topic is not valid UTF-8')
+  let topic = topicLen === 0 ? '' : buf.toString('utf8', pos, pos + topicLen)
+  pos += topicLen
+  let packetId = 0
+  if (qos > 0) {
+    if (pos + 2 > end) return conn.close(0x81, 'PUBLISH without packet id')
+    packetId = buf.readUInt16BE(pos)
+    pos += 2
+    // [MQTT-2.2.1-3] (3.1.1 [MQTT-2.3.1-1]) a QoS > 0 PUBLISH needs a non-zero packet id
+    if (packetId === 0) return conn.close(0x82, 'packet id 0')
+  }
+  const v5 = conn.protocolLevel === 5
+  let properties: Message['properties']
+  let expiresAt: number | undefined
+  if (v5) {
+    if (pos >= end) return conn.close(0x81, 'PUBLISH without properties')
+    let propLen = 0
+    let mult = 1
+    let i = 0
+    for (; i < 4; i++) {
+      const b = buf[pos + i]
+      if (b === undefined) return conn.close(0x81, 'bad property length')
+      propLen += (b & 0x7f) * mult
+      mult *= 128
+      if ((b & 0x80) === 0) break
+    }
+    if (i === 4) return conn.close(0x81, 'bad property length')
+    pos += i + 1
+    if (pos + propLen > end) return conn.close(0x81, 'properties past the end')
+    properties = readPublishProperties(buf, pos, pos + propLen, extras)
+    if (extras.error) return conn.close(extras.error, 'bad PUBLISH properties')
+    pos += propLen
+    if (extras.messageExpiry >= 0) expiresAt = core.now() + extras.messageExpiry * 1000
+    const alias = extras.topicAlias
+    if (alias !== 0 || topic.length === 0) {
+      // [MQTT-3.3.2-9], [MQTT-3.3.2-10] an alias is 1 … the server's Topic Alias Maximum
+      if (alias === 0 || alias > core.limits.topicAliasMaximum) return conn.close(0x94, 'topic alias invalid')
+      conn.aliasesIn ??= new Map()
+      const aliases = conn.aliasesIn
+      if (topic.length > 0) aliases.set(alias, topic)
+      else {
+        const known = aliases.get(alias)
+        // [MQTT-3.3.4-?] an empty topic with an alias the client never set is a protocol error
+        if (known === undefined) return conn.close(0x82, 'unknown topic alias')
+        topic = known
+      }
+    }
+  }
+  // [MQTT-3.3.2-2] no wildcards in a topic name; [MQTT-4.7.3-1] not empty
+  if (!validTopicName(topic, core.limits.maxTopicLevels))
+    return conn.close(v5 ? 0x90 : 0x81, 'invalid topic name')
+  const payload = Buffer.from(buf.subarray(pos, end))
+  // [MQTT-3.3.2-4] a payload marked UTF-8 must be UTF-8: 0x99 payload format invalid
+  if (properties?.payloadFormatIndicator === 1 && !validUtf8(payload, 0, payload.length)) {
+    if (qos === 0) return conn.close(0x99, 'payload is not UTF-8')
+    writeAck(conn.out, qos === 1 ? PUBACK : PUBREC, packetId, 5, 0x99)
+    core.markDirty(conn)
+    return
+  }
+  const session = conn.session!
+  if (qos === 2) {
+    // [MQTT-4.3.3-10] a PUBLISH whose id awaits PUBREL is not delivered again
+    if (session.incomingQos2.has(packetId)) {
+      writeAck(conn.out, PUBREC, packetId, conn.protocolLevel)
+      core.gate(conn)
+      core.markDirty(conn)
+      return
+    }
+    // [MQTT-3.3.4-9] more QoS > 0 PUBLISHes unacknowledged than the server's Receive Maximum
+    if (v5 && session.incomingQos2.size + conn.acksHeld >= core.limits.receiveMaximum) {
+      return conn.close(0x93, 'receive maximum exceeded')
+    }
+  } else if (qos === 1 && v5 && conn.acksHeld + session.incomingQos2.size >= core.limits.receiveMaximum) {
+    return conn.close(0x93, 'receive maximum exceeded')
+  }
+  const message: Message = { topic, payload, qos: qos as QoS, retain: (flags & 1) === 1 }
+  if (properties) message.properties = properties
+  if (expiresAt !== undefined) message.expiresAt = expiresAt
+
+  const authorize = core.hooks.authorizePublish
+  if (!authorize) return finish(conn, message, packetId, undefined)
+  let r: Message | number | undefined | Promise<Message | number | undefined>
+  try {
+    r = authorize(conn, message)
+  } catch (err) {
+    return core.hookFailed(conn, 'authorizePublish', err)
+  }
+  if (isPromise<Message | number | undefined>(r)) {
+    return r.then(
+      (v) => finish(conn, message, packetId, v),
+      (err: unknown) => core.hookFailed(conn, 'authorizePublish', err),
+    )
+  }
+  finish(conn, message, packetId, r)
+}
+
+function finish(
+  conn: Connection,
+  message: Message,
+  packetId: number,
+  verdict: Message | number | undefined,
+): void {
+  if (conn.state === 3) return
+  const core = conn.core
+  const qos = message.qos
+  let reason = 0
+  if (typeof verdict === 'number' && verdict >= 0x80) {
+    // [MQTT-3.3.5-2] refused: 3.1.1 acknowledges and routes nowhere; v5 says why
+    reason = verdict
+    core.counters.droppedMessages++
+  } else {
+    const n = core.accept(typeof verdict === 'object' ? verdict : message, conn)
+    // 0x10 No matching subscribers: the message was accepted all the same [MQTT-3.4.2.1]
+    if (n === 0 && qos > 0) reason = 0x10
+  }
+  if (qos === 0) return
+  const session = conn.session!
+  if (qos === 2 && reason < 0x80) {
+    session.incomingQos2.add(packetId)
+    if (session.persistent) core.op({ op: 'incoming', clientId: session.clientId, packetId })
+  }
+  writeAck(conn.out, qos === 1 ? PUBACK : PUBREC, packetId, conn.protocolLevel, reason)
+  if (core.uncommitted) {
+    if (qos === 1) conn.acksHeld++
+    core.gate(conn)
+  }
+  core.markDirty(conn)
+}

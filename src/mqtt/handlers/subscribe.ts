@@ -1,0 +1,108 @@
+// SUBSCRIBE → SUBACK [MQTT-3.8], [MQTT-3.9]: filters checked, authorizeSubscribe asked per filter
+// in order, one SUBACK code per filter (duplicates included) [MQTT-3.9.3-1], then the retained
+// messages the Retain Handling option asks for [MQTT-3.3.1-9] … [MQTT-3.3.1-11].
+import type { ISubscribePacket } from 'mqtt-packet'
+import { looksMalformed, parseControl, writePacket } from '../codec.ts'
+import type { Connection } from '../connection.ts'
+import { isPromise } from '../core.ts'
+import { parseFilter } from '../topics.ts'
+import type { Subscription } from '../types.ts'
+
+/** A v5 reason code as 3.1.1's SUBACK has it: the granted QoS or 0x80 failure [MQTT-3.9.3-2]. */
+const v3Code = (code: number): number => Math.min(code, 0x80)
+
+export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise<void> {
+  // [MQTT-3.8.1-1] reserved flags 0010
+  if ((frame[0]! & 0x0f) !== 2) return conn.close(0x81, 'SUBSCRIBE flags')
+  let packet: ISubscribePacket
+  try {
+    packet = parseControl(frame, conn.protocolLevel) as ISubscribePacket
+  } catch (err) {
+    return conn.close(0x81, (err as Error).message)
+  }
+  // [MQTT-2.2.1-3] (3.1.1 [MQTT-2.3.1-1]) a non-zero packet id
+  if (!packet.messageId) return conn.close(0x82, 'packet id 0')
+  // [MQTT-3.8.3-2] at least one filter
+  if (packet.subscriptions.length === 0) return conn.close(0x82, 'SUBSCRIBE without filters')
+  const identifier = packet.properties?.subscriptionIdentifier
+  // [MQTT-3.8.2-?] a Subscription Identifier of 0 is a protocol error
+  if (identifier === 0) return conn.close(0x82, 'subscription identifier 0')
+  const core = conn.core
+  const codes: number[] = []
+  const accepted: Subscription[] = []
+  const isNew: boolean[] = []
+
+  const apply = (result: Subscription | number): void => {
+    if (typeof result === 'number') {
+      codes.push(conn.protocolLevel === 5 ? result : v3Code(result))
+      return
+    }
+    const session = conn.session!
+    const existed = session.subs.has(result.filter)
+    // [MQTT-3.8.4-3] a subscription to the same filter replaces the old one
+    session.subs.set(result.filter, result)
+    core.subscribeTrie(session, result)
+    if (session.persistent) core.op({ op: 'subscribe', clientId: session.clientId, subscription: result })
+    codes.push(result.qos)
+    accepted.push(result)
+    isNew.push(!existed)
+  }
+
+  const step = (i: number): void | Promise<void> => {
+    for (; i < packet.subscriptions.length; i++) {
+      if (conn.state === 3) return
+      const s = packet.subscriptions[i]!
+      // [MQTT-1.5.4-1] ill-formed UTF-8 is a malformed packet
+      if (looksMalformed(s.topic)) return conn.close(0x81, 'filter is not valid UTF-8')
+      const parsed = parseFilter(s.topic, core.limits.maxTopicLevels)
+      if (!parsed) {
+        // [MQTT-3.8.3-?] 0x8F topic filter invalid (3.1.1: 0x80)
+        apply(0x8f)
+        continue
+      }
+      // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error
+      if (parsed.group !== undefined && s.nl) return conn.close(0x82, 'no local on a shared subscription')
+      const sub: Subscription = { filter: s.topic, qos: s.qos }
+      if (conn.protocolLevel === 5) {
+        if (s.nl) sub.noLocal = true
+        if (s.rap) sub.retainAsPublished = true
+        if (s.rh) sub.retainHandling = s.rh as 1 | 2
+        if (identifier !== undefined) sub.identifier = identifier
+      }
+      const hook = core.hooks.authorizeSubscribe
+      if (!hook) {
+        apply(sub)
+        continue
+      }
+      const r = hook(conn, sub)
+      if (isPromise<Subscription | number>(r)) {
+        const next = i + 1
+        return r.then((v) => {
+          apply(v)
+          return step(next)
+        })
+      }
+      apply(r)
+    }
+    done()
+  }
+
+  const done = (): void => {
+    if (conn.state === 3) return
+    writePacket(conn.out, { cmd: 'suback', messageId: packet.messageId, granted: codes }, conn.protocolLevel)
+    core.gate(conn)
+    core.markDirty(conn)
+    const session = conn.session!
+    for (let i = 0; i < accepted.length; i++) {
+      const sub = accepted[i]!
+      // [MQTT-3.3.1-9] … [MQTT-3.3.1-11] Retain Handling 0: always, 1: if new, 2: never;
+      // [MQTT-4.8.2-?] never for a shared subscription
+      const rh = sub.retainHandling ?? 0
+      if (rh === 2 || (rh === 1 && !isNew[i]) || sub.filter.startsWith('$share/')) continue
+      // [MQTT-3.3.1-8] retained messages sent for a new subscription carry retain 1
+      for (const m of core.retainedMatching(sub.filter)) core.deliverMatching(session, m, [sub], null, true)
+    }
+  }
+
+  return step(0)
+}

@@ -1,0 +1,72 @@
+// A session: what outlives a connection [MQTT-4.1]. Subscriptions, the messages queued for the
+// client, those in flight to it, the QoS 2 packet ids received from it, and its will.
+import type { Connection } from './connection.ts'
+import type { ProtocolLevel, QueuedMessage, StoredSession, Subscription, Will } from './types.ts'
+
+/** Session Expiry Interval meaning "never expires" [MQTT-3.1.2-?]. */
+export const NEVER = 0xffffffff
+
+export class Session {
+  conn: Connection | null = null
+  /** By the filter as subscribed (a `$share/<group>/` prefix kept). */
+  readonly subs = new Map<string, Subscription>()
+  /** Messages not yet sent, oldest first. */
+  queue: QueuedMessage[] = []
+  queuedBytes = 0
+  /** Sent and not yet completed, by packet id [MQTT-4.4.0-1]. */
+  readonly inflight = new Map<number, QueuedMessage>()
+  nextPacketId = 1
+  seq = 0
+  /** QoS 2 packet ids PUBRECed and not yet released [MQTT-4.3.3-10]. */
+  readonly incomingQos2 = new Set<number>()
+  will: Will | undefined
+  /** Epoch ms at which a delayed will is published; 0 when none is pending [MQTT-3.1.3-9]. */
+  willAt = 0
+  /** Messages dropped in the current queue-overflow episode; 0 when not overflowing. */
+  overflowDropped = 0
+
+  constructor(
+    readonly clientId: string,
+    public owner: string | undefined,
+    public protocolLevel: ProtocolLevel,
+    /** Seconds; 0 ends the session with the connection, NEVER keeps it. */
+    public expiryInterval: number,
+    public disconnectedAt: number | undefined,
+  ) {}
+
+  get persistent(): boolean {
+    return this.expiryInterval > 0
+  }
+
+  /** Epoch ms at which a disconnected session ends, Infinity when it never does. */
+  expiresAt(): number {
+    if (this.disconnectedAt === undefined || this.expiryInterval === NEVER) return Number.POSITIVE_INFINITY
+    return this.disconnectedAt + this.expiryInterval * 1000
+  }
+
+  /** The next free packet id, never 0 [MQTT-2.2.1-3]; undefined when all 65,535 are in flight. */
+  allocatePacketId(): number | undefined {
+    if (this.inflight.size >= 65535) return undefined
+    let id = this.nextPacketId
+    while (this.inflight.has(id)) id = id === 65535 ? 1 : id + 1
+    this.nextPacketId = id === 65535 ? 1 : id + 1
+    return id
+  }
+
+  static fromStored(s: StoredSession): Session {
+    const session = new Session(s.clientId, s.owner, s.protocolLevel, s.expiryInterval, s.disconnectedAt)
+    for (const sub of s.subscriptions) session.subs.set(sub.filter, sub)
+    for (const item of s.queue) {
+      if (item.seq > session.seq) session.seq = item.seq
+      if (item.packetId !== undefined && item.state !== undefined && item.state !== 'queued') {
+        session.inflight.set(item.packetId, item)
+      } else {
+        session.queue.push(item)
+        session.queuedBytes += item.message.payload.length
+      }
+    }
+    for (const id of s.incomingQos2) session.incomingQos2.add(id)
+    session.will = s.will
+    return session
+  }
+}

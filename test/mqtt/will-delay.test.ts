@@ -1,0 +1,97 @@
+// MQTT 5 §3.1.3.2.2 Will Delay Interval: the will goes out after the delay or when the session
+// ends, whichever first, and not at all when the session resumes in time [MQTT-3.1.3-9];
+// DISCONNECT 0x00 discards it, 0x04 asks for it [MQTT-3.14.4-3].
+import { describe, expect, it } from 'bun:test'
+import type { IConnectPacket } from 'mqtt-packet'
+import { waitFor } from '../helpers/wait.ts'
+import { startEngine } from './helpers.ts'
+import { rawConnected } from './raw.ts'
+
+const will = (delay: number): IConnectPacket['will'] => ({
+  topic: 'status/dev',
+  payload: Buffer.from('offline'),
+  qos: 1,
+  retain: false,
+  properties: { willDelayInterval: delay },
+})
+
+describe('will delay (§3.1.3.2.2)', () => {
+  it('publishes a will with delay 0 as soon as the connection drops', async () => {
+    await using t = await startEngine()
+    const got: string[] = []
+    t.engine.subscribe('status/#', (m) => got.push(m.payload.toString()))
+    const c = await rawConnected(t.port, 'dev', { will: will(0) })
+    c.end()
+    await waitFor(() => got.length === 1)
+    expect(got).toEqual(['offline'])
+  })
+
+  it('publishes a delayed will once the delay passed', async () => {
+    let now = 1_000_000
+    await using t = await startEngine({ now: () => now })
+    const got: string[] = []
+    t.engine.subscribe('status/#', (m) => got.push(m.payload.toString()))
+    const c = await rawConnected(t.port, 'dev', {
+      will: will(30),
+      properties: { sessionExpiryInterval: 300 },
+    })
+    c.end()
+    await waitFor(() => t.engine.clients().length === 0)
+    expect(got).toEqual([])
+    now += 31_000
+    await waitFor(() => got.length === 1)
+  })
+
+  it('does not publish the will when the session resumes within the delay', async () => {
+    let now = 1_000_000
+    await using t = await startEngine({ now: () => now })
+    const got: string[] = []
+    t.engine.subscribe('status/#', (m) => got.push(m.payload.toString()))
+    const c = await rawConnected(t.port, 'dev', {
+      will: will(30),
+      properties: { sessionExpiryInterval: 300 },
+    })
+    c.end()
+    await waitFor(() => t.engine.clients().length === 0)
+    const back = await rawConnected(t.port, 'dev', {
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    })
+    expect(back.connack.sessionPresent).toBe(true)
+    now += 60_000
+    back.send({ cmd: 'pingreq' })
+    await back.next('pingresp')
+    // a sweep ran after the delay had passed
+    await waitFor(() => t.engine.stats().sessions === 1 && now > 0)
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    expect(got).toEqual([])
+  })
+
+  it('publishes the will when the session ends before the delay [MQTT-3.1.3-9]', async () => {
+    let now = 1_000_000
+    await using t = await startEngine({ now: () => now })
+    const got: string[] = []
+    t.engine.subscribe('status/#', (m) => got.push(m.payload.toString()))
+    const c = await rawConnected(t.port, 'dev', {
+      will: will(600),
+      properties: { sessionExpiryInterval: 10 },
+    })
+    c.end()
+    await waitFor(() => t.engine.clients().length === 0)
+    now += 11_000
+    await waitFor(() => got.length === 1)
+  })
+
+  it('discards the will on DISCONNECT 0x00 and publishes it on 0x04', async () => {
+    await using t = await startEngine()
+    const got: string[] = []
+    t.engine.subscribe('status/#', (m) => got.push(m.payload.toString()))
+    const a = await rawConnected(t.port, 'a', { will: will(0) })
+    a.send({ cmd: 'disconnect', reasonCode: 0 })
+    await a.closed()
+    const b = await rawConnected(t.port, 'b', { will: { ...will(0)!, payload: Buffer.from('b gone') } })
+    b.send({ cmd: 'disconnect', reasonCode: 0x04 })
+    await waitFor(() => got.length === 1)
+    expect(got).toEqual(['b gone'])
+  })
+})
