@@ -47,6 +47,8 @@ export function createMqttWsRoute(opts: MqttWsOptions): WsRoute<MqttWsState> {
             write: (data) => (ws.sendBinary(data) === 0 ? 0 : data.length),
             buffered: () => (ws.readyState === 1 ? ws.getBufferedAmount() : 0),
             end: () => ws.close(),
+            pause: () => ws.pause(),
+            resume: () => ws.resume(),
           },
           { transport: 'ws', remoteAddress: state.address },
         )

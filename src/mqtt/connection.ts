@@ -26,8 +26,9 @@ import { handlePingreq } from './handlers/pingreq.ts'
 import { handlePublish } from './handlers/publish.ts'
 import { handleSubscribe } from './handlers/subscribe.ts'
 import { handleUnsubscribe } from './handlers/unsubscribe.ts'
+import { TokenBucket } from './rate.ts'
 import type { Session } from './session.ts'
-import { type Client, MqttError, type ProtocolLevel, type Transport } from './types.ts'
+import { type Client, type DisconnectCause, MqttError, type ProtocolLevel, type Transport } from './types.ts'
 
 /** What a transport gives the engine to write to and close one connection. */
 export interface Wire {
@@ -36,6 +37,9 @@ export interface Wire {
   /** Bytes accepted but not yet sent (WebSocket backpressure); 0 when the transport keeps none. */
   buffered(): number
   end(): void
+  /** Stops reading from the peer (it meets TCP backpressure) until `resume`. */
+  pause?(): void
+  resume?(): void
 }
 
 const NEW = 0
@@ -78,10 +82,19 @@ export class Connection implements Client {
   aliasesIn: Map<number, string> | undefined
   /** QoS 1 acknowledgements written but held for the store. */
   acksHeld = 0
+  /** Promises the output waits for (see EngineCore.hold). */
+  holds = 0
   requestProblemInformation = true
   /** Set by DISCONNECT 0x00 from the client: the will is discarded [MQTT-3.14.4-3]. */
   discardWill = false
+  /** Who is ending the connection, when `close` is called for a reason its code does not tell. */
+  cause: DisconnectCause | undefined
   private detached = false
+  /** Inbound rate buckets, made at the first PUBLISH (idle connections carry none). */
+  private inMessages: TokenBucket | undefined
+  private inBytes: TokenBucket | undefined
+  /** Set while reading is paused because the client is over its inbound rate. */
+  private throttle: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     readonly core: EngineCore,
@@ -111,7 +124,7 @@ export class Connection implements Client {
       buf = Buffer.concat([this.inLeft, buf])
       this.inLeft = undefined
     }
-    if (this.paused) {
+    if (this.paused || this.throttle) {
       this.keep(buf, 0)
       return
     }
@@ -122,7 +135,9 @@ export class Connection implements Client {
   private keep(buf: Buffer, from: number): void {
     // While a CONNECT or an async hook is pending, later packets wait here, in order; a client
     // that keeps sending meanwhile is bounded.
-    if (buf.length - from > this.core.limits.maxPacketSize * 2 + 65536) {
+    // A throttled socket is paused, but what was read before the pause took effect is kept.
+    const bound = this.core.limits.maxPacketSize * 2 + (this.throttle ? 4 * 1024 * 1024 : 65536)
+    if (buf.length - from > bound) {
       this.close(0x97, 'too much data before the previous packet was handled')
       return
     }
@@ -132,7 +147,7 @@ export class Connection implements Client {
   private parse(buf: Buffer): void {
     let pos = 0
     const end = buf.length
-    while (pos < end && !this.paused && this.state !== CLOSED) {
+    while (pos < end && !this.paused && !this.throttle && this.state !== CLOSED) {
       readFrameHeader(buf, pos, end, header)
       if (header.headerLen < 0) {
         this.close(0x81, 'malformed remaining length')
@@ -150,6 +165,7 @@ export class Connection implements Client {
       const frame = pos
       pos += total
       this.dispatch(first >> 4, first & 0x0f, buf, frame, frame + header.headerLen, pos)
+      if (first >> 4 === PUBLISH) this.meter(total)
     }
     if (pos < end && this.state !== CLOSED) this.keep(buf, pos)
   }
@@ -233,12 +249,42 @@ export class Connection implements Client {
 
   private resume(): void {
     this.paused = false
-    if (this.state !== CLOSED && this.inLeft) {
+    if (this.state !== CLOSED && this.inLeft && !this.throttle) {
       const buf = this.inLeft
       this.inLeft = undefined
       this.parse(buf)
     }
     this.core.flushAll()
+  }
+
+  /**
+   * Counts a PUBLISH against the client's inbound rates; over them, reading pauses (the socket
+   * too, so the sender meets TCP backpressure) until the debt is paid.
+   */
+  private meter(bytes: number): void {
+    const limits = this.core.limits
+    const now = this.core.now()
+    this.inMessages ??= new TokenBucket(limits.inboundMessagesPerSecond, limits.inboundMessagesPerSecond, now)
+    this.inBytes ??= new TokenBucket(limits.inboundBytesPerSecond, limits.inboundBytesPerSecond, now)
+    const wait = Math.max(this.inMessages.take(1, now), this.inBytes.take(bytes, now))
+    if (wait <= 0 || this.throttle || this.state === CLOSED) return
+    this.core.counters.throttled++
+    this.wire.pause?.()
+    this.throttle = setTimeout(unthrottle, wait, this)
+  }
+
+  /** The throttle's timer ran out: read again once the whole debt is paid. */
+  unthrottled(): void {
+    const now = this.core.now()
+    const wait = Math.max(this.inMessages?.take(0, now) ?? 0, this.inBytes?.take(0, now) ?? 0)
+    if (wait > 0 && this.state !== CLOSED) {
+      this.throttle = setTimeout(unthrottle, wait, this)
+      return
+    }
+    this.throttle = undefined
+    if (this.state === CLOSED) return
+    this.wire.resume?.()
+    if (!this.paused) this.resume()
   }
 
   /** CONNACK 0 was sent: the connection is live. */
@@ -251,7 +297,7 @@ export class Connection implements Client {
 
   /** Writes the output buffer unless it waits for the store or for the transport to drain. */
   flush(): void {
-    if (this.out.len === 0 || this.blocked || this.waitBatch > this.core.committed) return
+    if (this.out.len === 0 || this.blocked || this.holds > 0 || this.waitBatch > this.core.committed) return
     const n = this.wire.write(this.out.buf.subarray(0, this.out.len))
     if (n <= 0) {
       if (n < 0 || this.out.len > 0) this.blocked = true
@@ -276,11 +322,15 @@ export class Connection implements Client {
   checkTimers(now: number): void {
     if (this.state === NEW || this.state === CONNECTING) {
       // A socket that never completes CONNECT must not hold a slot.
-      if (now - this.openedAt >= this.core.limits.connectTimeoutMs) this.close(0x8d, 'no CONNECT in time')
+      if (now - this.openedAt >= this.core.limits.connectTimeoutMs) {
+        this.cause = 'limit'
+        this.close(0x8d, 'no CONNECT in time')
+      }
       return
     }
     // [MQTT-3.1.2-24] (3.1.1: [MQTT-3.1.2-24]) nothing for 1.5 × keep alive: close
     if (this.state === CONNECTED && this.keepAlive > 0 && now - this.lastSeen > this.keepAlive * 1500) {
+      this.cause = 'keepalive'
       this.close(0x8d, 'keep alive timeout')
     }
   }
@@ -314,6 +364,7 @@ export class Connection implements Client {
   onClose(): void {
     if (this.state !== CLOSED) {
       this.state = CLOSED
+      this.cause = 'lost'
       this.detach(0x80, 'connection lost')
     }
     this.core.flushAll()
@@ -322,7 +373,9 @@ export class Connection implements Client {
   private detach(reasonCode: number, reason: string): void {
     if (this.detached) return
     this.detached = true
+    clearTimeout(this.throttle)
     const core = this.core
+    if ((this.cause ?? causeOf(reasonCode)) === 'limit') core.counters.disconnectedClients++
     core.connections.delete(this)
     this.releasePending()
     this.out.reset()
@@ -363,7 +416,12 @@ export class Connection implements Client {
       if (session.expiryInterval !== 0xffffffff) core.timed.add(session)
     }
     try {
-      core.hooks.disconnected?.(this, { reasonCode, reason, willPublished })
+      core.hooks.disconnected?.(this, {
+        cause: this.cause ?? causeOf(reasonCode),
+        reasonCode,
+        reason,
+        willPublished,
+      })
     } catch (err) {
       core.log.error('hook disconnected threw', { err, clientId: this.id })
     }
@@ -382,4 +440,18 @@ export class Connection implements Client {
   fail(code: number, message: string): never {
     throw new MqttError(code, message)
   }
+}
+
+/** Limits the server enforces: packet too large, quota, receive maximum, connection rate. */
+const LIMIT_CODES = new Set([0x93, 0x95, 0x97, 0x9f])
+
+function causeOf(reasonCode: number): DisconnectCause {
+  if (reasonCode === 0x8e) return 'takeover'
+  if (reasonCode === 0x8b || reasonCode === 0x98) return 'server'
+  return LIMIT_CODES.has(reasonCode) ? 'limit' : 'protocol'
+}
+
+/** Shared by every connection's throttle timer: no closure per connection. */
+function unthrottle(conn: Connection): void {
+  conn.unthrottled()
 }

@@ -3,6 +3,7 @@
 // wills and session lifetimes. Handlers (one file per packet type) call into it.
 import { type OutgoingPublish, publishSize, writePublish } from './codec.ts'
 import type { Connection } from './connection.ts'
+import { TokenBucket } from './rate.ts'
 import { NEVER, type Session } from './session.ts'
 import { topicMatches } from './topics.ts'
 import { type MatchResult, SubscriptionTrie } from './trie.ts'
@@ -43,6 +44,9 @@ export const DEFAULT_LIMITS: EngineLimits = {
   maxTopicLevels: 32,
   serverKeepAlive: 0,
   maxSessionExpiryInterval: NEVER,
+  connectRatePerAddress: 50,
+  inboundMessagesPerSecond: 1_000_000,
+  inboundBytesPerSecond: 1024 * 1024 * 1024,
 }
 
 export interface EngineOptions {
@@ -88,10 +92,17 @@ export class EngineCore {
     bytesSent: 0,
     droppedMessages: 0,
     refusedConnections: 0,
+    disconnectedClients: 0,
+    throttled: 0,
+    queueOverflows: 0,
   }
+  /** CONNECTs per second by remote address; forgotten once full again (at sweep). */
+  readonly connectRate = new Map<string, TokenBucket>()
   /** Sessions waiting for a delayed will or for their expiry. */
   readonly timed = new Set<Session>()
   stopped = false
+  private hubWaits: Promise<unknown>[] | undefined
+  private rateSweptAt = 0
 
   // Group commit: the operations of one tick go to the store in one write; connections whose
   // acknowledgements depend on them hold their output until it resolved.
@@ -260,10 +271,34 @@ export class EngineCore {
     if (!hook) return
     try {
       const r = hook(message, conn)
-      if (isPromise(r)) r.catch((err: unknown) => this.log.error('hook published threw', { err }))
+      if (isPromise(r)) {
+        const settled = r.catch((err: unknown) => this.log.error('hook published threw', { err }))
+        if (conn && message.qos > 0) this.hold(conn, settled)
+      }
     } catch (err) {
       this.log.error('hook published threw', { err, clientId: conn?.id })
     }
+  }
+
+  /**
+   * Holds a publisher's output (its PUBACK/PUBREC among it) until `p` settles: what a hook or an
+   * in-process subscriber does with the message is done before the client hears it was taken.
+   */
+  hold(conn: Connection, p: Promise<unknown>): void {
+    conn.holds++
+    const release = () => {
+      conn.holds--
+      this.markDirty(conn)
+      this.flushAll()
+    }
+    p.then(release, release)
+  }
+
+  /** Promises of in-process subscribers to messages the hub published itself (engine.publish waits). */
+  takeHubWaits(): Promise<unknown>[] | undefined {
+    const w = this.hubWaits
+    this.hubWaits = undefined
+    return w
   }
 
   // ── accept and route ───────────────────────────────────────────────────────────────────────────
@@ -297,7 +332,17 @@ export class EngineCore {
     for (const handler of match.handlers) {
       n++
       try {
-        handler(message)
+        const r: unknown = handler(message)
+        if (message.qos > 0 && isPromise(r)) {
+          const settled = r.catch((err: unknown) =>
+            this.log.error('in-process subscriber failed', { err, topic: message.topic }),
+          )
+          if (publisher) this.hold(publisher, settled)
+          else {
+            this.hubWaits ??= []
+            this.hubWaits.push(settled)
+          }
+        }
       } catch (err) {
         this.log.error('in-process subscriber threw', { err, topic: message.topic })
       }
@@ -410,6 +455,13 @@ export class EngineCore {
     ) {
       // New messages are dropped, the queue keeps what it has; the hook hears once per episode.
       this.counters.droppedMessages++
+      this.counters.queueOverflows++
+      // A connected client that reads nothing while its queue fills is closed (0x97 quota
+      // exceeded); a persistent session keeps its queue for when it comes back.
+      const conn = session.conn
+      if (conn?.connected && conn.pendingBytes() > this.limits.maxOutgoingBytes) {
+        conn.close(0x97, 'not reading: queue full')
+      }
       if (session.overflowDropped++ === 0) {
         try {
           this.hooks.queueOverflow?.(session.clientId, 1)
@@ -466,12 +518,23 @@ export class EngineCore {
     if (session.queue.length < this.limits.maxQueuedMessages) session.overflowDropped = 0
   }
 
-  /** An outgoing QoS 1/2 flow ended (PUBACK, PUBCOMP, or the message could not be sent). */
-  complete(session: Session, packetId: number): boolean {
+  /**
+   * An outgoing QoS 1/2 flow ended: acknowledged by `by` (PUBACK, PUBCOMP), or the message could
+   * not be sent (no `by`).
+   */
+  complete(session: Session, packetId: number, by?: Connection): boolean {
     const item = session.inflight.get(packetId)
     if (!item) return false
     session.inflight.delete(packetId)
     if (session.persistent) this.op({ op: 'dequeue', clientId: session.clientId, seq: item.seq })
+    const delivered = this.hooks.delivered
+    if (by && delivered) {
+      try {
+        delivered(by, item.message)
+      } catch (err) {
+        this.log.error('hook delivered threw', { err, clientId: by.id })
+      }
+    }
     return true
   }
 
@@ -629,9 +692,28 @@ export class EngineCore {
     }
   }
 
+  /**
+   * Whether a CONNECT from `address` is within `connectRatePerAddress`. A refused one takes
+   * nothing, so a client retrying in a loop is let in as soon as the rate allows.
+   */
+  connectAllowed(address: string): boolean {
+    const now = this.now()
+    let bucket = this.connectRate.get(address)
+    if (!bucket) {
+      const rate = this.limits.connectRatePerAddress
+      bucket = new TokenBucket(rate, rate, now)
+      this.connectRate.set(address, bucket)
+    }
+    return bucket.tryTake(now)
+  }
+
   /** Keep-alive, connect timeouts, delayed wills and session expiry. */
   sweep(): void {
     const now = this.now()
+    if (this.connectRate.size > 0 && now - this.rateSweptAt > 60_000) {
+      this.rateSweptAt = now
+      for (const [address, bucket] of this.connectRate) if (bucket.full(now)) this.connectRate.delete(address)
+    }
     for (const conn of this.connections) conn.checkTimers(now)
     for (const session of this.timed) {
       if (session.willAt > 0 && session.willAt <= now) this.publishWill(session, null)

@@ -79,8 +79,10 @@ export function createEngine(opts: EngineOptions): MqttEngine {
         m ??= message
       }
       core.accept(m as Message, null)
+      const waits = core.takeHubWaits()
       core.flushAll()
       await core.durable()
+      if (waits) await Promise.all(waits)
     },
 
     subscribe(filter: string, handler: InProcessSubscriber) {
@@ -103,6 +105,26 @@ export function createEngine(opts: EngineOptions): MqttEngine {
     },
 
     stats: () => core.stats(),
+
+    sendTo(clientId: string, message: Message) {
+      const conn = core.live.get(clientId)
+      if (!conn?.connected) return false
+      const sent = core.writePublish(conn, message, 0, message.retain, 0, false, undefined)
+      core.flushAll()
+      return sent
+    },
+
+    subscriptionsOf: (clientId: string) => [...(core.sessions.get(clientId)?.subs.values() ?? [])],
+
+    unsubscribe(clientId: string, filters: readonly string[]) {
+      const session = core.sessions.get(clientId)
+      if (!session) return
+      for (const filter of filters) {
+        if (!session.subs.delete(filter)) continue
+        core.unsubscribeTrie(session, filter)
+        if (session.persistent) core.op({ op: 'unsubscribe', clientId, filter })
+      }
+    },
 
     open(wire: Wire, info: ConnectionInfo) {
       const n = core.pendingPerAddress.get(info.remoteAddress) ?? 0

@@ -294,7 +294,7 @@ export interface EngineStats {
  * An in-process subscriber. A promise it returns holds back the publisher's PUBACK/PUBREC (QoS > 0)
  * until it settles: an outbound webhook is acknowledged only once its delivery is queued on disk.
  */
-export type InProcessSubscriber = (message: Message) => undefined | Promise<void>
+export type InProcessSubscriber = (message: Message) => void
 
 export interface Engine {
   /** Loads the store; listeners may be attached after. */

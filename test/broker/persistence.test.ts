@@ -1,47 +1,33 @@
 import type { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
-import type { Readable } from 'node:stream'
-import type { Client, PublishPacket } from 'aedes'
 import mqtt, { type IClientOptions } from 'mqtt'
-import {
-  createSqlitePersistence,
-  type SqlitePersistence,
-} from '../../src/broker/persistence/sqlite-persistence.ts'
-import type { Packet } from '../../src/broker/persistence/types.ts'
+import type { IConnackPacket, Packet } from 'mqtt-packet'
+import { createSqliteEngineStore } from '../../src/broker/store/sqlite-store.ts'
 import { createLogger } from '../../src/log.ts'
+import type { StoreOp } from '../../src/mqtt/types.ts'
 import { migrate } from '../../src/store/migrate.ts'
 import { DB_FILE, openDatabase } from '../../src/store/open.ts'
 import { startTestHub, tempDir } from '../helpers/hub.ts'
 import { nextEvent, waitFor } from '../helpers/wait.ts'
+import { connectPacket, rawClient } from './raw-mqtt.ts'
 
-// What the upstream abstract suite does not cover (issue 3 point 2): lookups with several filters,
-// and state that must outlive the hub process.
+// What the store's own tests (store.test.ts) do not cover: the hub's broker and its store
+// together, with state that must outlive the hub process.
 
 // Anonymous clients with the run of every topic: these tests are about storage, not the ACL.
 const OPEN = { mqtt: { allowAnonymous: true, anonymousAcl: [{ pattern: '#', access: 'readwrite' }] } }
 const log = createLogger({ level: 'silent' })
 
-/** A persistence on a fresh database, set up as Aedes would, closed on dispose. */
-async function openPersistence(dir: string, brokerId = 'broker-1') {
+/** Writes to a stopped hub's database what a run that was killed had made durable. */
+function asDeadRun(dir: string, ops: StoreOp[]) {
   const db = openDatabase(join(dir, DB_FILE))
-  migrate(db)
-  const persistence = createSqlitePersistence({ db, log })
-  await persistence.setup({ id: brokerId })
-  return {
-    db,
-    persistence,
-    async [Symbol.asyncDispose]() {
-      await persistence.destroy()
-      db.close()
-    },
+  try {
+    migrate(db)
+    createSqliteEngineStore({ db, log }).write(ops)
+  } finally {
+    db.close()
   }
-}
-
-async function collect<T>(stream: Readable): Promise<T[]> {
-  const out: T[] = []
-  for await (const item of stream) out.push(item as T)
-  return out
 }
 
 /** A client whose message handler is attached before CONNACK, so queued messages are not missed. */
@@ -66,42 +52,6 @@ const rows = (db: Database, table: string) =>
   (db.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
 
 describe('retained messages', () => {
-  it('answers a lookup with several filters at once, each matching message once', async () => {
-    using dir = tempDir()
-    await using p = await openPersistence(dir.path)
-    const topics = [
-      'home',
-      'home/kitchen/temp',
-      'home/kitchen/humidity',
-      'home/garage/door',
-      'office/temp',
-      '$SYS/broker/uptime',
-    ]
-    for (const topic of topics) {
-      await p.persistence.storeRetained({
-        cmd: 'publish',
-        topic,
-        payload: Buffer.from(topic),
-        qos: 0,
-        retain: true,
-      })
-    }
-    const lookup = async (filters: string[]) =>
-      (await collect<Packet>(p.persistence.createRetainedStreamCombi(filters))).map((m) => m.topic).sort()
-
-    // home/kitchen/temp matches two of the filters and still comes once.
-    expect(await lookup(['home/+/temp', 'home/kitchen/#', 'office/temp', 'not/there'])).toEqual([
-      'home/kitchen/humidity',
-      'home/kitchen/temp',
-      'office/temp',
-    ])
-    // [MQTT-4.7.1-2] '#' also matches the parent level.
-    expect(await lookup(['home/#'])).toEqual(topics.filter((t) => t.startsWith('home')).sort())
-    // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with '$'.
-    expect(await lookup(['#', '+/broker/uptime'])).toEqual(topics.filter((t) => !t.startsWith('$')).sort())
-    expect(await lookup(['$SYS/#', 'office/+'])).toEqual(['$SYS/broker/uptime', 'office/temp'])
-  })
-
   it('sends a subscriber each matching retained message once for a SUBSCRIBE with several filters', async () => {
     await using t = await startTestHub(OPEN)
     await using pub = await connect(t.mqttUrl)
@@ -141,7 +91,7 @@ describe('state across a hub restart', () => {
     await waitFor(() => sub.received.length >= 50, { what: '50 queued messages' })
     expect(sub.received.map((m) => m.payload)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`))
     // Acknowledged deliveries leave the queue.
-    await waitFor(() => rows(t.hub.db, 'mqtt_outgoing') === 0, { what: 'an empty queue' })
+    await waitFor(() => rows(t.hub.db, 'broker_queue') === 0, { what: 'an empty queue' })
   })
 
   it('keeps retained messages, a cleared retained topic and subscriptions across a restart', async () => {
@@ -198,52 +148,80 @@ describe('what a killed hub left behind', () => {
     await sub.client.subscribeAsync(topic, { qos: 1 })
   }
 
-  async function asDeadRun(dir: string, write: (p: SqlitePersistence) => Promise<unknown>) {
-    await using p = await openPersistence(dir, 'dead-run')
-    await write(p.persistence)
-  }
-
-  it('routes a QoS 1 message that was acknowledged but not routed when the hub died', async () => {
+  it('delivers a message queued for a session, and sent but not acknowledged, when the hub died', async () => {
     using dir = tempDir()
     await sessionOn(dir.path, 'journal/#')
-    const packet = { cmd: 'publish', topic: 'journal/1', payload: Buffer.from('acked'), qos: 1, messageId: 7 }
-    await asDeadRun(dir.path, (p) =>
-      // What the plugin does before Aedes sends the PUBACK.
-      Promise.resolve(p.plugin.authorizePublish?.({ id: 'publisher' } as Client, packet as PublishPacket)),
-    )
+    const message = { topic: 'journal/1', payload: Buffer.from('acked'), qos: 1 as const, retain: false }
+    // Sent with packet id 7 and never acknowledged: [MQTT-4.4.0-1] it goes again, DUP set.
+    asDeadRun(dir.path, [
+      { op: 'enqueue', clientId: 'watcher', item: { seq: 1, message, packetId: 7, state: 'sent' } },
+      {
+        op: 'enqueue',
+        clientId: 'watcher',
+        item: { seq: 2, message: { ...message, topic: 'journal/2', payload: Buffer.from('queued') } },
+      },
+    ])
 
     await using t = await startTestHub(OPEN, { dataDir: dir.path })
     await using sub = await connect(t.mqttUrl, { clientId: 'watcher', clean: false })
-    await waitFor(() => sub.received.length >= 1)
-    expect(sub.received).toEqual([{ topic: 'journal/1', payload: 'acked', retain: false }])
-    await waitFor(() => rows(t.hub.db, 'mqtt_acked') === 0, { what: 'an empty journal' })
+    await waitFor(() => sub.received.length >= 2)
+    expect(sub.received).toEqual([
+      { topic: 'journal/1', payload: 'acked', retain: false },
+      { topic: 'journal/2', payload: 'queued', retain: false },
+    ])
+    await waitFor(() => rows(t.hub.db, 'broker_queue') === 0, { what: 'an empty queue' })
   })
 
-  it('routes a stored QoS 2 message that no run routed', async () => {
+  it('remembers a QoS 2 packet id received before the hub died, so a resend is not delivered twice', async () => {
     using dir = tempDir()
     await sessionOn(dir.path, 'exactly/#')
-    const packet = { cmd: 'publish', topic: 'exactly/once', payload: Buffer.from('2'), qos: 2, messageId: 9 }
-    await asDeadRun(dir.path, (p) => p.incomingStorePacket({ id: 'publisher' }, packet))
+    {
+      await using t = await startTestHub(OPEN, { dataDir: dir.path })
+      await using _sender = await connect(t.mqttUrl, { clientId: 'sender', clean: false })
+    }
+    // [MQTT-4.3.3-10] id 9 was PUBRECed (its message routed) and not yet released by PUBREL.
+    asDeadRun(dir.path, [{ op: 'incoming', clientId: 'sender', packetId: 9 }])
 
     await using t = await startTestHub(OPEN, { dataDir: dir.path })
     await using sub = await connect(t.mqttUrl, { clientId: 'watcher', clean: false })
+    await using raw = await rawClient(t.mqttPort)
+    raw.send(connectPacket('sender', { clean: false }))
+    expect((await raw.next<IConnackPacket>('connack')).sessionPresent).toBe(true)
+    // The sender did not hear the PUBREC and sends the PUBLISH again, DUP set [MQTT-4.3.3-2].
+    const resend = { cmd: 'publish', topic: 'exactly/once', payload: Buffer.from('again'), qos: 2, dup: true }
+    raw.send({ ...resend, messageId: 9, retain: false } as Packet)
+    await raw.next('pubrec')
+    raw.send({ cmd: 'pubrel', messageId: 9 })
+    await raw.next('pubcomp')
+    // A new message after it arrives; the resent one, published first, never does.
+    raw.send({
+      cmd: 'publish',
+      topic: 'exactly/new',
+      payload: Buffer.from('fresh'),
+      qos: 1,
+      messageId: 10,
+      retain: false,
+      dup: false,
+    })
+    await raw.next('puback')
     await waitFor(() => sub.received.length >= 1)
-    expect(sub.received).toEqual([{ topic: 'exactly/once', payload: '2', retain: false }])
-    // Still stored, so the sender's retransmission is recognised, but now marked routed.
-    const row = t.hub.db.query('SELECT routed FROM mqtt_incoming').get() as { routed: number }
-    expect(row.routed).toBe(1)
+    expect(sub.received).toEqual([{ topic: 'exactly/new', payload: 'fresh', retain: false }])
   })
 
   it('publishes the will of a client whose hub died', async () => {
     using dir = tempDir()
     await sessionOn(dir.path, 'wills/#')
-    const will = { topic: 'wills/sensor-1', payload: Buffer.from('gone'), qos: 1, retain: false }
-    await asDeadRun(dir.path, (p) => p.putWill({ id: 'sensor-1' }, will))
+    {
+      await using t = await startTestHub(OPEN, { dataDir: dir.path })
+      await using _sensor = await connect(t.mqttUrl, { clientId: 'sensor-1', clean: false })
+    }
+    const will = { topic: 'wills/sensor-1', payload: Buffer.from('gone'), qos: 1 as const, retain: false }
+    asDeadRun(dir.path, [{ op: 'will', clientId: 'sensor-1', will: { message: will, delayInterval: 0 } }])
 
     await using t = await startTestHub(OPEN, { dataDir: dir.path })
     await using sub = await connect(t.mqttUrl, { clientId: 'watcher', clean: false })
     await waitFor(() => sub.received.length >= 1)
     expect(sub.received).toEqual([{ topic: 'wills/sensor-1', payload: 'gone', retain: false }])
-    await waitFor(() => rows(t.hub.db, 'mqtt_wills') === 0, { what: 'the will to be deleted' })
+    await waitFor(() => rows(t.hub.db, 'broker_wills') === 0, { what: 'the will to be deleted' })
   })
 })

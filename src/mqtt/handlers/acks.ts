@@ -32,7 +32,9 @@ export function handlePuback(
   const session = conn.session
   if (id === 0 || !session) return
   // [MQTT-4.3.2-?] the QoS 1 flow ends; the next queued message may go
-  if (conn.core.complete(session, id)) conn.core.pump(session)
+  // A v5 PUBACK with a failure code ends the flow too, but the client did not take the message.
+  const by = reasonOf(buf, start, end) < 0x80 ? conn : undefined
+  if (conn.core.complete(session, id, by)) conn.core.pump(session)
 }
 
 export function handlePubrec(
@@ -105,5 +107,5 @@ export function handlePubcomp(
   const session = conn.session
   if (id === 0 || !session) return
   // [MQTT-4.3.3-?] the QoS 2 flow ends
-  if (conn.core.complete(session, id)) conn.core.pump(session)
+  if (conn.core.complete(session, id, conn)) conn.core.pump(session)
 }

@@ -201,6 +201,10 @@ export function handleConnect(conn: Connection, frame: Buffer): void | Promise<v
     finish(r)
   }
   try {
+    if (!core.connectAllowed(conn.remoteAddress)) {
+      core.counters.refusedConnections++
+      return refuse(conn, 0x9f, 'connection rate exceeded')
+    }
     if (core.live.size >= core.limits.maxConnections && !core.live.has(clientId)) {
       core.counters.refusedConnections++
       return refuse(conn, 0x97, 'server is at its connection limit')
@@ -275,6 +279,8 @@ function accept(
   session.protocolLevel = request.protocolLevel
   session.expiryInterval = expiry
   session.disconnectedAt = undefined
+  const rewrite = core.hooks.rewriteTopic
+  if (request.will && rewrite) request.will.message.topic = rewrite(conn, request.will.message.topic)
   session.will = request.will
   session.conn = conn
   conn.session = session

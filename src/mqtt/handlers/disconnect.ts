@@ -21,5 +21,6 @@ export function handleDisconnect(conn: Connection, frame: Buffer): undefined {
   }
   // [MQTT-3.14.4-3] a normal disconnect discards the will; 0x04 asks for it
   if (code !== 0x04) conn.discardWill = true
+  conn.cause = 'client'
   conn.close(code, 'client disconnected')
 }

@@ -73,6 +73,7 @@ export function handlePublish(
       }
     }
   }
+  if (core.hooks.rewriteTopic) topic = core.hooks.rewriteTopic(conn, topic)
   // [MQTT-3.3.2-2] no wildcards in a topic name; [MQTT-4.7.3-1] not empty
   if (!validTopicName(topic, core.limits.maxTopicLevels))
     return conn.close(v5 ? 0x90 : 0x81, 'invalid topic name')

@@ -54,7 +54,8 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
       const s = packet.subscriptions[i]!
       // [MQTT-1.5.4-1] ill-formed UTF-8 is a malformed packet
       if (looksMalformed(s.topic)) return conn.close(0x81, 'filter is not valid UTF-8')
-      const parsed = parseFilter(s.topic, core.limits.maxTopicLevels)
+      const filter = core.hooks.rewriteTopic ? core.hooks.rewriteTopic(conn, s.topic) : s.topic
+      const parsed = parseFilter(filter, core.limits.maxTopicLevels)
       if (!parsed) {
         // [MQTT-3.8.3-?] 0x8F topic filter invalid (3.1.1: 0x80)
         apply(0x8f)
@@ -62,7 +63,7 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
       }
       // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error
       if (parsed.group !== undefined && s.nl) return conn.close(0x82, 'no local on a shared subscription')
-      const sub: Subscription = { filter: s.topic, qos: s.qos }
+      const sub: Subscription = { filter, qos: s.qos }
       if (conn.protocolLevel === 5) {
         if (s.nl) sub.noLocal = true
         if (s.rap) sub.retainAsPublished = true
@@ -74,7 +75,12 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
         apply(sub)
         continue
       }
-      const r = hook(conn, sub)
+      let r: Subscription | number | Promise<Subscription | number>
+      try {
+        r = hook(conn, sub)
+      } catch (err) {
+        return core.hookFailed(conn, 'authorizeSubscribe', err)
+      }
       if (isPromise<Subscription | number>(r)) {
         const next = i + 1
         return r.then((v) => {
@@ -101,6 +107,13 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
       if (rh === 2 || (rh === 1 && !isNew[i]) || sub.filter.startsWith('$share/')) continue
       // [MQTT-3.3.1-8] retained messages sent for a new subscription carry retain 1
       for (const m of core.retainedMatching(sub.filter)) core.deliverMatching(session, m, [sub], null, true)
+    }
+    if (accepted.length > 0 && core.hooks.subscribed) {
+      try {
+        core.hooks.subscribed(conn, accepted)
+      } catch (err) {
+        core.log.error('hook subscribed threw', { err, clientId: conn.id })
+      }
     }
   }
 

@@ -20,8 +20,9 @@ export function handleUnsubscribe(conn: Connection, frame: Buffer): undefined {
   const core = conn.core
   const session = conn.session!
   const codes: number[] = []
-  for (const filter of packet.unsubscriptions) {
-    if (looksMalformed(filter)) return conn.close(0x81, 'filter is not valid UTF-8')
+  for (const raw of packet.unsubscriptions) {
+    if (looksMalformed(raw)) return conn.close(0x81, 'filter is not valid UTF-8')
+    const filter = core.hooks.rewriteTopic ? core.hooks.rewriteTopic(conn, raw) : raw
     if (!session.subs.delete(filter)) {
       codes.push(0x11)
       continue

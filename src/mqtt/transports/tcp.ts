@@ -41,6 +41,8 @@ function tcpWire(socket: Socket<SocketData>): Wire {
     write: (data) => socket.write(data),
     buffered: () => 0,
     end: () => socket.end(),
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
   }
 }
 

@@ -39,6 +39,8 @@ export function createMqttWebSocket(engine: MqttEngine): MqttWebSocket {
             write: (data) => (ws.sendBinary(data) === 0 ? 0 : data.length),
             buffered: () => ws.getBufferedAmount(),
             end: () => ws.close(),
+            pause: () => ws.pause(),
+            resume: () => ws.resume(),
           },
           { transport: 'ws', remoteAddress: ws.data.remoteAddress },
         )

@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import { aedesUpgrade } from '../../broker/store/aedes-upgrade.ts'
 import { core } from './001-core.ts'
 import { mqtt } from './002-mqtt.ts'
 import { devices } from './003-devices.ts'
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   firebase,
   deviceTokens,
   brokerStore,
+  aedesUpgrade,
 ].sort((a, b) => a.version - b.version)
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version
