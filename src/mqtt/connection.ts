@@ -49,6 +49,9 @@ const CLOSED = 3
 
 const header: FrameHeader = { headerLen: 0, remaining: 0 }
 
+/** A client over its outgoing bound that took nothing for this long does not read. */
+const STALLED_MS = 500
+
 export class Connection implements Client {
   id = ''
   protocolLevel: ProtocolLevel = 4
@@ -68,6 +71,8 @@ export class Connection implements Client {
   waitBatch = 0
   dirty = false
   private blocked = false
+  /** Epoch ms the network last took bytes of this connection. */
+  private lastProgress = 0
   lastSeen: number
   readonly openedAt: number
   /** Counted among the address's connections not yet authenticated. */
@@ -95,6 +100,10 @@ export class Connection implements Client {
   private inBytes: TokenBucket | undefined
   /** Set while reading is paused because the client is over its inbound rate. */
   private throttle: ReturnType<typeof setTimeout> | undefined
+  /** Set while this publisher waits for a subscriber that is behind. */
+  private backoff = false
+  /** Publishers waiting for this connection to catch up. */
+  waiters: Connection[] | undefined
 
   constructor(
     readonly core: EngineCore,
@@ -105,6 +114,18 @@ export class Connection implements Client {
   ) {
     this.openedAt = core.now()
     this.lastSeen = this.openedAt
+  }
+
+  /**
+   * Whether a QoS 0 delivery to this client is dropped for its outgoing bound: it is over
+   * `maxOutgoingBytes` and has taken nothing for a while (it does not read), or it is far over it.
+   * A client that reads, only slower than a burst arrives, gets the burst.
+   */
+  overOutgoingLimit(): boolean {
+    const pending = this.pendingBytes()
+    const cap = this.core.limits.maxOutgoingBytes
+    if (pending <= cap) return false
+    return pending > 4 * cap || this.core.now() - this.lastProgress > STALLED_MS
   }
 
   /** Bytes written to this connection and not yet taken by the network. */
@@ -124,7 +145,7 @@ export class Connection implements Client {
       buf = Buffer.concat([this.inLeft, buf])
       this.inLeft = undefined
     }
-    if (this.paused || this.throttle) {
+    if (!this.reading) {
       this.keep(buf, 0)
       return
     }
@@ -136,7 +157,8 @@ export class Connection implements Client {
     // While a CONNECT or an async hook is pending, later packets wait here, in order; a client
     // that keeps sending meanwhile is bounded.
     // A throttled socket is paused, but what was read before the pause took effect is kept.
-    const bound = this.core.limits.maxPacketSize * 2 + (this.throttle ? 4 * 1024 * 1024 : 65536)
+    const bound =
+      this.core.limits.maxPacketSize * 2 + (this.throttle || this.backoff ? 4 * 1024 * 1024 : 65536)
     if (buf.length - from > bound) {
       this.close(0x97, 'too much data before the previous packet was handled')
       return
@@ -147,7 +169,7 @@ export class Connection implements Client {
   private parse(buf: Buffer): void {
     let pos = 0
     const end = buf.length
-    while (pos < end && !this.paused && !this.throttle && this.state !== CLOSED) {
+    while (pos < end && this.reading && this.state !== CLOSED) {
       readFrameHeader(buf, pos, end, header)
       if (header.headerLen < 0) {
         this.close(0x81, 'malformed remaining length')
@@ -165,7 +187,14 @@ export class Connection implements Client {
       const frame = pos
       pos += total
       this.dispatch(first >> 4, first & 0x0f, buf, frame, frame + header.headerLen, pos)
-      if (first >> 4 === PUBLISH) this.meter(total)
+      if (first >> 4 === PUBLISH) {
+        this.meter(total)
+        const slow = this.core.pressure
+        if (slow) {
+          this.core.pressure = undefined
+          if (slow !== this) this.waitFor_(slow)
+        }
+      }
     }
     if (pos < end && this.state !== CLOSED) this.keep(buf, pos)
   }
@@ -249,12 +278,52 @@ export class Connection implements Client {
 
   private resume(): void {
     this.paused = false
-    if (this.state !== CLOSED && this.inLeft && !this.throttle) {
+    this.readOn()
+  }
+
+  /** Not reading: an async hook is pending, the inbound rate is spent, or a subscriber is behind. */
+  private get reading(): boolean {
+    return !this.paused && this.throttle === undefined && !this.backoff
+  }
+
+  /** Handles what was kept while not reading, once nothing holds reading back. */
+  private readOn(): void {
+    if (this.state !== CLOSED && this.inLeft && this.reading) {
       const buf = this.inLeft
       this.inLeft = undefined
       this.parse(buf)
     }
     this.core.flushAll()
+  }
+
+  /**
+   * A subscriber this publisher delivers to is behind (over its outgoing bound, still reading):
+   * stop reading the publisher until it catches up, so a burst meets TCP backpressure at the
+   * publisher instead of being dropped or buffered without bound [MQTT-4.9.0].
+   */
+  private waitFor_(slow: Connection): void {
+    if (this.backoff) return
+    this.backoff = true
+    this.wire.pause?.()
+    slow.waiters ??= []
+    slow.waiters.push(this)
+  }
+
+  /** The subscriber this publisher waited for caught up, stalled or left. */
+  release(): void {
+    if (!this.backoff) return
+    this.backoff = false
+    if (this.state === CLOSED) return
+    if (this.throttle === undefined) this.wire.resume?.()
+    this.readOn()
+  }
+
+  /** Lets the publishers waiting for this connection read again. */
+  releaseWaiters(): void {
+    const w = this.waiters
+    if (!w) return
+    this.waiters = undefined
+    for (const c of w) c.release()
   }
 
   /**
@@ -283,8 +352,8 @@ export class Connection implements Client {
     }
     this.throttle = undefined
     if (this.state === CLOSED) return
-    this.wire.resume?.()
-    if (!this.paused) this.resume()
+    if (!this.backoff) this.wire.resume?.()
+    this.readOn()
   }
 
   /** CONNACK 0 was sent: the connection is live. */
@@ -304,6 +373,7 @@ export class Connection implements Client {
       return
     }
     this.core.counters.bytesSent += n
+    this.lastProgress = this.core.now()
     const all = n >= this.out.len
     this.out.consume(n)
     if (!all) this.blocked = true
@@ -313,6 +383,7 @@ export class Connection implements Client {
   onDrain(): void {
     this.blocked = false
     this.flush()
+    if (this.waiters && this.pendingBytes() <= this.core.limits.maxOutgoingBytes) this.releaseWaiters()
     if (!this.blocked && this.session) this.core.pump(this.session)
     this.core.flushAll()
   }
@@ -374,6 +445,7 @@ export class Connection implements Client {
     if (this.detached) return
     this.detached = true
     clearTimeout(this.throttle)
+    this.releaseWaiters()
     const core = this.core
     if ((this.cause ?? causeOf(reasonCode)) === 'limit') core.counters.disconnectedClients++
     core.connections.delete(this)
@@ -389,8 +461,7 @@ export class Connection implements Client {
     session.disconnectedAt = now
     let willPublished = false
     if (this.discardWill) {
-      if (session.will && session.persistent)
-        core.op({ op: 'will', clientId: session.clientId, will: undefined })
+      if (session.will && session.stored) core.op({ op: 'will', clientId: session.clientId, will: undefined })
       session.will = undefined
     } else if (session.will) {
       willPublished = true

@@ -101,6 +101,8 @@ export class EngineCore {
   /** Sessions waiting for a delayed will or for their expiry. */
   readonly timed = new Set<Session>()
   stopped = false
+  /** A subscriber behind on its output, found while routing the PUBLISH being handled. */
+  pressure: Connection | undefined
   private hubWaits: Promise<unknown>[] | undefined
   private rateSweptAt = 0
 
@@ -308,7 +310,8 @@ export class EngineCore {
    * operations it caused are durable. Returns how many recipients it reached.
    */
   accept(message: Message, publisher: Connection | null): number {
-    this.counters.messagesReceived++
+    // Received from clients: the hub's own publishes ($SYS among them) are not counted.
+    if (publisher) this.counters.messagesReceived++
     if (message.retain) this.retain(message)
     const n = this.route(message, publisher)
     if (this.hooks.published) {
@@ -416,11 +419,13 @@ export class EngineCore {
     const subscriptionIds = typeof ids === 'number' ? (ids > 0 ? [ids] : undefined) : ids
     const conn = session.conn
     if (qos === 0) {
-      // QoS 0 is not queued for an offline session, nor beyond the outgoing bound.
-      if (!conn?.connected || conn.pendingBytes() > this.limits.maxOutgoingBytes) {
+      // QoS 0 is not queued for an offline session, nor beyond the outgoing bound of a client
+      // that does not read; one that reads, only slower, holds its publisher back instead.
+      if (!conn?.connected || conn.overOutgoingLimit()) {
         this.counters.droppedMessages++
         return
       }
+      if (conn.pendingBytes() > this.limits.maxOutgoingBytes) this.pressure = conn
       this.writePublish(conn, message, 0, retain, 0, false, subscriptionIds)
       return
     }
@@ -646,7 +651,8 @@ export class EngineCore {
     session.inflight.clear()
     this.timed.delete(session)
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId)
-    if (session.persistent) this.op({ op: 'session-delete', clientId: session.clientId })
+    if (session.stored) this.op({ op: 'session-delete', clientId: session.clientId })
+    session.stored = false
   }
 
   unsubscribeTrie(session: Session, raw: string): void {
@@ -669,7 +675,7 @@ export class EngineCore {
     session.will = undefined
     session.willAt = 0
     if (!will) return
-    if (session.persistent) this.op({ op: 'will', clientId: session.clientId, will: undefined })
+    if (session.stored) this.op({ op: 'will', clientId: session.clientId, will: undefined })
     let message = will.message
     const authorize = this.hooks.authorizePublish
     if (!authorize) {
@@ -714,7 +720,11 @@ export class EngineCore {
       this.rateSweptAt = now
       for (const [address, bucket] of this.connectRate) if (bucket.full(now)) this.connectRate.delete(address)
     }
-    for (const conn of this.connections) conn.checkTimers(now)
+    for (const conn of this.connections) {
+      conn.checkTimers(now)
+      // A subscriber that stopped reading no longer holds its publishers back: its QoS 0 drops.
+      if (conn.waiters && conn.overOutgoingLimit()) conn.releaseWaiters()
+    }
     for (const session of this.timed) {
       if (session.willAt > 0 && session.willAt <= now) this.publishWill(session, null)
       if (session.conn === null && session.expiresAt() <= now) {

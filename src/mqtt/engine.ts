@@ -79,6 +79,8 @@ export function createEngine(opts: EngineOptions): MqttEngine {
         m ??= message
       }
       core.accept(m as Message, null)
+      // The hub is not a socket to hold back.
+      core.pressure = undefined
       const waits = core.takeHubWaits()
       core.flushAll()
       await core.durable()

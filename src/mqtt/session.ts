@@ -34,6 +34,12 @@ export class Session {
     public disconnectedAt: number | undefined,
   ) {}
 
+  /**
+   * Whether the store holds a row for it: every persistent session, and a clean one with a will,
+   * so a will outlives a crash of the hub [MQTT-3.1.2-8].
+   */
+  stored = false
+
   get persistent(): boolean {
     return this.expiryInterval > 0
   }
@@ -67,6 +73,7 @@ export class Session {
     }
     for (const id of s.incomingQos2) session.incomingQos2.add(id)
     session.will = s.will
+    session.stored = true
     return session
   }
 }

@@ -16,10 +16,15 @@ const FIXTURE = join(import.meta.dir, '../fixtures/hearth-0.1.0.db')
 const T = Date.UTC(2026, 0, 1)
 const log = silentLogger()
 
-/** A copy of the 0.1.0 database opened as the hub opens it (the repo's migrations run). */
+/** The repo's migrations before the step that carries the Aedes-era tables over. */
+const BEFORE = MIGRATIONS.filter((m) => m.version < aedesUpgrade.version)
+
+/** A copy of the 0.1.0 database with every migration but the upgrade step applied. */
 function openFixture(dir: string): Database {
   copyFileSync(FIXTURE, join(dir, DB_FILE))
-  return openStore(dir).db
+  const db = openDatabase(join(dir, DB_FILE))
+  migrate(db, BEFORE)
+  return db
 }
 
 const tableNames = (db: Database) =>
@@ -117,18 +122,13 @@ describe('the upgrade of a 0.1.0 database (Aedes-era broker tables)', () => {
       migrateAedesTables(db, { now: () => T })
       expect(tableNames(db)).toContain('mqtt_outgoing')
 
-      // As the integration registers it: after the repo's steps, with the next version.
-      const step = { ...aedesUpgrade, version: (MIGRATIONS.at(-1)?.version ?? 0) + 1 }
+      // As the hub opens it: every step, the upgrade among them.
       using fresh = tempDir()
       copyFileSync(FIXTURE, join(fresh.path, DB_FILE))
-      const other = openDatabase(join(fresh.path, DB_FILE))
+      const other = openStore(fresh.path).db
       try {
-        expect(migrate(other, [...MIGRATIONS, step])).toEqual(
-          MIGRATIONS.filter((m) => m.version > fixture.schemaVersion)
-            .map((m) => m.version)
-            .concat(step.version),
-        )
-        expect(schemaVersion(other)).toBe(step.version)
+        expect(MIGRATIONS.map((m) => m.version)).toContain(aedesUpgrade.version)
+        expect(schemaVersion(other)).toBe(MIGRATIONS.at(-1)?.version ?? 0)
         expect(tableNames(other).filter((t) => t.startsWith('mqtt_'))).toEqual([])
         const state = createSqliteEngineStore({ db: other, log }).load()
         expect(state.retained.length).toBe(fixture.retained.topics.length)
@@ -147,7 +147,7 @@ describe('the upgrade of a 0.1.0 database (Aedes-era broker tables)', () => {
     using dir = tempDir()
     const db = openDatabase(join(dir.path, DB_FILE))
     try {
-      migrate(db)
+      migrate(db, BEFORE)
       // Rows as 0.1.0's persistence (src/broker/persistence/codec.ts) writes them.
       const publish = (fields: Record<string, unknown>) =>
         JSON.stringify({ cmd: 'publish', brokerId: 'dead-run', brokerCounter: 1, dup: false, ...fields })

@@ -12,6 +12,8 @@ const ENV = {
   HEARTH_MQTT_ANONYMOUS_ACL: JSON.stringify([{ pattern: '#', access: 'readwrite' }]),
   // The load should be over in well under a second without a kill; the per-client limit would stretch it.
   HEARTH_MQTT_INBOUND_MESSAGES_PER_SECOND: '50000',
+  // The offline session must hold the whole load (the default cap of 1,000 would drop the rest).
+  HEARTH_MQTT_MAX_QUEUED_MESSAGES: '10000',
 }
 const MESSAGES = 4000
 const KILL_AFTER_ACKS = 1500

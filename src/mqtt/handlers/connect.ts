@@ -190,15 +190,32 @@ export function handleConnect(conn: Connection, frame: Buffer): void | Promise<v
     core.log.error('hook threw during CONNECT', { err, clientId })
     refuse(conn, 0x83, 'implementation specific error')
   }
-  const finish = (owner: string | undefined): void => {
+  const admit = (owner: string | undefined): void => {
     if (conn.state === 3) return
     accept(conn, request, owner, expiry, requested, assigned, serverKeepAlive, packet)
+  }
+  // The will is authorized like a PUBLISH of the client as soon as the client is known: one it
+  // may not publish is withdrawn now (the refusal reported once), not found out when it fires.
+  const finish = (owner: string | undefined): void | Promise<void> => {
+    const will = request.will
+    const rewrite = core.hooks.rewriteTopic
+    if (will && rewrite) will.message.topic = rewrite(conn, will.message.topic)
+    const authorize = core.hooks.authorizePublish
+    if (!will || !authorize || conn.state === 3) return admit(owner)
+    const decide = (v: Message | number | undefined) => {
+      if (typeof v === 'number') request.will = undefined
+      else if (v) will.message = v
+      admit(owner)
+    }
+    const r = authorize(conn, will.message)
+    if (isPromise<Message | number | undefined>(r)) return r.then(decide, fail)
+    decide(r)
   }
   const authenticate = (): void | Promise<void> => {
     const hook = core.hooks.authenticate
     const r = hook ? hook(conn, packet.username, packet.password) : undefined
     if (isPromise<string>(r)) return r.then(finish, fail)
-    finish(r)
+    return finish(r)
   }
   try {
     if (!core.connectAllowed(conn.remoteAddress)) {
@@ -269,7 +286,10 @@ function accept(
     present = true
     session.will = undefined
     session.willAt = 0
-    if (session.persistent && expiry === 0) core.op({ op: 'session-delete', clientId })
+    if (session.stored && expiry === 0) {
+      core.op({ op: 'session-delete', clientId })
+      session.stored = false
+    }
   } else {
     session = new Session(clientId, owner, request.protocolLevel, expiry, undefined)
     core.sessions.set(clientId, session)
@@ -279,13 +299,12 @@ function accept(
   session.protocolLevel = request.protocolLevel
   session.expiryInterval = expiry
   session.disconnectedAt = undefined
-  const rewrite = core.hooks.rewriteTopic
-  if (request.will && rewrite) request.will.message.topic = rewrite(conn, request.will.message.topic)
   session.will = request.will
   session.conn = conn
   conn.session = session
   conn.owner = owner
-  if (session.persistent) {
+  if (session.persistent || request.will || session.stored) {
+    session.stored = true
     core.op({
       op: 'session',
       clientId,

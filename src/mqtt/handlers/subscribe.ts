@@ -2,11 +2,11 @@
 // in order, one SUBACK code per filter (duplicates included) [MQTT-3.9.3-1], then the retained
 // messages the Retain Handling option asks for [MQTT-3.3.1-9] … [MQTT-3.3.1-11].
 import type { ISubscribePacket } from 'mqtt-packet'
-import { looksMalformed, parseControl, writePacket } from '../codec.ts'
+import { parseControl, writePacket } from '../codec.ts'
 import type { Connection } from '../connection.ts'
 import { isPromise } from '../core.ts'
 import { parseFilter } from '../topics.ts'
-import type { Subscription } from '../types.ts'
+import type { Message, Subscription } from '../types.ts'
 
 /** A v5 reason code as 3.1.1's SUBACK has it: the granted QoS or 0x80 failure [MQTT-3.9.3-2]. */
 const v3Code = (code: number): number => Math.min(code, 0x80)
@@ -52,8 +52,9 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
     for (; i < packet.subscriptions.length; i++) {
       if (conn.state === 3) return
       const s = packet.subscriptions[i]!
-      // [MQTT-1.5.4-1] ill-formed UTF-8 is a malformed packet
-      if (looksMalformed(s.topic)) return conn.close(0x81, 'filter is not valid UTF-8')
+      // [MQTT-1.5.4-1] ill-formed UTF-8 is a malformed packet; U+0000 [MQTT-1.5.4-2] only makes
+      // this filter invalid (parseFilter refuses it), the rest of the SUBSCRIBE stands
+      if (s.topic.includes('\uFFFD')) return conn.close(0x81, 'filter is not valid UTF-8')
       const filter = core.hooks.rewriteTopic ? core.hooks.rewriteTopic(conn, s.topic) : s.topic
       const parsed = parseFilter(filter, core.limits.maxTopicLevels)
       if (!parsed) {
@@ -99,15 +100,24 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
     core.gate(conn)
     core.markDirty(conn)
     const session = conn.session!
+    // A retained message matching several filters of one SUBSCRIBE goes once, with every
+    // matching subscription's identifier (as one delivery matching several subscriptions).
+    let matched: Map<Message, Subscription[]> | undefined
     for (let i = 0; i < accepted.length; i++) {
       const sub = accepted[i]!
       // [MQTT-3.3.1-9] … [MQTT-3.3.1-11] Retain Handling 0: always, 1: if new, 2: never;
       // [MQTT-4.8.2-?] never for a shared subscription
       const rh = sub.retainHandling ?? 0
       if (rh === 2 || (rh === 1 && !isNew[i]) || sub.filter.startsWith('$share/')) continue
-      // [MQTT-3.3.1-8] retained messages sent for a new subscription carry retain 1
-      for (const m of core.retainedMatching(sub.filter)) core.deliverMatching(session, m, [sub], null, true)
+      for (const m of core.retainedMatching(sub.filter)) {
+        matched ??= new Map()
+        const subs = matched.get(m)
+        if (subs) subs.push(sub)
+        else matched.set(m, [sub])
+      }
     }
+    // [MQTT-3.3.1-8] retained messages sent for a new subscription carry retain 1
+    if (matched) for (const [m, subs] of matched) core.deliverMatching(session, m, subs, null, true)
     if (accepted.length > 0 && core.hooks.subscribed) {
       try {
         core.hooks.subscribed(conn, accepted)
