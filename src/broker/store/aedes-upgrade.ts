@@ -177,6 +177,7 @@ export const aedesUpgrade: Migration = {
     migrateAedesTables(db)
     dropAedesTables(db)
   },
+  drops: AEDES_TABLES,
 }
 
 function hasAedesTables(db: Database): boolean {

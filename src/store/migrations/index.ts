@@ -19,6 +19,8 @@ export interface Migration {
   version: number
   name: string
   up(db: Database): void
+  /** Tables the step removes on purpose, after carrying their rows elsewhere. */
+  drops?: readonly string[]
 }
 
 /** Every migration, in version order. The last version is the schema this build writes. */
