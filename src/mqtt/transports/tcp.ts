@@ -58,6 +58,7 @@ function commonName(socket: Socket<SocketData>): string | undefined {
 export function listenTcp(engine: MqttEngine, opts: TcpListenOptions): MqttListener {
   const hostname = opts.hostname ?? '127.0.0.1'
   const secure = opts.tls !== undefined
+  let current = opts.tls
   const listen = (port: number, tls: TlsOptions | undefined): TCPSocketListener<SocketData> =>
     Bun.listen<SocketData>({
       hostname,
@@ -75,7 +76,7 @@ export function listenTcp(engine: MqttEngine, opts: TcpListenOptions): MqttListe
           }
         },
         handshake(socket, success, authorizationError) {
-          if (!success || (opts.tls?.rejectUnauthorized && authorizationError)) {
+          if (!success || (current?.rejectUnauthorized && authorizationError)) {
             socket.end()
             return
           }
@@ -111,6 +112,7 @@ export function listenTcp(engine: MqttEngine, opts: TcpListenOptions): MqttListe
       if (!secure) throw new Error('not a TLS listener')
       // Open connections stay on the old listener's sockets; the port gets the new certificate.
       listener.stop(false)
+      current = tls
       listener = listen(port, tls)
     },
     stop(closeConnections = false) {
