@@ -19,21 +19,18 @@ function reasonOf(buf: Buffer, start: number, end: number): number {
   return end - start > 2 ? buf[start + 2]! : 0
 }
 
-export function handlePuback(
-  conn: Connection,
-  flags: number,
-  buf: Buffer,
-  start: number,
-  end: number,
-): undefined {
+/** PUBACK [MQTT-4.3.2-?] or PUBCOMP [MQTT-4.3.3-?]: an outgoing flow ends, the next queued message may go. */
+function endFlow(conn: Connection, flags: number, buf: Buffer, start: number, end: number): undefined {
   // [MQTT-2.1.3-1] reserved flags must be 0
-  if (flags !== 0) return conn.close(0x81, 'PUBACK flags')
+  if (flags !== 0) return conn.close(0x81, 'reserved flags set')
   const id = packetIdOf(conn, buf, start, end)
   const session = conn.session
   if (id === 0 || !session) return
-  // [MQTT-4.3.2-?] the QoS 1 flow ends; the next queued message may go
   if (conn.core.complete(session, id)) conn.core.pump(session)
 }
+
+export const handlePuback = endFlow
+export const handlePubcomp = endFlow
 
 export function handlePubrec(
   conn: Connection,
@@ -91,19 +88,4 @@ export function handlePubrel(
   writeAck(conn.out, PUBCOMP, id, conn.protocolLevel, known ? 0 : 0x92)
   core.gate(conn)
   core.markDirty(conn)
-}
-
-export function handlePubcomp(
-  conn: Connection,
-  flags: number,
-  buf: Buffer,
-  start: number,
-  end: number,
-): undefined {
-  if (flags !== 0) return conn.close(0x81, 'PUBCOMP flags')
-  const id = packetIdOf(conn, buf, start, end)
-  const session = conn.session
-  if (id === 0 || !session) return
-  // [MQTT-4.3.3-?] the QoS 2 flow ends
-  if (conn.core.complete(session, id)) conn.core.pump(session)
 }
