@@ -274,6 +274,8 @@ export class Connection implements Client {
   // ── lifetime ───────────────────────────────────────────────────────────────────────────────────
 
   checkTimers(now: number): void {
+    // An idle connection gives its output buffer back (≤ 4 KiB per idle connection).
+    if (this.out.len === 0 && now - this.lastSeen > 1000) this.out.reset()
     if (this.state === NEW || this.state === CONNECTING) {
       // A socket that never completes CONNECT must not hold a slot.
       if (now - this.openedAt >= this.core.limits.connectTimeoutMs) this.close(0x8d, 'no CONNECT in time')

@@ -1,7 +1,7 @@
 // The engine's state and the steps every handler shares: group commit to the store, flushing the
 // output buffers, routing (match → deliver), queues and in-flight windows, retained messages,
 // wills and session lifetimes. Handlers (one file per packet type) call into it.
-import { type OutgoingPublish, publishSize, writePublish } from './codec.ts'
+import { ControlParser, type OutgoingPublish, publishSize, writePublish } from './codec.ts'
 import type { Connection } from './connection.ts'
 import { NEVER, type Session } from './session.ts'
 import { topicMatches } from './topics.ts'
@@ -76,6 +76,7 @@ export class EngineCore {
   readonly pendingPerAddress = new Map<string, number>()
   readonly trie = new SubscriptionTrie<Session>()
   readonly retainedByTopic = new Map<string, Message>()
+  readonly parser = new ControlParser()
   readonly counters: EngineStats = {
     clientsConnected: 0,
     sockets: 0,
@@ -384,14 +385,14 @@ export class EngineCore {
     if (
       conn?.connected &&
       session.queue.length === 0 &&
-      session.inflight.size < conn.sendWindow &&
+      session.inflightCount < conn.sendWindow &&
       conn.pendingBytes() <= this.limits.maxOutgoingBytes
     ) {
       const packetId = session.allocatePacketId()
       if (packetId !== undefined) {
         item.packetId = packetId
         item.state = 'sent'
-        session.inflight.set(packetId, item)
+        session.track(packetId, item)
         if (session.persistent) this.op({ op: 'enqueue', clientId: session.clientId, item })
         if (!this.writePublish(conn, m, qos, m.retain, packetId, false, subscriptionIds)) {
           this.complete(session, packetId)
@@ -430,7 +431,7 @@ export class EngineCore {
     if (!conn?.connected) return
     while (
       session.queue.length > 0 &&
-      session.inflight.size < conn.sendWindow &&
+      session.inflightCount < conn.sendWindow &&
       conn.pendingBytes() <= this.limits.maxOutgoingBytes
     ) {
       const item = session.queue.shift()!
@@ -455,7 +456,7 @@ export class EngineCore {
       }
       item.packetId = packetId
       item.state = 'sent'
-      session.inflight.set(packetId, item)
+      session.track(packetId, item)
       if (session.persistent) {
         this.op({ op: 'outgoing', clientId: session.clientId, seq: item.seq, packetId, state: 'sent' })
       }
@@ -468,9 +469,8 @@ export class EngineCore {
 
   /** An outgoing QoS 1/2 flow ended (PUBACK, PUBCOMP, or the message could not be sent). */
   complete(session: Session, packetId: number): boolean {
-    const item = session.inflight.get(packetId)
+    const item = session.untrack(packetId)
     if (!item) return false
-    session.inflight.delete(packetId)
     if (session.persistent) this.op({ op: 'dequeue', clientId: session.clientId, seq: item.seq })
     return true
   }
@@ -580,7 +580,7 @@ export class EngineCore {
     session.subs.clear()
     session.queue = []
     session.queuedBytes = 0
-    session.inflight.clear()
+    session.inflight = undefined
     this.timed.delete(session)
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId)
     if (session.persistent) this.op({ op: 'session-delete', clientId: session.clientId })

@@ -44,7 +44,7 @@ export function handlePubrec(
   const session = conn.session
   if (id === 0 || !session) return
   const core = conn.core
-  const item = session.inflight.get(id)
+  const item = session.inflight?.get(id)
   if (!item) {
     // [MQTT-3.6.2-?] v5: PUBREL with 0x92 packet identifier not found
     writeAck(conn.out, PUBREL, id, conn.protocolLevel, 0x92)
@@ -81,7 +81,7 @@ export function handlePubrel(
   const session = conn.session
   if (id === 0 || !session) return
   const core = conn.core
-  const known = session.incomingQos2.delete(id)
+  const known = session.releaseIncoming(id)
   if (known && session.persistent)
     core.op({ op: 'incoming-release', clientId: session.clientId, packetId: id })
   // [MQTT-4.3.3-11] PUBCOMP with the same id; v5 0x92 when it was not known

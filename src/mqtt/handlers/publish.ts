@@ -87,17 +87,17 @@ export function handlePublish(
   const session = conn.session!
   if (qos === 2) {
     // [MQTT-4.3.3-10] a PUBLISH whose id awaits PUBREL is not delivered again
-    if (session.incomingQos2.has(packetId)) {
+    if (session.hasIncoming(packetId)) {
       writeAck(conn.out, PUBREC, packetId, conn.protocolLevel)
       core.gate(conn)
       core.markDirty(conn)
       return
     }
     // [MQTT-3.3.4-9] more QoS > 0 PUBLISHes unacknowledged than the server's Receive Maximum
-    if (v5 && session.incomingQos2.size + conn.acksHeld >= core.limits.receiveMaximum) {
+    if (v5 && session.incomingCount + conn.acksHeld >= core.limits.receiveMaximum) {
       return conn.close(0x93, 'receive maximum exceeded')
     }
-  } else if (qos === 1 && v5 && conn.acksHeld + session.incomingQos2.size >= core.limits.receiveMaximum) {
+  } else if (qos === 1 && v5 && conn.acksHeld + session.incomingCount >= core.limits.receiveMaximum) {
     return conn.close(0x93, 'receive maximum exceeded')
   }
   const message: Message = { topic, payload, qos: qos as QoS, retain: (flags & 1) === 1 }
@@ -143,7 +143,7 @@ function finish(
   if (qos === 0) return
   const session = conn.session!
   if (qos === 2 && reason < 0x80) {
-    session.incomingQos2.add(packetId)
+    session.addIncoming(packetId)
     if (session.persistent) core.op({ op: 'incoming', clientId: session.clientId, packetId })
   }
   writeAck(conn.out, qos === 1 ? PUBACK : PUBREC, packetId, conn.protocolLevel, reason)

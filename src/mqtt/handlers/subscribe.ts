@@ -2,7 +2,7 @@
 // in order, one SUBACK code per filter (duplicates included) [MQTT-3.9.3-1], then the retained
 // messages the Retain Handling option asks for [MQTT-3.3.1-9] … [MQTT-3.3.1-11].
 import type { ISubscribePacket } from 'mqtt-packet'
-import { looksMalformed, parseControl, writePacket } from '../codec.ts'
+import { looksMalformed, writePacket } from '../codec.ts'
 import type { Connection } from '../connection.ts'
 import { isPromise } from '../core.ts'
 import { parseFilter } from '../topics.ts'
@@ -16,7 +16,7 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
   if ((frame[0]! & 0x0f) !== 2) return conn.close(0x81, 'SUBSCRIBE flags')
   let packet: ISubscribePacket
   try {
-    packet = parseControl(frame, conn.protocolLevel) as ISubscribePacket
+    packet = conn.core.parser.parse(frame, conn.protocolLevel) as ISubscribePacket
   } catch (err) {
     return conn.close(0x81, (err as Error).message)
   }
