@@ -608,6 +608,9 @@ export class EngineCore {
     if (!will) return
     if (session.persistent) this.op({ op: 'will', clientId: session.clientId, will: undefined })
     let message = will.message
+    // [MQTT-3.1.3-?] the will's Message Expiry Interval counts from when it is published
+    if (will.expiryInterval !== undefined)
+      message = { ...message, expiresAt: this.now() + will.expiryInterval * 1000 }
     const authorize = this.hooks.authorizePublish
     if (!authorize) {
       this.accept(message, conn)
