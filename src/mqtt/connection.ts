@@ -116,6 +116,10 @@ export class Connection implements Client {
       return
     }
     this.parse(buf)
+    // A client that sends without reading its acknowledgements cannot grow them without bound.
+    if (this.blocked && this.out.len > 2 * this.core.limits.maxOutgoingBytes) {
+      this.close(0x97, 'quota exceeded: the client does not read')
+    }
     this.core.flushAll()
   }
 
