@@ -177,7 +177,7 @@ export function readPublishProperties(
   }
   while (pos < end) {
     const id = buf[pos++]!
-    // Properties other than user properties appear at most once [MQTT-2.2.2-?]: a protocol error.
+    // Properties other than user properties appear at most once (§2.2.2.2): a protocol error.
     const bit = id < 32 ? 1 << id : id === 0x23 ? 1 << 30 : 0
     if (id !== 0x26 && bit !== 0) {
       if (seen & bit) return fail(0x82)

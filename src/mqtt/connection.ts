@@ -145,7 +145,7 @@ export class Connection implements Client {
       if (header.headerLen === 0) break
       const total = header.headerLen + header.remaining
       if (total > this.core.limits.maxPacketSize) {
-        // [MQTT-3.2.2-?] larger than the server's Maximum Packet Size
+        // §3.2.2.3.6 larger than the server's Maximum Packet Size
         this.close(0x95, 'packet too large')
         return
       }
@@ -293,7 +293,7 @@ export class Connection implements Client {
 
   /**
    * Closes the connection. A v5 client that got CONNACK hears DISCONNECT with the reason first
-   * [MQTT-3.14.2-?]; `discard` drops output held for the store.
+   * (§3.14); `discard` drops output held for the store.
    */
   close(reasonCode: number, reason: string, discard = false): undefined {
     if (this.state === CLOSED) return

@@ -311,7 +311,7 @@ export class EngineCore {
     message: Message,
   ): boolean {
     const count = group.members.length
-    // [MQTT-4.8.2-?] one member per message, round robin; a connected member is preferred
+    // §4.8.2 one member per message, round robin; a connected member is preferred
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < count; i++) {
         const idx = (group.next + i) % count
@@ -425,7 +425,7 @@ export class EngineCore {
     if (session.persistent) this.op({ op: 'enqueue', clientId: session.clientId, item })
   }
 
-  /** Sends queued messages while the client's window and the outgoing bound allow [MQTT-4.9.0-?]. */
+  /** Sends queued messages while the client's window and the outgoing bound allow (§4.9 flow control). */
   pump(session: Session): void {
     const conn = session.conn
     if (!conn?.connected) return
@@ -608,7 +608,7 @@ export class EngineCore {
     if (!will) return
     if (session.persistent) this.op({ op: 'will', clientId: session.clientId, will: undefined })
     let message = will.message
-    // [MQTT-3.1.3-?] the will's Message Expiry Interval counts from when it is published
+    // §3.1.3.2.4 the will's Message Expiry Interval counts from when it is published
     if (will.expiryInterval !== undefined)
       message = { ...message, expiresAt: this.now() + will.expiryInterval * 1000 }
     const authorize = this.hooks.authorizePublish

@@ -63,7 +63,7 @@ export function createEngine(opts: EngineOptions): MqttEngine {
       if (core.stopped) return
       core.stopped = true
       if (timer) clearInterval(timer)
-      // [MQTT-3.14.2-?] v5 clients hear 0x8B server shutting down
+      // §3.14.2.1 v5 clients hear 0x8B server shutting down
       for (const conn of [...core.connections]) conn.close(0x8b, 'server shutting down')
       core.flushAll()
       await core.durable()

@@ -3,7 +3,7 @@
 import type { Connection } from './connection.ts'
 import type { ProtocolLevel, QueuedMessage, StoredSession, Subscription, Will } from './types.ts'
 
-/** Session Expiry Interval meaning "never expires" [MQTT-3.1.2-?]. */
+/** Session Expiry Interval meaning "never expires" (§3.1.2.11.2). */
 export const NEVER = 0xffffffff
 
 export class Session {

@@ -5,7 +5,7 @@ import type { Connection } from '../connection.ts'
 
 /** The packet id of an ack, or 0 after closing the connection for a malformed one. */
 function packetIdOf(conn: Connection, buf: Buffer, start: number, end: number): number {
-  // [MQTT-3.4.2-?] 2 bytes of packet id (v5: then a reason code and properties)
+  // §3.4.2 2 bytes of packet id (v5: then a reason code and properties)
   if (end - start < 2 || (conn.protocolLevel !== 5 && end - start !== 2)) {
     conn.close(0x81, 'malformed acknowledgement')
     return 0
@@ -19,7 +19,7 @@ function reasonOf(buf: Buffer, start: number, end: number): number {
   return end - start > 2 ? buf[start + 2]! : 0
 }
 
-/** PUBACK [MQTT-4.3.2-?] or PUBCOMP [MQTT-4.3.3-?]: an outgoing flow ends, the next queued message may go. */
+/** PUBACK (§4.3.2) or PUBCOMP (§4.3.3): an outgoing flow ends, the next queued message may go. */
 function endFlow(conn: Connection, flags: number, buf: Buffer, start: number, end: number): undefined {
   // [MQTT-2.1.3-1] reserved flags must be 0
   if (flags !== 0) return conn.close(0x81, 'reserved flags set')
@@ -46,13 +46,13 @@ export function handlePubrec(
   const core = conn.core
   const item = session.inflight?.get(id)
   if (!item) {
-    // [MQTT-3.6.2-?] v5: PUBREL with 0x92 packet identifier not found
+    // §3.6.2.1 v5: PUBREL with 0x92 packet identifier not found
     writeAck(conn.out, PUBREL, id, conn.protocolLevel, 0x92)
     core.markDirty(conn)
     return
   }
   if (reasonOf(buf, start, end) >= 0x80) {
-    // [MQTT-4.3.3-?] a PUBREC with an error ends the flow: no PUBREL
+    // §4.3.3 a PUBREC with an error ends the flow: no PUBREL
     core.complete(session, id)
     core.pump(session)
     return

@@ -106,7 +106,7 @@ export function handleConnect(conn: Connection, frame: Buffer): void | Promise<v
     }
   }
   if (level === 5) {
-    // [MQTT-3.1.2-?] Receive Maximum and Maximum Packet Size of 0 are protocol errors
+    // §3.1.2.11.3, §3.1.2.11.4: Receive Maximum and Maximum Packet Size of 0 are protocol errors
     if (props.receiveMaximum === 0 || props.maximumPacketSize === 0) {
       return refuse(conn, 0x82, 'receive maximum or maximum packet size is 0')
     }

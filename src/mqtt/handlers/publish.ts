@@ -1,6 +1,6 @@
 // PUBLISH from a client [MQTT-3.3], read in place: topic (or topic alias), packet id, v5
 // properties, payload. Then authorizePublish, accept (retain + route) and the acknowledgement,
-// held until the store has what the message changed [MQTT-4.3.2-?], [MQTT-4.3.3-?].
+// held until the store has what the message changed (§4.3.2, §4.3.3).
 import { PUBACK, PUBREC, type PublishExtras, readPublishProperties, validUtf8, writeAck } from '../codec.ts'
 import type { Connection } from '../connection.ts'
 import { isPromise } from '../core.ts'
@@ -67,7 +67,7 @@ export function handlePublish(
       if (topic.length > 0) aliases.set(alias, topic)
       else {
         const known = aliases.get(alias)
-        // [MQTT-3.3.4-?] an empty topic with an alias the client never set is a protocol error
+        // §3.3.2.3.4 an empty topic with an alias the client never set is a protocol error
         if (known === undefined) return conn.close(0x82, 'unknown topic alias')
         topic = known
       }

@@ -25,7 +25,7 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
   // [MQTT-3.8.3-2] at least one filter
   if (packet.subscriptions.length === 0) return conn.close(0x82, 'SUBSCRIBE without filters')
   const identifier = packet.properties?.subscriptionIdentifier
-  // [MQTT-3.8.2-?] a Subscription Identifier of 0 is a protocol error
+  // §3.8.2.1.2 a Subscription Identifier of 0 is a protocol error
   if (identifier === 0) return conn.close(0x82, 'subscription identifier 0')
   const core = conn.core
   const codes: number[] = []
@@ -56,7 +56,7 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
       if (looksMalformed(s.topic)) return conn.close(0x81, 'filter is not valid UTF-8')
       const parsed = parseFilter(s.topic, core.limits.maxTopicLevels)
       if (!parsed) {
-        // [MQTT-3.8.3-?] 0x8F topic filter invalid (3.1.1: 0x80)
+        // §3.9.3 0x8F topic filter invalid (3.1.1: 0x80)
         apply(0x8f)
         continue
       }
@@ -96,7 +96,7 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
     for (let i = 0; i < accepted.length; i++) {
       const sub = accepted[i]!
       // [MQTT-3.3.1-9] … [MQTT-3.3.1-11] Retain Handling 0: always, 1: if new, 2: never;
-      // [MQTT-4.8.2-?] never for a shared subscription
+      // never for a shared subscription (§4.8.2; mosquitto does the same)
       const rh = sub.retainHandling ?? 0
       if (rh === 2 || (rh === 1 && !isNew[i]) || sub.filter.startsWith('$share/')) continue
       // [MQTT-3.3.1-8] retained messages sent for a new subscription carry retain 1
