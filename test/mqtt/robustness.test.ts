@@ -1,5 +1,5 @@
 // Robustness of the engine against clients that pipeline, idle, lie or never read: packets after
-// CONNECT wait for it [MQTT-3.1.4-?]; sockets without CONNECT time out and are capped per address;
+// CONNECT wait for it (§3.1.4); sockets without CONNECT time out and are capped per address;
 // malformed fields close the connection (v5 with DISCONNECT first); a slow reader cannot grow the
 // server's memory; a failing hook costs only its client.
 import { describe, expect, it } from 'bun:test'
