@@ -17,7 +17,7 @@ import {
   UNSUBSCRIBE,
   writePacket,
 } from './codec.ts'
-import { type EngineCore, isPromise } from './core.ts'
+import type { EngineCore } from './core.ts'
 import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handlers/acks.ts'
 import { handleAuth } from './handlers/auth.ts'
 import { handleConnect } from './handlers/connect.ts'
@@ -26,6 +26,7 @@ import { handlePingreq } from './handlers/pingreq.ts'
 import { handlePublish } from './handlers/publish.ts'
 import { handleSubscribe } from './handlers/subscribe.ts'
 import { handleUnsubscribe } from './handlers/unsubscribe.ts'
+import { isPromise } from './promise.ts'
 import type { Session } from './session.ts'
 import { type Client, MqttError, type ProtocolLevel, type Transport } from './types.ts'
 
@@ -255,7 +256,7 @@ export class Connection implements Client {
 
   /** Writes the output buffer unless it waits for the store or for the transport to drain. */
   flush(): void {
-    if (this.out.len === 0 || this.blocked || this.waitBatch > this.core.committed) return
+    if (this.out.len === 0 || this.blocked || this.waitBatch > this.core.commits.committed) return
     const n = this.wire.write(this.out.buf.subarray(0, this.out.len))
     if (n <= 0) {
       if (n < 0 || this.out.len > 0) this.blocked = true
@@ -300,7 +301,7 @@ export class Connection implements Client {
     const wasConnected = this.state === CONNECTED
     this.state = CLOSED
     // Output held for the store must not go out before it is durable.
-    if (discard || this.waitBatch > this.core.committed) this.out.len = 0
+    if (discard || this.waitBatch > this.core.commits.committed) this.out.len = 0
     if (wasConnected && this.protocolLevel === 5 && reasonCode >= 0x80) {
       const properties = this.requestProblemInformation && reason ? { reasonString: reason } : undefined
       writePacket(this.out, { cmd: 'disconnect', reasonCode, properties }, 5)

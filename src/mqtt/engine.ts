@@ -2,7 +2,8 @@
 // everything else is the `Engine` interface of types.ts.
 import mqttPacket from 'mqtt-packet'
 import { Connection, type Wire } from './connection.ts'
-import { EngineCore, type EngineOptions, isPromise } from './core.ts'
+import { EngineCore, type EngineOptions } from './core.ts'
+import { isPromise } from './promise.ts'
 import { NEVER, Session } from './session.ts'
 import { parseFilter } from './topics.ts'
 import type { Client, Engine, EngineLimits, InProcessSubscriber, Message, Transport } from './types.ts'

@@ -3,7 +3,7 @@
 // held until the store has what the message changed (§4.3.2, §4.3.3).
 import { PUBACK, PUBREC, type PublishExtras, readPublishProperties, validUtf8, writeAck } from '../codec.ts'
 import type { Connection } from '../connection.ts'
-import { isPromise } from '../core.ts'
+import { isPromise } from '../promise.ts'
 import { validTopicName } from '../topics.ts'
 import type { Message, QoS } from '../types.ts'
 

@@ -4,7 +4,7 @@
 import type { ISubscribePacket } from 'mqtt-packet'
 import { looksMalformed, writePacket } from '../codec.ts'
 import type { Connection } from '../connection.ts'
-import { isPromise } from '../core.ts'
+import { isPromise } from '../promise.ts'
 import { parseFilter } from '../topics.ts'
 import type { Subscription } from '../types.ts'
 
