@@ -177,7 +177,7 @@ export function readPublishProperties(
   }
   while (pos < end) {
     const id = buf[pos++]!
-    // Properties other than user properties appear at most once [MQTT-2.2.2-?]: a protocol error.
+    // Properties other than user properties appear at most once (§2.2.2.2): a protocol error.
     const bit = id < 32 ? 1 << id : id === 0x23 ? 1 << 30 : 0
     if (id !== 0x26 && bit !== 0) {
       if (seen & bit) return fail(0x82)
@@ -404,19 +404,38 @@ export function writePacket(out: OutBuffer, packet: Packet, level: ProtocolLevel
   out.bytes(bytes)
 }
 
-/** Parses one complete control packet with mqtt-packet; throws on a malformed one. */
-export function parseControl(frame: Buffer, level: ProtocolLevel): Packet {
-  const parser = mqttPacket.parser({ protocolVersion: level })
-  let packet: Packet | undefined
-  let error: Error | undefined
-  parser.on('packet', (p: Packet) => {
-    packet ??= p
-  })
-  parser.on('error', (e: Error) => {
-    error ??= e
-  })
-  parser.parse(frame)
-  if (error) throw error
-  if (!packet) throw new Error('incomplete packet')
-  return packet
+/**
+ * Parses complete control packets with one mqtt-packet parser per engine (a parser per packet
+ * would leave kilobytes of garbage per CONNECT in a connection storm). Throws on a malformed one.
+ */
+export class ControlParser {
+  private parser = this.make()
+  private packet: Packet | undefined
+  private error: Error | undefined
+
+  private make(): ReturnType<typeof mqttPacket.parser> {
+    const parser = mqttPacket.parser()
+    parser.on('packet', (p: Packet) => {
+      this.packet ??= p
+    })
+    parser.on('error', (e: Error) => {
+      this.error ??= e
+    })
+    return parser
+  }
+
+  parse(frame: Buffer, level: ProtocolLevel): Packet {
+    this.packet = undefined
+    this.error = undefined
+    ;(this.parser as unknown as { settings: object }).settings = { protocolVersion: level }
+    this.parser.parse(frame)
+    const { packet, error } = this
+    this.packet = undefined
+    if (error || !packet) {
+      // A parser that failed midway keeps state: start over with a new one.
+      this.parser = this.make()
+      throw error ?? new Error('incomplete packet')
+    }
+    return packet
+  }
 }

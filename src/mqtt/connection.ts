@@ -17,7 +17,7 @@ import {
   UNSUBSCRIBE,
   writePacket,
 } from './codec.ts'
-import { type EngineCore, isPromise } from './core.ts'
+import type { EngineCore } from './core.ts'
 import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handlers/acks.ts'
 import { handleAuth } from './handlers/auth.ts'
 import { handleConnect } from './handlers/connect.ts'
@@ -26,6 +26,7 @@ import { handlePingreq } from './handlers/pingreq.ts'
 import { handlePublish } from './handlers/publish.ts'
 import { handleSubscribe } from './handlers/subscribe.ts'
 import { handleUnsubscribe } from './handlers/unsubscribe.ts'
+import { isPromise } from './promise.ts'
 import { TokenBucket } from './rate.ts'
 import type { Session } from './session.ts'
 import { type Client, type DisconnectCause, MqttError, type ProtocolLevel, type Transport } from './types.ts'
@@ -150,6 +151,10 @@ export class Connection implements Client {
       return
     }
     this.parse(buf)
+    // A client that sends without reading its acknowledgements cannot grow them without bound.
+    if (this.blocked && this.out.len > 2 * this.core.limits.maxOutgoingBytes) {
+      this.close(0x97, 'quota exceeded: the client does not read')
+    }
     this.core.flushAll()
   }
 
@@ -178,7 +183,7 @@ export class Connection implements Client {
       if (header.headerLen === 0) break
       const total = header.headerLen + header.remaining
       if (total > this.core.limits.maxPacketSize) {
-        // [MQTT-3.2.2-?] larger than the server's Maximum Packet Size
+        // §3.2.2.3.6 larger than the server's Maximum Packet Size
         this.close(0x95, 'packet too large')
         return
       }
@@ -366,7 +371,8 @@ export class Connection implements Client {
 
   /** Writes the output buffer unless it waits for the store or for the transport to drain. */
   flush(): void {
-    if (this.out.len === 0 || this.blocked || this.holds > 0 || this.waitBatch > this.core.committed) return
+    if (this.out.len === 0 || this.blocked || this.holds > 0 || this.waitBatch > this.core.commits.committed)
+      return
     const n = this.wire.write(this.out.buf.subarray(0, this.out.len))
     if (n <= 0) {
       if (n < 0 || this.out.len > 0) this.blocked = true
@@ -391,6 +397,8 @@ export class Connection implements Client {
   // ── lifetime ───────────────────────────────────────────────────────────────────────────────────
 
   checkTimers(now: number): void {
+    // An idle connection gives its output buffer back (≤ 4 KiB per idle connection).
+    if (this.out.len === 0 && now - this.lastSeen > 1000) this.out.reset()
     if (this.state === NEW || this.state === CONNECTING) {
       // A socket that never completes CONNECT must not hold a slot.
       if (now - this.openedAt >= this.core.limits.connectTimeoutMs) {
@@ -408,14 +416,14 @@ export class Connection implements Client {
 
   /**
    * Closes the connection. A v5 client that got CONNACK hears DISCONNECT with the reason first
-   * [MQTT-3.14.2-?]; `discard` drops output held for the store.
+   * (§3.14); `discard` drops output held for the store.
    */
   close(reasonCode: number, reason: string, discard = false): undefined {
     if (this.state === CLOSED) return
     const wasConnected = this.state === CONNECTED
     this.state = CLOSED
     // Output held for the store must not go out before it is durable.
-    if (discard || this.waitBatch > this.core.committed) this.out.len = 0
+    if (discard || this.waitBatch > this.core.commits.committed) this.out.len = 0
     if (wasConnected && this.protocolLevel === 5 && reasonCode >= 0x80) {
       const properties = this.requestProblemInformation && reason ? { reasonString: reason } : undefined
       writePacket(this.out, { cmd: 'disconnect', reasonCode, properties }, 5)

@@ -1,8 +1,11 @@
 // The engine's state and the steps every handler shares: group commit to the store, flushing the
 // output buffers, routing (match → deliver), queues and in-flight windows, retained messages,
 // wills and session lifetimes. Handlers (one file per packet type) call into it.
-import { type OutgoingPublish, publishSize, writePublish } from './codec.ts'
+import { ControlParser } from './codec.ts'
 import type { Connection } from './connection.ts'
+import { GroupCommit } from './group-commit.ts'
+import { PublishWriter } from './outgoing.ts'
+import { isPromise } from './promise.ts'
 import { TokenBucket } from './rate.ts'
 import { NEVER, type Session } from './session.ts'
 import { topicMatches } from './topics.ts'
@@ -62,9 +65,6 @@ export interface EngineOptions {
   sweepIntervalMs?: number
 }
 
-export const isPromise = <T>(v: unknown): v is Promise<T> =>
-  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
-
 export class EngineCore {
   readonly hooks: EngineHooks
   readonly store: EngineStore
@@ -80,6 +80,7 @@ export class EngineCore {
   readonly pendingPerAddress = new Map<string, number>()
   readonly trie = new SubscriptionTrie<Session>()
   readonly retainedByTopic = new Map<string, Message>()
+  readonly parser = new ControlParser()
   readonly counters: EngineStats = {
     clientsConnected: 0,
     sockets: 0,
@@ -106,31 +107,11 @@ export class EngineCore {
   private hubWaits: Promise<unknown>[] | undefined
   private rateSweptAt = 0
 
-  // Group commit: the operations of one tick go to the store in one write; connections whose
-  // acknowledgements depend on them hold their output until it resolved.
-  private ops: StoreOp[] = []
-  private openBatch = 1
-  committed = 0
-  private writing = false
-  private scheduled = false
-  private gated: Connection[] = []
-  private afterCommit: Array<Message | Connection | null> = []
-  private publishWaiters: Array<() => void> = []
+  /** Group commit of the store operations; acknowledgements wait for it. */
+  readonly commits: GroupCommit
   private readonly dirty: Connection[] = []
-  /** One scratch descriptor for every PUBLISH written: no object per delivery. */
-  private readonly outgoing: OutgoingPublish = {
-    topic: '',
-    aliasOnly: false,
-    topicAlias: 0,
-    payload: Buffer.alloc(0),
-    qos: 0,
-    retain: false,
-    dup: false,
-    packetId: 0,
-    properties: undefined,
-    messageExpiry: -1,
-    subscriptionIds: undefined,
-  }
+  /** Encodes PUBLISH packets with one scratch descriptor: no object per delivery. */
+  private readonly publishes = new PublishWriter()
 
   constructor(opts: EngineOptions) {
     this.hooks = opts.hooks ?? {}
@@ -139,81 +120,35 @@ export class EngineCore {
     this.log = opts.log ?? silent
     this.now = opts.now ?? Date.now
     this.responseInformation = opts.responseInformation
+    this.commits = new GroupCommit(this.store, (gated, after, err) => this.batchDone(gated, after, err))
   }
 
   // ── store ──────────────────────────────────────────────────────────────────────────────────────
 
   op(o: StoreOp): void {
-    this.ops.push(o)
-    if (!this.scheduled && !this.writing) {
-      this.scheduled = true
-      setImmediate(this.commit)
-    }
+    this.commits.op(o)
   }
 
   /** True when operations wait for the next write. */
   get uncommitted(): boolean {
-    return this.ops.length > 0
+    return this.commits.uncommitted
   }
 
   /** Holds the connection's output until the operations recorded so far are durable. */
   gate(conn: Connection): void {
-    if (this.ops.length === 0) return
-    if (conn.waitBatch !== this.openBatch) {
-      conn.waitBatch = this.openBatch
-      this.gated.push(conn)
-    }
+    this.commits.gate(conn)
   }
 
   /** Resolves once everything recorded so far is durable. */
   durable(): Promise<void> {
-    if (this.ops.length === 0 && !this.writing) return Promise.resolve()
-    const { promise, resolve } = Promise.withResolvers<void>()
-    this.publishWaiters.push(resolve)
-    if (!this.scheduled && !this.writing) {
-      this.scheduled = true
-      setImmediate(this.commit)
-    }
-    return promise
+    return this.commits.durable()
   }
 
-  private readonly commit = (): void => {
-    this.scheduled = false
-    if (this.writing) return
-    const ops = this.ops
-    const gated = this.gated
-    const after = this.afterCommit
-    const waiters = this.publishWaiters
-    const batch = this.openBatch++
-    this.ops = []
-    this.gated = []
-    this.afterCommit = []
-    this.publishWaiters = []
-    this.writing = true
-    let result: unknown
-    try {
-      result = ops.length > 0 ? this.store.write(ops) : undefined
-    } catch (err) {
-      this.committed_(batch, gated, after, waiters, err)
-      return
-    }
-    if (isPromise(result)) {
-      result.then(
-        () => this.committed_(batch, gated, after, waiters, undefined),
-        (err: unknown) => this.committed_(batch, gated, after, waiters, err),
-      )
-    } else this.committed_(batch, gated, after, waiters, undefined)
-  }
-
-  private committed_(
-    batch: number,
-    gated: Connection[],
-    after: Array<Message | Connection | null>,
-    waiters: Array<() => void>,
+  private batchDone(
+    gated: readonly Connection[],
+    after: ReadonlyArray<Message | Connection | null>,
     err: unknown,
   ): void {
-    this.writing = false
-    this.committed = batch
     if (err) {
       // Nothing of this batch may be acknowledged: the clients resend what they did not get acked.
       this.log.error('store write failed', { err })
@@ -225,11 +160,6 @@ export class EngineCore {
       }
     }
     for (const conn of gated) this.markDirty(conn)
-    for (const w of waiters) w()
-    if (this.ops.length > 0 || this.publishWaiters.length > 0) {
-      this.scheduled = true
-      setImmediate(this.commit)
-    }
     this.flushAll()
   }
 
@@ -314,9 +244,8 @@ export class EngineCore {
     if (publisher) this.counters.messagesReceived++
     if (message.retain) this.retain(message)
     const n = this.route(message, publisher)
-    if (this.hooks.published) {
-      if (this.ops.length > 0 || this.afterCommit.length > 0) this.afterCommit.push(message, publisher)
-      else this.firePublished(message, publisher)
+    if (this.hooks.published && !this.commits.deferPublished(message, publisher)) {
+      this.firePublished(message, publisher)
     }
     return n
   }
@@ -358,7 +287,7 @@ export class EngineCore {
     message: Message,
   ): boolean {
     const count = group.members.length
-    // [MQTT-4.8.2-?] one member per message, round robin; a connected member is preferred
+    // §4.8.2 one member per message, round robin; a connected member is preferred
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < count; i++) {
         const idx = (group.next + i) % count
@@ -434,14 +363,14 @@ export class EngineCore {
     if (
       conn?.connected &&
       session.queue.length === 0 &&
-      session.inflight.size < conn.sendWindow &&
+      session.inflightCount < conn.sendWindow &&
       conn.pendingBytes() <= this.limits.maxOutgoingBytes
     ) {
       const packetId = session.allocatePacketId()
       if (packetId !== undefined) {
         item.packetId = packetId
         item.state = 'sent'
-        session.inflight.set(packetId, item)
+        session.track(packetId, item)
         if (session.persistent) this.op({ op: 'enqueue', clientId: session.clientId, item })
         if (!this.writePublish(conn, m, qos, m.retain, packetId, false, subscriptionIds)) {
           this.complete(session, packetId)
@@ -481,13 +410,13 @@ export class EngineCore {
     if (session.persistent) this.op({ op: 'enqueue', clientId: session.clientId, item })
   }
 
-  /** Sends queued messages while the client's window and the outgoing bound allow [MQTT-4.9.0-?]. */
+  /** Sends queued messages while the client's window and the outgoing bound allow (§4.9 flow control). */
   pump(session: Session): void {
     const conn = session.conn
     if (!conn?.connected) return
     while (
       session.queue.length > 0 &&
-      session.inflight.size < conn.sendWindow &&
+      session.inflightCount < conn.sendWindow &&
       conn.pendingBytes() <= this.limits.maxOutgoingBytes
     ) {
       const item = session.queue.shift()!
@@ -512,7 +441,7 @@ export class EngineCore {
       }
       item.packetId = packetId
       item.state = 'sent'
-      session.inflight.set(packetId, item)
+      session.track(packetId, item)
       if (session.persistent) {
         this.op({ op: 'outgoing', clientId: session.clientId, seq: item.seq, packetId, state: 'sent' })
       }
@@ -528,9 +457,8 @@ export class EngineCore {
    * not be sent (no `by`).
    */
   complete(session: Session, packetId: number, by?: Connection): boolean {
-    const item = session.inflight.get(packetId)
+    const item = session.untrack(packetId)
     if (!item) return false
-    session.inflight.delete(packetId)
     if (session.persistent) this.op({ op: 'dequeue', clientId: session.clientId, seq: item.seq })
     const delivered = this.hooks.delivered
     if (by && delivered) {
@@ -569,48 +497,10 @@ export class EngineCore {
       if (r === null) return false
       m = r
     }
-    const level = conn.protocolLevel
-    const o = this.outgoing
-    o.topic = m.topic
-    o.payload = m.payload
-    o.qos = qos
-    o.retain = retain
-    o.dup = dup
-    o.packetId = packetId
-    o.aliasOnly = false
-    o.topicAlias = 0
-    o.properties = undefined
-    o.messageExpiry = -1
-    o.subscriptionIds = undefined
-    let newAlias = false
-    if (level === 5) {
-      o.properties = m.properties
-      // [MQTT-3.3.2-6] the interval sent is what is left of it
-      if (m.expiresAt !== undefined)
-        o.messageExpiry = Math.max(0, Math.ceil((m.expiresAt - this.now()) / 1000))
-      o.subscriptionIds = subscriptionIds
-      if (conn.aliasMaxOut > 0) {
-        conn.aliasesOut ??= new Map()
-        const aliases = conn.aliasesOut
-        const a = aliases.get(m.topic)
-        if (a !== undefined) {
-          o.topicAlias = a
-          o.aliasOnly = true
-        } else if (aliases.size < conn.aliasMaxOut) {
-          // [MQTT-3.3.2-11] never above the client's Topic Alias Maximum
-          o.topicAlias = aliases.size + 1
-          aliases.set(m.topic, o.topicAlias)
-          newAlias = true
-        }
-      }
-    }
-    const size = publishSize(o, level)
-    if (size.size > conn.maxPacketOut) {
-      if (newAlias) conn.aliasesOut!.delete(m.topic)
+    if (!this.publishes.write(conn, m, qos, retain, packetId, dup, subscriptionIds, this.now)) {
       this.counters.droppedMessages++
       return false
     }
-    writePublish(conn.out, o, level, size.body, size.props)
     this.counters.messagesSent++
     this.markDirty(conn)
     return true
@@ -648,7 +538,7 @@ export class EngineCore {
     session.subs.clear()
     session.queue = []
     session.queuedBytes = 0
-    session.inflight.clear()
+    session.inflight = undefined
     this.timed.delete(session)
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId)
     if (session.stored) this.op({ op: 'session-delete', clientId: session.clientId })
@@ -677,6 +567,9 @@ export class EngineCore {
     if (!will) return
     if (session.stored) this.op({ op: 'will', clientId: session.clientId, will: undefined })
     let message = will.message
+    // §3.1.3.2.4 the will's Message Expiry Interval counts from when it is published
+    if (will.expiryInterval !== undefined)
+      message = { ...message, expiresAt: this.now() + will.expiryInterval * 1000 }
     const authorize = this.hooks.authorizePublish
     if (!authorize) {
       this.accept(message, conn)

@@ -2,7 +2,8 @@
 // everything else is the `Engine` interface of types.ts.
 import mqttPacket from 'mqtt-packet'
 import { Connection, type Wire } from './connection.ts'
-import { EngineCore, type EngineOptions, isPromise } from './core.ts'
+import { EngineCore, type EngineOptions } from './core.ts'
+import { isPromise } from './promise.ts'
 import { NEVER, Session } from './session.ts'
 import { parseFilter } from './topics.ts'
 import type { Client, Engine, EngineLimits, InProcessSubscriber, Message, Transport } from './types.ts'
@@ -63,7 +64,7 @@ export function createEngine(opts: EngineOptions): MqttEngine {
       if (core.stopped) return
       core.stopped = true
       if (timer) clearInterval(timer)
-      // [MQTT-3.14.2-?] v5 clients hear 0x8B server shutting down
+      // §3.14.2.1 v5 clients hear 0x8B server shutting down
       for (const conn of [...core.connections]) conn.close(0x8b, 'server shutting down')
       core.flushAll()
       await core.durable()

@@ -3,6 +3,8 @@
 import type { EngineStore, Message, StoredSession, StoredState, StoreOp } from './types.ts'
 
 export interface MemoryStore extends EngineStore {
+  /** Synchronous: memory is as durable as it gets at once. */
+  write(ops: readonly StoreOp[]): void
   /** A copy of what is stored now. */
   snapshot(): StoredState
   /** How many `write` calls (group commits) there were. */

@@ -3,7 +3,7 @@
 import type { Connection } from './connection.ts'
 import type { ProtocolLevel, QueuedMessage, StoredSession, Subscription, Will } from './types.ts'
 
-/** Session Expiry Interval meaning "never expires" [MQTT-3.1.2-?]. */
+/** Session Expiry Interval meaning "never expires" (§3.1.2.11.2). */
 export const NEVER = 0xffffffff
 
 export class Session {
@@ -14,11 +14,11 @@ export class Session {
   queue: QueuedMessage[] = []
   queuedBytes = 0
   /** Sent and not yet completed, by packet id [MQTT-4.4.0-1]. */
-  readonly inflight = new Map<number, QueuedMessage>()
+  inflight: Map<number, QueuedMessage> | undefined
   nextPacketId = 1
   seq = 0
-  /** QoS 2 packet ids PUBRECed and not yet released [MQTT-4.3.3-10]. */
-  readonly incomingQos2 = new Set<number>()
+  /** QoS 2 packet ids PUBRECed and not yet released [MQTT-4.3.3-10]; made when first needed. */
+  private incoming: Set<number> | undefined
   will: Will | undefined
   /** Epoch ms at which a delayed will is published; 0 when none is pending [MQTT-3.1.3-9]. */
   willAt = 0
@@ -50,11 +50,48 @@ export class Session {
     return this.disconnectedAt + this.expiryInterval * 1000
   }
 
+  get inflightCount(): number {
+    return this.inflight?.size ?? 0
+  }
+
+  track(packetId: number, item: QueuedMessage): void {
+    this.inflight ??= new Map()
+    this.inflight.set(packetId, item)
+  }
+
+  /** Ends an outgoing flow; the map goes once empty, so an idle session holds none. */
+  untrack(packetId: number): QueuedMessage | undefined {
+    const item = this.inflight?.get(packetId)
+    if (!item) return undefined
+    this.inflight!.delete(packetId)
+    if (this.inflight!.size === 0) this.inflight = undefined
+    return item
+  }
+
+  hasIncoming(packetId: number): boolean {
+    return this.incoming?.has(packetId) ?? false
+  }
+
+  addIncoming(packetId: number): void {
+    this.incoming ??= new Set()
+    this.incoming.add(packetId)
+  }
+
+  /** False when the id was not awaiting PUBREL. */
+  releaseIncoming(packetId: number): boolean {
+    return this.incoming?.delete(packetId) ?? false
+  }
+
+  get incomingCount(): number {
+    return this.incoming?.size ?? 0
+  }
+
   /** The next free packet id, never 0 [MQTT-2.2.1-3]; undefined when all 65,535 are in flight. */
   allocatePacketId(): number | undefined {
-    if (this.inflight.size >= 65535) return undefined
+    const inflight = this.inflight
+    if (inflight && inflight.size >= 65535) return undefined
     let id = this.nextPacketId
-    while (this.inflight.has(id)) id = id === 65535 ? 1 : id + 1
+    while (inflight?.has(id)) id = id === 65535 ? 1 : id + 1
     this.nextPacketId = id === 65535 ? 1 : id + 1
     return id
   }
@@ -65,13 +102,13 @@ export class Session {
     for (const item of s.queue) {
       if (item.seq > session.seq) session.seq = item.seq
       if (item.packetId !== undefined && item.state !== undefined && item.state !== 'queued') {
-        session.inflight.set(item.packetId, item)
+        session.track(item.packetId, item)
       } else {
         session.queue.push(item)
         session.queuedBytes += item.message.payload.length
       }
     }
-    for (const id of s.incomingQos2) session.incomingQos2.add(id)
+    for (const id of s.incomingQos2) session.addIncoming(id)
     session.will = s.will
     session.stored = true
     return session

@@ -81,7 +81,7 @@ export interface Will {
   message: Message
   /** v5 Will Delay Interval in seconds [MQTT-3.1.3-9]. */
   delayInterval: number
-  /** v5 Message Expiry Interval of the will, seconds; counted from when it is published [MQTT-3.1.3-?]. */
+  /** v5 Message Expiry Interval of the will, seconds; counted from when it is published (§3.1.3.2.4). */
   expiryInterval?: number
 }
 

@@ -2,7 +2,7 @@
 // ends, whichever first, and not at all when the session resumes in time [MQTT-3.1.3-9];
 // DISCONNECT 0x00 discards it, 0x04 asks for it [MQTT-3.14.4-3].
 import { describe, expect, it } from 'bun:test'
-import type { IConnectPacket } from 'mqtt-packet'
+import type { IConnectPacket, IPublishPacket } from 'mqtt-packet'
 import { waitFor } from '../helpers/wait.ts'
 import { startEngine } from './helpers.ts'
 import { rawConnected } from './raw.ts'
@@ -93,5 +93,17 @@ describe('will delay (§3.1.3.2.2)', () => {
     b.send({ cmd: 'disconnect', reasonCode: 0x04 })
     await waitFor(() => got.length === 1)
     expect(got).toEqual(['b gone'])
+  })
+
+  it('counts the will’s Message Expiry Interval from when it is published', async () => {
+    await using t = await startEngine()
+    const sub = await rawConnected(t.port, 'watcher')
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'status/#', qos: 1 }] })
+    await sub.next('suback')
+    const w = { ...will(0)!, properties: { willDelayInterval: 0, messageExpiryInterval: 30 } }
+    const c = await rawConnected(t.port, 'dev', { will: w })
+    c.end()
+    const p = await sub.next<IPublishPacket>('publish')
+    expect([p.payload.toString(), p.properties?.messageExpiryInterval]).toEqual(['offline', 30])
   })
 })

@@ -5,7 +5,7 @@ import type { Connection } from '../connection.ts'
 
 /** The packet id of an ack, or 0 after closing the connection for a malformed one. */
 function packetIdOf(conn: Connection, buf: Buffer, start: number, end: number): number {
-  // [MQTT-3.4.2-?] 2 bytes of packet id (v5: then a reason code and properties)
+  // §3.4.2 2 bytes of packet id (v5: then a reason code and properties)
   if (end - start < 2 || (conn.protocolLevel !== 5 && end - start !== 2)) {
     conn.close(0x81, 'malformed acknowledgement')
     return 0
@@ -19,23 +19,20 @@ function reasonOf(buf: Buffer, start: number, end: number): number {
   return end - start > 2 ? buf[start + 2]! : 0
 }
 
-export function handlePuback(
-  conn: Connection,
-  flags: number,
-  buf: Buffer,
-  start: number,
-  end: number,
-): undefined {
+/** PUBACK (§4.3.2) or PUBCOMP (§4.3.3): an outgoing flow ends, the next queued message may go. */
+function endFlow(conn: Connection, flags: number, buf: Buffer, start: number, end: number): undefined {
   // [MQTT-2.1.3-1] reserved flags must be 0
-  if (flags !== 0) return conn.close(0x81, 'PUBACK flags')
+  if (flags !== 0) return conn.close(0x81, 'reserved flags set')
   const id = packetIdOf(conn, buf, start, end)
   const session = conn.session
   if (id === 0 || !session) return
-  // [MQTT-4.3.2-?] the QoS 1 flow ends; the next queued message may go
   // A v5 PUBACK with a failure code ends the flow too, but the client did not take the message.
   const by = reasonOf(buf, start, end) < 0x80 ? conn : undefined
   if (conn.core.complete(session, id, by)) conn.core.pump(session)
 }
+
+export const handlePuback = endFlow
+export const handlePubcomp = endFlow
 
 export function handlePubrec(
   conn: Connection,
@@ -49,15 +46,15 @@ export function handlePubrec(
   const session = conn.session
   if (id === 0 || !session) return
   const core = conn.core
-  const item = session.inflight.get(id)
+  const item = session.inflight?.get(id)
   if (!item) {
-    // [MQTT-3.6.2-?] v5: PUBREL with 0x92 packet identifier not found
+    // §3.6.2.1 v5: PUBREL with 0x92 packet identifier not found
     writeAck(conn.out, PUBREL, id, conn.protocolLevel, 0x92)
     core.markDirty(conn)
     return
   }
   if (reasonOf(buf, start, end) >= 0x80) {
-    // [MQTT-4.3.3-?] a PUBREC with an error ends the flow: no PUBREL
+    // §4.3.3 a PUBREC with an error ends the flow: no PUBREL
     core.complete(session, id)
     core.pump(session)
     return
@@ -86,26 +83,11 @@ export function handlePubrel(
   const session = conn.session
   if (id === 0 || !session) return
   const core = conn.core
-  const known = session.incomingQos2.delete(id)
+  const known = session.releaseIncoming(id)
   if (known && session.persistent)
     core.op({ op: 'incoming-release', clientId: session.clientId, packetId: id })
   // [MQTT-4.3.3-11] PUBCOMP with the same id; v5 0x92 when it was not known
   writeAck(conn.out, PUBCOMP, id, conn.protocolLevel, known ? 0 : 0x92)
   core.gate(conn)
   core.markDirty(conn)
-}
-
-export function handlePubcomp(
-  conn: Connection,
-  flags: number,
-  buf: Buffer,
-  start: number,
-  end: number,
-): undefined {
-  if (flags !== 0) return conn.close(0x81, 'PUBCOMP flags')
-  const id = packetIdOf(conn, buf, start, end)
-  const session = conn.session
-  if (id === 0 || !session) return
-  // [MQTT-4.3.3-?] the QoS 2 flow ends
-  if (conn.core.complete(session, id, conn)) conn.core.pump(session)
 }

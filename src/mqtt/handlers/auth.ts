@@ -1,7 +1,7 @@
 // AUTH [MQTT-3.15]. No extended authentication method is implemented: a CONNECT naming one is
 // refused with CONNACK 0x8C bad authentication method (handlers/connect.ts), so no connection
 // ever has a method, and an AUTH packet on it is a protocol error (0x82; 0x8C is not a DISCONNECT
-// reason code, §3.14.2.1) [MQTT-3.15.0-?]. Before 5.0 the packet type is reserved: malformed.
+// reason code, §3.14.2.1) (§4.12). Before 5.0 the packet type is reserved: malformed.
 import type { Connection } from '../connection.ts'
 
 export function handleAuth(conn: Connection): undefined {

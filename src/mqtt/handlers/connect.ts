@@ -2,9 +2,9 @@
 // hooks, the session owner check, takeover, Clean Start and session resumption.
 import { randomUUID } from 'node:crypto'
 import type { IConnackPacket, IConnectPacket, UserProperties } from 'mqtt-packet'
-import { looksMalformed, PUBREL, parseControl, writeAck, writePacket } from '../codec.ts'
+import { looksMalformed, PUBREL, writeAck, writePacket } from '../codec.ts'
 import type { Connection } from '../connection.ts'
-import { isPromise } from '../core.ts'
+import { isPromise } from '../promise.ts'
 import { NEVER, Session } from '../session.ts'
 import { validTopicName } from '../topics.ts'
 import { type ConnectRequest, type Message, MqttError, type ProtocolLevel, type Will } from '../types.ts'
@@ -78,7 +78,7 @@ export function handleConnect(conn: Connection, frame: Buffer): void | Promise<v
   const core = conn.core
   let packet: IConnectPacket
   try {
-    packet = parseControl(frame, 4) as IConnectPacket
+    packet = conn.core.parser.parse(frame, 4) as IConnectPacket
   } catch (err) {
     if (/protocol version|protocolId/i.test((err as Error).message)) {
       // [MQTT-3.1.2-2] unsupported protocol level: CONNACK 0x01 (3.1.1 format, all a client reads)
@@ -106,7 +106,7 @@ export function handleConnect(conn: Connection, frame: Buffer): void | Promise<v
     }
   }
   if (level === 5) {
-    // [MQTT-3.1.2-?] Receive Maximum and Maximum Packet Size of 0 are protocol errors
+    // §3.1.2.11.3, §3.1.2.11.4: Receive Maximum and Maximum Packet Size of 0 are protocol errors
     if (props.receiveMaximum === 0 || props.maximumPacketSize === 0) {
       return refuse(conn, 0x82, 'receive maximum or maximum packet size is 0')
     }
@@ -346,7 +346,7 @@ function accept(
     return
   }
   // [MQTT-4.4.0-1] resend what was in flight, PUBLISH with DUP and PUBREL, in order
-  for (const [packetId, item] of session.inflight) {
+  for (const [packetId, item] of session.inflight ?? []) {
     if (item.state === 'released') writeAck(conn.out, PUBREL, packetId, conn.protocolLevel)
     else if (
       !core.writePublish(

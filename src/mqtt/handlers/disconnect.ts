@@ -1,13 +1,12 @@
 // DISCONNECT from a client [MQTT-3.14]: 0x00 discards the will [MQTT-3.14.4-3], 0x04 publishes
 // it; v5 may change the Session Expiry Interval, but not from 0 [MQTT-3.14.2-2].
 import type { IDisconnectPacket } from 'mqtt-packet'
-import { parseControl } from '../codec.ts'
 import type { Connection } from '../connection.ts'
 
 export function handleDisconnect(conn: Connection, frame: Buffer): undefined {
   let packet: IDisconnectPacket
   try {
-    packet = parseControl(frame, conn.protocolLevel) as IDisconnectPacket
+    packet = conn.core.parser.parse(frame, conn.protocolLevel) as IDisconnectPacket
   } catch (err) {
     return conn.close(0x81, (err as Error).message)
   }

@@ -1,9 +1,9 @@
 // PUBLISH from a client [MQTT-3.3], read in place: topic (or topic alias), packet id, v5
 // properties, payload. Then authorizePublish, accept (retain + route) and the acknowledgement,
-// held until the store has what the message changed [MQTT-4.3.2-?], [MQTT-4.3.3-?].
+// held until the store has what the message changed (§4.3.2, §4.3.3).
 import { PUBACK, PUBREC, type PublishExtras, readPublishProperties, validUtf8, writeAck } from '../codec.ts'
 import type { Connection } from '../connection.ts'
-import { isPromise } from '../core.ts'
+import { isPromise } from '../promise.ts'
 import { validTopicName } from '../topics.ts'
 import type { Message, QoS } from '../types.ts'
 
@@ -67,7 +67,7 @@ export function handlePublish(
       if (topic.length > 0) aliases.set(alias, topic)
       else {
         const known = aliases.get(alias)
-        // [MQTT-3.3.4-?] an empty topic with an alias the client never set is a protocol error
+        // §3.3.2.3.4 an empty topic with an alias the client never set is a protocol error
         if (known === undefined) return conn.close(0x82, 'unknown topic alias')
         topic = known
       }
@@ -88,17 +88,17 @@ export function handlePublish(
   const session = conn.session!
   if (qos === 2) {
     // [MQTT-4.3.3-10] a PUBLISH whose id awaits PUBREL is not delivered again
-    if (session.incomingQos2.has(packetId)) {
+    if (session.hasIncoming(packetId)) {
       writeAck(conn.out, PUBREC, packetId, conn.protocolLevel)
       core.gate(conn)
       core.markDirty(conn)
       return
     }
     // [MQTT-3.3.4-9] more QoS > 0 PUBLISHes unacknowledged than the server's Receive Maximum
-    if (v5 && session.incomingQos2.size + conn.acksHeld >= core.limits.receiveMaximum) {
+    if (v5 && session.incomingCount + conn.acksHeld >= core.limits.receiveMaximum) {
       return conn.close(0x93, 'receive maximum exceeded')
     }
-  } else if (qos === 1 && v5 && conn.acksHeld + session.incomingQos2.size >= core.limits.receiveMaximum) {
+  } else if (qos === 1 && v5 && conn.acksHeld + session.incomingCount >= core.limits.receiveMaximum) {
     return conn.close(0x93, 'receive maximum exceeded')
   }
   const message: Message = { topic, payload, qos: qos as QoS, retain: (flags & 1) === 1 }
@@ -144,7 +144,7 @@ function finish(
   if (qos === 0) return
   const session = conn.session!
   if (qos === 2 && reason < 0x80) {
-    session.incomingQos2.add(packetId)
+    session.addIncoming(packetId)
     if (session.persistent) core.op({ op: 'incoming', clientId: session.clientId, packetId })
   }
   writeAck(conn.out, qos === 1 ? PUBACK : PUBREC, packetId, conn.protocolLevel, reason)

@@ -2,9 +2,9 @@
 // in order, one SUBACK code per filter (duplicates included) [MQTT-3.9.3-1], then the retained
 // messages the Retain Handling option asks for [MQTT-3.3.1-9] … [MQTT-3.3.1-11].
 import type { ISubscribePacket } from 'mqtt-packet'
-import { parseControl, writePacket } from '../codec.ts'
+import { writePacket } from '../codec.ts'
 import type { Connection } from '../connection.ts'
-import { isPromise } from '../core.ts'
+import { isPromise } from '../promise.ts'
 import { parseFilter } from '../topics.ts'
 import type { Message, Subscription } from '../types.ts'
 
@@ -16,7 +16,7 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
   if ((frame[0]! & 0x0f) !== 2) return conn.close(0x81, 'SUBSCRIBE flags')
   let packet: ISubscribePacket
   try {
-    packet = parseControl(frame, conn.protocolLevel) as ISubscribePacket
+    packet = conn.core.parser.parse(frame, conn.protocolLevel) as ISubscribePacket
   } catch (err) {
     return conn.close(0x81, (err as Error).message)
   }
@@ -25,7 +25,7 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
   // [MQTT-3.8.3-2] at least one filter
   if (packet.subscriptions.length === 0) return conn.close(0x82, 'SUBSCRIBE without filters')
   const identifier = packet.properties?.subscriptionIdentifier
-  // [MQTT-3.8.2-?] a Subscription Identifier of 0 is a protocol error
+  // §3.8.2.1.2 a Subscription Identifier of 0 is a protocol error
   if (identifier === 0) return conn.close(0x82, 'subscription identifier 0')
   const core = conn.core
   const codes: number[] = []
@@ -58,7 +58,7 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
       const filter = core.hooks.rewriteTopic ? core.hooks.rewriteTopic(conn, s.topic) : s.topic
       const parsed = parseFilter(filter, core.limits.maxTopicLevels)
       if (!parsed) {
-        // [MQTT-3.8.3-?] 0x8F topic filter invalid (3.1.1: 0x80)
+        // §3.9.3 0x8F topic filter invalid (3.1.1: 0x80)
         apply(0x8f)
         continue
       }
@@ -106,7 +106,7 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
     for (let i = 0; i < accepted.length; i++) {
       const sub = accepted[i]!
       // [MQTT-3.3.1-9] … [MQTT-3.3.1-11] Retain Handling 0: always, 1: if new, 2: never;
-      // [MQTT-4.8.2-?] never for a shared subscription
+      // never for a shared subscription (§4.8.2; mosquitto does the same)
       const rh = sub.retainHandling ?? 0
       if (rh === 2 || (rh === 1 && !isNew[i]) || sub.filter.startsWith('$share/')) continue
       for (const m of core.retainedMatching(sub.filter)) {

@@ -1,7 +1,7 @@
 // UNSUBSCRIBE → UNSUBACK [MQTT-3.10], [MQTT-3.11]: v5 answers one reason code per filter,
 // 0x11 when there was no such subscription [MQTT-3.11.3-1].
 import type { IUnsubscribePacket } from 'mqtt-packet'
-import { looksMalformed, parseControl, writePacket } from '../codec.ts'
+import { looksMalformed, writePacket } from '../codec.ts'
 import type { Connection } from '../connection.ts'
 
 export function handleUnsubscribe(conn: Connection, frame: Buffer): undefined {
@@ -9,7 +9,7 @@ export function handleUnsubscribe(conn: Connection, frame: Buffer): undefined {
   if ((frame[0]! & 0x0f) !== 2) return conn.close(0x81, 'UNSUBSCRIBE flags')
   let packet: IUnsubscribePacket
   try {
-    packet = parseControl(frame, conn.protocolLevel) as IUnsubscribePacket
+    packet = conn.core.parser.parse(frame, conn.protocolLevel) as IUnsubscribePacket
   } catch (err) {
     return conn.close(0x81, (err as Error).message)
   }

@@ -32,17 +32,26 @@ export interface MqttListener {
   stop(closeConnections?: boolean): void
 }
 
-interface SocketData {
-  conn: Connection | undefined
-}
+/** The engine's connection is the socket's data: no object more per idle socket. */
+type SocketData = Connection | undefined
 
-function tcpWire(socket: Socket<SocketData>): Wire {
-  return {
-    write: (data) => socket.write(data),
-    buffered: () => 0,
-    end: () => socket.end(),
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
+/** A class rather than closures: one small object per connection. */
+class TcpWire implements Wire {
+  constructor(private readonly socket: Socket<SocketData>) {}
+  write(data: Uint8Array): number {
+    return this.socket.write(data)
+  }
+  buffered(): number {
+    return 0
+  }
+  end(): void {
+    this.socket.end()
+  }
+  pause(): void {
+    this.socket.pause()
+  }
+  resume(): void {
+    this.socket.resume()
   }
 }
 
@@ -60,6 +69,7 @@ function commonName(socket: Socket<SocketData>): string | undefined {
 export function listenTcp(engine: MqttEngine, opts: TcpListenOptions): MqttListener {
   const hostname = opts.hostname ?? '127.0.0.1'
   const secure = opts.tls !== undefined
+  let current = opts.tls
   const listen = (port: number, tls: TlsOptions | undefined): TCPSocketListener<SocketData> =>
     Bun.listen<SocketData>({
       hostname,
@@ -67,40 +77,36 @@ export function listenTcp(engine: MqttEngine, opts: TcpListenOptions): MqttListe
       ...(tls && { tls }),
       socket: {
         open(socket) {
-          socket.data = { conn: undefined }
           // TLS: the connection starts once the handshake told who the peer is.
-          if (!secure) {
-            socket.data.conn = engine.open(tcpWire(socket), {
-              transport: 'tcp',
-              remoteAddress: socket.remoteAddress,
-            })
-          }
+          socket.data = secure
+            ? undefined
+            : engine.open(new TcpWire(socket), { transport: 'tcp', remoteAddress: socket.remoteAddress })
         },
         handshake(socket, success, authorizationError) {
-          if (!success || (opts.tls?.rejectUnauthorized && authorizationError)) {
+          if (!success || (current?.rejectUnauthorized && authorizationError)) {
             socket.end()
             return
           }
-          socket.data.conn = engine.open(tcpWire(socket), {
+          socket.data = engine.open(new TcpWire(socket), {
             transport: 'tls',
             remoteAddress: socket.remoteAddress,
             certificateCommonName: commonName(socket),
           })
         },
         data(socket, data) {
-          socket.data.conn?.onData(data)
+          socket.data?.onData(data)
         },
         drain(socket) {
-          socket.data.conn?.onDrain()
+          socket.data?.onDrain()
         },
         close(socket) {
-          socket.data.conn?.onClose()
-          socket.data.conn = undefined
+          socket.data?.onClose()
+          socket.data = undefined
         },
         error(socket) {
-          // A socket error concerns that peer only; close follows.
-          socket.data.conn?.onClose()
-          socket.data.conn = undefined
+          // A socket error concerns that peer only.
+          socket.data?.onClose()
+          socket.data = undefined
         },
       },
     })
@@ -113,6 +119,7 @@ export function listenTcp(engine: MqttEngine, opts: TcpListenOptions): MqttListe
       if (!secure) throw new Error('not a TLS listener')
       // Open connections stay on the old listener's sockets; the port gets the new certificate.
       listener.stop(false)
+      current = tls
       listener = listen(port, tls)
     },
     stop(closeConnections = false) {
