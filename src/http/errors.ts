@@ -19,6 +19,8 @@ export const Errors = {
   invalid: (details: unknown) => new HubError(40002, 400, 'request does not match the schema', details),
   badQuery: (details: unknown) => new HubError(40003, 400, 'query parameters are not valid', details),
   badReading: (details: unknown) => new HubError(40004, 400, 'a reading value is not a number', details),
+  readingTime: (details: unknown) =>
+    new HubError(40005, 400, 'a reading time is before 2000-01-01 or more than a day ahead', details),
   unauthenticated: () => new HubError(40101, 401, 'authentication required'),
   badSignature: () => new HubError(40102, 401, 'webhook signature does not match'),
   staleTimestamp: () => new HubError(40103, 401, 'webhook timestamp is outside the allowed window'),
