@@ -40,7 +40,7 @@ describe('docs/firebase.md and examples/smart-home.toml', () => {
     expect(configs[2]!.firebase.rtdb.listen).toEqual([
       { path: 'smarthome/control', topic: 'home/{{path}}', qos: 1, retain: false },
     ])
-    expect(configs.map((c) => c.firebase.rtdb.mirror.length)).toEqual([0, 6, 0, 0, 0])
+    expect(configs.map((c) => c.firebase.rtdb.mirror.length)).toEqual([0, 7, 0, 0, 0])
     expect(configs[3]!.firebase.firestore.schedules.missed).toEqual({
       policy: 'runIfLateWithin',
       within: 300_000,
