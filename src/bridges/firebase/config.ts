@@ -93,10 +93,15 @@ export const firestoreSchedulesSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('collection of source (a) schedule_mode documents; unset: off'),
+  // Each pass lists the whole collection, and Firestore bills one read per document returned (at
+  // least one per query): 15 s was 5,760 reads per document a day, past the free tier's 50,000 at
+  // about nine documents. https://firebase.google.com/docs/firestore/pricing
   pollInterval: duration()
     .refine((ms) => ms >= 50, 'at least 50ms')
-    .default(15_000)
-    .describe('how often the collection is read for changed documents'),
+    .default(60_000)
+    .describe(
+      'how often the collection is read for changed documents; each pass costs one Firestore read per document: 1,440 reads per document a day at 1m (free tier: 50,000 reads a day)',
+    ),
   topic: z
     .string()
     .min(1)
