@@ -57,13 +57,12 @@ export const serve: Command = {
     })
     const passwordFile = join(config.dataDir, INITIAL_ADMIN_FILE)
     if (json) {
+      const change = 'hearth user passwd admin'
       if (hub.initialAdminPassword)
-        serveLog.warn(
-          'first start: the password of "admin" is in the file; change it with "hearth user passwd admin"',
-          {
-            file: passwordFile,
-          },
-        )
+        serveLog.warn('first start: log in as "admin" with the password in file', {
+          file: passwordFile,
+          change,
+        })
     } else {
       io.out(`\nHearth console: ${url}\n`)
       if (hub.initialAdminPassword) {
