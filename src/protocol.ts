@@ -28,6 +28,14 @@ export interface EventMap {
   // People and API tokens (issue 4 point 2); subject = username or token id.
   'auth.login': { username: string; address: string }
   'auth.login_failed': { username: string; address: string; reason: 'bad_credentials' | 'throttled' }
+  /** A failed login started or lengthened a back-off: `retryAfter` seconds for that scope. */
+  'auth.lockout': {
+    username: string
+    address: string
+    scope: 'user+address' | 'address'
+    failures: number
+    retryAfter: number
+  }
   'auth.logout': { username: string }
   'user.created': { username: string; role: string }
   'user.updated': { username: string; role: string; passwordChanged: boolean }

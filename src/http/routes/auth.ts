@@ -6,7 +6,7 @@ import { createSession, deleteSession, findSession, pruneSessions } from '../../
 import { findUser, verifyUser } from '../../store/users.ts'
 import { createRouter } from '../api.ts'
 import { clientAddress } from '../auth/client-address.ts'
-import { createLoginLimiter, type LoginLimiter } from '../auth/login-limiter.ts'
+import { createLoginThrottle, type LoginThrottle } from '../auth/login-limiter.ts'
 import { type RequireAuth, SESSION_COOKIE } from '../auth/middleware.ts'
 import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
@@ -16,8 +16,8 @@ export interface AuthRoutesDeps {
   db: Database
   bus: Bus
   requireAuth: RequireAuth
-  /** Defaults to the standard back-off (5 free failures, then 1 s doubling to 15 min). */
-  limiter?: LoginLimiter
+  /** Defaults to the standard back-off per (user, address) and per address. */
+  throttle?: LoginThrottle
   sessionTtlMs: number
   /** Mark the cookie Secure: set when the hub serves HTTPS. */
   secureCookie: boolean
@@ -79,7 +79,7 @@ const me = createRoute({
 /** `/auth`: login with back-off, logout, and who-am-I (issue 4 point 2). */
 export function createAuthRoutes(deps: AuthRoutesDeps) {
   const now = deps.now ?? Date.now
-  const limiter = deps.limiter ?? createLoginLimiter({ now })
+  const throttle = deps.throttle ?? createLoginThrottle({ now })
   const router = createRouter()
   router.use('/logout', deps.requireAuth('read'))
   router.use('/me', deps.requireAuth('read'))
@@ -87,8 +87,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps) {
   router.openapi(login, async (c) => {
     const { username, password } = c.req.valid('json')
     const address = clientAddress(c)
-    const keys = [`addr:${address}`, `user:${username}`]
-    const wait = limiter.retryAfter(keys)
+    const wait = throttle.retryAfter(username, address)
     if (wait > 0) {
       deps.bus.emit('auth.login_failed', { username, address, reason: 'throttled' }, { subject: username })
       c.header('Retry-After', String(wait))
@@ -96,15 +95,17 @@ export function createAuthRoutes(deps: AuthRoutesDeps) {
     }
     const user = await verifyUser(deps.db, username, password)
     if (!user) {
-      limiter.fail(keys)
+      const lockouts = throttle.fail(username, address)
       deps.bus.emit(
         'auth.login_failed',
         { username, address, reason: 'bad_credentials' },
         { subject: username },
       )
+      for (const l of lockouts)
+        deps.bus.emit('auth.lockout', { username, address, ...l }, { subject: username })
       throw Errors.badCredentials()
     }
-    limiter.succeed(`user:${username}`)
+    throttle.succeed(username, address)
     // Expired rows go when someone logs in: no timer, and the table stays as small as its live sessions.
     pruneSessions(deps.db, now())
     const session = createSession(deps.db, user.id, deps.sessionTtlMs, now())

@@ -2,7 +2,7 @@ import type { Database } from 'bun:sqlite'
 import type { Broker } from '../../broker/broker.ts'
 import type { Bus } from '../../bus/bus.ts'
 import type { ApiMount } from '../api.ts'
-import type { LoginLimiter } from '../auth/login-limiter.ts'
+import type { LoginThrottle } from '../auth/login-limiter.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { createAuthRoutes } from './auth.ts'
 import { createDeviceRoutes } from './devices.ts'
@@ -19,7 +19,7 @@ export interface CoreApiDeps {
   requireAuth: RequireAuth
   sessionTtlMs: number
   secureCookie: boolean
-  limiter?: LoginLimiter
+  throttle?: LoginThrottle
   /** The broker's `auth.forget`: drops cached device verifications after rotate or remove. */
   forgetDevice?: (id: string) => void
   now?: () => number
@@ -39,7 +39,7 @@ export function createCoreApi(deps: CoreApiDeps): ApiMount[] {
         sessionTtlMs: deps.sessionTtlMs,
         secureCookie: deps.secureCookie,
         now,
-        ...(deps.limiter ? { limiter: deps.limiter } : {}),
+        ...(deps.throttle ? { throttle: deps.throttle } : {}),
       }),
     },
     { path: '/users', router: createUserRoutes({ db, bus, requireAuth, now }) },
