@@ -311,3 +311,48 @@ describe('session storage', () => {
     expect(f.db.query('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 1 })
   })
 })
+
+describe('changing one’s own password', () => {
+  const change = (
+    f: Awaited<ReturnType<typeof createApiFixture>>,
+    who: { cookie: string; csrfToken: string },
+    body: unknown,
+  ) =>
+    f.request(
+      '/api/v1/auth/password',
+      json(body, { headers: { cookie: who.cookie, 'x-csrf-token': who.csrfToken } }),
+    )
+
+  it('asks for the current password, then keeps this session and ends the others', async () => {
+    await using f = await createApiFixture()
+    await createUser(f.db, 'guest', 'guest-password', 'viewer')
+    const here = await f.login('guest', 'guest-password')
+    const elsewhere = await f.login('guest', 'guest-password')
+    const wrong = await change(f, here, { currentPassword: 'not-it-at-all', newPassword: 'new-password-1' })
+    expect(wrong.status).toBe(403)
+    expect(((await wrong.json()) as { code: number }).code).toBe(40303)
+    const short = await change(f, here, { currentPassword: 'guest-password', newPassword: 'short' })
+    expect(((await short.json()) as { code: number }).code).toBe(40002)
+
+    const ok = await change(f, here, { currentPassword: 'guest-password', newPassword: 'new-password-1' })
+    expect(ok.status).toBe(204)
+    expect((await f.request('/api/v1/auth/me', { headers: { cookie: here.cookie } })).status).toBe(200)
+    expect((await f.request('/api/v1/auth/me', { headers: { cookie: elsewhere.cookie } })).status).toBe(401)
+    await expect(f.login('guest', 'guest-password')).rejects.toThrow('401')
+    expect((await f.login('guest', 'new-password-1')).csrfToken).toBeString()
+    expect(queryEvents(f.db, { types: ['user.updated'] }).items[0]?.detail).toEqual({
+      username: 'guest',
+      role: 'viewer',
+      passwordChanged: true,
+    })
+  })
+
+  it('is refused to an API token, which has no password', async () => {
+    await using f = await createApiFixture()
+    const res = await f.request(
+      '/api/v1/auth/password',
+      json({ currentPassword: 'x', newPassword: 'new-password-1' }, { headers: f.bearer('admin') }),
+    )
+    expect(((await res.json()) as { code: number }).code).toBe(40301)
+  })
+})

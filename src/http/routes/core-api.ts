@@ -20,6 +20,8 @@ export interface CoreApiDeps {
   sessionTtlMs: number
   secureCookie: boolean
   throttle?: LoginThrottle
+  /** Called after a user's password changed, by an admin or by the user. */
+  onPasswordChanged?: (username: string) => void
   /** The broker's `auth.forget`: drops cached device verifications after rotate or remove. */
   forgetDevice?: (id: string) => void
   now?: () => number
@@ -29,6 +31,7 @@ export interface CoreApiDeps {
 export function createCoreApi(deps: CoreApiDeps): ApiMount[] {
   const now = deps.now ?? Date.now
   const { db, bus, broker, requireAuth } = deps
+  const onPasswordChanged = deps.onPasswordChanged ? { onPasswordChanged: deps.onPasswordChanged } : {}
   return [
     {
       path: '/auth',
@@ -40,9 +43,10 @@ export function createCoreApi(deps: CoreApiDeps): ApiMount[] {
         secureCookie: deps.secureCookie,
         now,
         ...(deps.throttle ? { throttle: deps.throttle } : {}),
+        ...onPasswordChanged,
       }),
     },
-    { path: '/users', router: createUserRoutes({ db, bus, requireAuth, now }) },
+    { path: '/users', router: createUserRoutes({ db, bus, requireAuth, now, ...onPasswordChanged }) },
     { path: '/tokens', router: createTokenRoutes({ db, bus, requireAuth, now }) },
     {
       path: '/devices',
