@@ -13,6 +13,7 @@ export interface EventMap {
   alert: { source: string; message: string; severity: 'info' | 'warning' | 'critical' }
   // Devices and the broker's auth, ACL and presence (issue 3 points 4, 5, 8); subject = device id.
   'device.created': { id: string; name: string }
+  'device.renamed': { id: string; name: string }
   'device.removed': { id: string }
   'device.rotated': { id: string }
   'device.online': { id: string; clientId: string; address: string | null }
