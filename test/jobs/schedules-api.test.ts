@@ -223,6 +223,28 @@ describe('/api/v1/schedules', () => {
     expect((await call('POST', '/schedules/save-location/run', undefined, read)).body.code).toBe(40301)
     expect((await call('POST', '/schedules/nope/run')).body.code).toBe(40401)
 
+    // A schedule never runs twice at once: asked again while its run is going on, 409.
+    const held = Promise.withResolvers<void>()
+    using slow = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: async () => {
+        await held.promise
+        return Response.json({ ok: true })
+      },
+    })
+    await call('POST', '/schedules', {
+      id: 'slow-poll',
+      kind: 'interval',
+      every: '1h',
+      actions: [{ type: 'poll', url: `http://127.0.0.1:${slow.port}/` }],
+    })
+    expect((await call('POST', '/schedules/slow-poll/run')).status).toBe(202)
+    const again = await call('POST', '/schedules/slow-poll/run')
+    expect([again.status, again.body.code]).toEqual([409, 40901])
+    held.resolve()
+    await t.hub.scheduler.idle()
+
     const doc = (await call('GET', '/openapi.json')).body
     expect(doc.paths['/schedules/{id}/run'].post).toMatchObject({
       operationId: 'runSchedule',
