@@ -19,6 +19,7 @@ import { createScheduleRoutes } from '../http/routes/schedules.ts'
 import { createTelemetryRoutes } from '../http/routes/telemetry.ts'
 import { createHttpServer, type HttpServer } from '../http/server.ts'
 import { httpTls } from '../http/tls.ts'
+import { forgetInitialAdminPassword } from '../store/initial-admin.ts'
 import type { Automation } from './automation.ts'
 import type { Bridges } from './bridges.ts'
 import type { BrokerParts } from './broker.ts'
@@ -79,6 +80,10 @@ export function composeHttp(deps: HttpDeps): HttpParts {
         sessionTtlMs: config.http.sessionTtl,
         secureCookie: Boolean(https),
         forgetDevice: (id) => credentials.forget(id),
+        onPasswordChanged: (username) => {
+          if (forgetInitialAdminPassword(config.dataDir, username))
+            log.info('the first-start admin password file is removed: admin has a new password')
+        },
         now,
       }),
       ...webhooks.api,

@@ -27,6 +27,7 @@ export const Errors = {
   badCredentials: () => new HubError(40104, 401, 'wrong username or password'),
   forbidden: () => new HubError(40301, 403, 'not allowed'),
   csrf: () => new HubError(40302, 403, 'missing or wrong CSRF token'),
+  wrongPassword: () => new HubError(40303, 403, 'the current password is wrong'),
   notFound: (what = 'resource') => new HubError(40401, 404, `${what} not found`),
   routeNotFound: () => new HubError(40402, 404, 'no such route'),
   unknownAction: (action: string) => new HubError(40403, 404, `no console action ${action}`),
