@@ -18,12 +18,13 @@ import type { Logger } from './log.ts'
 import type { RulesService } from './rules/service.ts'
 import { type Backoff, createRuntime, type Runtime } from './runtime/runtime.ts'
 import type { ServiceEntry } from './runtime/service.ts'
+import { INITIAL_ADMIN_FILE, INITIAL_ADMIN_USER } from './store/initial-admin.ts'
 import { lockDataDir } from './store/lock.ts'
 import { openStore } from './store/open.ts'
 import { countUsers, createUser } from './store/users.ts'
 import { VERSION } from './version.ts'
 
-export const INITIAL_ADMIN_FILE = 'initial-admin-password'
+export { INITIAL_ADMIN_FILE } from './store/initial-admin.ts'
 
 export interface HubOptions {
   config: Config
@@ -223,7 +224,7 @@ export function createHub(opts: HubOptions): Hub {
   async function ensureAdmin(database: Database, cfg: Config): Promise<string | undefined> {
     if (countUsers(database) > 0) return undefined
     const password = cfg.admin.password ?? randomPassword()
-    await createUser(database, 'admin', password, 'admin', now())
+    await createUser(database, INITIAL_ADMIN_USER, password, 'admin', now())
     if (cfg.admin.password) return undefined
     const file = join(cfg.dataDir, INITIAL_ADMIN_FILE)
     writeFileSync(file, `${password}\n`, { mode: 0o600 })

@@ -24,10 +24,15 @@ export interface LoggerOptions {
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
 
+/** The format a logger writes: `auto` is pretty on a terminal and JSON anywhere else. */
+export function logFormat(format: LoggerOptions['format'], isTTY: boolean): 'json' | 'pretty' {
+  return format === 'pretty' || ((format ?? 'auto') === 'auto' && isTTY) ? 'pretty' : 'json'
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`))
   const isTTY = opts.isTTY ?? Boolean(process.stdout.isTTY)
-  const pretty = opts.format === 'pretty' || ((opts.format ?? 'auto') === 'auto' && isTTY)
+  const pretty = logFormat(opts.format, isTTY) === 'pretty'
   const now = opts.now ?? (() => new Date())
   const threshold = RANK[opts.level]
 

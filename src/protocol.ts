@@ -13,6 +13,7 @@ export interface EventMap {
   alert: { source: string; message: string; severity: 'info' | 'warning' | 'critical' }
   // Devices and the broker's auth, ACL and presence (issue 3 points 4, 5, 8); subject = device id.
   'device.created': { id: string; name: string }
+  'device.renamed': { id: string; name: string }
   'device.removed': { id: string }
   'device.rotated': { id: string }
   'device.online': { id: string; clientId: string; address: string | null }
@@ -30,6 +31,14 @@ export interface EventMap {
   // People and API tokens (issue 4 point 2); subject = username or token id.
   'auth.login': { username: string; address: string }
   'auth.login_failed': { username: string; address: string; reason: 'bad_credentials' | 'throttled' }
+  /** A failed login started or lengthened a back-off: `retryAfter` seconds for that scope. */
+  'auth.lockout': {
+    username: string
+    address: string
+    scope: 'user+address' | 'address'
+    failures: number
+    retryAfter: number
+  }
   'auth.logout': { username: string }
   'user.created': { username: string; role: string }
   'user.updated': { username: string; role: string; passwordChanged: boolean }

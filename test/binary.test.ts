@@ -1,6 +1,6 @@
 // The binary is the product [STYLE 20]: these tests run the compiled `dist/hearth`, not the sources.
 import { describe, expect, it } from 'bun:test'
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ensureBinary } from './helpers/binary.ts'
 import { tempDir } from './helpers/hub.ts'
@@ -47,13 +47,16 @@ describe('the compiled binary', () => {
     const hub = spawnBinary(dir.path, { HEARTH_MQTT_PORT: '0', HEARTH_HTTP_PORT: '0' })
     try {
       const httpPort = await waitFor(() => hub.port('http'), { what: 'the HTTP listener', timeoutMs: 20_000 })
-      await waitFor(() => hub.stdout.includes('Hearth console'), { what: 'the ready banner' })
+      await waitFor(() => hub.stdout.includes('"msg":"hearth is running"'), { what: 'the ready line' })
       const res = await fetch(`http://127.0.0.1:${httpPort}/healthz`)
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ status: 'ok' })
       const file = join(dir.path, 'data', 'initial-admin-password')
       expect(existsSync(file)).toBe(true)
       expect(statSync(file).mode & 0o777).toBe(0o600)
+      // stdout is a pipe, so JSON logs: the password is in the file only, and a line says where.
+      await waitFor(() => hub.stdout.includes('initial-admin-password'), { what: 'the line naming the file' })
+      expect(hub.stdout).not.toContain(readFileSync(file, 'utf8').trim())
       expect(existsSync(join(dir.path, 'data', 'hearth.db'))).toBe(true)
     } finally {
       hub.proc.kill('SIGTERM')

@@ -4,6 +4,7 @@ import { lockHolder } from '../store/lock.ts'
 import { schemaVersion } from '../store/migrate.ts'
 import { SCHEMA_VERSION } from '../store/migrations/index.ts'
 import { checkIntegrity, DB_FILE, openDatabase } from '../store/open.ts'
+import { snapshotDatabase } from '../store/snapshot.ts'
 import { CONFIG_OPTION, type Command, UsageError } from './command.ts'
 import { configFor } from './config.ts'
 
@@ -28,8 +29,11 @@ export const backup: Command = {
     }
     const db = openDatabase(source)
     try {
-      // VACUUM INTO reads one snapshot of the WAL database: consistent while writers go on.
-      db.run('VACUUM INTO ?', [out])
+      snapshotDatabase(db, out)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      io.err(`hearth: ${out} already exists; choose a new file name\n`)
+      return 1
     } finally {
       db.close()
     }

@@ -12,6 +12,7 @@ import {
   getDevice,
   listDevices,
   removeDevice,
+  renameDevice,
   rotateDeviceCredentials,
   setDeviceEnabled,
 } from '../devices/registry.ts'
@@ -30,6 +31,7 @@ Subcommands:
   rotate <id> [--json]             new password (the old one stops working at the next connect)
   list [--json]                    every device, online or not, last seen
   show <id> [--json]               one device and its extra ACL rules
+  rename <id> <name>               a new name for people (the id and credentials stay)
   remove <id>                      delete the device and its rules
   enable <id> | disable <id>       a disabled device is refused (CONNACK 5)
   allow <id> <pattern> [--access read|write|readwrite]   add an ACL rule (%u, %c, + and # allowed)
@@ -40,7 +42,7 @@ Subcommands:
 export const device: Command = {
   name: 'device',
   summary: 'Manage MQTT devices: add (prints credentials once), rotate, list, show, remove, ACL rules.',
-  usage: `<add|rotate|list|show|remove|enable|disable|allow|disallow|cert> [<id>] [options]\n${SUBCOMMANDS}`,
+  usage: `<add|rotate|list|show|rename|remove|enable|disable|allow|disallow|cert> [<id>] [options]\n${SUBCOMMANDS}`,
   options: {
     config: { type: 'string', short: 'c' },
     name: { type: 'string' },
@@ -67,6 +69,8 @@ export const device: Command = {
           return list(db, io, args)
         case 'show':
           return show(db, io, args, needId())
+        case 'rename':
+          return rename(db, io, needId(), rest.join(' '))
         case 'remove':
           return remove(db, io, needId())
         case 'enable':
@@ -161,6 +165,17 @@ function show(db: Database, io: CliIo, args: ParsedArgs, id: string): number {
       `acl         devices/${d.id}/# readwrite (default)\n` +
       rules.map((r) => `            ${r.pattern} ${r.access}\n`).join(''),
   )
+  return 0
+}
+
+function rename(db: Database, io: CliIo, id: string, name: string): number {
+  if (!name.trim()) throw new UsageError('device rename needs a name: hearth device rename <id> <name>')
+  const before = getDevice(db, id)
+  if (!before) return notFound(io, id)
+  renameDevice(db, id, name)
+  const after = getDevice(db, id) ?? before
+  if (after.name !== before.name) record(db, 'device.renamed', { id, name: after.name }, id)
+  io.out(`device "${id}" is now named "${after.name}"\n`)
   return 0
 }
 

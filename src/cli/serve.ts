@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { ConfigError } from '../config/load.ts'
 import { ListenError } from '../http/server.ts'
 import { createHub, INITIAL_ADMIN_FILE } from '../hub.ts'
-import { createLogger } from '../log.ts'
+import { createLogger, logFormat } from '../log.ts'
 import { DataDirLockedError } from '../store/lock.ts'
 import { SchemaTooNewError } from '../store/migrate.ts'
 import { CONFIG_OPTION, type Command } from './command.ts'
@@ -17,7 +17,12 @@ export const serve: Command = {
   options: CONFIG_OPTION,
   async run(args, io) {
     const { config, file } = configFor(args, io)
-    const log = createLogger({ level: config.log.level, format: config.log.format, isTTY: io.isTTY })
+    const format = logFormat(config.log.format, io.isTTY)
+    const log = createLogger({ level: config.log.level, format, write: (line) => io.out(`${line}\n`) })
+    // With JSON logs (journald, Docker) stdout is for machines: every line is JSON, and the
+    // first-start password stays in its 0600 file instead of landing in the journal.
+    const json = format === 'json'
+    const serveLog = log.child('serve')
     let fatal: ((code: number) => void) | undefined
     const failed = new Promise<number>((resolve) => {
       fatal = resolve
@@ -33,7 +38,13 @@ export const serve: Command = {
     try {
       await hub.start()
     } catch (err) {
-      io.err(`hearth: ${explainStartFailure(err, config.dataDir)}\n`)
+      const reason = explainStartFailure(err, config.dataDir)
+      if (!json) io.err(`hearth: ${reason}\n`)
+      // Whatever the log level: the one line that says why the hub is not running.
+      else
+        createLogger({ level: 'error', format, write: (line) => io.err(`${line}\n`) })
+          .child('serve')
+          .error('hearth could not start', { reason })
       return 1
     }
 
@@ -44,14 +55,24 @@ export const serve: Command = {
       mqttPort: hub.mqttPort,
       console: url,
     })
-    io.out(`\nHearth console: ${url}\n`)
-    if (hub.initialAdminPassword) {
-      io.out(
-        `First start: log in as "admin" with password ${hub.initialAdminPassword}\n` +
-          `(also written to ${join(config.dataDir, INITIAL_ADMIN_FILE)}; change it with "hearth user passwd admin")\n\n`,
-      )
+    const passwordFile = join(config.dataDir, INITIAL_ADMIN_FILE)
+    if (json) {
+      const change = 'hearth user passwd admin'
+      if (hub.initialAdminPassword)
+        serveLog.warn('first start: log in as "admin" with the password in file', {
+          file: passwordFile,
+          change,
+        })
     } else {
-      io.out('Log in with your admin account ("hearth user passwd admin" resets its password).\n\n')
+      io.out(`\nHearth console: ${url}\n`)
+      if (hub.initialAdminPassword) {
+        io.out(
+          `First start: log in as "admin" with password ${hub.initialAdminPassword}\n` +
+            `(also written to ${passwordFile}; change it with "hearth user passwd admin")\n\n`,
+        )
+      } else {
+        io.out('Log in with your admin account ("hearth user passwd admin" resets its password).\n\n')
+      }
     }
 
     const code = await Promise.race([

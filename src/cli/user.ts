@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import type { EventMap, EventType } from '../protocol.ts'
 import { insertEvent } from '../store/events.ts'
+import { forgetInitialAdminPassword } from '../store/initial-admin.ts'
 import { openStore } from '../store/open.ts'
 import { deleteUserSessions } from '../store/sessions.ts'
 import { randomSecret } from '../store/tokens.ts'
@@ -51,8 +52,12 @@ export const user: Command = {
       switch (sub) {
         case 'add':
           return await add(db, io, needName(), role, given)
-        case 'passwd':
-          return await passwd(db, io, needName(), given)
+        case 'passwd': {
+          const code = await passwd(db, io, needName(), given)
+          if (code === 0 && forgetInitialAdminPassword(config.dataDir, needName()))
+            io.out('the first-start password file is removed: it no longer holds the password\n')
+          return code
+        }
         case 'remove':
           return remove(db, io, needName())
         case 'list':

@@ -19,6 +19,7 @@ import { createScheduleRoutes } from '../http/routes/schedules.ts'
 import { createTelemetryRoutes } from '../http/routes/telemetry.ts'
 import { createHttpServer, type HttpServer } from '../http/server.ts'
 import { httpTls } from '../http/tls.ts'
+import { forgetInitialAdminPassword } from '../store/initial-admin.ts'
 import type { Automation } from './automation.ts'
 import type { Bridges } from './bridges.ts'
 import type { BrokerParts } from './broker.ts'
@@ -83,6 +84,10 @@ export function composeHttp(deps: HttpDeps): HttpParts {
           // [MQTT-3.14] v5 clients hear why: 0x87 not authorized.
           for (const clientId of deps.presence.clientsOf(id))
             broker.disconnect(clientId, 0x87, 'device access revoked')
+        },
+        onPasswordChanged: (username) => {
+          if (forgetInitialAdminPassword(config.dataDir, username))
+            log.info('the first-start admin password file is removed: admin has a new password')
         },
         now,
       }),

@@ -207,7 +207,7 @@ export const configSchema = z.strictObject({
       format: z
         .enum(['auto', 'json', 'pretty'])
         .default('auto')
-        .describe('auto: pretty on a terminal, JSON lines otherwise'),
+        .describe('auto: pretty on a terminal, JSON lines otherwise (then every stdout line is JSON)'),
     })
     .prefault({}),
   mqtt: mqttSchema.prefault({}),

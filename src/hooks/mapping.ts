@@ -1,6 +1,6 @@
 import { Errors } from '../http/errors.ts'
 import type { DeliveryBody } from './body.ts'
-import { bodyText } from './body.ts'
+import { bodyText, describeBody } from './body.ts'
 import type { HookDefinition } from './schema.ts'
 import { asText, lookup, render } from './template.ts'
 
@@ -52,7 +52,8 @@ function payloadOf(hook: HookDefinition, body: DeliveryBody, context: Record<str
       // Source system (e): a text/plain body publishes the text itself.
       if (body.value === undefined) return Buffer.from(body.raw)
       const value = lookup(body.value, hook.field!.split('.'))
-      if (value === undefined) throw Errors.hookMapping(`body has no field ${hook.field}`)
+      if (value === undefined)
+        throw Errors.hookMapping(`body has no field ${hook.field}; it was read as ${describeBody(body)}`)
       return Buffer.from(asText(value), 'utf8')
     }
     case 'template':

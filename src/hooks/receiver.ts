@@ -113,14 +113,14 @@ export function createHookReceiver(opts: HookReceiverOptions): HookReceiver {
       let id: string | undefined
       let remembered = false
       try {
-        const kind = kindOf(req.headers.get('content-type'), req.body)
+        const kind = kindOf(req.headers.get('content-type'))
         const checked = verifyDelivery(hook, req, now())
         if (!checked.ok) {
           verification = checked.reason
           throw checked.reason === 'stale timestamp' ? Errors.staleTimestamp() : Errors.badSignature()
         }
         verification = `ok (${checked.method})`
-        const body = parseBody(kind, req.body)
+        const body = parseBody(kind, req.body, req.headers.get('content-type') ?? '')
         id = deliveryId(hook, req.headers, body.value, checked) ?? undefined
         if (id !== undefined) {
           if (!rememberDeliveryId(opts.db, hook.name, id, now())) throw Errors.replayedDelivery()
@@ -172,8 +172,8 @@ export function createHookReceiver(opts: HookReceiverOptions): HookReceiver {
       if (original.body.length < original.bodySize)
         throw Errors.conflict('the captured body was truncated; it cannot be replayed')
       const headers = new Headers(original.headers)
-      const kind = kindOf(original.contentType, original.body)
-      const body = parseBody(kind, original.body)
+      const kind = kindOf(original.contentType)
+      const body = parseBody(kind, original.body, original.contentType ?? '')
       const query = new URLSearchParams(original.query)
       const message = mapDelivery(hook, { body, query, headers, ts: now() })
       await publish(hook, message)
@@ -199,12 +199,12 @@ export function createHookReceiver(opts: HookReceiverOptions): HookReceiver {
   }
 }
 
-/** Accepted content types; an empty body without one is taken as empty text. */
-function kindOf(contentType: string | null, body: Uint8Array): BodyKind {
+/** Accepted content types; a body without one is text (or JSON, when it is). */
+function kindOf(contentType: string | null): BodyKind {
   const kind = bodyKind(contentType)
   if (kind) return kind
-  if (!contentType && body.length === 0) return 'text'
-  throw Errors.unsupportedType(contentType ?? '')
+  if (!contentType) return 'text'
+  throw Errors.unsupportedType(contentType)
 }
 
 // Slack checks a new Events API URL by sending a challenge that must be echoed.

@@ -47,6 +47,11 @@ export interface Scheduler extends Service {
   /** Replaces an API schedule's definition; its next run is computed afresh. */
   update(id: string, def: Schedule): ScheduleView
   remove(id: string): void
+  /**
+   * Runs a schedule's actions now, outside its timing (disabled or done ones too); its next run
+   * stays where it was. Refused (409) while a run of it is going on.
+   */
+  runNow(id: string, reason?: string): RunRow
   /** The next `count` run times after `from` (default now); none for a disabled or finished schedule. */
   preview(id: string, count: number, from?: number): number[]
   runs(id: string, limit: number, before?: number): RunRow[]
@@ -238,15 +243,56 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       }
       if (!first) continue
       for (const r of plan.run) report.fired.push({ id: row.id, at: r.at, late: r.late })
-      const chain = runChain(entry, plan.run, firstRunId).finally(() => {
-        inflight.delete(chain)
-        if (running.get(row.id) === chain) running.delete(row.id)
-        afterChain(row.id)
-      })
-      running.set(row.id, chain)
-      inflight.add(chain)
+      startChain(entry, plan.run, firstRunId)
     }
     return report
+  }
+
+  // Starts a chain of runs of one schedule and keeps it where stop() and overlaps can see it.
+  const startChain = (entry: Entry, runs: Array<{ at: number; late: boolean }>, firstRunId: number) => {
+    const id = entry.row.id
+    const chain = runChain(entry, runs, firstRunId).finally(() => {
+      inflight.delete(chain)
+      if (running.get(id) === chain) running.delete(id)
+      afterChain(id)
+    })
+    running.set(id, chain)
+    inflight.add(chain)
+  }
+
+  // A run outside the schedule's timing: "Run now", and `runAtStart`.
+  const runNow = (id: string, reason: string): RunRow => {
+    if (!started) throw Errors.unavailable('the scheduler is not running')
+    const entry = entries.get(id)
+    if (!entry) throw Errors.notFound('schedule')
+    if (running.has(id)) throw Errors.conflict(`schedule ${id} is running; try again when it is done`)
+    const now = clock.now()
+    const { row } = entry
+    let runId = 0
+    db.transaction(() => {
+      runId = insertRun(db, {
+        scheduleId: id,
+        scheduledAt: now,
+        startedAt: now,
+        status: 'running',
+        late: false,
+        reason,
+      })
+      setRunState(db, id, { lastRunAt: now, nextRunAt: row.nextRunAt, doneAt: row.doneAt })
+    })()
+    entry.row = { ...row, lastRunAt: now }
+    log.info('schedule run outside its timing', { id, reason })
+    startChain(entry, [{ at: now, late: false }], runId)
+    return listRuns(db, id, 1)[0]!
+  }
+
+  // Interval schedules with `runAtStart` run once now, unless their timing just fired them.
+  const runAtStart = (fired: TickReport['fired']) => {
+    for (const { row } of entries.values()) {
+      if (row.definition.kind !== 'interval' || !row.definition.runAtStart || !active(row)) continue
+      if (running.has(row.id) || fired.some((f) => f.id === row.id)) continue
+      runNow(row.id, 'run at start')
+    }
   }
 
   // Runs a catch-up chain in order; the first run was claimed by tick, the others claim themselves.
@@ -386,7 +432,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       })()
       started = true
       // Runs missed while the hub was down are handled now, by each schedule's policy.
-      tick()
+      runAtStart(tick().fired)
       arm()
       log.info('scheduler started', { schedules: entries.size })
     },
@@ -444,7 +490,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (started) load(row)
       arm()
       bus.emit('schedule.created', { id, origin: 'api' }, { subject: id })
-      return view(row)
+      // A poller that fires at once shows data now, not one interval after it was made.
+      if (started && definition.kind === 'interval' && definition.runAtStart && active(row))
+        runNow(id, 'run at start')
+      return view(getSchedule(db, id) ?? row)
     },
 
     update(id, def) {
@@ -476,6 +525,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       entries.delete(id)
       arm()
       bus.emit('schedule.removed', { id, reason: 'api' }, { subject: id })
+    },
+
+    runNow: (id, reason = 'run now') => {
+      mustGet(id)
+      return runNow(id, reason)
     },
 
     preview(id, count, from) {

@@ -92,6 +92,10 @@ export const intervalScheduleSchema = z.strictObject({
   every: duration()
     .refine((ms) => ms >= 1000, 'at least 1s')
     .describe('e.g. 900s; counted from when the schedule was created'),
+  runAtStart: z
+    .boolean()
+    .default(false)
+    .describe('also run once when the hub starts and when the schedule is created'),
 })
 
 /** A schedule, from the config file's `schedules` array or the API body (issue 5 point 3). */

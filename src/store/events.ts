@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite'
 import type { AnyHubEvent, EventType, Page } from '../protocol.ts'
 
 export interface EventQuery {
+  /** Exact types, or prefixes ending in `*` (`device.*`; `*` alone is every type). */
   types?: string[]
   subject?: string
   /** Any subject starting with this (the outbox's `<kind>:` subjects). */
@@ -35,19 +36,23 @@ export function insertEvent(db: Database, event: AnyHubEvent): number {
 function filterOf(q: EventQuery): { where: string[]; args: (string | number)[] } {
   const where: string[] = []
   const args: (string | number)[] = []
-  if (q.types?.length) {
-    where.push(`type IN (${q.types.map(() => '?').join(', ')})`)
-    args.push(...q.types)
+  if (q.types?.length && !q.types.includes('*')) {
+    const exact = q.types.filter((t) => !t.endsWith('*'))
+    const either = exact.length ? [`type IN (${exact.map(() => '?').join(', ')})`] : []
+    args.push(...exact)
+    for (const t of q.types.filter((t) => t.endsWith('*'))) {
+      either.push('(type >= ? AND type < ?)')
+      args.push(...prefixRange(t.slice(0, -1)))
+    }
+    where.push(`(${either.join(' OR ')})`)
   }
   if (q.subject !== undefined) {
     where.push('subject = ?')
     args.push(q.subject)
   }
   if (q.subjectPrefix !== undefined) {
-    // A prefix as a range keeps the (subject, ts) index usable: 'fcm:' <= subject < 'fcm;'.
-    const p = q.subjectPrefix
     where.push('subject >= ? AND subject < ?')
-    args.push(p, p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1))
+    args.push(...prefixRange(q.subjectPrefix))
   }
   if (q.from !== undefined) {
     where.push('ts >= ?')
@@ -58,6 +63,12 @@ function filterOf(q: EventQuery): { where: string[]; args: (string | number)[] }
     args.push(q.to)
   }
   return { where, args }
+}
+
+// A prefix as a range keeps the (type, ts) and (subject, ts) indexes usable:
+// 'fcm:' <= subject < 'fcm;'. Prefixes are never empty here ('*' alone filters nothing).
+function prefixRange(p: string): [string, string] {
+  return [p, p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1)]
 }
 
 /** Newest first, filtered, one page at a time (the cursor is the last id seen). */

@@ -1,5 +1,5 @@
 import { Database } from 'bun:sqlite'
-import { existsSync, mkdirSync, renameSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { migrate } from './migrate.ts'
 
@@ -41,8 +41,16 @@ export function checkIntegrity(path: string): string {
   }
 }
 
+// Why an empty database file next to a write-ahead log with data is damaged, or undefined.
+function orphanedWal(path: string): string | undefined {
+  const wal = statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0
+  if (statSync(path).size > 0 || wal === 0) return undefined
+  return `the database file is empty but its write-ahead log holds ${wal} bytes`
+}
+
 /**
- * Opens `<dataDir>/hearth.db`, migrating it. A file that fails `quick_check` is moved aside to
+ * Opens `<dataDir>/hearth.db`, migrating it. An empty file next to a non-empty WAL, or a file
+ * that fails `quick_check`, is moved aside to
  * `hearth.db.corrupt-<time>` with its WAL and the hub starts on a fresh one: it never refuses to
  * boot on a bad file. A schema newer than this build is refused (SchemaTooNewError).
  */
@@ -51,7 +59,9 @@ export function openStore(dataDir: string, now: () => Date = () => new Date()): 
   const path = join(dataDir, DB_FILE)
   let corrupt: OpenedStore['corrupt']
   if (existsSync(path)) {
-    const report = checkIntegrity(path)
+    // Checked before SQLite opens the file: it deletes the WAL of an empty database, so the
+    // hub's data would be gone and it would start as a brand-new hub without a word.
+    const report = orphanedWal(path) ?? checkIntegrity(path)
     if (report !== 'ok') {
       const movedTo = `${path}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`
       renameSync(path, movedTo)

@@ -60,9 +60,11 @@ export function deleteSession(db: Database, token: string): boolean {
   return db.query('DELETE FROM sessions WHERE token_hash = ?').run(sha256(token)).changes > 0
 }
 
-/** Ends every session of a user (after a password change). */
-export function deleteUserSessions(db: Database, userId: number): number {
-  return db.query('DELETE FROM sessions WHERE user_id = ?').run(userId).changes
+/** Ends every session of a user (after a password change), but the one of `keepToken` when given. */
+export function deleteUserSessions(db: Database, userId: number, keepToken?: string): number {
+  if (keepToken === undefined) return db.query('DELETE FROM sessions WHERE user_id = ?').run(userId).changes
+  return db.query('DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?').run(userId, sha256(keepToken))
+    .changes
 }
 
 export function pruneSessions(db: Database, now = Date.now()): number {

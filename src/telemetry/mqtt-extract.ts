@@ -5,7 +5,7 @@ import type { Client } from '../mqtt/types.ts'
 import { type CompiledPath, compilePath } from '../util/json-path.ts'
 import { readingsFromBody } from './body.ts'
 import { metricNameSchema, type TelemetryMqttRule, telemetryDeviceSchema } from './config.ts'
-import { numericValue, parseTimestamp, type Reading } from './reading.ts'
+import { numericValue, parseTimestamp, type Reading, readingTimeInRange } from './reading.ts'
 import type { TelemetryWriter } from './writer.ts'
 
 interface CompiledRule {
@@ -61,9 +61,11 @@ export function compileExtraction(rules: readonly TelemetryMqttRule[]): MqttExtr
         continue
       }
       if (json === undefined || rule.metrics === undefined) continue
-      const ts = (rule.ts && parseTimestamp(rule.ts(json))) ?? receivedAt
+      // A time the payload carries counts only in the range ingest accepts; else the time received.
+      const own = rule.ts ? parseTimestamp(rule.ts(json)) : undefined
+      const ts = own !== undefined && readingTimeInRange(own, receivedAt) ? own : receivedAt
       if (rule.metrics === '*') {
-        const found = readingsFromBody(json, device, ts, { lenient: true })
+        const found = readingsFromBody(json, device, ts, { lenient: true, now: receivedAt })
         if (found.ok) out.push(...found.readings)
         continue
       }

@@ -40,3 +40,13 @@ export function parseTimestamp(v: unknown): number | undefined {
   const ms = Date.parse(v)
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }
+
+/** The earliest reading time accepted: an earlier one comes from a clock that was never set. */
+export const EARLIEST_READING_MS = Date.UTC(2000, 0, 1)
+/** How far past the hub's clock a reading may be: a sensor clock a little ahead, not a typo. */
+export const READING_LEAD_MS = 86_400_000
+
+/** Whether a reading time lies in [2000-01-01, now + 1 day]. */
+export function readingTimeInRange(ts: number, now: number): boolean {
+  return ts >= EARLIEST_READING_MS && ts <= now + READING_LEAD_MS
+}

@@ -1,6 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { queryEvents } from '../../src/store/events.ts'
 import { openStore } from '../../src/store/open.ts'
@@ -42,6 +42,15 @@ describe('hearth backup and restore', () => {
     db.close()
     expect(messages).toContain('before backup')
     expect(messages).not.toContain('after backup')
+  })
+
+  it('writes the backup readable by its owner only (0600): it holds password hashes and secrets', async () => {
+    using dir = tempDir()
+    openStore(join(dir.path, 'data')).db.close()
+    const res = await cli(['backup', 'snap.db'], { cwd: dir.path, env: { HEARTH_DATA_DIR: 'data' } })
+    expect(res.code).toBe(0)
+    expect((statSync(join(dir.path, 'snap.db')).mode & 0o777).toString(8)).toBe('600')
+    expect(readdirSync(dir.path).sort()).toEqual(['data', 'snap.db'])
   })
 
   it('refuses to overwrite an existing backup file', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { VERSION } from '../../src/version.ts'
 import { cli } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/hub.ts'
+import { spawnHub } from '../helpers/process.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 describe('hearth CLI', () => {
@@ -74,6 +75,8 @@ describe('hearth CLI', () => {
       HEARTH_HTTP_PORT: '0',
       HEARTH_MQTT_HOST: '127.0.0.1',
       HEARTH_HTTP_HOST: '127.0.0.1',
+      // Readable output for a person: the first-start password is shown as well.
+      HEARTH_LOG_FORMAT: 'pretty',
     }
     const stop = Promise.withResolvers<string>()
     const running = cli(['serve'], { cwd: dir.path, env, stop: stop.promise })
@@ -96,6 +99,30 @@ describe('hearth CLI', () => {
     expect(second.out).not.toContain(password)
   })
 
+  it('serve with JSON logs (stdout not a terminal) prints only JSON lines, and the first-start password only to its 0600 file', async () => {
+    await using hub = await spawnHub(['serve'], {
+      HEARTH_LOG_FORMAT: undefined,
+      HEARTH_ADMIN_PASSWORD: undefined,
+    })
+    const file = join(hub.dataDir, 'initial-admin-password')
+    const told = await hub.waitForLog((e) => e.file === file)
+    expect(told).toMatchObject({ level: 'warn', module: 'serve' })
+    expect(await hub.kill()).toBe(0)
+    const password = readFileSync(file, 'utf8').trim()
+    expect(password.length).toBeGreaterThanOrEqual(32)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    const notJson = hub.lines.filter((line) => {
+      try {
+        return typeof JSON.parse(line) !== 'object'
+      } catch {
+        return true
+      }
+    })
+    expect(notJson).toEqual([])
+    expect(hub.lines.length).toBeGreaterThan(2)
+    expect(hub.lines.join('\n') + hub.stderr).not.toContain(password)
+  })
+
   it('serve names a port that is already in use and exits 1', async () => {
     using dir = tempDir()
     const blocker = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
@@ -105,9 +132,13 @@ describe('hearth CLI', () => {
         env: { HEARTH_MQTT_PORT: String(blocker.port), HEARTH_MQTT_HOST: '127.0.0.1', HEARTH_HTTP_PORT: '0' },
       })
       expect(res.code).toBe(1)
-      expect(res.err).toContain(
-        `cannot listen for MQTT on 127.0.0.1:${blocker.port}: the port is already in use`,
-      )
+      // JSON logs (not a terminal): the reason is one JSON line on stderr, nothing on stdout.
+      expect(res.out).toBe('')
+      expect(JSON.parse(res.err)).toMatchObject({
+        level: 'error',
+        msg: 'hearth could not start',
+        reason: `cannot listen for MQTT on 127.0.0.1:${blocker.port}: the port is already in use`,
+      })
     } finally {
       blocker.stop(true)
     }

@@ -66,6 +66,23 @@ describe('hearth device', () => {
     expect((await hearth(dir.path, 'device', 'remove', 'ghost')).code).toBe(1)
   })
 
+  it('renames a device, keeping its id and credentials, and records the change', async () => {
+    using dir = tempDir()
+    await hearth(dir.path, 'device', 'add', 'hall-1')
+    const renamed = await hearth(dir.path, 'device', 'rename', 'hall-1', 'Hall', 'lamp')
+    expect([renamed.code, renamed.out]).toEqual([0, 'device "hall-1" is now named "Hall lamp"\n'])
+    expect((await hearth(dir.path, 'device', 'rename', 'ghost', 'Ghost')).code).toBe(1)
+    expect((await hearth(dir.path, 'device', 'rename', 'hall-1')).code).toBe(2)
+    const { db } = openStore(dir.path)
+    try {
+      expect(getDevice(db, 'hall-1')?.name).toBe('Hall lamp')
+      const logged = db.query("SELECT subject, detail FROM events WHERE type = 'device.renamed'").all()
+      expect(logged).toEqual([{ subject: 'hall-1', detail: '{"id":"hall-1","name":"Hall lamp"}' }])
+    } finally {
+      db.close()
+    }
+  })
+
   it('lists devices as JSON, rotates, manages ACL rules and removes', async () => {
     using dir = tempDir()
     await hearth(dir.path, 'device', 'add', 'a')

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'bun:test'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { queryEvents } from '../../src/store/events.ts'
+import { INITIAL_ADMIN_FILE } from '../../src/store/initial-admin.ts'
 import { openStore } from '../../src/store/open.ts'
 import { createSession, findSession } from '../../src/store/sessions.ts'
 import { findUser, verifyUser } from '../../src/store/users.ts'
@@ -76,6 +79,24 @@ describe('hearth user', () => {
       expect(await verifyUser(db, 'mina', 'second-password')).toBeDefined()
     })
     expect((await cli(['user', 'passwd', 'nobody'], { cwd: dir.path })).code).toBe(1)
+  })
+
+  it('removes the first-start password file once admin has a new password', async () => {
+    using dir = tempDir()
+    await cli(['user', 'add', 'admin', '--role', 'admin', '--password-stdin'], {
+      cwd: dir.path,
+      stdin: 'generated-first',
+    })
+    const file = join(dir.path, 'data', INITIAL_ADMIN_FILE)
+    writeFileSync(file, 'generated-first\n', { mode: 0o600 })
+    await cli(['user', 'passwd', 'mina'], { cwd: dir.path })
+    expect(existsSync(file)).toBe(true)
+    const res = await cli(['user', 'passwd', 'admin', '--password-stdin'], {
+      cwd: dir.path,
+      stdin: 'chosen-by-me\n',
+    })
+    expect(res.code).toBe(0)
+    expect(existsSync(file)).toBe(false)
   })
 
   it('lists users and removes one, but never the last admin', async () => {

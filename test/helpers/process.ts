@@ -45,26 +45,31 @@ export interface SpawnHubOptions {
  */
 export async function spawnHub(
   args: string[] = ['serve'],
-  env: Record<string, string> = {},
+  /** Added to the defaults below; `undefined` removes one of them. */
+  env: Record<string, string | undefined> = {},
   opts: SpawnHubOptions = {},
 ): Promise<HubProcess> {
   const ownDir = env.HEARTH_DATA_DIR === undefined
   const dataDir = env.HEARTH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'hearth-proc-'))
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HEARTH_')))
+  const merged: Record<string, string | undefined> = {
+    ...inherited,
+    HEARTH_DATA_DIR: dataDir,
+    HEARTH_MQTT_HOST: '127.0.0.1',
+    HEARTH_MQTT_PORT: '0',
+    HEARTH_HTTP_HOST: '127.0.0.1',
+    HEARTH_HTTP_PORT: '0',
+    HEARTH_LOG_FORMAT: 'json',
+    HEARTH_LOG_LEVEL: 'info',
+    HEARTH_ADMIN_PASSWORD: 'test-admin-password',
+    ...env,
+  }
   const proc = Bun.spawn([...(opts.command ?? [process.execPath, join(ROOT, 'src/main.ts')]), ...args], {
     cwd: ROOT,
-    env: {
-      ...inherited,
-      HEARTH_DATA_DIR: dataDir,
-      HEARTH_MQTT_HOST: '127.0.0.1',
-      HEARTH_MQTT_PORT: '0',
-      HEARTH_HTTP_HOST: '127.0.0.1',
-      HEARTH_HTTP_PORT: '0',
-      HEARTH_LOG_FORMAT: 'json',
-      HEARTH_LOG_LEVEL: 'info',
-      HEARTH_ADMIN_PASSWORD: 'test-admin-password',
-      ...env,
-    },
+    env: Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >,
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',

@@ -77,6 +77,34 @@ describe('inbound webhooks at /hooks/:name', () => {
       expect((await sub.next())[0]!.payload.toString()).toBe('off')
     })
 
+    it("reads curl -d's JSON body as JSON although curl declares a form", async () => {
+      await using sub = await subscriber(t.mqttUrl, 'hooks/x')
+      const curl = Bun.spawn(['curl', '-sS', '-d', '{"message":"on"}', `${t.url}/hooks/x`], {
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      const out = await new Response(curl.stdout).text()
+      expect([await curl.exited, JSON.parse(out)]).toEqual([0, { status: 'ok' }])
+      expect((await sub.next())[0]!.payload.toString()).toBe('on')
+    })
+
+    it('reads a body sent without a Content-Type as JSON when it is JSON, else as its text', async () => {
+      await using sub = await subscriber(t.mqttUrl, 'hooks/x')
+      const json = await post(`${t.url}/hooks/x`, new TextEncoder().encode('{"message":"dim"}'))
+      const text = await post(`${t.url}/hooks/x`, new TextEncoder().encode('bright'))
+      expect([json.status, text.status]).toEqual([200, 200])
+      expect((await sub.next(2)).map((m) => m.payload.toString())).toEqual(['dim', 'bright'])
+    })
+
+    it('names the content type it saw when a form body lacks the mapped field', async () => {
+      const res = await post(`${t.url}/hooks/x`, 'other=1', {
+        'content-type': 'application/x-www-form-urlencoded',
+      })
+      const body = (await res.json()) as { code: number; error: string }
+      expect([res.status, body.code]).toEqual([422, 42201])
+      expect(body.error).toContain('form fields (Content-Type application/x-www-form-urlencoded)')
+    })
+
     it('publishes before it answers: the message is routed when the 200 arrives', async () => {
       await using sub = await subscriber(t.mqttUrl, 'hooks/x')
       const routed: string[] = []

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { createLoginLimiter } from '../../src/http/auth/login-limiter.ts'
+import { createLoginThrottle } from '../../src/http/auth/login-limiter.ts'
 import { queryEvents } from '../../src/store/events.ts'
 import { createToken, getToken } from '../../src/store/tokens.ts'
 import { createUser } from '../../src/store/users.ts'
@@ -157,21 +157,19 @@ describe('CSRF protection', () => {
 describe('login back-off', () => {
   const fail = (f: Awaited<ReturnType<typeof createApiFixture>>, username: string, address = '10.0.0.1') =>
     f.request('/api/v1/auth/login', json({ username, password: 'wrong-password' }), { ip: { address } })
+  const loginFrom = (f: Awaited<ReturnType<typeof createApiFixture>>, address: string) =>
+    f.request('/api/v1/auth/login', json({ username: 'admin', password: ADMIN_PASSWORD }), {
+      ip: { address },
+    })
 
-  it('answers 429 with Retry-After once a user has failed too often, then lets them try after the wait', async () => {
+  it('answers 429 with Retry-After once a user has failed too often from one address, then lets them try after the wait', async () => {
     const c = clock()
     await using f = await createApiFixture({
       now: c.now,
-      limiter: createLoginLimiter({ now: c.now, freeAttempts: 3 }),
+      throttle: createLoginThrottle({ now: c.now, perUserAddress: { freeAttempts: 3 } }),
     })
-    for (let i = 0; i < 3; i++) expect((await fail(f, 'admin', `10.0.0.${i}`)).status).toBe(401)
-    const blocked = await f.request(
-      '/api/v1/auth/login',
-      json({ username: 'admin', password: ADMIN_PASSWORD }),
-      {
-        ip: { address: '10.9.9.9' },
-      },
-    )
+    for (let i = 0; i < 3; i++) expect((await fail(f, 'admin')).status).toBe(401)
+    const blocked = await loginFrom(f, '10.0.0.1')
     expect(blocked.status).toBe(429)
     expect(blocked.headers.get('retry-after')).toBe('1')
     expect(((await blocked.json()) as { code: number }).code).toBe(42901)
@@ -179,34 +177,67 @@ describe('login back-off', () => {
       reason: 'throttled',
     })
     c.advance(1000)
-    expect((await f.login()).csrfToken).toBeString()
+    expect((await loginFrom(f, '10.0.0.1')).status).toBe(200)
   })
 
-  it('doubles the wait with every further failure', async () => {
+  it('lets the owner in from another address while failures from one address are throttled', async () => {
+    const c = clock()
+    await using f = await createApiFixture({ now: c.now })
+    for (let i = 0; i < 30; i++) await fail(f, 'admin', '203.0.113.9')
+    // The guessing address waits, even with the right password …
+    expect((await loginFrom(f, '203.0.113.9')).status).toBe(429)
+    // … the owner, at home, is not held up by it.
+    expect((await loginFrom(f, '192.168.1.20')).status).toBe(200)
+  })
+
+  it('doubles the wait with every further failure, up to 15 minutes', async () => {
     const c = clock()
     await using f = await createApiFixture({
       now: c.now,
-      limiter: createLoginLimiter({ now: c.now, freeAttempts: 1 }),
+      throttle: createLoginThrottle({ now: c.now, perUserAddress: { freeAttempts: 1 } }),
     })
-    const waits: string[] = []
-    for (let i = 0; i < 4; i++) {
+    const waits: number[] = []
+    for (let i = 0; i < 13; i++) {
       expect((await fail(f, 'admin')).status).toBe(401)
       const res = await fail(f, 'admin')
-      waits.push(res.headers.get('retry-after') ?? '')
+      waits.push(Number(res.headers.get('retry-after')))
       c.advance(Number(res.headers.get('retry-after')) * 1000)
     }
-    expect(waits).toEqual(['1', '2', '4', '8'])
+    expect(waits).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900])
   })
 
   it('limits one address across many usernames', async () => {
     const c = clock()
     await using f = await createApiFixture({
       now: c.now,
-      limiter: createLoginLimiter({ now: c.now, freeAttempts: 3 }),
+      throttle: createLoginThrottle({ now: c.now, perAddress: { freeAttempts: 3 } }),
     })
     for (const name of ['a', 'b', 'c']) expect((await fail(f, name, '192.0.2.1')).status).toBe(401)
     expect((await fail(f, 'd', '192.0.2.1')).status).toBe(429)
     expect((await fail(f, 'd', '192.0.2.2')).status).toBe(401)
+  })
+
+  it('records every lockout as an event, with its scope and wait', async () => {
+    const c = clock()
+    await using f = await createApiFixture({
+      now: c.now,
+      throttle: createLoginThrottle({
+        now: c.now,
+        perUserAddress: { freeAttempts: 2 },
+        perAddress: { freeAttempts: 3 },
+      }),
+    })
+    await fail(f, 'admin', '198.51.100.4')
+    expect(queryEvents(f.db, { types: ['auth.lockout'] }).items).toEqual([])
+    await fail(f, 'admin', '198.51.100.4')
+    c.advance(1000)
+    await fail(f, 'admin', '198.51.100.4')
+    const lockouts = queryEvents(f.db, { types: ['auth.lockout'] }).items.map((e) => e.detail)
+    expect(lockouts.reverse()).toEqual([
+      { username: 'admin', address: '198.51.100.4', scope: 'user+address', failures: 2, retryAfter: 1 },
+      { username: 'admin', address: '198.51.100.4', scope: 'user+address', failures: 3, retryAfter: 2 },
+      { username: 'admin', address: '198.51.100.4', scope: 'address', failures: 3, retryAfter: 1 },
+    ])
   })
 })
 
@@ -278,5 +309,50 @@ describe('session storage', () => {
     c.advance(3_600_000)
     await f.login()
     expect(f.db.query('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 1 })
+  })
+})
+
+describe('changing one’s own password', () => {
+  const change = (
+    f: Awaited<ReturnType<typeof createApiFixture>>,
+    who: { cookie: string; csrfToken: string },
+    body: unknown,
+  ) =>
+    f.request(
+      '/api/v1/auth/password',
+      json(body, { headers: { cookie: who.cookie, 'x-csrf-token': who.csrfToken } }),
+    )
+
+  it('asks for the current password, then keeps this session and ends the others', async () => {
+    await using f = await createApiFixture()
+    await createUser(f.db, 'guest', 'guest-password', 'viewer')
+    const here = await f.login('guest', 'guest-password')
+    const elsewhere = await f.login('guest', 'guest-password')
+    const wrong = await change(f, here, { currentPassword: 'not-it-at-all', newPassword: 'new-password-1' })
+    expect(wrong.status).toBe(403)
+    expect(((await wrong.json()) as { code: number }).code).toBe(40303)
+    const short = await change(f, here, { currentPassword: 'guest-password', newPassword: 'short' })
+    expect(((await short.json()) as { code: number }).code).toBe(40002)
+
+    const ok = await change(f, here, { currentPassword: 'guest-password', newPassword: 'new-password-1' })
+    expect(ok.status).toBe(204)
+    expect((await f.request('/api/v1/auth/me', { headers: { cookie: here.cookie } })).status).toBe(200)
+    expect((await f.request('/api/v1/auth/me', { headers: { cookie: elsewhere.cookie } })).status).toBe(401)
+    await expect(f.login('guest', 'guest-password')).rejects.toThrow('401')
+    expect((await f.login('guest', 'new-password-1')).csrfToken).toBeString()
+    expect(queryEvents(f.db, { types: ['user.updated'] }).items[0]?.detail).toEqual({
+      username: 'guest',
+      role: 'viewer',
+      passwordChanged: true,
+    })
+  })
+
+  it('is refused to an API token, which has no password', async () => {
+    await using f = await createApiFixture()
+    const res = await f.request(
+      '/api/v1/auth/password',
+      json({ currentPassword: 'x', newPassword: 'new-password-1' }, { headers: f.bearer('admin') }),
+    )
+    expect(((await res.json()) as { code: number }).code).toBe(40301)
   })
 })

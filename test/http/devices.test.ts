@@ -88,6 +88,15 @@ describe('devices API', () => {
       json({ name: ' ' }, { method: 'PATCH', headers: write }),
     )
     expect(await codeOf(empty)).toBe(40002)
+    // The rename is an event (the console and Home Assistant discovery follow names); the
+    // document says what PATCH does.
+    expect(queryEvents(f.db, { types: ['device.renamed'] }).items.map((e) => e.detail)).toEqual([
+      { id: 'pi-1', name: 'Hall sensor' },
+    ])
+    const doc = (await (await f.request('/api/v1/openapi.json')).json()) as {
+      paths: Record<string, { patch: { summary: string } }>
+    }
+    expect(doc.paths['/devices/{id}']?.patch.summary).toStartWith('Rename a device')
   })
 
   it('disables a device and removes it', async () => {

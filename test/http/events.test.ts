@@ -40,6 +40,26 @@ describe('events API', () => {
     expect(ranged.map((e) => e.ts)).toEqual([t0 + 2 * 60_000, t0 + 60_000])
   })
 
+  it('reads a type ending in * as a prefix, as the console does (device.*, or * for all)', async () => {
+    const { f } = await seeded()
+    await using _ = f
+    f.bus.emit('hook.rejected', { hook: 'door', code: 40102, reason: 'bad signature' }, { subject: 'door' })
+    const read = f.bearer('read')
+    const types = async (q: string) => {
+      const res = await f.request(`/api/v1/events?${q}`, { headers: read })
+      return [...new Set(((await res.json()) as EventPage).items.map((e) => e.type))].sort()
+    }
+    expect(await types('type=device.*')).toEqual(['device.offline', 'device.online'])
+    expect(await types('type=device.*,hook.rejected')).toEqual([
+      'device.offline',
+      'device.online',
+      'hook.rejected',
+    ])
+    expect(await types('type=hook.*&limit=1000')).toEqual(['hook.rejected'])
+    expect(await types('type=*&limit=1000')).toEqual(await types('limit=1000'))
+    expect(await types('type=dev*&subject=d1')).toEqual(['device.offline', 'device.online'])
+  })
+
   it('pages newest first with a cursor until the last page', async () => {
     const { f } = await seeded()
     await using _ = f

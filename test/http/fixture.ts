@@ -2,7 +2,7 @@ import { Database } from 'bun:sqlite'
 import { createBroker } from '../../src/broker/broker.ts'
 import { createBus } from '../../src/bus/bus.ts'
 import { createApp } from '../../src/http/app.ts'
-import type { LoginLimiter } from '../../src/http/auth/login-limiter.ts'
+import type { LoginThrottle } from '../../src/http/auth/login-limiter.ts'
 import { createRequireAuth } from '../../src/http/auth/middleware.ts'
 import { createCoreApi } from '../../src/http/routes/core-api.ts'
 import { silentLogger } from '../../src/log.ts'
@@ -15,7 +15,7 @@ export const ADMIN_PASSWORD = 'admin-password-1'
 
 export interface ApiFixtureOptions {
   now?: () => number
-  limiter?: LoginLimiter
+  throttle?: LoginThrottle
   corsOrigins?: string[]
   maxBodyBytes?: number
   secureCookie?: boolean
@@ -54,7 +54,7 @@ export async function createApiFixture(opts: ApiFixtureOptions = {}) {
       sessionTtlMs: 3_600_000,
       secureCookie: opts.secureCookie ?? false,
       now,
-      ...(opts.limiter ? { limiter: opts.limiter } : {}),
+      ...(opts.throttle ? { throttle: opts.throttle } : {}),
     }),
   })
   await createUser(db, 'admin', ADMIN_PASSWORD, 'admin', now())

@@ -138,7 +138,8 @@ describe('POST /ingest/:device', () => {
       ['pi-1', undefined, { co: 1 }, 401, 40101],
       ['pi-1', s.basic('pi-1', 'wrong-password'), { co: 1 }, 401, 40104],
       ['pi-1', s.otherAuth, { co: 1 }, 403, 40301],
-      ['ghost', s.basic('ghost', 'x'), { co: 1 }, 404, 40401],
+      ['ghost', s.basic('ghost', 'x'), { co: 1 }, 401, 40104],
+      ['not a device id', s.basic('not a device id', 'x'), { co: 1 }, 401, 40104],
       ['pi-1', s.auth, '{"co": ', 400, 40001],
       ['pi-1', s.auth, { co: 1, ts: 'tomorrow' }, 400, 40002],
     ]
@@ -152,6 +153,51 @@ describe('POST /ingest/:device', () => {
       if (status === 401) expect(res.headers.get('www-authenticate')).toStartWith('Basic ')
     }
     expect(s.events).toEqual([])
+  })
+
+  it('answers an unknown device exactly as a wrong password, so device ids cannot be listed', async () => {
+    await using s = await setup()
+    const answer = async (res: Response) => ({
+      status: res.status,
+      challenge: res.headers.get('www-authenticate'),
+      body: await res.text(),
+    })
+    const unknown = await answer(await post(s.t, 'ghost', { co: 1 }, s.basic('ghost', 'x')))
+    const wrong = await answer(await post(s.t, 'pi-1', { co: 1 }, s.basic('pi-1', 'x')))
+    expect(unknown).toEqual(wrong)
+    expect(unknown.status).toBe(401)
+  })
+
+  it('refuses a reading time before 2000 or more than a day ahead with 400 40005, and stores nothing', async () => {
+    await using s = await setup()
+    const day = 86_400_000
+    const refused = [
+      { co: 1, ts: 1e20 },
+      { co: 1, ts: '9999-12-31T00:00:00Z' },
+      { co: 1, ts: 946684799 },
+      { co: { value: 1, ts: T0 + day + 1 } },
+      [{ co: 1 }, { co: 2, ts: '1999-12-31T23:59:59Z' }],
+    ]
+    for (const body of refused) {
+      const res = await post(s.t, 'pi-1', body, s.auth)
+      expect({ body, status: res.status, code: ((await res.json()) as { code: number }).code }).toEqual({
+        body,
+        status: 400,
+        code: 40005,
+      })
+    }
+    expect(s.t.hub.db.query('SELECT count(*) AS n FROM telemetry_raw').get()).toEqual({ n: 0 })
+    const edges = await post(
+      s.t,
+      'pi-1',
+      [
+        { co: 1, ts: Date.UTC(2000, 0, 1) },
+        { co: 2, ts: T0 + day },
+      ],
+      s.auth,
+    )
+    expect(edges.status).toBe(202)
+    expect(((await edges.json()) as { stored: number }).stored).toBe(2)
   })
 
   it('serves the telemetry queries only with a token, and documents them in OpenAPI', async () => {

@@ -200,4 +200,87 @@ describe('/api/v1/schedules', () => {
       ['save-location', 'api', '2025-01-05T23:30:00+09:00'],
     ])
   })
+
+  it('runs a schedule now with POST /schedules/{id}/run, leaving its next run where it was', async () => {
+    await using t = await startTestHub({ timezone: 'Asia/Seoul' }, { now: () => T0 })
+    const { call, read } = client(t)
+    await call('POST', '/schedules', saveLocation)
+    const started = await call('POST', '/schedules/save-location/run')
+    expect(started.status).toBe(202)
+    expect(started.body).toMatchObject({ scheduledAt: T0, status: 'running', reason: 'run now' })
+    await t.hub.scheduler.idle()
+    const page = await call('GET', '/schedules/save-location/runs')
+    expect(page.body.items.map((r: { status: string; reason: string }) => [r.status, r.reason])).toEqual([
+      ['ok', 'run now'],
+    ])
+    const view = await call('GET', '/schedules/save-location')
+    expect(view.body.state).toMatchObject({ nextRun: '2025-01-05T23:30:00+09:00', lastRunAt: T0 })
+
+    // A disabled schedule runs too when asked; a reader may not ask; an unknown one is 404.
+    await call('PUT', '/schedules/save-location', { ...saveLocation, enabled: false })
+    expect((await call('POST', '/schedules/save-location/run')).status).toBe(202)
+    await t.hub.scheduler.idle()
+    expect((await call('POST', '/schedules/save-location/run', undefined, read)).body.code).toBe(40301)
+    expect((await call('POST', '/schedules/nope/run')).body.code).toBe(40401)
+
+    // A schedule never runs twice at once: asked again while its run is going on, 409.
+    const held = Promise.withResolvers<void>()
+    using slow = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: async () => {
+        await held.promise
+        return Response.json({ ok: true })
+      },
+    })
+    await call('POST', '/schedules', {
+      id: 'slow-poll',
+      kind: 'interval',
+      every: '1h',
+      actions: [{ type: 'poll', url: `http://127.0.0.1:${slow.port}/` }],
+    })
+    expect((await call('POST', '/schedules/slow-poll/run')).status).toBe(202)
+    const again = await call('POST', '/schedules/slow-poll/run')
+    expect([again.status, again.body.code]).toEqual([409, 40901])
+    held.resolve()
+    await t.hub.scheduler.idle()
+
+    const doc = (await call('GET', '/openapi.json')).body
+    expect(doc.paths['/schedules/{id}/run'].post).toMatchObject({
+      operationId: 'runSchedule',
+      summary: expect.stringContaining('Run a schedule'),
+    })
+  })
+
+  it('runs an interval schedule with runAtStart once at start, then every interval from there', async () => {
+    const polled = (id: string) => ({
+      id,
+      kind: 'interval',
+      every: '15m',
+      actions: [{ type: 'event', message: `${id} polled` }],
+    })
+    await using t = await startTestHub(
+      { schedules: [{ ...polled('weather'), runAtStart: true }, polled('quiet')] },
+      { now: () => T0 },
+    )
+    const { call } = client(t)
+    await t.hub.scheduler.idle()
+    const weather = await call('GET', '/schedules/weather/runs')
+    expect(weather.body.items.map((r: { status: string; reason: string }) => [r.status, r.reason])).toEqual([
+      ['ok', 'run at start'],
+    ])
+    expect((await call('GET', '/schedules/quiet/runs')).body.items).toEqual([])
+    expect((await call('GET', '/schedules/weather')).body.state.nextRunAt).toBe(T0 + 900_000)
+
+    // Made through the API, it runs at once too.
+    const created = await call('POST', '/schedules', { ...polled('made'), runAtStart: true })
+    expect(created.status).toBe(201)
+    await t.hub.scheduler.idle()
+    expect((await call('GET', '/schedules/made/runs')).body.items).toMatchObject([
+      { status: 'ok', reason: 'run at start' },
+    ])
+    // Only interval schedules have it.
+    const cron = await call('POST', '/schedules', { ...saveLocation, id: 'c', runAtStart: true })
+    expect(cron.body.code).toBe(40002)
+  })
 })

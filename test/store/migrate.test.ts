@@ -63,3 +63,30 @@ describe('migrations', () => {
     db.close()
   })
 })
+
+describe('migration 13 (outbox ids are never reused)', () => {
+  it('hands out ids above every one the outbox or the event log has seen', () => {
+    using dir = tempDir()
+    const db = openDatabase(join(dir.path, 'old.db'))
+    migrate(db, MIGRATIONS, 12)
+    const add = (key: string) =>
+      db
+        .query(
+          `INSERT INTO outbox (kind, target, key, payload, created_at, next_at, expires_at, updated_at)
+           VALUES ('webhook', 'door', ?, '{}', 1, 1, 2, 1) RETURNING id`,
+        )
+        .get(key) as { id: number }
+    for (const key of ['a', 'b', 'c']) add(key)
+    db.run(`INSERT INTO events (ts, type, detail) VALUES (1, 'delivery.succeeded', '{"id": 7}')`)
+    // The newest entries were delivered and deleted: a rowid table would hand out 2 again.
+    db.run("DELETE FROM outbox WHERE key IN ('b', 'c')")
+    expect(add('d').id).toBe(2)
+    db.run("DELETE FROM outbox WHERE key = 'd'")
+    migrate(db, MIGRATIONS, 13)
+    expect(db.query('SELECT id, key FROM outbox').all()).toEqual([{ id: 1, key: 'a' }])
+    expect(add('e').id).toBe(8)
+    db.run('DELETE FROM outbox')
+    expect(add('f').id).toBe(9)
+    db.close()
+  })
+})

@@ -76,6 +76,27 @@ describe('sensor bodies', () => {
     })
   })
 
+  it('refuses reading times before 2000-01-01 or more than a day past now, as kind "time"', () => {
+    const day = 86_400_000
+    expect(
+      readingsFromBody([{ co: 1, ts: 1e20 }, { no2: { value: 2, ts: AT + day + 1 } }], 'pi-1', AT),
+    ).toEqual({
+      ok: false,
+      kind: 'time',
+      problems: [
+        { path: '[0].ts', message: 'outside 2000-01-01 to one day past the hub clock' },
+        { path: '[1].no2.ts', message: 'outside 2000-01-01 to one day past the hub clock' },
+      ],
+    })
+    expect(readingsFromBody({ co: 1, ts: '1999-12-31T23:59:59.999Z' }, 'pi-1', AT)).toMatchObject({
+      kind: 'time',
+    })
+    // A shape problem outranks a time problem: the body is refused as not matching the schema.
+    expect(readingsFromBody([{ co: 1, ts: 1e20 }, 'x'], 'pi-1', AT)).toMatchObject({ kind: 'shape' })
+    expect(readingsFromBody({ co: 1, ts: Date.UTC(2000, 0, 1) }, 'pi-1', AT)).toMatchObject({ ok: true })
+    expect(readingsFromBody({ co: 1, ts: AT + day }, 'pi-1', AT)).toMatchObject({ ok: true })
+  })
+
   it('accepts a body without readings (a rule may still act on it)', () => {
     expect(readingsFromBody({ emergency: 'emergency' }, 'pi-1', AT)).toEqual({
       ok: true,

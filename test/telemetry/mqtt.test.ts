@@ -95,4 +95,19 @@ describe('telemetry from MQTT', () => {
     expect(rows(t.hub.db)).toHaveLength(2)
     expect(queryEvents(t.hub.db, { types: ['telemetry.reading'] }).items).toEqual([])
   })
+
+  it('times a reading whose own time is out of range (before 2000, a day ahead) by its arrival', async () => {
+    await using t = await hubWithRules()
+    const client = await mqtt.connectAsync(t.mqttUrl, { reconnectPeriod: 0 })
+    try {
+      await client.publishAsync('zigbee/hall', JSON.stringify({ temperature: 18, ts: 1e20 }), { qos: 1 })
+      await client.publishAsync('zigbee/attic', JSON.stringify({ temperature: 9, ts: 12 }), { qos: 1 })
+    } finally {
+      await client.endAsync()
+    }
+    expect(rows(t.hub.db)).toEqual([
+      { device: 'attic', metric: 'temperature', ts: T0, value: 9 },
+      { device: 'hall', metric: 'temperature', ts: T0, value: 18 },
+    ])
+  })
 })

@@ -67,4 +67,23 @@ describe('groups & messages', () => {
     await p.shot('groups', { doc: true })
     expect(p.errors).toEqual([])
   })
+
+  it('shows a unicast to an unknown device as failed, not as a message sent', async () => {
+    await using t = await startTestHub()
+    await using p = await browser.open(t, { hash: '#/groups' })
+    const { page } = p
+    const send = page.getByRole('form', { name: 'Unicast' })
+    await send.getByLabel('Device').fill('ghost')
+    await send.getByLabel('Message').fill('{"power": "on"}')
+    await send.getByRole('button', { name: 'Send unicast' }).click()
+    const sent = page.locator('tr[data-kind="message.sent"]')
+    await sent.waitFor()
+    expect((await sent.textContent()) ?? '').toContain('unknown devices: ghost')
+    expect(await sent.locator('.badge').textContent()).toBe('Unicast message failed')
+    expect(await sent.locator('.badge').getAttribute('class')).toBe('badge bad')
+    const completed = page.locator('tr[data-kind="message.completed"]')
+    await completed.waitFor()
+    expect(await completed.locator('.badge').getAttribute('class')).toBe('badge bad')
+    expect(p.errors).toEqual([])
+  })
 })

@@ -54,6 +54,50 @@ describe('schedules', () => {
   })
 })
 
+describe('interval schedules', () => {
+  it('shows an interval as people read it, runs a schedule now, and creates one that runs at start', async () => {
+    await using t = await startTestHub({
+      schedules: [
+        {
+          id: 'weather',
+          kind: 'interval',
+          every: '900s',
+          actions: [{ type: 'event', message: 'weather polled' }],
+        },
+      ],
+    })
+    await using p = await browser.open(t, { hash: '#/schedules' })
+    const { page } = p
+    const row = page.getByRole('row').filter({ hasText: 'weather' })
+    await row.getByRole('cell', { name: 'every 15 min', exact: true }).waitFor()
+
+    await row.getByRole('button', { name: 'Run weather now' }).click()
+    await page.getByRole('status').filter({ hasText: 'Schedule weather is running' }).waitFor()
+    await p.go('#/schedules/weather', 'Schedule weather')
+    const history = page.getByRole('region', { name: 'History' })
+    await history.getByRole('row').filter({ hasText: 'run now' }).filter({ hasText: 'ok' }).waitFor()
+
+    await p.go('#/schedules', 'Schedules')
+    const form = page.getByRole('form', { name: 'Create a schedule' })
+    await form.getByLabel('Schedule id').fill('garden')
+    await form.getByLabel('Kind').selectOption('interval')
+    await form.getByLabel('Every', { exact: true }).fill('1h')
+    await form.getByLabel('Run at start').check()
+    await form
+      .getByLabel('Actions (JSON array)')
+      .fill(JSON.stringify([{ type: 'event', message: 'garden polled' }]))
+    await form.getByRole('button', { name: 'Create schedule' }).click()
+    await page.getByRole('heading', { name: 'Schedule garden', level: 1 }).waitFor()
+    await page.getByRole('region', { name: 'Summary' }).getByText('every 1 h, and at start').waitFor()
+    await page
+      .getByRole('region', { name: 'History' })
+      .getByRole('row')
+      .filter({ hasText: 'run at start' })
+      .waitFor()
+    expect(p.errors).toEqual([])
+  })
+})
+
 async function cookie(page: import('playwright-core').Page): Promise<Record<string, string>> {
   const cookies = await page.context().cookies()
   return { cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; ') }

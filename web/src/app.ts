@@ -21,6 +21,11 @@ let current: Page | undefined
 const api = createApi({ onUnauthorized: () => live && loggedOut() })
 
 function loggedOut() {
+  teardown()
+  showLogin(root, api, start)
+}
+
+function teardown() {
   current?.dispose?.()
   current = undefined
   live?.close()
@@ -31,14 +36,20 @@ function loggedOut() {
   recent = undefined
   api.csrf = undefined
   window.removeEventListener('hashchange', onHash)
-  showLogin(root, api, start)
 }
 
 let onHash: () => void = () => {}
 
 function start(me: MeView) {
   api.csrf = me.csrfToken
-  live = createLive({ onUnauthorized: () => loggedOut() })
+  live = createLive({
+    onUnauthorized: () => loggedOut(),
+    // Still logged in, with another role: build the console again for what it may now do.
+    onRoleChanged: () => {
+      teardown()
+      void boot()
+    },
+  })
   sampler = createMetricsSampler()
   recent = createRecentEvents(live)
   const status = h('p', { class: 'toast', role: 'status', 'aria-live': 'polite' })

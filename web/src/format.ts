@@ -32,13 +32,15 @@ export function ago(ms: number | null | undefined, now = Date.now()): string {
   return d >= 0 ? `${text} ago` : `in ${text}`
 }
 
-/** A duration in the largest whole unit: 90 s → "1 min 30 s". */
+/** A duration in its two largest units, a zero second one left out: 90 s → "1 min 30 s", 900 s → "15 min". */
 export function duration(seconds: number): string {
   const s = Math.floor(seconds)
+  const two = (big: number, bigUnit: string, small: number, smallUnit: string) =>
+    small ? `${big} ${bigUnit} ${small} ${smallUnit}` : `${big} ${bigUnit}`
   if (s < 60) return `${s} s`
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`
-  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
-  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`
+  if (s < 3600) return two(Math.floor(s / 60), 'min', s % 60, 's')
+  if (s < 86400) return two(Math.floor(s / 3600), 'h', Math.floor((s % 3600) / 60), 'min')
+  return two(Math.floor(s / 86400), 'd', Math.floor((s % 86400) / 3600), 'h')
 }
 
 /** 1536 → "1.5 KiB". */

@@ -29,9 +29,15 @@ export interface Live {
 
 /**
  * The console's side of `/ws`: reconnects with back-off, answers requests by id, and tells the
- * app when the session is gone (close 4401).
+ * app when the session is gone (close 4401) or the user's role changed (close 4403).
  */
-export function createLive(opts: { url?: string; onUnauthorized(): void; timeoutMs?: number }): Live {
+export function createLive(opts: {
+  url?: string
+  onUnauthorized(): void
+  /** The user's role changed (close 4403): the console rebuilds itself for the new role. */
+  onRoleChanged(): void
+  timeoutMs?: number
+}): Live {
   const url = opts.url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`
   const timeoutMs = opts.timeoutMs ?? 15_000
   const events = new Set<(e: AnyHubEvent) => void>()
@@ -69,6 +75,10 @@ export function createLive(opts: { url?: string; onUnauthorized(): void; timeout
       }
       if (e.code === 4401) {
         opts.onUnauthorized()
+        return
+      }
+      if (e.code === 4403) {
+        opts.onRoleChanged()
         return
       }
       if (!closed) {

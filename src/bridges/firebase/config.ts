@@ -3,7 +3,7 @@ import { badPlaceholders } from '../../actions/template.ts'
 import { isValidFilter } from '../../broker/topic-filter.ts'
 import { duration } from '../../config/duration.ts'
 import { missedSchema, timeZoneSchema } from '../../jobs/schema.ts'
-import { jsonPathSchema } from '../../util/json-path.ts'
+import { jsonPathSchema, parseSteps } from '../../util/json-path.ts'
 import { serviceAccountSchema } from './auth.ts'
 
 // Not imported from config/schema.ts, which imports this file.
@@ -24,7 +24,7 @@ const httpUrl = () =>
 /**
  * One mirrored value: a bus event (`event`) or an MQTT message (`topic`) written to `path` in the
  * Realtime Database. Templates and `value` read `{ type, subject, ts, detail }` for an event and
- * `{ topic, levels, payload, text }` for a message (payload: the JSON value, else the text).
+ * `{ topic, levels, payload, text }` for a message (payload: the text, or with `json` the JSON value).
  */
 export const rtdbMirrorSchema = z
   .strictObject({
@@ -44,9 +44,22 @@ export const rtdbMirrorSchema = z
       .enum(['set', 'update'])
       .default('set')
       .describe('set (PUT) replaces the node; update (PATCH) merges'),
+    json: z
+      .boolean()
+      .default(false)
+      .describe('topic: read the payload as JSON (numbers, objects); default: written as its text'),
   })
   .refine((m) => (m.event === undefined) !== (m.topic === undefined), 'give event or topic, exactly one')
   .refine((m) => m.value === undefined || m.template === undefined, 'give value or template, not both')
+  .refine((m) => !m.json || m.topic !== undefined, {
+    path: ['json'],
+    message: 'json reads MQTT payloads: give topic',
+  })
+  // Without `json` the payload is text, which has no fields: the path would never find a value.
+  .refine((m) => m.json || m.topic === undefined || !intoPayload(m.value), {
+    path: ['value'],
+    message: 'a path into the payload needs json = true',
+  })
 
 /** One listened path: every change becomes a `firebase.rtdb.changed` event and, with `topic`, a publish. */
 export const rtdbListenSchema = z.strictObject({
@@ -80,10 +93,15 @@ export const firestoreSchedulesSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('collection of source (a) schedule_mode documents; unset: off'),
+  // Each pass lists the whole collection, and Firestore bills one read per document returned (at
+  // least one per query): 15 s was 5,760 reads per document a day, past the free tier's 50,000 at
+  // about nine documents. https://firebase.google.com/docs/firestore/pricing
   pollInterval: duration()
     .refine((ms) => ms >= 50, 'at least 50ms')
-    .default(15_000)
-    .describe('how often the collection is read for changed documents'),
+    .default(60_000)
+    .describe(
+      'how often the collection is read for changed documents; each pass costs one Firestore read per document: 1,440 reads per document a day at 1m (free tier: 50,000 reads a day)',
+    ),
   topic: z
     .string()
     .min(1)
@@ -139,4 +157,10 @@ function isServiceAccount(text: string): boolean {
   } catch {
     return false
   }
+}
+
+// A path below `payload` (`payload.temp`, `$.payload[0]`), not `payload` itself.
+function intoPayload(path: string | undefined): boolean {
+  const steps = path === undefined ? undefined : parseSteps(path)
+  return steps !== undefined && steps.length > 1 && steps[0] === 'payload'
 }

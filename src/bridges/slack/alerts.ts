@@ -23,7 +23,12 @@ interface Failing {
   dead: number
   lastReason: string | undefined
   circuitOpen: boolean
+  /** A poller's error, when it started failing in this window. */
+  pollError?: string
 }
+
+/** A poller's bridge name, as `/api/v1/bridges` lists it: the schedule's id, or the rule's source. */
+const pollerName = (source: string) => source.replace(/^schedule:/, '')
 
 /**
  * The hub's trouble as Slack alerts (issue 6 point 2): a supervised service failing is one
@@ -35,6 +40,8 @@ export function createAlertSources(opts: AlertSourcesOptions): { start(): void; 
   const { bus, config, now } = opts
   const incidents = new Map<string, Incident>()
   const failing = new Map<string, Failing>()
+  // Pollers whose last poll failed: alerted once when they start failing, again after a success.
+  const pollersDown = new Set<string>()
   let summaryTimer: ReturnType<typeof setTimeout> | undefined
 
   const summarise = () => {
@@ -50,6 +57,7 @@ export function createAlertSources(opts: AlertSourcesOptions): { start(): void; 
               ]
             : []),
           ...(f.circuitOpen ? ['circuit open'] : []),
+          ...(f.pollError !== undefined ? [`polls failing (${f.pollError})`] : []),
         ]
         return `• ${target}: ${parts.join(', ')}`
       })
@@ -116,6 +124,24 @@ export function createAlertSources(opts: AlertSourcesOptions): { start(): void; 
           failure(e.detail.kind, e.detail.target, (f) => {
             f.circuitOpen = true
           })
+        })
+        // A poller is a bridge too (the bridge status lists it): its first failure after a success
+        // joins the summary like an open circuit; the polls that keep failing after it do not.
+        bus.on(OWNER, 'action.failed', (e) => {
+          if (e.detail.type !== 'poll') return
+          const name = pollerName(e.detail.source)
+          if (pollersDown.has(name)) return
+          pollersDown.add(name)
+          failure('poller', name, (f) => {
+            f.pollError = e.detail.error
+          })
+        })
+        bus.on(OWNER, 'schedule.run', (e) => {
+          if (e.detail.actions.some((a) => a.type === 'poll' && a.ok)) pollersDown.delete(e.detail.id)
+        })
+        bus.on(OWNER, 'rule.fired', (e) => {
+          if (e.detail.actions.some((a) => a.type === 'poll' && a.ok))
+            pollersDown.delete(`rule:${e.detail.rule}`)
         })
       }
       if (config.events) {

@@ -171,7 +171,7 @@ export function dropAedesTables(db: Database): void {
  * build that runs the MQTT engine instead of Aedes; renumber `version` if another step took 14.
  */
 export const aedesUpgrade: Migration = {
-  version: 14,
+  version: 15,
   name: 'broker store: carry over the Aedes-era broker tables and drop them',
   up(db) {
     migrateAedesTables(db)

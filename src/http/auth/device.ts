@@ -1,6 +1,6 @@
 import type { Database } from 'bun:sqlite'
-import type { CredentialCache } from '../../devices/credentials.ts'
-import { deviceIdSchema, findDeviceSecret, getDevice } from '../../devices/registry.ts'
+import { type CredentialCache, hashDevicePassword } from '../../devices/credentials.ts'
+import { findDeviceSecret, getDevice } from '../../devices/registry.ts'
 import { findTokenBySecret, touchToken } from '../../store/tokens.ts'
 import { Errors, type HubError } from '../errors.ts'
 
@@ -32,6 +32,7 @@ export function createDeviceAuthenticator(deps: DeviceAuthDeps): AuthenticateDev
   const { db, credentials } = deps
   const now = deps.now ?? Date.now
   const refuse = (error: HubError, challenge = false) => ({ error, challenge })
+  let decoyHash: Promise<string> | undefined
 
   return async (header, expected) => {
     const bearer = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined
@@ -47,14 +48,15 @@ export function createDeviceAuthenticator(deps: DeviceAuthDeps): AuthenticateDev
 
     const basic = parseBasic(header)
     if (!basic) return refuse(Errors.unauthenticated(), true)
-    if (expected !== undefined) {
-      if (!deviceIdSchema.safeParse(expected).success) return refuse(Errors.notFound('device'))
-      if (basic.username !== expected) return refuse(Errors.forbidden())
-    }
+    if (expected !== undefined && basic.username !== expected) return refuse(Errors.forbidden())
     const secret = findDeviceSecret(db, basic.username)
-    if (expected !== undefined && (!secret || secret.id !== expected))
-      return refuse(Errors.notFound('device'))
-    if (!secret || !(await credentials.verify(secret.id, basic.password, secret.passwordHash)))
+    if (!secret || (expected !== undefined && secret.id !== expected)) {
+      // An unknown device answers as a wrong password does, after as long: ids cannot be listed.
+      decoyHash ??= hashDevicePassword(crypto.randomUUID())
+      await Bun.password.verify(basic.password, await decoyHash)
+      return refuse(Errors.badCredentials(), true)
+    }
+    if (!(await credentials.verify(secret.id, basic.password, secret.passwordHash)))
       return refuse(Errors.badCredentials(), true)
     if (!secret.enabled) return refuse(Errors.forbidden())
     return { device: secret.id }

@@ -27,17 +27,32 @@ export interface ConsoleChannelOptions {
   maxQueuedFrames?: number
   /** Bytes Bun may buffer for one socket before we queue (and eventually drop) instead. */
   maxBufferedBytes?: number
+  /**
+   * How often every open console's session is looked up again, which catches what no bus event
+   * announces: `hearth user passwd/remove` run in another process, and sessions running out.
+   */
+  sessionCheckMs?: number
   now?: () => number
 }
 
 interface ConsoleState {
   principal?: Principal
+  /** The session cookie's token, looked up again before every action and on account changes. */
+  token?: string
+  /** The session's role when the console connected. */
+  role?: string
+  expiresAt: number
   queue: string[]
   dropped: number
 }
 
 /** Close code for a console without a valid session (an HTTP 401, in WebSocket terms). */
 export const CLOSE_UNAUTHORIZED = 4401
+/** Close code for a console whose user's role changed: it reconnects and rebuilds for the new role. */
+export const CLOSE_ROLE_CHANGED = 4403
+
+/** Events after which the sessions of their subject (a username) are looked up again. */
+const ACCOUNT_EVENTS = new Set(['auth.logout', 'user.updated', 'user.removed'])
 
 const requestSchema = z.strictObject({
   id: z.union([z.string().max(100), z.number()]),
@@ -56,10 +71,39 @@ export function createConsoleChannel(opts: ConsoleChannelOptions) {
   const now = opts.now ?? Date.now
   const maxQueued = opts.maxQueuedFrames ?? 1000
   const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024
+  const sessionCheckMs = opts.sessionCheckMs ?? 15_000
   const actions = new Map<string, ConsoleAction>()
   const sockets = new Set<ServerWebSocket<WsData>>()
+  let sweepTimer: ReturnType<typeof setInterval> | undefined
 
   const stateOf = (ws: ServerWebSocket<WsData>) => ws.data.state as ConsoleState
+
+  const end = (ws: ServerWebSocket<WsData>, code: number, reason: string) => {
+    sockets.delete(ws)
+    stateOf(ws).principal = undefined
+    ws.close(code, reason)
+  }
+
+  /**
+   * Looks the console's session up again: a logout, a password change, a removed user or an
+   * expired session closes it (4401), a changed role too (4403, so the page rebuilds for it).
+   * Returns the principal to act as, or undefined when the console was closed.
+   */
+  const recheck = (ws: ServerWebSocket<WsData>): Principal | undefined => {
+    const s = stateOf(ws)
+    if (!s.principal || !s.token) return undefined
+    const session = findSession(opts.db, s.token, now())
+    if (!session) {
+      end(ws, CLOSE_UNAUTHORIZED, 'session ended')
+      return undefined
+    }
+    if (session.role !== s.role) {
+      end(ws, CLOSE_ROLE_CHANGED, 'role changed')
+      return undefined
+    }
+    s.expiresAt = session.expiresAt
+    return s.principal
+  }
 
   const flush = (ws: ServerWebSocket<WsData>) => {
     const s = stateOf(ws)
@@ -104,7 +148,9 @@ export function createConsoleChannel(opts: ConsoleChannelOptions) {
     }
     const { id } = parsed
     try {
-      const principal = stateOf(ws).principal!
+      // The role is read again for every action: a demoted or logged-out console must not act.
+      const principal = recheck(ws)
+      if (!principal) return
       const action = actions.get(parsed.action)
       if (!action) throw Errors.unknownAction(parsed.action)
       if (!allows(principal.scope, action.scope)) throw Errors.forbidden()
@@ -123,8 +169,9 @@ export function createConsoleChannel(opts: ConsoleChannelOptions) {
     path: '/ws',
     async accept(req) {
       // Cross-site WebSocket hijacking: a page from another origin must not ride the session cookie.
+      // An opaque origin (`null`: sandboxed frames, file: pages) is another origin too.
       const origin = req.headers.get('origin')
-      if (origin && new URL(origin).host !== req.headers.get('host')) {
+      if (origin !== null && hostOf(origin) !== req.headers.get('host')) {
         return Response.json(
           { code: Errors.forbidden().code, error: 'cross-origin console connection' },
           { status: 403 },
@@ -132,8 +179,11 @@ export function createConsoleChannel(opts: ConsoleChannelOptions) {
       }
       const token = parseCookie(req.headers.get('cookie') ?? '')[SESSION_COOKIE]
       const session = token ? findSession(opts.db, token, now()) : undefined
-      const state: ConsoleState = { queue: [], dropped: 0 }
-      if (session) {
+      const state: ConsoleState = { queue: [], dropped: 0, expiresAt: 0 }
+      if (session && token) {
+        state.token = token
+        state.role = session.role
+        state.expiresAt = session.expiresAt
         state.principal = {
           kind: 'user',
           id: session.username,
@@ -183,11 +233,24 @@ export function createConsoleChannel(opts: ConsoleChannelOptions) {
     /** Starts streaming bus events to consoles. */
     start() {
       opts.bus.onAny('console', (event: AnyHubEvent) => {
-        for (const ws of sockets) send(ws, { type: 'event', event })
+        // A console whose session just ended must not see the events that follow.
+        if (ACCOUNT_EVENTS.has(event.type)) {
+          for (const ws of sockets) if (stateOf(ws).principal?.id === event.subject) recheck(ws)
+        }
+        const t = now()
+        for (const ws of sockets) {
+          if (stateOf(ws).expiresAt <= t && !recheck(ws)) continue
+          send(ws, { type: 'event', event })
+        }
       })
+      sweepTimer = setInterval(() => {
+        for (const ws of sockets) recheck(ws)
+      }, sessionCheckMs)
     },
     stop() {
       opts.bus.off('console')
+      clearInterval(sweepTimer)
+      sweepTimer = undefined
       for (const ws of sockets) ws.close(1001, 'hub stopping')
       sockets.clear()
     },
@@ -197,6 +260,15 @@ export function createConsoleChannel(opts: ConsoleChannelOptions) {
 }
 
 export type ConsoleChannel = ReturnType<typeof createConsoleChannel>
+
+/** The host of an Origin header, or undefined for `null` and anything else that is not a URL. */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host
+  } catch {
+    return undefined
+  }
+}
 
 function parseCookie(header: string): Record<string, string> {
   const out: Record<string, string> = {}

@@ -2,25 +2,33 @@ import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { Bus } from '../../bus/bus.ts'
-import { createSession, deleteSession, findSession, pruneSessions } from '../../store/sessions.ts'
-import { findUser, verifyUser } from '../../store/users.ts'
+import {
+  createSession,
+  deleteSession,
+  deleteUserSessions,
+  findSession,
+  pruneSessions,
+} from '../../store/sessions.ts'
+import { findUser, setPassword, verifyUser } from '../../store/users.ts'
 import { createRouter } from '../api.ts'
 import { clientAddress } from '../auth/client-address.ts'
-import { createLoginLimiter, type LoginLimiter } from '../auth/login-limiter.ts'
+import { createLoginThrottle, type LoginThrottle } from '../auth/login-limiter.ts'
 import { type RequireAuth, SESSION_COOKIE } from '../auth/middleware.ts'
 import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
-import { UserSchema } from './users.ts'
+import { password, UserSchema } from './users.ts'
 
 export interface AuthRoutesDeps {
   db: Database
   bus: Bus
   requireAuth: RequireAuth
-  /** Defaults to the standard back-off (5 free failures, then 1 s doubling to 15 min). */
-  limiter?: LoginLimiter
+  /** Defaults to the standard back-off per (user, address) and per address. */
+  throttle?: LoginThrottle
   sessionTtlMs: number
   /** Mark the cookie Secure: set when the hub serves HTTPS. */
   secureCookie: boolean
+  /** Called after a user changed their own password. */
+  onPasswordChanged?: (username: string) => void
   now?: () => number
 }
 
@@ -69,6 +77,19 @@ const logout = createRoute({
   responses: { 204: { description: 'logged out' }, ...errorResponses(401, 403) },
 })
 
+const PasswordChangeSchema = z
+  .object({ currentPassword: z.string().min(1).max(1024), newPassword: password() })
+  .openapi('PasswordChange')
+
+const changePassword = createRoute({
+  method: 'post',
+  path: '/password',
+  operationId: 'changeOwnPassword',
+  summary: 'Change the logged-in user’s own password (the current one is asked; other sessions end)',
+  request: { body: jsonBody(PasswordChangeSchema) },
+  responses: { 204: { description: 'changed' }, ...errorResponses(400, 401, 403, 429) },
+})
+
 const me = createRoute({
   method: 'get',
   path: '/me',
@@ -79,16 +100,16 @@ const me = createRoute({
 /** `/auth`: login with back-off, logout, and who-am-I (issue 4 point 2). */
 export function createAuthRoutes(deps: AuthRoutesDeps) {
   const now = deps.now ?? Date.now
-  const limiter = deps.limiter ?? createLoginLimiter({ now })
+  const throttle = deps.throttle ?? createLoginThrottle({ now })
   const router = createRouter()
   router.use('/logout', deps.requireAuth('read'))
   router.use('/me', deps.requireAuth('read'))
+  router.use('/password', deps.requireAuth('read'))
 
   router.openapi(login, async (c) => {
     const { username, password } = c.req.valid('json')
     const address = clientAddress(c)
-    const keys = [`addr:${address}`, `user:${username}`]
-    const wait = limiter.retryAfter(keys)
+    const wait = throttle.retryAfter(username, address)
     if (wait > 0) {
       deps.bus.emit('auth.login_failed', { username, address, reason: 'throttled' }, { subject: username })
       c.header('Retry-After', String(wait))
@@ -96,15 +117,17 @@ export function createAuthRoutes(deps: AuthRoutesDeps) {
     }
     const user = await verifyUser(deps.db, username, password)
     if (!user) {
-      limiter.fail(keys)
+      const lockouts = throttle.fail(username, address)
       deps.bus.emit(
         'auth.login_failed',
         { username, address, reason: 'bad_credentials' },
         { subject: username },
       )
+      for (const l of lockouts)
+        deps.bus.emit('auth.lockout', { username, address, ...l }, { subject: username })
       throw Errors.badCredentials()
     }
-    limiter.succeed(`user:${username}`)
+    throttle.succeed(username, address)
     // Expired rows go when someone logs in: no timer, and the table stays as small as its live sessions.
     pruneSessions(deps.db, now())
     const session = createSession(deps.db, user.id, deps.sessionTtlMs, now())
@@ -125,6 +148,34 @@ export function createAuthRoutes(deps: AuthRoutesDeps) {
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: deps.secureCookie })
     const p = c.var.principal
     if (p.kind === 'user') deps.bus.emit('auth.logout', { username: p.id }, { subject: p.id })
+    return c.body(null, 204)
+  })
+
+  router.openapi(changePassword, async (c) => {
+    const principal = c.var.principal
+    // An API token belongs to no person: it has no password to change.
+    if (principal.kind !== 'user') throw Errors.forbidden()
+    const { currentPassword, newPassword } = c.req.valid('json')
+    const username = principal.id
+    const address = clientAddress(c)
+    // A stolen session must not become a way to guess the password faster than the login form.
+    const wait = throttle.retryAfter(username, address)
+    if (wait > 0) {
+      c.header('Retry-After', String(wait))
+      throw Errors.tooManyRequests(wait)
+    }
+    const user = await verifyUser(deps.db, username, currentPassword)
+    if (!user) {
+      for (const l of throttle.fail(username, address))
+        deps.bus.emit('auth.lockout', { username, address, ...l }, { subject: username })
+      throw Errors.wrongPassword()
+    }
+    throttle.succeed(username, address)
+    await setPassword(deps.db, username, newPassword)
+    // Every other session of this user ends; the one that asked stays logged in.
+    deleteUserSessions(deps.db, user.id, getCookie(c, SESSION_COOKIE))
+    deps.onPasswordChanged?.(username)
+    deps.bus.emit('user.updated', { username, role: user.role, passwordChanged: true }, { subject: username })
     return c.body(null, 204)
   })
 

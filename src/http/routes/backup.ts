@@ -3,6 +3,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRoute } from '@hono/zod-openapi'
+import { snapshotDatabase } from '../../store/snapshot.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses } from './api-shared.ts'
@@ -31,9 +32,9 @@ const download = createRoute({
 })
 
 /**
- * `GET /backup` (issue 8, the console's Settings): `VACUUM INTO` a temp file — one consistent
- * snapshot while writers go on, as `hearth backup` does — then stream it. The file is unlinked as
- * soon as it is open, so nothing is left behind even if the download is cut off.
+ * `GET /backup` (the console's Settings): a snapshot into a temp file (0600, in a 0700 directory)
+ * — one consistent copy while writers go on, as `hearth backup` writes — then stream it. The file
+ * is unlinked as soon as it is open, so nothing is left behind even if the download is cut off.
  */
 export function createBackupRoutes(deps: BackupRoutesDeps) {
   const now = deps.now ?? Date.now
@@ -44,7 +45,7 @@ export function createBackupRoutes(deps: BackupRoutesDeps) {
     const file = join(dir, 'hearth.db')
     let fd: number
     try {
-      deps.db.run('VACUUM INTO ?', [file])
+      snapshotDatabase(deps.db, file)
       fd = openSync(file, 'r')
     } finally {
       rmSync(dir, { recursive: true, force: true })

@@ -2,7 +2,7 @@ import type { Database } from 'bun:sqlite'
 import type { Broker } from '../../broker/broker.ts'
 import type { Bus } from '../../bus/bus.ts'
 import type { ApiMount } from '../api.ts'
-import type { LoginLimiter } from '../auth/login-limiter.ts'
+import type { LoginThrottle } from '../auth/login-limiter.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { createAuthRoutes } from './auth.ts'
 import { createDeviceRoutes } from './devices.ts'
@@ -19,7 +19,9 @@ export interface CoreApiDeps {
   requireAuth: RequireAuth
   sessionTtlMs: number
   secureCookie: boolean
-  limiter?: LoginLimiter
+  throttle?: LoginThrottle
+  /** Called after a user's password changed, by an admin or by the user. */
+  onPasswordChanged?: (username: string) => void
   /** The broker's `auth.forget`: drops cached device verifications after rotate or remove. */
   forgetDevice?: (id: string) => void
   now?: () => number
@@ -29,6 +31,7 @@ export interface CoreApiDeps {
 export function createCoreApi(deps: CoreApiDeps): ApiMount[] {
   const now = deps.now ?? Date.now
   const { db, bus, broker, requireAuth } = deps
+  const onPasswordChanged = deps.onPasswordChanged ? { onPasswordChanged: deps.onPasswordChanged } : {}
   return [
     {
       path: '/auth',
@@ -39,10 +42,11 @@ export function createCoreApi(deps: CoreApiDeps): ApiMount[] {
         sessionTtlMs: deps.sessionTtlMs,
         secureCookie: deps.secureCookie,
         now,
-        ...(deps.limiter ? { limiter: deps.limiter } : {}),
+        ...(deps.throttle ? { throttle: deps.throttle } : {}),
+        ...onPasswordChanged,
       }),
     },
-    { path: '/users', router: createUserRoutes({ db, bus, requireAuth, now }) },
+    { path: '/users', router: createUserRoutes({ db, bus, requireAuth, now, ...onPasswordChanged }) },
     { path: '/tokens', router: createTokenRoutes({ db, bus, requireAuth, now }) },
     {
       path: '/devices',

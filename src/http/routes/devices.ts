@@ -110,7 +110,7 @@ const routes = {
   update: createRoute({
     method: 'patch',
     path: '/{id}',
-    summary: 'Enable or disable a device',
+    summary: 'Rename a device, or enable or disable it',
     request: { params: IdParam, body: jsonBody(DevicePatchSchema) },
     responses: { 200: jsonResponse(DeviceSchema, 'the device'), ...errorResponses(400, 401, 403, 404) },
   }),
@@ -185,12 +185,14 @@ export function createDeviceRoutes(deps: DeviceRoutesDeps) {
   router.openapi(routes.update, (c) => {
     const { id } = c.req.valid('param')
     const body = c.req.valid('json')
-    mustExist(id)
+    const before = mustExist(id)
     if (body.enabled !== undefined) setDeviceEnabled(db, id, body.enabled)
     if (body.name !== undefined) renameDevice(db, id, body.name)
     // A disabled device's live connections end now, not when it next reconnects.
     if (body.enabled === false) deps.forgetDevice?.(id)
-    return c.json(mustExist(id), 200)
+    const after = mustExist(id)
+    if (after.name !== before.name) bus.emit('device.renamed', { id, name: after.name }, { subject: id })
+    return c.json(after, 200)
   })
 
   router.openapi(routes.remove, (c) => {

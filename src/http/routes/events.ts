@@ -19,10 +19,10 @@ const instant = (what: string) =>
     .openapi({ type: 'string', description: what, example: '2025-01-31T00:00:00Z' })
 
 const EventQuerySchema = z.object({
-  type: z
-    .string()
-    .optional()
-    .openapi({ description: 'comma-separated event types, e.g. device.online,device.offline' }),
+  type: z.string().optional().openapi({
+    description:
+      'comma-separated event types, e.g. device.online,device.offline; one ending in * is a prefix (device.*)',
+  }),
   subject: z.string().optional().openapi({ description: 'what the event is about (device id, hook name …)' }),
   from: instant('inclusive lower bound'),
   to: instant('exclusive upper bound'),

@@ -3,10 +3,10 @@ import { type Context, Hono } from 'hono'
 import type { Bus } from '../../bus/bus.ts'
 import { type CredentialCache, createCredentialCache } from '../../devices/credentials.ts'
 import type { ErrorBody } from '../../protocol.ts'
-import { readingsFromBody } from '../../telemetry/body.ts'
+import { type BodyProblemKind, readingsFromBody } from '../../telemetry/body.ts'
 import type { TelemetryWriter } from '../../telemetry/writer.ts'
 import { createDeviceAuthenticator } from '../auth/device.ts'
-import { Errors } from '../errors.ts'
+import { Errors, type HubError } from '../errors.ts'
 
 export interface IngestDeps {
   db: Database
@@ -26,6 +26,12 @@ export interface IngestResult {
   readings: Array<{ metric: string; ts: number; value: number }>
   /** Body keys that are not readings (text, flags, objects without `value`). */
   ignored: string[]
+}
+
+const BODY_ERRORS: Record<BodyProblemKind, (details: unknown) => HubError> = {
+  shape: Errors.invalid,
+  time: Errors.readingTime,
+  value: Errors.badReading,
 }
 
 const REALM = 'Basic realm="hearth ingest", charset="UTF-8"'
@@ -55,8 +61,7 @@ export function createIngestRoutes(deps: IngestDeps): Hono {
       throw Errors.badJson()
     }
     const parsed = readingsFromBody(body, device, now())
-    if (!parsed.ok)
-      throw parsed.kind === 'value' ? Errors.badReading(parsed.problems) : Errors.invalid(parsed.problems)
+    if (!parsed.ok) throw BODY_ERRORS[parsed.kind](parsed.problems)
 
     const { stored, storedCount } = await deps.writer.write(parsed.readings, 'http')
     const result: IngestResult = {

@@ -118,6 +118,20 @@ const next = createRoute({
     ...errorResponses(400, 401, 403, 404),
   },
 })
+const runNow = createRoute({
+  method: 'post',
+  path: '/{id}/run',
+  operationId: 'runSchedule',
+  summary: 'Run a schedule’s actions now; its timing and next run stay as they are',
+  description:
+    'Starts a run at once, also of a disabled or finished schedule, and answers when it has started; ' +
+    'the result follows as a `schedule.run` event and in the run history. 409 while a run of it is going on.',
+  request: { params: IdParam },
+  responses: {
+    202: jsonResponse(RunSchema, 'the run, started'),
+    ...errorResponses(401, 403, 404, 409, 503),
+  },
+})
 const runs = createRoute({
   method: 'get',
   path: '/{id}/runs',
@@ -155,6 +169,12 @@ export function createScheduleRoutes(deps: { scheduler: Scheduler; requireAuth: 
   router.openapi({ ...remove, middleware: [write] as const }, (c) => {
     scheduler.remove(c.req.valid('param').id)
     return c.body(null, 204)
+  })
+
+  router.openapi({ ...runNow, middleware: [write] as const }, (c) => {
+    const { id } = c.req.valid('param')
+    const run = scheduler.runNow(id)
+    return c.json(presentRun(run, scheduler.get(id)?.timezone ?? 'UTC'), 202)
   })
 
   router.openapi(next, (c) => {

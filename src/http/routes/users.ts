@@ -36,7 +36,8 @@ const username = () =>
     .max(64)
     .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only')
 
-const password = () => z.string().min(8).max(1024)
+/** A password a person chooses: at least 8 characters. */
+export const password = () => z.string().min(8).max(1024)
 
 const NewUserSchema = z
   .object({
@@ -101,6 +102,8 @@ export function createUserRoutes(deps: {
   db: Database
   bus: Bus
   requireAuth: RequireAuth
+  /** Called after a user's password changed (the hub forgets the first-start password file). */
+  onPasswordChanged?: (username: string) => void
   now?: () => number
 }) {
   const { db, bus } = deps
@@ -137,6 +140,7 @@ export function createUserRoutes(deps: {
     if (body.password !== undefined) {
       await setPassword(db, username, body.password)
       deleteUserSessions(db, user.id)
+      deps.onPasswordChanged?.(username)
     }
     const updated = findUser(db, username) ?? user
     bus.emit(

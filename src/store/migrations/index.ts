@@ -12,7 +12,8 @@ import { groupsMessages } from './009-groups-messages.ts'
 import { push } from './010-push.ts'
 import { firebase } from './011-firebase.ts'
 import { deviceTokens } from './012-device-tokens.ts'
-import { brokerStore } from './013-broker-store.ts'
+import { outboxIds } from './013-outbox-ids.ts'
+import { brokerStore } from './014-broker-store.ts'
 
 /** One schema step. `up` runs inside a transaction; steps never change once released. */
 export interface Migration {
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly Migration[] = [
   push,
   firebase,
   deviceTokens,
+  outboxIds,
   brokerStore,
   aedesUpgrade,
 ].sort((a, b) => a.version - b.version)

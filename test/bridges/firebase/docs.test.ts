@@ -6,6 +6,7 @@ import { tempDir } from '../../helpers/hub.ts'
 
 const doc = readFileSync(resolve(import.meta.dir, '../../../docs/firebase.md'), 'utf8')
 const examples = [...doc.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1]!)
+const readme = readFileSync(resolve(import.meta.dir, '../../../README.md'), 'utf8')
 const smartHome = readFileSync(resolve(import.meta.dir, '../../../examples/smart-home.toml'), 'utf8')
 
 /** Loads a config text as `hearth serve --config` would, its credential files replaced by temp ones. */
@@ -40,7 +41,7 @@ describe('docs/firebase.md and examples/smart-home.toml', () => {
     expect(configs[2]!.firebase.rtdb.listen).toEqual([
       { path: 'smarthome/control', topic: 'home/{{path}}', qos: 1, retain: false },
     ])
-    expect(configs.map((c) => c.firebase.rtdb.mirror.length)).toEqual([0, 6, 0, 0, 0])
+    expect(configs.map((c) => c.firebase.rtdb.mirror.length)).toEqual([0, 7, 0, 0, 0])
     expect(configs[3]!.firebase.firestore.schedules.missed).toEqual({
       policy: 'runIfLateWithin',
       within: 300_000,
@@ -56,5 +57,17 @@ describe('docs/firebase.md and examples/smart-home.toml', () => {
     })
     expect(config.mqtt.dottedTopics).toBe(true)
     expect(config.schedules.map((s) => [s.id, s.kind])).toEqual([['weather', 'interval']])
+  })
+
+  it('poll Firestore every 60 s by default and state the read cost next to the setting', () => {
+    using dir = tempDir()
+    const config = load('[firebase.firestore.schedules]\ncollection = "schedule_mode"\n', dir.path)
+    expect(config.firebase.firestore.schedules.pollInterval).toBe(60_000)
+    // Each pass lists the whole collection: one read per document (at least one per pass).
+    const setting = `firebase.firestore.schedules.pollInterval`
+    const row = readme.split('\n').find((line) => line.startsWith(`| \`${setting}\``))
+    expect(row).toContain('1,440 reads per document a day')
+    expect(doc).toContain('1,440\nreads per document a day')
+    expect(smartHome).not.toContain('pollInterval = "15s"')
   })
 })

@@ -1,6 +1,7 @@
 // Issue 6 point 3: the Realtime Database mirror against a local peer speaking the documented REST
 // and server-sent-events subset, with OAuth tokens from a local token endpoint.
 import { describe, expect, it } from 'bun:test'
+import { rtdbMirrorSchema } from '../../../src/bridges/firebase/config.ts'
 import type { EventType, HubEvent } from '../../../src/protocol.ts'
 import { queryEvents } from '../../../src/store/events.ts'
 import { createToken } from '../../../src/store/tokens.ts'
@@ -39,7 +40,7 @@ describe('the Realtime Database mirror', () => {
             { event: 'device.reported', path: 'devices/{{subject}}/state', value: 'detail.reported' },
             { event: 'device.online', path: 'devices/{{subject}}/status', template: 'online' },
             { event: 'device.offline', path: 'devices/{{subject}}/status', template: 'offline' },
-            { topic: 'sensors/+/temp', path: 'sensor/{{levels.1}}', value: 'payload', op: 'set' },
+            { topic: 'sensors/+/temp', path: 'sensor/{{levels.1}}', value: 'payload', op: 'set', json: true },
           ],
         },
       },
@@ -80,6 +81,45 @@ describe('the Realtime Database mirror', () => {
     expect(String(oauth.grants[0]!.scope)).toContain('https://www.googleapis.com/auth/firebase.database')
   })
 
+  it('writes the 9-character appliance command as a string whatever its digits; JSON only when the mapping asks', async () => {
+    await using peer = startRtdbPeer({ secret: 'legacy-secret' })
+    await using t = await startTestHub({
+      mqtt: OPEN_ACL,
+      firebase: {
+        rtdb: {
+          url: peer.url,
+          secret: 'legacy-secret',
+          mirror: [
+            { topic: 'webos/smarthome/info', path: 'smarthome/command/{{levels.2}}' },
+            { topic: 'webos/smarthome/last', path: 'smarthome/last', value: 'payload' },
+            { topic: 'sensors/+/temp', path: 'sensor/{{levels.1}}', json: true },
+          ],
+        },
+      },
+    })
+    const dev = await addDevice(t.hub.db, 'panel')
+    await using c = await connect(t.mqttUrl, { ...login(dev), clientId: 'panel' })
+    await c.publishAsync('webos/smarthome/info', '312145610', { qos: 1 })
+    await waitFor(() => peer.writes.length === 1, { what: 'the first command written' })
+    await c.publishAsync('webos/smarthome/last', '312145610', { qos: 1 })
+    await c.publishAsync('sensors/kitchen/temp', '21.5', { qos: 1 })
+    await c.publishAsync('webos/smarthome/info', '012145610', { qos: 1 })
+    await waitFor(() => peer.writes.length === 4, { what: 'every write' })
+    expect(peer.writes.map((w) => `${w.method} ${w.path} ${JSON.stringify(w.body)}`)).toEqual([
+      'PUT smarthome/command/info "312145610"',
+      'PUT smarthome/last "312145610"',
+      'PUT sensor/kitchen 21.5',
+      'PUT smarthome/command/info "012145610"',
+    ])
+  })
+
+  it('refuses at load a value path into the payload of a mapping that does not parse JSON', () => {
+    const parsed = rtdbMirrorSchema.safeParse({ topic: 'sensors/+', path: 'sensor', value: 'payload.temp' })
+    expect(parsed.error?.issues.map((i) => i.message)).toEqual([expect.stringContaining('json = true')])
+    const json = { topic: 'sensors/+', path: 'sensor', value: 'payload.temp', json: true }
+    expect(rtdbMirrorSchema.safeParse(json).success).toBe(true)
+  })
+
   it('queues writes while the database is unreachable and flushes them in order when it returns, the last write per path winning', async () => {
     await using oauth = await startOAuthPeer()
     await using peer = startRtdbPeer({ accessToken: oauth.accessToken })
@@ -92,8 +132,8 @@ describe('the Realtime Database mirror', () => {
           url: peer.url,
           mirror: [
             { topic: 'seq/+', path: 'seq/{{levels.1}}', value: 'text' },
-            { topic: 'sensor/x', path: 'sensor/x', value: 'payload' },
-            { topic: 'flags', path: 'flags', op: 'update' },
+            { topic: 'sensor/x', path: 'sensor/x', value: 'payload', json: true },
+            { topic: 'flags', path: 'flags', op: 'update', json: true },
           ],
         },
       },

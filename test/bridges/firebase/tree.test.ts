@@ -30,15 +30,34 @@ describe('the Realtime Database tree', () => {
 })
 
 describe('the server-sent events parser', () => {
-  it('reads events split anywhere across chunks, with comments and multi-line data', () => {
+  // Every line ending the format allows (CRLF, CR, LF), a byte-order mark, a comment, multi-line
+  // data and a value whose UTF-8 bytes a split can cut in half.
+  const STREAM = new TextEncoder().encode(
+    '\uFEFF: hello\r\n' +
+      'event: put\r\ndata: {"path":"/","data":{"status":"012145610"}}\r\n\r\n' +
+      'event: patch\rdata: {"path":"/smarthome","data":{"mode":"기상"}}\r\r' +
+      'event: keep-alive\ndata: null\n\n' +
+      'event: put\r\ndata: {"path": "/",\r\ndata: "data": 1}\r\n\r\n',
+  )
+  const EVENTS = [
+    { event: 'put', data: '{"path":"/","data":{"status":"012145610"}}' },
+    { event: 'patch', data: '{"path":"/smarthome","data":{"mode":"기상"}}' },
+    { event: 'keep-alive', data: 'null' },
+    { event: 'put', data: '{"path": "/",\n"data": 1}' },
+  ]
+
+  it('reads every event whatever byte the stream is split at, a CRLF split in two included', () => {
+    for (let at = 0; at <= STREAM.length; at++) {
+      const p = createSseParser()
+      const events = [...p.push(STREAM.subarray(0, at)), ...p.push(STREAM.subarray(at))]
+      expect({ at, events }).toEqual({ at, events: EVENTS })
+    }
+  })
+
+  it('reads every event fed one byte at a time', () => {
     const p = createSseParser()
-    const text =
-      ': hello\nevent: put\ndata: {"path": "/",\ndata: "data": 1}\n\nevent: keep-alive\ndata: null\n\n'
-    const events = [...text].flatMap((ch) => p.push(ch))
-    expect(events).toEqual([
-      { event: 'put', data: '{"path": "/",\n"data": 1}' },
-      { event: 'keep-alive', data: 'null' },
-    ])
+    const events = Array.from(STREAM, (_, i) => p.push(STREAM.subarray(i, i + 1))).flat()
+    expect(events).toEqual(EVENTS)
   })
 })
 

@@ -292,6 +292,43 @@ describe('Slack alerts from the hub', () => {
   })
 })
 
+describe('Slack: pollers', () => {
+  const peer = startSlackPeer()
+  afterAll(() => peer[Symbol.asyncDispose]())
+
+  it('alerts when a poller starts failing, once, and again after it recovered and failed anew', async () => {
+    const api = { ok: false }
+    using weather = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: () => (api.ok ? Response.json({ temp: 3 }) : new Response('maintenance', { status: 503 })),
+    })
+    const url = `http://127.0.0.1:${weather.port}/weather`
+    await using t = await startTestHub({
+      // No dedup window: the second alert is the same text as the first, and is wanted here.
+      slack: { webhookUrl: peer.webhook('pollers'), dedupWindow: '0', alerts: { summaryWindow: '200ms' } },
+      schedules: [{ id: 'weather', kind: 'interval', every: '900s', actions: [{ type: 'poll', url }] }],
+    })
+    const poll = async () => {
+      t.hub.scheduler.runNow('weather')
+      await t.hub.scheduler.idle()
+    }
+    const line = `• poller:weather: polls failing (GET ${url}: HTTP 503)`
+    await poll()
+    await poll()
+    await waitFor(() => peer.toWebhook('pollers').length === 1)
+    api.ok = true
+    await poll()
+    api.ok = false
+    await poll()
+    await waitFor(() => peer.toWebhook('pollers').length === 2)
+    expect(peer.toWebhook('pollers').map((r) => r.body.text)).toEqual([
+      `Delivery failures: ${line}`,
+      `Delivery failures: ${line}`,
+    ])
+  })
+})
+
 function goneReceiver() {
   const server = Bun.serve({
     hostname: '127.0.0.1',

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import mqtt, { type MqttClient } from 'mqtt'
+import { queryEvents } from '../../../src/store/events.ts'
 import { createToken } from '../../../src/store/tokens.ts'
 import { startTestHub, type TestHub } from '../../helpers/hub.ts'
 import { waitFor } from '../../helpers/wait.ts'
@@ -288,3 +289,32 @@ describe('outbound webhooks: MQTT topic filter -> HTTP POST through the outbox',
     }
   })
 })
+
+describe('X-Hearth-Delivery', () => {
+  it('is unique per delivery, also after the outbox emptied (ids are never reused)', async () => {
+    await using receiver = startReceiver()
+    await using t = await startTestHub({
+      mqtt: OPEN_ACL,
+      webhooks: [{ name: 'door', filter: 'door/#', url: receiver.url('/door') }],
+    })
+    await using pub = await subscriberlessClient(t.mqttUrl)
+    const outboxSize = () => (t.hub.db.query('SELECT count(*) AS n FROM outbox').get() as { n: number }).n
+    for (const [i, state] of ['open', 'closed', 'open'].entries()) {
+      await pub.client.publishAsync('door/front', state, { qos: 1 })
+      await waitFor(() => receiver.at('/door').length === i + 1 && outboxSize() === 0, {
+        what: `delivery ${i + 1} done and gone from the outbox`,
+      })
+    }
+    const ids = receiver.at('/door').map((r) => r.headers['x-hearth-delivery'] ?? '')
+    expect(new Set(ids).size).toBe(3)
+    const succeeded = queryEvents(t.hub.db, { types: ['delivery.succeeded'] }).items.map((e) =>
+      String((e.detail as { id: number }).id),
+    )
+    expect(succeeded.reverse()).toEqual(ids)
+  })
+})
+
+async function subscriberlessClient(url: string) {
+  const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, clientId: `pub-${crypto.randomUUID()}` })
+  return { client, [Symbol.asyncDispose]: () => client.endAsync(true) }
+}

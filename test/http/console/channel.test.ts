@@ -2,14 +2,20 @@ import { describe, expect, it } from 'bun:test'
 import { connect, type Socket } from 'node:net'
 import { z } from 'zod'
 import type { ConsoleFrame } from '../../../src/protocol.ts'
-import { createSession } from '../../../src/store/sessions.ts'
-import { findUser } from '../../../src/store/users.ts'
+import { createSession, deleteUserSessions } from '../../../src/store/sessions.ts'
+import { createUser, findUser } from '../../../src/store/users.ts'
 import { startTestHub, type TestHub } from '../../helpers/hub.ts'
 import { waitFor } from '../../helpers/wait.ts'
 
 function adminCookie(t: TestHub): string {
-  const admin = findUser(t.hub.db, 'admin')!
-  return `hearth_session=${createSession(t.hub.db, admin.id, 60_000).token}`
+  return sessionOf(t, 'admin').cookie
+}
+
+/** A console session of `username`: the cookie header and the CSRF token its changes carry. */
+function sessionOf(t: TestHub, username: string, ttlMs = 60_000, now = Date.now()) {
+  const user = findUser(t.hub.db, username)!
+  const s = createSession(t.hub.db, user.id, ttlMs, now)
+  return { cookie: `hearth_session=${s.token}`, csrf: s.csrfToken }
 }
 
 /** A browser-like console: a real WebSocket with the session cookie, collecting frames. */
@@ -23,6 +29,20 @@ async function openConsole(t: TestHub, headers: Record<string, string> = {}) {
   return { ws, frames, closed }
 }
 
+/** A WebSocket upgrade of an admin's session sent with this Origin header. */
+function upgradeFrom(t: TestHub, origin: string) {
+  return fetch(`${t.url}/ws`, {
+    headers: {
+      upgrade: 'websocket',
+      connection: 'upgrade',
+      origin,
+      cookie: adminCookie(t),
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'sec-websocket-version': '13',
+    },
+  })
+}
+
 describe('console channel /ws', () => {
   it('closes a connection without a session with code 4401', async () => {
     await using t = await startTestHub()
@@ -34,17 +54,7 @@ describe('console channel /ws', () => {
 
   it('refuses a connection from another origin', async () => {
     await using t = await startTestHub()
-    const res = await fetch(`${t.url}/ws`, {
-      headers: {
-        upgrade: 'websocket',
-        connection: 'upgrade',
-        origin: 'http://evil.example',
-        cookie: adminCookie(t),
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'sec-websocket-version': '13',
-      },
-    })
-    expect(res.status).toBe(403)
+    expect((await upgradeFrom(t, 'http://evil.example')).status).toBe(403)
   })
 
   it('sends a snapshot first, then every event as it happens', async () => {
@@ -114,6 +124,107 @@ describe('console channel /ws', () => {
     expect(received + (dropped as { count: number }).count).toBeLessThanOrEqual(6000)
     socket.destroy()
   }, 30_000)
+})
+
+describe('console channel sessions', () => {
+  /** Registers `touch` (write scope), which counts the times it ran. */
+  const counted = (t: TestHub) => {
+    const runs = { n: 0 }
+    t.hub.console.register('touch', {
+      scope: 'write',
+      body: z.strictObject({}),
+      run: () => ++runs.n,
+    })
+    return runs
+  }
+  const ready = async (c: Awaited<ReturnType<typeof openConsole>>) =>
+    waitFor(() => c.frames.some((f) => f.type === 'snapshot'), { what: 'the snapshot' })
+  const api = (
+    t: TestHub,
+    path: string,
+    method: string,
+    who: { cookie: string; csrf: string },
+    body?: unknown,
+  ) =>
+    fetch(`${t.url}/api/v1${path}`, {
+      method,
+      headers: { cookie: who.cookie, 'x-csrf-token': who.csrf, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+
+  it('refuses an opaque Origin (null) with 403 and its code, not a 500', async () => {
+    await using t = await startTestHub()
+    const res = await upgradeFrom(t, 'null')
+    expect(res.status).toBe(403)
+    expect(((await res.json()) as { code: number }).code).toBe(40301)
+  })
+
+  it('closes the console with 4401 when its session logs out, and runs nothing after', async () => {
+    await using t = await startTestHub()
+    const runs = counted(t)
+    const me = sessionOf(t, 'admin')
+    const c = await openConsole(t, { cookie: me.cookie })
+    await ready(c)
+    expect((await api(t, '/auth/logout', 'POST', me)).status).toBe(204)
+    expect((await c.closed).code).toBe(4401)
+    t.hub.bus.emit('alert', { source: 'test', message: 'after logout', severity: 'info' })
+    expect(c.frames.filter((f) => f.type === 'event' && f.event.type === 'alert')).toEqual([])
+    expect(runs.n).toBe(0)
+  })
+
+  it('closes a demoted user’s console with 4403; reconnected, it may only read', async () => {
+    await using t = await startTestHub()
+    const runs = counted(t)
+    await createUser(t.hub.db, 'bob', 'bob-password-1', 'admin')
+    const bob = sessionOf(t, 'bob')
+    const c = await openConsole(t, { cookie: bob.cookie })
+    await ready(c)
+    c.ws.send(JSON.stringify({ id: 1, action: 'touch' }))
+    await waitFor(() => runs.n === 1)
+    const res = await api(t, '/users/bob', 'PATCH', sessionOf(t, 'admin'), { role: 'viewer' })
+    expect(res.status).toBe(200)
+    expect((await c.closed).code).toBe(4403)
+
+    const again = await openConsole(t, { cookie: bob.cookie })
+    await ready(again)
+    again.ws.send(JSON.stringify({ id: 2, action: 'touch' }))
+    const reply = await waitFor(() => again.frames.find((f) => f.type === 'reply'))
+    expect(reply).toMatchObject({ id: 2, ok: false, code: 40301 })
+    expect(runs.n).toBe(1)
+    again.ws.close()
+  })
+
+  it('closes a removed user’s console with 4401', async () => {
+    await using t = await startTestHub()
+    await createUser(t.hub.db, 'carol', 'carol-password-1', 'admin')
+    const c = await openConsole(t, { cookie: sessionOf(t, 'carol').cookie })
+    await ready(c)
+    expect((await api(t, '/users/carol', 'DELETE', sessionOf(t, 'admin'))).status).toBe(204)
+    expect((await c.closed).code).toBe(4401)
+  })
+
+  it('closes the console once its session expires, before the next event reaches it', async () => {
+    let clock = Date.now()
+    await using t = await startTestHub({}, { now: () => clock })
+    const c = await openConsole(t, { cookie: sessionOf(t, 'admin', 60_000, clock).cookie })
+    await ready(c)
+    clock += 60_000
+    t.hub.bus.emit('alert', { source: 'test', message: 'after expiry', severity: 'info' })
+    expect((await c.closed).code).toBe(4401)
+    expect(c.frames.filter((f) => f.type === 'event' && f.event.type === 'alert')).toEqual([])
+  })
+
+  it('checks the session before every action: one ended elsewhere (the CLI) runs nothing', async () => {
+    await using t = await startTestHub()
+    const runs = counted(t)
+    const c = await openConsole(t, { cookie: sessionOf(t, 'admin').cookie })
+    await ready(c)
+    // `hearth user passwd` in another process ends the sessions without a bus event.
+    deleteUserSessions(t.hub.db, findUser(t.hub.db, 'admin')!.id)
+    c.ws.send(JSON.stringify({ id: 1, action: 'touch' }))
+    expect((await c.closed).code).toBe(4401)
+    expect(runs.n).toBe(0)
+  })
 })
 
 /** A WebSocket client written against the socket, so the test controls when it reads. */

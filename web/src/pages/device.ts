@@ -30,6 +30,7 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
   const loadDevice = async () => {
     const dv = await ctx.attempt('Loading the device', () => ctx.api.get<DeviceView>(path))
     if (!dv) return
+    if (document.activeElement !== newName) newName.value = dv.name
     const toggle = actionButton(dv.enabled ? 'Disable' : 'Enable', async () => {
       await ctx.attempt('Changing the device', () => ctx.api.patch(path, { enabled: !dv.enabled }))
       await loadDevice()
@@ -76,6 +77,25 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
       ctx.canWrite ? h('div', { class: 'row' }, toggle, rotate, remove) : null,
     )
   }
+
+  // A name for people; the id, the MQTT username and the topics stay as they are.
+  const newName = h('input', { required: true, maxlength: 200, autocomplete: 'off' })
+  const renameForm = onSubmit(
+    h(
+      'form',
+      { class: 'inline', 'aria-label': `Rename ${id}` },
+      field('Name', newName),
+      h('button', { type: 'submit' }, 'Rename'),
+    ),
+    async () => {
+      const dv = await ctx.attempt('Renaming the device', () =>
+        ctx.api.patch<DeviceView>(path, { name: newName.value.trim() }),
+      )
+      if (!dv) return
+      ctx.notify(`${id} is now named ${dv.name}`)
+      await loadDevice()
+    },
+  )
 
   const loadAcl = async () => {
     const res = await ctx.attempt('Loading ACL rules', () =>
@@ -217,7 +237,7 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
           sendResult,
           h(
             'p',
-            { class: 'notice ok' },
+            { class: r.failedDevices.length ? 'notice error' : 'notice ok' },
             `Message ${r.messageId}: ${r.sentSize} of ${r.recipientSize} sent now${r.failedDevices.length ? `, failed: ${r.failedDevices.join(', ')}` : ''}.`,
           ),
         )
@@ -254,7 +274,12 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
       events.querySelector(':scope > li.muted')?.remove()
       events.prepend(eventItem(e))
       while (events.children.length > 15) events.lastElementChild?.remove()
-      if (e.type === 'device.online' || e.type === 'device.offline' || e.type === 'device.rotated')
+      if (
+        e.type === 'device.online' ||
+        e.type === 'device.offline' ||
+        e.type === 'device.rotated' ||
+        e.type === 'device.renamed'
+      )
         void loadDevice()
       if (
         e.type.startsWith('device.reported') ||
@@ -274,7 +299,7 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
     null,
     h('p', null, h('a', { href: href('devices') }, '← All devices')),
     h('h1', null, `Device ${id}`),
-    section('Status', summary),
+    section('Status', summary, ctx.canWrite ? renameForm : null),
     credBox,
     section('ACL rules', aclBox, ctx.canWrite ? aclForm : null),
     section('Desired vs reported state', stateBox, ctx.canWrite ? stateForm : null),

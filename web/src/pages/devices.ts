@@ -46,7 +46,8 @@ export function devicesPage(ctx: Ctx): Page {
           render()
         } else void load()
       }
-      if (e.type === 'device.created' || e.type === 'device.removed') void load()
+      if (e.type === 'device.created' || e.type === 'device.removed' || e.type === 'device.renamed')
+        void load()
     }),
   )
   // "3 min ago" ages while the page is open.
@@ -55,7 +56,8 @@ export function devicesPage(ctx: Ctx): Page {
   const id = h('input', {
     name: 'id',
     required: true,
-    pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]*',
+    // The hub's rule for ids (src/devices/registry.ts); no "." since dotted-topic clients split on it.
+    pattern: '[A-Za-z0-9][A-Za-z0-9_\\-]{0,63}',
     autocomplete: 'off',
     autocapitalize: 'none',
   })
@@ -64,7 +66,11 @@ export function devicesPage(ctx: Ctx): Page {
     h(
       'form',
       { class: 'inline', 'aria-label': 'Add a device' },
-      field('Device id', id, 'letters, digits, _ . -; also its MQTT username'),
+      field(
+        'Device id',
+        id,
+        'up to 64 letters, digits, _ and -, starting with a letter or digit; also its MQTT username',
+      ),
       field('Name', name),
       h('button', { type: 'submit', class: 'primary' }, 'Add device'),
     ),

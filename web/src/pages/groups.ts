@@ -49,11 +49,13 @@ export function groupsPage(ctx: Ctx): Page {
     )
   }
 
+  // Messages sent from here on that some recipients could never get (unknown devices).
+  const partlyFailed = new Set<string>()
   const resultRow = (
     time: number,
     kind: string,
     label: string,
-    ok: boolean,
+    ok: boolean | 'partly',
     subject: string,
     detail: string,
   ) =>
@@ -61,7 +63,7 @@ export function groupsPage(ctx: Ctx): Page {
       'tr',
       { 'data-kind': kind },
       h('td', { 'data-label': 'Time', class: 'mono' }, clock(time)),
-      h('td', { 'data-label': 'Result' }, badge(label, ok ? 'ok' : 'bad')),
+      h('td', { 'data-label': 'Result' }, badge(label, ok === 'partly' ? 'warn' : ok ? 'ok' : 'bad')),
       h('td', { 'data-label': 'Id' }, h('code', null, subject)),
       h('td', { 'data-label': 'Details', class: 'details' }, detail),
     )
@@ -119,11 +121,14 @@ export function groupsPage(ctx: Ctx): Page {
         break
       case 'message.sent': {
         const x: SendResult = e.detail
+        // A message none of whose devices exists (a unicast to an unknown id) reached no one.
+        const none = x.recipientSize === 0 && x.failedDevices.length > 0
+        if (x.failedDevices.length) partlyFailed.add(x.messageId)
         const tr = resultRow(
           e.ts,
           e.type,
-          `${cap(x.kind)} message sent`,
-          true,
+          `${cap(x.kind)} message ${none ? 'failed' : 'sent'}`,
+          none ? false : x.failedDevices.length ? 'partly' : true,
           x.messageId,
           `${x.groupId ? `group ${x.groupId}, ` : ''}${x.sentSize} of ${x.recipientSize} sent now${failed(x.failedDevices)}`,
         )
@@ -145,7 +150,7 @@ export function groupsPage(ctx: Ctx): Page {
               e.ts,
               e.type,
               LABELS[e.type]!,
-              e.detail.failed === 0,
+              e.detail.failed === 0 && !partlyFailed.delete(e.detail.messageId),
               e.detail.messageId,
               progressText(e.detail),
             ),

@@ -1,11 +1,16 @@
 import type { AnyHubEvent, ScheduleNextView, ScheduleRunView, ScheduleView } from '../../../src/protocol.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { type Column, field, h, replace, section, select, table } from '../dom.ts'
-import { ago, brief, dateTime } from '../format.ts'
+import { ago, brief, dateTime, duration } from '../format.ts'
 import { href } from '../routes.ts'
 import { actionButton, badge, onSubmit, parseJsonInput } from '../widgets.ts'
 
-/** How a schedule fires, in words: "cron 10 0 * * 1", "daily at 07:30", "every 30m". */
+/** An interval in milliseconds (what the API answers for `every`) as people read it: "15 min". */
+export function interval(ms: number): string {
+  return ms % 1000 === 0 ? duration(ms / 1000) : `${ms} ms`
+}
+
+/** How a schedule fires, in words: "cron 10 0 * * 1", "daily at 07:30", "every 15 min". */
 export function timing(s: ScheduleView['schedule']): string {
   switch (s.kind) {
     case 'cron':
@@ -14,8 +19,10 @@ export function timing(s: ScheduleView['schedule']): string {
       return `daily at ${s.at}`
     case 'weekly':
       return `${(s.days as string[]).join(', ')} at ${s.at}`
-    case 'interval':
-      return `every ${s.every}`
+    case 'interval': {
+      const every = typeof s.every === 'number' ? interval(s.every) : String(s.every)
+      return `every ${every}${s.runAtStart === true ? ', and at start' : ''}`
+    }
     case 'once':
       return `once at ${s.at}`
     default:
@@ -72,7 +79,12 @@ export function schedulesPage(ctx: Ctx, params: string[]): Page {
       cols.push({
         label: 'Actions',
         cell: (v) =>
-          v.origin === 'api' ? toggleButton(ctx, v, load) : h('span', { class: 'muted' }, 'config file'),
+          h(
+            'div',
+            { class: 'row' },
+            runButton(ctx, v.id),
+            v.origin === 'api' ? toggleButton(ctx, v, load) : h('span', { class: 'muted' }, 'config file'),
+          ),
       })
     replace(listBox, table('Schedules', cols, res.items, 'No schedules yet.'))
   }
@@ -104,6 +116,7 @@ export function schedulesPage(ctx: Ctx, params: string[]): Page {
   const at = h('input', { value: '07:30', autocomplete: 'off' })
   const days = h('input', { value: 'mon, thu', autocomplete: 'off' })
   const every = h('input', { value: '30m', autocomplete: 'off' })
+  const atStart = h('input', { type: 'checkbox' })
   const timezone = h('input', { placeholder: 'hub default, e.g. Asia/Seoul', autocomplete: 'off' })
   const actions = h(
     'textarea',
@@ -115,6 +128,7 @@ export function schedulesPage(ctx: Ctx, params: string[]): Page {
     at: field('At', at, 'HH:MM for daily and weekly; a date and time for once'),
     days: field('Days', days, 'sun mon tue wed thu fri sat'),
     every: field('Every', every, 'e.g. 30s, 15m, 1h'),
+    atStart: field('Run at start', atStart, 'also once when the hub starts and now'),
   }
   const showFields = () => {
     const k = kind.value
@@ -122,6 +136,7 @@ export function schedulesPage(ctx: Ctx, params: string[]): Page {
     fields.at.hidden = !(k === 'daily' || k === 'weekly' || k === 'once')
     fields.days.hidden = k !== 'weekly'
     fields.every.hidden = k !== 'interval'
+    fields.atStart.hidden = k !== 'interval'
     if (k === 'once' && /^\d\d:\d\d$/.test(at.value))
       at.value = new Date(Date.now() + 3_600_000).toISOString().slice(0, 16)
     if (k !== 'once' && !/^\d\d:\d\d$/.test(at.value)) at.value = '07:30'
@@ -141,7 +156,7 @@ export function schedulesPage(ctx: Ctx, params: string[]): Page {
         field('Kind', kind),
         field('Timezone', timezone),
       ),
-      h('div', { class: 'row' }, fields.cron, fields.at, fields.days, fields.every),
+      h('div', { class: 'row' }, fields.cron, fields.at, fields.days, fields.every, fields.atStart),
       field('Actions (JSON array)', actions, 'publish, event, webhook, push, slack, setDesired, poll'),
       h('button', { type: 'submit', class: 'primary' }, 'Create schedule'),
     ),
@@ -157,7 +172,10 @@ export function schedulesPage(ctx: Ctx, params: string[]): Page {
       if (k === 'cron') body.cron = cron.value.trim()
       if (k === 'daily' || k === 'weekly' || k === 'once') body.at = at.value.trim()
       if (k === 'weekly') body.days = days.value.split(/[\s,]+/).filter(Boolean)
-      if (k === 'interval') body.every = every.value.trim()
+      if (k === 'interval') {
+        body.every = every.value.trim()
+        if (atStart.checked) body.runAtStart = true
+      }
       const created = await ctx.attempt('Creating the schedule', async () =>
         ctx.api.post<ScheduleView>('/schedules', body),
       )
@@ -177,6 +195,20 @@ export function schedulesPage(ctx: Ctx, params: string[]): Page {
     ctx.canWrite ? section('Create a schedule', create) : null,
   )
   return { title: 'Schedules', el, dispose: d.dispose }
+}
+
+/** Runs the schedule's actions at once; the result arrives as a `schedule.run` event. */
+function runButton(ctx: Ctx, id: string) {
+  return actionButton(
+    'Run now',
+    async () => {
+      const run = await ctx.attempt('Starting the run', () =>
+        ctx.api.post<ScheduleRunView>(`${path(id)}/run`),
+      )
+      if (run) ctx.notify(`Schedule ${id} is running`)
+    },
+    { 'aria-label': `Run ${id} now` },
+  )
 }
 
 function toggleButton(ctx: Ctx, v: ScheduleView, after: () => Promise<void>) {
@@ -215,10 +247,12 @@ function schedulePage(ctx: Ctx, id: string): Page {
         h('div', null, h('dt', null, 'Last run'), h('dd', null, dateTime(v.state.lastRunAt))),
         h('div', null, h('dt', null, 'Origin'), h('dd', null, v.origin)),
       ),
+      ctx.canWrite && v.origin !== 'api' ? h('div', { class: 'row' }, runButton(ctx, id)) : null,
       ctx.canWrite && v.origin === 'api'
         ? h(
             'div',
             { class: 'row' },
+            runButton(ctx, id),
             toggleButton(ctx, v, load),
             actionButton(
               'Delete schedule',
@@ -288,11 +322,14 @@ function schedulePage(ctx: Ctx, id: string): Page {
       { label: 'Took', cell: (r) => (r.finishedAt ? `${r.finishedAt - r.startedAt} ms` : '—'), class: 'num' },
       {
         label: 'Status',
-        cell: (r) =>
+        cell: (r) => [
           badge(
             r.late ? `${r.status} (late)` : r.status,
             r.status === 'ok' ? 'ok' : r.status === 'failed' ? 'bad' : 'warn',
           ),
+          // Why a run happened outside the schedule's timing ("run now", "run at start").
+          r.reason && r.results ? h('small', { class: 'muted' }, ` ${r.reason}`) : null,
+        ],
       },
       { label: 'Results', cell: (r) => h('code', null, brief(r.results ?? r.reason ?? '', 100)) },
     ]

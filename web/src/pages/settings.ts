@@ -1,4 +1,5 @@
 import type { BridgeKind, BridgeState, BridgeStatusView, TokenView, UserView } from '../../../src/protocol.ts'
+import { errorText } from '../api.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { type Column, field, h, replace, section, select, table } from '../dom.ts'
 import { ago, dateTime } from '../format.ts'
@@ -125,7 +126,41 @@ export function settingsPage(ctx: Ctx): Page {
       })
     }
     replace(usersBox, table('Users', cols, res.items))
+    // Others only: an admin's own password goes through "Your password", which asks the current one.
+    const others = res.items.filter((u) => u.username !== ctx.me.principal.id).map((u) => u.username)
+    const chosen = setUser.value
+    replace(
+      setUser,
+      others.map((name) => h('option', { value: name, selected: name === chosen }, name)),
+    )
+    setForm.hidden = others.length === 0
   }
+  const setUser = select({}, [])
+  const setPasswordInput = h('input', {
+    type: 'password',
+    autocomplete: 'new-password',
+    required: true,
+    minlength: 8,
+  })
+  const setForm = onSubmit(
+    h(
+      'form',
+      { class: 'inline', 'aria-label': 'Set a user’s password' },
+      field('User', setUser),
+      field('New password', setPasswordInput, 'at least 8 characters; their sessions end'),
+      h('button', { type: 'submit' }, 'Set password'),
+    ),
+    async () => {
+      const name = setUser.value
+      const done = await ctx.attempt('Setting the password', async () => {
+        await ctx.api.patch(`/users/${encodeURIComponent(name)}`, { password: setPasswordInput.value })
+        return true
+      })
+      if (!done) return
+      ctx.notify(`Password of ${name} set`)
+      setForm.reset()
+    },
+  )
   const newUser = h('input', { required: true, autocomplete: 'off', autocapitalize: 'none' })
   const newRole = select(
     {},
@@ -172,6 +207,40 @@ export function settingsPage(ctx: Ctx): Page {
       )
       userForm.reset()
       await loadUsers()
+    },
+  )
+
+  // Every user, viewers too, may change their own password; the current one proves it is them.
+  const currentPassword = h('input', { type: 'password', autocomplete: 'current-password', required: true })
+  const ownPassword = h('input', {
+    type: 'password',
+    autocomplete: 'new-password',
+    required: true,
+    minlength: 8,
+  })
+  const ownError = h('p', { class: 'error', role: 'alert' })
+  const ownForm = onSubmit(
+    h(
+      'form',
+      { class: 'inline', 'aria-label': 'Change your password' },
+      field('Current password', currentPassword),
+      field('New password', ownPassword, 'at least 8 characters; your other sessions end'),
+      h('button', { type: 'submit', class: 'primary' }, 'Change password'),
+      ownError,
+    ),
+    async () => {
+      ownError.textContent = ''
+      try {
+        await ctx.api.post('/auth/password', {
+          currentPassword: currentPassword.value,
+          newPassword: ownPassword.value,
+        })
+      } catch (err) {
+        ownError.textContent = `Changing the password failed: ${errorText(err)}`
+        return
+      }
+      ctx.notify('Your password is changed')
+      ownForm.reset()
     },
   )
 
@@ -251,21 +320,23 @@ export function settingsPage(ctx: Ctx): Page {
   d.add(
     ctx.live.onEvent((e) => {
       if (BRIDGE_EVENTS.test(e.type)) bridgesSoon()
-      if (e.type.startsWith('user.')) void loadUsers()
-      if (e.type.startsWith('token.')) void loadTokens()
+      if (admin && e.type.startsWith('user.')) void loadUsers()
+      if (admin && e.type.startsWith('token.')) void loadTokens()
     }),
   )
   void loadBridges()
-  void loadUsers()
-  void loadTokens()
+  if (admin) void loadUsers()
+  if (admin) void loadTokens()
 
   const el = h(
     'div',
     null,
     h('h1', null, 'Settings'),
     section('Bridge status', bridgeBox),
-    section('Users', usersBox, admin ? userForm : null),
-    section('API tokens', tokensBox, admin ? tokenForm : null),
+    section('Your password', ownForm),
+    // The users and tokens APIs are for admins only.
+    admin ? section('Users', usersBox, userForm, setForm) : null,
+    admin ? section('API tokens', tokensBox, tokenForm) : null,
     secretBox,
     admin
       ? section(

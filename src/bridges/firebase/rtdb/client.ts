@@ -107,10 +107,9 @@ export function createRtdbClient(opts: RtdbClientOptions): RtdbClient {
         const silent = `no data for ${so.idleTimeoutMs} ms`
         arm(so.idleTimeoutMs, silent)
         const parser = createSseParser()
-        const decoder = new TextDecoder()
         for await (const chunk of res.body) {
           arm(so.idleTimeoutMs, silent)
-          for (const ev of parser.push(decoder.decode(chunk, { stream: true }))) {
+          for (const ev of parser.push(chunk)) {
             if (ev.event === 'put' || ev.event === 'patch') {
               const change = JSON.parse(ev.data) as { path?: unknown; data?: unknown }
               if (typeof change.path !== 'string')

@@ -88,10 +88,16 @@ export function createRtdbMirror(opts: RtdbMirrorOptions): Service & { handler: 
   const onMessage = (m: RtdbMirror): InProcessSubscriber => {
     return (packet) => {
       const text = Buffer.from(packet.payload ?? '').toString('utf8')
+      // Text unless the mapping asks: parsing by default made `312145610` a number and
+      // `012145610` (not JSON: a leading zero) a string, so one field changed type with its digits.
       let payload: unknown = text
-      try {
-        payload = JSON.parse(text)
-      } catch {}
+      if (m.json) {
+        try {
+          payload = JSON.parse(text)
+        } catch {
+          log.debug('payload is not JSON; written as text', { topic: packet.topic })
+        }
+      }
       const queued = write(m, { topic: packet.topic, levels: packet.topic.split('/'), payload, text })
       // QoS 1/2: acknowledged once the write is committed to the outbox.
       return queued?.then(() => undefined)
