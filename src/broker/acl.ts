@@ -38,6 +38,13 @@ export interface Acl extends BrokerPlugin {
   addProvider(provider: AclRuleProvider): void
   /** Makes every client re-read its rules at its next PUBLISH or SUBSCRIBE. */
   invalidate(): void
+  /**
+   * Replaces `mqtt.acl` and `mqtt.anonymousAcl` (a config reload); connected clients get the new
+   * rules at their next PUBLISH or SUBSCRIBE. Subscriptions granted before stay until unsubscribed.
+   */
+  setRules(rules: readonly AclRule[], anonymousRules: readonly AclRule[]): void
+  /** Replaces `mqtt.disconnectOnDenied`. */
+  setDisconnectOnDenied(disconnect: boolean): void
   /** Whether the client may publish to `topic` / subscribe to `filter`. */
   canPublish(client: Client, topic: string): boolean
   canSubscribe(client: Client, filter: string): boolean
@@ -75,23 +82,26 @@ export function createAcl(opts: AclOptions): Acl {
   // Packets refused in drop mode: the publish wrapper below lets them go nowhere.
   const dropped = new WeakSet<object>()
   let generation = 0
+  let configured = opts.rules
+  let anonymousRules = opts.anonymousRules
+  let disconnectOnDenied = opts.disconnectOnDenied
   let restore: (() => void) | undefined
 
   const rulesOf = (client: Client, identity: Identity | undefined): Resolved => {
     const t = now()
     const cached = resolved.get(client)
     if (cached && cached.generation === generation && t - cached.at < refreshMs) return cached
-    const rules: AclRule[] = []
+    const found: AclRule[] = []
     let deviceId: string | undefined
     if (identity?.kind === 'device') {
       deviceId = identity.deviceId
-      rules.push(...DEFAULT_DEVICE_RULES, ...opts.rules, ...listDeviceAclRules(opts.db, deviceId))
-      for (const provider of providers) rules.push(...provider(deviceId))
+      found.push(...DEFAULT_DEVICE_RULES, ...configured, ...listDeviceAclRules(opts.db, deviceId))
+      for (const provider of providers) found.push(...provider(deviceId))
     } else if (identity?.kind === 'anonymous') {
-      rules.push(...opts.anonymousRules)
+      found.push(...anonymousRules)
     }
     const out: Resolved = { generation, at: t, read: [], write: [] }
-    for (const rule of rules) {
+    for (const rule of found) {
       const pattern = expand(rule.pattern, deviceId, client.id)
       if (pattern === undefined) continue
       if (rule.access !== 'write') out.read.push(pattern)
@@ -149,14 +159,22 @@ export function createAcl(opts: AclOptions): Acl {
     invalidate() {
       generation++
     },
+    setRules(rules, anonymous) {
+      configured = rules
+      anonymousRules = anonymous
+      generation++
+    },
+    setDisconnectOnDenied(disconnect) {
+      disconnectOnDenied = disconnect
+    },
     canPublish,
     canSubscribe,
 
     authorizePublish(client: Client | null, packet: PublishPacket) {
       if (client === null) return
       if (canPublish(client, packet.topic)) return
-      recordDenial(client, 'publish', packet.topic, opts.disconnectOnDenied)
-      if (opts.disconnectOnDenied) throw new Error(`not authorized to publish to ${packet.topic}`)
+      recordDenial(client, 'publish', packet.topic, disconnectOnDenied)
+      if (disconnectOnDenied) throw new Error(`not authorized to publish to ${packet.topic}`)
       // [MQTT-3.3.5-2] the server must either acknowledge normally or close the connection:
       // acknowledged here, routed nowhere.
       dropped.add(packet)

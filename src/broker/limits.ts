@@ -40,7 +40,23 @@ export interface LimitCounters {
   throttled: number
 }
 
+/** The limits a config reload may change. */
+export type LimitSettings = Pick<
+  LimitsOptions,
+  | 'maxPacketSize'
+  | 'maxConnections'
+  | 'connectRatePerAddress'
+  | 'inboundMessagesPerSecond'
+  | 'inboundBytesPerSecond'
+  | 'maxQueuedBytesPerClient'
+>
+
 export interface Limits extends BrokerPlugin {
+  /**
+   * Replaces the limits (a config reload). Packet size, connection count, queue caps and connect
+   * rate apply at once; a connection keeps the inbound rates it was accepted with.
+   */
+  setLimits(settings: LimitSettings): void
   counters(): LimitCounters
   /** Open connections, counted from accept (before CONNECT). */
   connections(): number
@@ -146,7 +162,9 @@ interface LimitsCore {
  * Point 7 of issue 3, "no client can take the hub down": packet size, inbound rate, outbound
  * queue, connection count and connect rate. Goes first in the plugin list: refusals are cheap.
  */
-export function createLimits(opts: LimitsOptions): Limits {
+export function createLimits(options: LimitsOptions): Limits {
+  // A copy: setLimits changes it, and every connection's limits read it through `core`.
+  const opts: LimitsOptions = { ...options }
   const log = opts.log.child('limits')
   const now = opts.now ?? Date.now
   const counters: LimitCounters = {
@@ -164,8 +182,8 @@ export function createLimits(opts: LimitsOptions): Limits {
   const queued = (conn: Duplex) => conn.writableLength + ((conn as Partial<QueueAware>).queuedBytes?.() ?? 0)
   // Aedes reads all that is buffered (Bun buffers 512 KiB): thousands of small packets in flight
   // at once. A read of at least one whole packet's worth still always completes a packet.
-  const most = Math.max(MAX_READ, opts.maxPacketSize)
-  const hard = 2 * opts.maxQueuedBytesPerClient
+  let most = Math.max(MAX_READ, opts.maxPacketSize)
+  let hard = 2 * opts.maxQueuedBytesPerClient
 
   // The replacements below are shared by every connection; each finds its state through `this`.
 
@@ -242,6 +260,13 @@ export function createLimits(opts: LimitsOptions): Limits {
   return {
     name: 'limits',
     counters: () => ({ ...counters }),
+    setLimits(settings) {
+      Object.assign(opts, settings)
+      most = Math.max(MAX_READ, opts.maxPacketSize)
+      hard = 2 * opts.maxQueuedBytesPerClient
+      // Buckets hold the old rate; forgetting them costs an address at most one fresh burst.
+      perAddress.clear()
+    },
     connections: () => open,
 
     attach(aedes: Aedes) {

@@ -1,4 +1,4 @@
-import { createServer } from 'node:tls'
+import { createServer, type SecureContextOptions, type Server } from 'node:tls'
 import type { Logger } from '../log.ts'
 import { readPem } from '../tls/pem.ts'
 import type { Broker } from './broker.ts'
@@ -18,7 +18,25 @@ export interface TlsListenerOptions {
   requireClientCert: boolean
 }
 
-export type TlsListener = SocketListener
+/** The certificate files of `mqtt.tls`: PEM text or paths. */
+export type TlsFiles = Pick<TlsListenerOptions, 'cert' | 'key' | 'ca'>
+
+export interface TlsListener extends SocketListener {
+  /**
+   * Reads the certificate, key and CA again (a config reload, a renewed certificate): connections
+   * made from now on get them, open ones keep theirs. Answers whether anything changed; throws,
+   * changing nothing, when a file cannot be read or the key does not fit the certificate.
+   */
+  reloadCertificate(files?: TlsFiles): boolean
+}
+
+function readFiles(files: TlsFiles): SecureContextOptions {
+  return {
+    cert: readPem(files.cert, 'mqtt.tls.cert'),
+    key: readPem(files.key, 'mqtt.tls.key'),
+    ...(files.ca ? { ca: readPem(files.ca, 'mqtt.tls.ca') } : {}),
+  }
+}
 
 /**
  * MQTT over TLS (issue 3 point 1), through the same Aedes (so the same auth and ACL) as TCP.
@@ -26,7 +44,10 @@ export type TlsListener = SocketListener
  */
 export function createTlsListener(opts: TlsListenerOptions): TlsListener {
   const log = opts.log.child('mqtts')
-  return createSocketListener({
+  let files: TlsFiles = { cert: opts.cert, key: opts.key, ca: opts.ca }
+  let pems: SecureContextOptions | undefined
+  let server: Server | undefined
+  const listener = createSocketListener({
     name: 'mqtt-tls',
     what: 'MQTT over TLS',
     broker: opts.broker,
@@ -39,10 +60,9 @@ export function createTlsListener(opts: TlsListenerOptions): TlsListener {
         throw new Error(
           'mqtt.tls.requireClientCert needs mqtt.tls.ca (the CA that signs device certificates)',
         )
+      pems = readFiles(files)
       const srv = createServer({
-        cert: readPem(opts.cert, 'mqtt.tls.cert'),
-        key: readPem(opts.key, 'mqtt.tls.key'),
-        ...(opts.ca ? { ca: readPem(opts.ca, 'mqtt.tls.ca') } : {}),
+        ...pems,
         requestCert: opts.requireClientCert,
         rejectUnauthorized: opts.requireClientCert,
         minVersion: 'TLSv1.2',
@@ -52,7 +72,20 @@ export function createTlsListener(opts: TlsListenerOptions): TlsListener {
       srv.on('tlsClientError', (err, socket) =>
         log.debug('TLS handshake failed', { address: socket.remoteAddress, error: err.message }),
       )
+      server = srv
       return srv
+    },
+  })
+  return Object.assign(listener, {
+    reloadCertificate(next: TlsFiles = files) {
+      const read = readFiles(next)
+      const changed = Boolean(server) && JSON.stringify(read) !== JSON.stringify(pems)
+      // A new secure context replaces the whole one: minVersion goes with it.
+      if (changed) server?.setSecureContext({ ...read, minVersion: 'TLSv1.2' })
+      files = next
+      pems = read
+      if (changed) log.info('certificate reloaded; new connections get it')
+      return changed
     },
   })
 }

@@ -9,6 +9,7 @@ import { createWebhookEdge, type WebhookEdge } from '../hooks/edge.ts'
 import { type Metrics, registerOutboxMetrics } from '../http/metrics.ts'
 import type { Scheduler } from '../jobs/scheduler.ts'
 import type { Core, HubBasics } from './core.ts'
+import type { ReloadStep } from './reload.ts'
 
 export interface BridgesDeps extends HubBasics, Pick<Core, 'requireAuth' | 'credentials'> {
   broker: Broker
@@ -22,6 +23,8 @@ export interface Bridges {
   push: PushBridge
   slack: Slack
   firebase: FirebaseBridge
+  /** Inbound hooks and outbound webhook targets of the config file take a reload. */
+  reload: ReloadStep[]
 }
 
 /** Inbound hooks and every outbound bridge (webhooks, FCM push, Slack, Firebase), with their actions. */
@@ -69,5 +72,22 @@ export function composeBridges(deps: BridgesDeps): Bridges {
     metrics,
     now,
   })
-  return { webhooks, push, slack, firebase }
+  const reload: ReloadStep[] = [
+    {
+      keys: ['hooks'],
+      apply(next) {
+        webhooks.hooks.setConfig(next.hooks)
+        return undefined
+      },
+    },
+    {
+      // Targets' subscriptions follow their registry's change notices.
+      keys: ['webhooks'],
+      apply(next) {
+        webhooks.targets.setConfig(next.webhooks)
+        return undefined
+      },
+    },
+  ]
+  return { webhooks, push, slack, firebase, reload }
 }

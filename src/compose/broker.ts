@@ -5,7 +5,7 @@ import { type Broker, createBroker } from '../broker/broker.ts'
 import { createConformance } from '../broker/conformance.ts'
 import { createDottedTopics } from '../broker/dotted.ts'
 import type { BrokerPlugin } from '../broker/hooks.ts'
-import { createLimits } from '../broker/limits.ts'
+import { createLimits, type LimitSettings } from '../broker/limits.ts'
 import { createSqlitePersistence } from '../broker/persistence/sqlite-persistence.ts'
 import { createPresence, type Presence } from '../broker/presence.ts'
 import { createSysStats, type SysStats } from '../broker/sys.ts'
@@ -16,6 +16,7 @@ import type { ConsoleChannel } from '../http/console/channel.ts'
 import { createTelemetry, type Telemetry } from '../telemetry/telemetry.ts'
 import { VERSION } from '../version.ts'
 import type { Core, HubBasics } from './core.ts'
+import type { ReloadStep } from './reload.ts'
 
 export interface BrokerDeps extends HubBasics, Pick<Core, 'requireAuth' | 'credentials'> {
   actions: ActionRunner
@@ -31,6 +32,8 @@ export interface BrokerParts {
   tcp: TcpListener
   /** Undefined when no certificate is configured. */
   tls: TlsListener | undefined
+  /** What a config reload can change of the broker: certificate first (it reads files), then policy. */
+  reload: ReloadStep[]
 }
 
 /**
@@ -130,5 +133,57 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
           requireClientCert: m.tls.requireClientCert,
         })
       : undefined
-  return { broker, sys, presence, telemetry, devices, tcp, tls }
+  const reload: ReloadStep[] = [
+    {
+      keys: ['mqtt.acl', 'mqtt.anonymousAcl', 'mqtt.disconnectOnDenied', 'mqtt.allowAnonymous'],
+      apply(next) {
+        acl.setRules(next.mqtt.acl, next.mqtt.anonymousAcl)
+        acl.setDisconnectOnDenied(next.mqtt.disconnectOnDenied)
+        auth.setAllowAnonymous(next.mqtt.allowAnonymous)
+        return undefined
+      },
+    },
+    {
+      keys: LIMIT_KEYS.map((k) => `mqtt.${k}`),
+      apply(next) {
+        limits.setLimits(Object.fromEntries(LIMIT_KEYS.map((k) => [k, next.mqtt[k]])) as LimitSettings)
+        return undefined
+      },
+    },
+    {
+      keys: ['telemetry.mqtt'],
+      apply(next) {
+        telemetry.mqtt.setRules(next.telemetry.mqtt)
+        return undefined
+      },
+    },
+  ]
+  if (tls) reload.unshift(tlsReloadStep(tls))
+  return { broker, sys, presence, telemetry, devices, tcp, tls, reload }
+}
+
+const LIMIT_KEYS = [
+  'maxPacketSize',
+  'maxConnections',
+  'connectRatePerAddress',
+  'inboundMessagesPerSecond',
+  'inboundBytesPerSecond',
+  'maxQueuedBytesPerClient',
+] as const satisfies ReadonlyArray<keyof LimitSettings>
+
+/**
+ * The certificate files are read on every reload: a renewed certificate usually keeps its path.
+ * Turning TLS off (or on) changes the listeners, which needs a restart.
+ */
+function tlsReloadStep(tls: TlsListener): ReloadStep {
+  return {
+    keys: ['mqtt.tls.cert', 'mqtt.tls.key', 'mqtt.tls.ca'],
+    always: true,
+    apply(next, changed) {
+      const { cert, key, ca } = next.mqtt.tls
+      if (!cert || !key) return { needsRestart: changed }
+      const renewed = tls.reloadCertificate({ cert, key, ca })
+      return renewed && !changed.length ? { applied: ['mqtt.tls.cert'] } : undefined
+    },
+  }
 }

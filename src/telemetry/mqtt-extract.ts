@@ -101,23 +101,34 @@ export interface MqttTelemetryOptions {
   deviceOf?: (client: Client) => string | undefined
 }
 
+export interface MqttTelemetry extends BrokerPlugin {
+  /** Replaces `telemetry.mqtt` (a config reload); the next message is read with the new rules. */
+  setRules(rules: readonly TelemetryMqttRule[]): void
+}
+
 /**
  * A broker plugin that turns matching PUBLISHes into readings. It runs in Aedes' `published`
  * hook and waits for the group commit, so a QoS 1 PUBACK means the readings are stored.
  */
-export function createMqttTelemetry(opts: MqttTelemetryOptions): BrokerPlugin {
+export function createMqttTelemetry(opts: MqttTelemetryOptions): MqttTelemetry {
   const log = opts.log.child('telemetry-mqtt')
   const now = opts.now ?? Date.now
-  const extract = compileExtraction(opts.rules)
+  let rules = opts.rules
+  let extract = compileExtraction(rules)
   // CONNECT's username; by the time a client publishes, authentication has accepted it.
   const usernames = new WeakMap<Client, string>()
   return {
     name: 'telemetry',
+    setRules(next) {
+      extract = compileExtraction(next)
+      rules = next
+    },
     preConnect(client, packet) {
-      if (opts.rules.length && packet.username) usernames.set(client, packet.username)
+      // Kept even with no rules yet: a reload may add rules for clients connected now.
+      if (packet.username) usernames.set(client, packet.username)
     },
     async published(packet, client) {
-      if (!opts.rules.length) return
+      if (!rules.length) return
       const username = client ? (opts.deviceOf?.(client) ?? usernames.get(client)) : undefined
       const readings = extract(packet.topic, packet.payload, username, now())
       if (!readings.length) return
