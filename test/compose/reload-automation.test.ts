@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'bun:test'
+import mqtt from 'mqtt'
+import { startReceiver } from '../bridges/webhook/receiver.ts'
+import { collect } from '../broker/mqtt-fixture.ts'
+import { startFileHub } from '../helpers/reload.ts'
+import { waitFor } from '../helpers/wait.ts'
+
+const OPEN = '[mqtt]\nallowAnonymous = true\nanonymousAcl = [{ pattern = "#", access = "readwrite" }]\n'
+const T0 = Date.UTC(2026, 0, 5, 12, 0, 0)
+
+const postJson = (url: string, body: unknown) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+
+describe('config reload: hooks, webhooks, rules and schedules', () => {
+  it('answers on a hook added to the file, and stops answering once it is taken out', async () => {
+    await using t = await startFileHub(OPEN)
+    expect((await postJson(`${t.url}/hooks/door`, { message: 'open' })).status).toBe(404)
+    const sub = await mqtt.connectAsync(t.mqttUrl, { reconnectPeriod: 0 })
+    await sub.subscribeAsync('hooks/door', { qos: 1 })
+    const got = new Promise<string>((resolve) => sub.once('message', (_t, p) => resolve(p.toString())))
+
+    const result = t.rewrite(
+      `${OPEN}\n[[hooks]]\nname = "door"\npreset = "none"\npayload = "field"\nfield = "message"\n`,
+    )
+
+    expect(result).toEqual({ ok: true, applied: ['hooks'], needsRestart: [] })
+    const res = await postJson(`${t.url}/hooks/door`, { message: 'open' })
+    expect(res.status).toBe(200)
+    expect(await got).toBe('open')
+    t.rewrite(OPEN)
+    expect((await postJson(`${t.url}/hooks/door`, { message: 'open' })).status).toBe(404)
+    await sub.endAsync()
+  })
+
+  it('posts to an outbound webhook target added to the file, and follows a changed filter', async () => {
+    await using receiver = startReceiver()
+    await using t = await startFileHub(OPEN)
+    const pub = await mqtt.connectAsync(t.mqttUrl, { reconnectPeriod: 0 })
+    const target = (filter: string) =>
+      `${OPEN}\n[[webhooks]]\nname = "out"\nfilter = "${filter}"\nurl = "${receiver.url('/out')}"\n`
+
+    expect(t.rewrite(target('first/#'))).toEqual({ ok: true, applied: ['webhooks'], needsRestart: [] })
+    await pub.publishAsync('first/a', 'one', { qos: 1 })
+    await waitFor(() => receiver.at('/out').length === 1, { what: 'the first delivery' })
+
+    t.rewrite(target('second/#'))
+    await pub.publishAsync('first/b', 'not any more', { qos: 1 })
+    await pub.publishAsync('second/a', 'two', { qos: 1 })
+    await waitFor(() => receiver.at('/out').length === 2, { what: 'the second delivery' })
+    expect(receiver.at('/out').map((r) => (JSON.parse(r.body) as { topic: string }).topic)).toEqual([
+      'first/a',
+      'second/a',
+    ])
+    await pub.endAsync()
+  })
+
+  it('evaluates a rule added to the file on the next message', async () => {
+    await using t = await startFileHub(OPEN)
+    const client = await mqtt.connectAsync(t.mqttUrl, { reconnectPeriod: 0 })
+    await client.subscribeAsync('alerts/#', { qos: 1 })
+    const alerts: string[] = []
+    client.on('message', (topic, payload) => alerts.push(`${topic} ${payload}`))
+    await client.publishAsync('sensors/temp', '{"c": 40}', { qos: 1 })
+    await t.hub.rules.idle()
+    expect(t.hub.rules.list()).toEqual([])
+
+    const result = t.rewrite(
+      `${OPEN}\n[[rules]]\nid = "hot"\ntrigger = { type = "mqtt", filter = "sensors/#" }\n` +
+        `when = { path = "c", op = ">=", value = 30 }\n` +
+        `actions = [{ type = "publish", topic = "alerts/hot", payload = "{{payload.c}}", encoding = "template" }]\n`,
+    )
+
+    expect(result).toEqual({ ok: true, applied: ['rules'], needsRestart: [] })
+    await client.publishAsync('sensors/temp', '{"c": 41}', { qos: 1 })
+    await waitFor(() => alerts.length, { what: 'the rule to publish' })
+    expect(alerts).toEqual(['alerts/hot 41'])
+    await client.endAsync()
+  })
+
+  it('arms a schedule (an HTTP poller) added to the file, follows its changes and drops it when removed', async () => {
+    const requests: string[] = []
+    using api = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch(req) {
+        requests.push(new URL(req.url).pathname)
+        return Response.json({ main: { temp: 21.5 } })
+      },
+    })
+    let now = T0
+    await using t = await startFileHub(OPEN, { now: () => now })
+    const poller = (path: string) =>
+      `${OPEN}\n[[schedules]]\nid = "weather"\nkind = "interval"\nevery = "900s"\n\n` +
+      `  [[schedules.actions]]\n  type = "poll"\n  url = "http://127.0.0.1:${api.port}${path}"\n` +
+      `  telemetry = [{ device = "weather", metric = "temperature", path = "main.temp" }]\n`
+
+    expect(t.rewrite(poller('/v1'))).toEqual({ ok: true, applied: ['schedules'], needsRestart: [] })
+    expect(t.hub.scheduler.get('weather')).toMatchObject({ origin: 'config', nextRunAt: T0 + 900_000 })
+    now = T0 + 900_000
+    expect(t.hub.scheduler.tick().fired.map((f) => f.id)).toEqual(['weather'])
+    await t.hub.scheduler.idle()
+
+    t.rewrite(poller('/v2'))
+    now = T0 + 1_800_000
+    expect(t.hub.scheduler.tick().fired.map((f) => f.id)).toEqual(['weather'])
+    await t.hub.scheduler.idle()
+    expect(requests).toEqual(['/v1', '/v2'])
+
+    t.rewrite(OPEN)
+    expect(t.hub.scheduler.get('weather')).toBeUndefined()
+    now = T0 + 2_700_000
+    expect(t.hub.scheduler.tick().fired).toEqual([])
+  })
+})
+
+describe('config reload: what it refuses and what waits for a restart', () => {
+  it('keeps the running config when the file is invalid, naming the key path in an alert', async () => {
+    await using t = await startFileHub(OPEN)
+    const alerts = collect(t, 'alert')
+    const reloaded = collect(t, 'config.reloaded')
+
+    const result = t.rewrite(
+      '[mqtt]\nallowAnonymous = true\nanonymousAcl = [{ pattern = "#", access = "everything" }]\n' +
+        '[[hooks]]\nname = "door"\npreset = "none"\n',
+    )
+
+    expect(result.ok).toBe(false)
+    expect(!result.ok && result.problems.join('\n')).toContain('mqtt.anonymousAcl.0.access')
+    expect(alerts.map((e) => [e.detail.source, e.detail.severity])).toEqual([['config', 'critical']])
+    expect(alerts[0]?.detail.message).toContain('mqtt.anonymousAcl.0.access')
+    expect(reloaded).toEqual([])
+    expect((await postJson(`${t.url}/hooks/door`, {})).status).toBe(404)
+
+    expect(t.rewrite('[mqtt\nbroken').ok).toBe(false)
+    expect(alerts.at(-1)?.detail.message).toContain('not valid TOML')
+  })
+
+  it('names keys it cannot apply live in needsRestart, until the hub restarts with them', async () => {
+    await using t = await startFileHub(OPEN)
+    const changed = `${OPEN}sysInterval = "5s"\n[events]\nretention = "7d"\n[[hooks]]\nname = "door"\npreset = "none"\n`
+
+    expect(t.rewrite(changed)).toEqual({
+      ok: true,
+      applied: ['hooks'],
+      needsRestart: ['events.retention', 'mqtt.sysInterval'],
+    })
+    // Still waiting for a restart: a second reload says so again, and applies nothing new.
+    expect(t.rewrite(changed)).toEqual({
+      ok: true,
+      applied: [],
+      needsRestart: ['events.retention', 'mqtt.sysInterval'],
+    })
+  })
+})
