@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'bun:test'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import mqtt from 'mqtt'
+import { loadConfig } from '../../src/config/load.ts'
+import { createHub } from '../../src/hub.ts'
+import { createLogger } from '../../src/log.ts'
 import { startReceiver } from '../bridges/webhook/receiver.ts'
 import { collect } from '../broker/mqtt-fixture.ts'
+import { tempDir } from '../helpers/hub.ts'
 import { startFileHub } from '../helpers/reload.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -150,5 +156,41 @@ describe('config reload: what it refuses and what waits for a restart', () => {
       applied: [],
       needsRestart: ['events.retention', 'mqtt.sysInterval'],
     })
+  })
+})
+
+describe('config reload: the log level', () => {
+  it('logs at the new level from the reload on', async () => {
+    using dir = tempDir()
+    const file = join(dir.path, 'hearth.toml')
+    const load = () =>
+      loadConfig({
+        file,
+        cwd: dir.path,
+        env: {},
+        overrides: {
+          dataDir: dir.path,
+          mqtt: { host: '127.0.0.1', port: 0 },
+          http: { host: '127.0.0.1', port: 0 },
+        },
+      }).config
+    writeFileSync(file, '[log]\nlevel = "warn"\n')
+    const lines: { level: string; module?: string; msg: string }[] = []
+    const config = load()
+    const hub = createHub({
+      config,
+      log: createLogger({ level: config.log.level, format: 'json', write: (l) => lines.push(JSON.parse(l)) }),
+    })
+    await hub.start()
+    try {
+      expect(lines.filter((l) => l.level === 'info')).toEqual([])
+      writeFileSync(file, '[log]\nlevel = "info"\n')
+      expect(hub.reload(load)).toEqual({ ok: true, applied: ['log.level'], needsRestart: [] })
+      expect(lines.filter((l) => l.level === 'info').map((l) => [l.module, l.msg])).toEqual([
+        ['config', 'config reloaded'],
+      ])
+    } finally {
+      await hub.stop()
+    }
   })
 })

@@ -3,19 +3,18 @@ import { copyFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { HubEvent } from '../../src/protocol.ts'
 import { generateLocalTls } from '../../src/tls/generate.ts'
-import { addDevice, collect, connackCode, connect, login, nextMessage } from '../broker/mqtt-fixture.ts'
+import {
+  addDevice,
+  collect,
+  connackCode,
+  connect,
+  grantedQos,
+  login,
+  nextMessage,
+} from '../broker/mqtt-fixture.ts'
 import { tempDir } from '../helpers/hub.ts'
 import { startFileHub } from '../helpers/reload.ts'
 import { waitFor } from '../helpers/wait.ts'
-
-/** The QoS granted for `filter`, 128 when refused [MQTT-3.9.3]. */
-async function granted(client: Awaited<ReturnType<typeof connect>>, filter: string): Promise<number> {
-  const codes = await client.subscribeAsync(filter, { qos: 1 }).then(
-    (res) => res.map((g) => g.qos),
-    (err: { packet?: { granted?: number[] } }) => err.packet?.granted ?? [-1],
-  )
-  return codes[0] ?? -1
-}
 
 describe('config reload: the broker', () => {
   it('keeps a connected device online while a new mqtt.acl rule starts to apply to it', async () => {
@@ -25,14 +24,14 @@ describe('config reload: the broker', () => {
     c.on('close', () => {
       closed = true
     })
-    expect(await granted(c, 'shared/d1/x')).toBe(128)
+    expect(await grantedQos(c, 'shared/d1/x')).toBe(128)
     const reloaded = collect(t, 'config.reloaded')
 
     const result = t.rewrite('[mqtt]\nacl = [{ pattern = "shared/%u/#", access = "readwrite" }]\n')
 
     expect(result).toEqual({ ok: true, applied: ['mqtt.acl'], needsRestart: [] })
     expect(reloaded.map((e) => e.detail)).toEqual([{ applied: ['mqtt.acl'], needsRestart: [] }])
-    expect(await granted(c, 'shared/d1/x')).toBe(1)
+    expect(await grantedQos(c, 'shared/d1/x')).toBe(1)
     const got = nextMessage(c, 'shared/d1/x')
     await c.publishAsync('shared/d1/x', 'hello', { qos: 1 })
     expect((await got).payload).toBe('hello')
@@ -40,7 +39,7 @@ describe('config reload: the broker', () => {
 
     // Taking the rule out again applies as well: the next SUBSCRIBE is refused.
     expect(t.rewrite('')).toEqual({ ok: true, applied: ['mqtt.acl'], needsRestart: [] })
-    expect(await granted(c, 'shared/d1/y')).toBe(128)
+    expect(await grantedQos(c, 'shared/d1/y')).toBe(128)
   })
 
   it('lets anonymous clients in, with only the new anonymousAcl, once allowAnonymous is reloaded', async () => {
@@ -57,7 +56,7 @@ describe('config reload: the broker', () => {
       needsRestart: [],
     })
     await using anon = await connect(t.mqttUrl)
-    expect([await granted(anon, 'public/news'), await granted(anon, 'private/x')]).toEqual([1, 128])
+    expect([await grantedQos(anon, 'public/news'), await grantedQos(anon, 'private/x')]).toEqual([1, 128])
   })
 
   it('applies a lower maxConnections to the next CONNECT and leaves open connections alone', async () => {
@@ -165,7 +164,7 @@ describe('config reload: the MQTT TLS certificate', () => {
     expect(result.ok).toBe(false)
     expect(!result.ok && result.problems[0]).toContain('mqtt.tls.cert')
     expect(alerts.map((e) => [e.detail.source, e.detail.severity])).toEqual([['config', 'critical']])
-    expect(await granted(c, 'shared/x')).toBe(128)
+    expect(await grantedQos(c, 'shared/x')).toBe(128)
     await waitFor(() => c.connected)
   })
 })
