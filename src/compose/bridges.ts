@@ -23,7 +23,7 @@ export interface Bridges {
   push: PushBridge
   slack: Slack
   firebase: FirebaseBridge
-  /** Inbound hooks and outbound webhook targets of the config file take a reload. */
+  /** Inbound hooks, outbound webhook targets and Slack's settings take a reload. */
   reload: ReloadStep[]
 }
 
@@ -85,6 +85,16 @@ export function composeBridges(deps: BridgesDeps): Bridges {
       keys: ['webhooks'],
       apply(next) {
         webhooks.targets.setConfig(next.webhooks)
+        return undefined
+      },
+    },
+    {
+      keys: ['slack'],
+      canFail: true,
+      apply(next) {
+        const was = slack.enabled
+        slack.reload(next.slack)
+        if (!was && slack.enabled) actions.register('slack', slack.executor)
         return undefined
       },
     },

@@ -32,7 +32,7 @@ export interface BrokerParts {
   tcp: TcpListener
   /** Undefined when no certificate is configured. */
   tls: TlsListener | undefined
-  /** What a config reload can change of the broker: certificate first (it reads files), then policy. */
+  /** What a config reload can change of the broker: policy, limits, mappings and the certificate. */
   reload: ReloadStep[]
 }
 
@@ -158,7 +158,7 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
       },
     },
   ]
-  if (tls) reload.unshift(tlsReloadStep(tls))
+  if (tls) reload.push(tlsReloadStep(tls))
   return { broker, sys, presence, telemetry, devices, tcp, tls, reload }
 }
 
@@ -179,6 +179,7 @@ function tlsReloadStep(tls: TlsListener): ReloadStep {
   return {
     keys: ['mqtt.tls.cert', 'mqtt.tls.key', 'mqtt.tls.ca'],
     always: true,
+    canFail: true,
     apply(next, changed) {
       const { cert, key, ca } = next.mqtt.tls
       if (!cert || !key) return { needsRestart: changed }

@@ -16,10 +16,11 @@ export interface ReloadStep {
   /** Also run when none of its keys changed: what it reads may have changed behind the same path. */
   always?: boolean
   /**
-   * Applies `next`; `changed` are the changed paths under `keys`. A step that can fail (it reads
-   * files) throws before changing anything, and runs before the others, so a failed reload
-   * leaves the hub as it was.
+   * The step reads files and may throw. Such steps throw before changing anything and run before
+   * the others, so a failed reload leaves the hub as it was.
    */
+  canFail?: boolean
+  /** Applies `next`; `changed` are the changed paths under `keys`. */
   apply(next: Config, changed: string[]): StepResult | undefined
 }
 
@@ -30,8 +31,8 @@ export interface ReloadResult {
 }
 
 /**
- * Applies `next` through `steps`, in their order (those that can fail first), and answers what
- * was applied and what needs a restart. Throws what a step threw.
+ * Applies `next` through `steps` (those that can fail first) and answers what was applied and
+ * what needs a restart. Throws what a step threw.
  */
 export function applyReload(steps: readonly ReloadStep[], before: Config, next: Config): ReloadResult {
   const changed = diffConfig(before, next)
@@ -39,7 +40,7 @@ export function applyReload(steps: readonly ReloadStep[], before: Config, next: 
   const needsRestart = new Set(
     changed.filter((path) => !steps.some((s) => s.keys.some((k) => pathUnder(path, k)))),
   )
-  for (const step of steps) {
+  for (const step of [...steps.filter((s) => s.canFail), ...steps.filter((s) => !s.canFail)]) {
     const mine = changed.filter((path) => step.keys.some((k) => pathUnder(path, k)))
     if (!mine.length && !step.always) continue
     const result = step.apply(next, mine)

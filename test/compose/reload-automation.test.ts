@@ -2,9 +2,11 @@ import { describe, expect, it } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
+import { actionSchema } from '../../src/actions/schema.ts'
 import { loadConfig } from '../../src/config/load.ts'
 import { createHub } from '../../src/hub.ts'
 import { createLogger } from '../../src/log.ts'
+import { startSlackPeer } from '../bridges/slack/peer.ts'
 import { startReceiver } from '../bridges/webhook/receiver.ts'
 import { collect } from '../broker/mqtt-fixture.ts'
 import { tempDir } from '../helpers/hub.ts'
@@ -116,6 +118,32 @@ describe('config reload: hooks, webhooks, rules and schedules', () => {
     expect(t.hub.scheduler.get('weather')).toBeUndefined()
     now = T0 + 2_700_000
     expect(t.hub.scheduler.tick().fired).toEqual([])
+  })
+})
+
+describe('config reload: Slack', () => {
+  it('sends slack actions to a destination set up by a reload, and follows a changed URL', async () => {
+    await using peer = startSlackPeer()
+    await using t = await startFileHub('')
+    const say = (text: string) =>
+      t.hub.actions.run(actionSchema.parse({ type: 'slack', text }), { source: 'rule:test', data: {} })
+    expect((await say('before')).ok).toBe(false)
+
+    const slack = (name: string) => `[slack]\nwebhookUrl = "${peer.webhook(name)}"\nminInterval = "1ms"\n`
+    expect(t.rewrite(slack('first'))).toEqual({
+      ok: true,
+      applied: ['slack.minInterval', 'slack.webhookUrl'],
+      needsRestart: [],
+    })
+    expect((await say('one')).ok).toBe(true)
+    await waitFor(() => peer.toWebhook('first').length === 1, { what: 'the first message' })
+
+    t.rewrite(slack('second'))
+    expect((await say('two')).ok).toBe(true)
+    await waitFor(() => peer.toWebhook('second').length === 1, { what: 'the second message' })
+    expect([peer.toWebhook('first'), peer.toWebhook('second')].map((r) => r.map((m) => m.body.text))).toEqual(
+      [['one'], ['two']],
+    )
   })
 })
 
