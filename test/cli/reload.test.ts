@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test'
-import { writeFileSync } from 'node:fs'
+import { utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { runningHub } from '../../src/cli/reload.ts'
 import { connect, grantedQos } from '../broker/mqtt-fixture.ts'
 import { cli } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/hub.ts'
@@ -89,5 +90,18 @@ describe('hearth reload and SIGHUP on a running hearth serve', () => {
       out: '',
       err: `hearth reload: no Hearth is running on data dir ${dir.path}\n`,
     })
+  })
+
+  it('never signals a live process that only got the pid of a dead hub', () => {
+    using dir = tempDir()
+    const pidFile = join(dir.path, 'hearth.pid')
+    writeFileSync(pidFile, String(process.pid))
+    expect(runningHub(dir.path)).toBe(process.pid)
+    // Written an hour ago, before this process started: a hub that died left it, and its pid was reused.
+    const anHourAgo = new Date(Date.now() - 3_600_000)
+    utimesSync(pidFile, anHourAgo, anHourAgo)
+    expect(runningHub(dir.path)).toBeUndefined()
+    writeFileSync(pidFile, 'not a pid')
+    expect(runningHub(dir.path)).toBeUndefined()
   })
 })
