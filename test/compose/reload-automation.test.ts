@@ -6,6 +6,8 @@ import { actionSchema } from '../../src/actions/schema.ts'
 import { loadConfig } from '../../src/config/load.ts'
 import { createHub } from '../../src/hub.ts'
 import { createLogger } from '../../src/log.ts'
+import { createToken } from '../../src/store/tokens.ts'
+import { startFcmPeer } from '../bridges/fcm/peer.ts'
 import { startSlackPeer } from '../bridges/slack/peer.ts'
 import { startReceiver } from '../bridges/webhook/receiver.ts'
 import { collect } from '../broker/mqtt-fixture.ts'
@@ -118,6 +120,40 @@ describe('config reload: hooks, webhooks, rules and schedules', () => {
     expect(t.hub.scheduler.get('weather')).toBeUndefined()
     now = T0 + 2_700_000
     expect(t.hub.scheduler.tick().fired).toEqual([])
+  })
+})
+
+describe('config reload: push (FCM)', () => {
+  it('turns push on with a service account added to the file, and follows a changed project', async () => {
+    await using peer = startFcmPeer()
+    await using t = await startFileHub('')
+    const admin = createToken(t.hub.db, { name: 'admin', scope: 'admin' }).secret
+    const registered = await fetch(`${t.url}/api/v1/push/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ token: 'tok-phone-1', platform: 'android' }),
+    })
+    expect(registered.status).toBeLessThan(300)
+    const push = () =>
+      t.hub.actions.run(actionSchema.parse({ type: 'push', title: 'hi', body: 'there' }), { source: 'test' })
+    expect((await push()).ok).toBe(false)
+
+    const accountFile = join(t.dataDir, 'fcm.json')
+    writeFileSync(accountFile, (await peer.account()).json)
+    const withPush = (extra: string) =>
+      `[push]\nserviceAccountFile = "${accountFile}"\nbaseUrl = "${peer.url}"\n${extra}`
+    expect(t.rewrite(withPush(''))).toEqual({
+      ok: true,
+      applied: ['push.baseUrl', 'push.serviceAccount', 'push.serviceAccountFile'],
+      needsRestart: [],
+    })
+    expect((await push()).ok).toBe(true)
+    await waitFor(() => peer.to('tok-phone-1').length === 1, { what: 'the first push' })
+
+    t.rewrite(withPush('projectId = "other-project"\n'))
+    expect((await push()).ok).toBe(true)
+    await waitFor(() => peer.to('tok-phone-1').length === 2, { what: 'the second push' })
+    expect(peer.to('tok-phone-1').map((r) => r.project)).toEqual(['hearth-test', 'other-project'])
   })
 })
 
