@@ -10,6 +10,9 @@ import { composeBridges } from './compose/bridges.ts'
 import { type BrokerParts, composeBroker } from './compose/broker.ts'
 import { type Core, composeCore, type HubBasics } from './compose/core.ts'
 import { composeHttp, type HttpParts, prepareHttp } from './compose/http.ts'
+import { applyReload, type ReloadResult, type ReloadStep } from './compose/reload.ts'
+import { withPathsFrom } from './config/diff.ts'
+import { ConfigError } from './config/load.ts'
 import type { Config } from './config/schema.ts'
 import type { App } from './http/app.ts'
 import type { ConsoleChannel } from './http/console/channel.ts'
@@ -35,9 +38,19 @@ export interface HubOptions {
   now?: () => number
 }
 
+/** A reload that was applied, or one refused with the problems found (the running config stays). */
+export type ReloadOutcome = ({ ok: true } & ReloadResult) | { ok: false; problems: string[] }
+
 export interface Hub {
   start(): Promise<void>
   stop(): Promise<void>
+  /**
+   * Applies a new config while running (SIGHUP): `load` reads it; what changed is applied live
+   * where it can be, the rest named as needing a restart in the log and the `config.reloaded`
+   * event. A config that does not load, or a step that fails (an unreadable certificate),
+   * changes nothing: it is logged with its key paths and raised as an `alert`.
+   */
+  reload(load: () => Config): ReloadOutcome
   readonly db: Database
   readonly bus: Bus
   readonly broker: Broker
@@ -80,6 +93,9 @@ export function createHub(opts: HubOptions): Hub {
   let mqtt: BrokerParts | undefined
   let automation: Automation | undefined
   let web: HttpParts | undefined
+  let reloadSteps: ReloadStep[] = []
+  // What really runs: keys that need a restart keep their old values here until then.
+  let running = config
 
   const need = <T>(v: T | undefined, what: string): T => {
     if (v === undefined) throw new Error(`hub is not started (${what})`)
@@ -154,6 +170,18 @@ export function createHub(opts: HubOptions): Hub {
           scheduler: automation.scheduler,
         })
         web = composeHttp({ ...basics, ...httpBase, ...core, ...mqtt, ...bridges, ...automation })
+        reloadSteps = [
+          ...mqtt.reload,
+          ...bridges.reload,
+          ...automation.reload,
+          {
+            keys: ['log.level'],
+            apply(next) {
+              log.setLevel(next.log.level)
+              return undefined
+            },
+          },
+        ]
 
         const { eventLog, consoleChannel } = core
         const { broker, sys, presence, telemetry, devices, tcp, tls } = mqtt
@@ -204,6 +232,38 @@ export function createHub(opts: HubOptions): Hub {
         await hub.stop()
         throw err
       }
+    },
+
+    reload(load) {
+      const reloadLog = log.child('config')
+      const refuse = (problems: string[]): ReloadOutcome => {
+        reloadLog.error('config reload failed; the running config stays', { problems })
+        bus.emit('alert', {
+          source: 'config',
+          severity: 'critical',
+          message: `config reload failed, the running config stays: ${problems.join('; ')}`,
+        })
+        return { ok: false, problems }
+      }
+      if (!runtime || stopping) return refuse(['the hub is not running'])
+      let next: Config
+      try {
+        next = load()
+      } catch (err) {
+        return refuse(err instanceof ConfigError ? err.problems : [(err as Error).message])
+      }
+      let result: ReloadResult
+      try {
+        result = applyReload(reloadSteps, running, next)
+      } catch (err) {
+        return refuse([(err as Error).message])
+      }
+      running = withPathsFrom(next, running, result.needsRestart)
+      reloadLog.info('config reloaded', { ...result })
+      if (result.needsRestart.length)
+        reloadLog.warn('some changes take effect only after a restart', { needsRestart: result.needsRestart })
+      bus.emit('config.reloaded', result)
+      return { ok: true, ...result }
     },
 
     stop() {

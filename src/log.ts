@@ -5,6 +5,8 @@ type Message = string | (() => string)
 
 export interface Logger {
   readonly level: LogLevel
+  /** Changes the level of this logger, its parent and every child: they share one threshold. */
+  setLevel(level: LogLevel): void
   child(module: string, fields?: LogFields): Logger
   enabled(level: Exclude<LogLevel, 'silent'>): boolean
   debug(msg: Message, fields?: LogFields): void
@@ -34,11 +36,16 @@ export function createLogger(opts: LoggerOptions): Logger {
   const isTTY = opts.isTTY ?? Boolean(process.stdout.isTTY)
   const pretty = logFormat(opts.format, isTTY) === 'pretty'
   const now = opts.now ?? (() => new Date())
-  const threshold = RANK[opts.level]
+  // One threshold for the whole tree, so a reload's new level reaches every module's child logger.
+  const state = { level: opts.level, threshold: RANK[opts.level] }
+  const setLevel = (level: LogLevel) => {
+    state.level = level
+    state.threshold = RANK[level]
+  }
 
   const make = (module: string | undefined, base: LogFields): Logger => {
     const emit = (level: Exclude<LogLevel, 'silent'>, msg: Message, fields?: LogFields) => {
-      if (RANK[level] < threshold) return
+      if (RANK[level] < state.threshold) return
       const text = typeof msg === 'function' ? msg() : msg
       const all = { ...base, ...fields }
       write(
@@ -46,9 +53,12 @@ export function createLogger(opts: LoggerOptions): Logger {
       )
     }
     return {
-      level: opts.level,
+      get level() {
+        return state.level
+      },
+      setLevel,
       child: (name, fields) => make(module ? `${module}.${name}` : name, { ...base, ...fields }),
-      enabled: (level) => RANK[level] >= threshold,
+      enabled: (level) => RANK[level] >= state.threshold,
       debug: (m, f) => emit('debug', m, f),
       info: (m, f) => emit('info', m, f),
       warn: (m, f) => emit('warn', m, f),

@@ -2,9 +2,10 @@
 // The composition root [STYLE 1]: the only place that reads the real environment, owns signals
 // and exit codes. Everything else receives what it needs.
 import { runCli } from './cli/run.ts'
-import { listenForStop } from './cli/signals.ts'
+import { listenForReload, listenForStop } from './cli/signals.ts'
 
 const stopRequested = listenForStop(process)
+const onReload = listenForReload(process)
 
 const code = await runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(text),
@@ -12,6 +13,7 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   stopRequested,
+  onReload,
   isTTY: Boolean(process.stdout.isTTY),
   readStdin: () => Bun.stdin.text(),
 })

@@ -11,6 +11,8 @@ export interface EventMap {
   'service.restarted': { service: string; attempt: number }
   'store.corrupt': { movedTo: string; reason: string }
   alert: { source: string; message: string; severity: 'info' | 'warning' | 'critical' }
+  // SIGHUP or `hearth reload`: changed key paths applied live, and those that wait for a restart.
+  'config.reloaded': { applied: string[]; needsRestart: string[] }
   // Devices and the broker's auth, ACL and presence (issue 3 points 4, 5, 8); subject = device id.
   'device.created': { id: string; name: string }
   'device.renamed': { id: string; name: string }

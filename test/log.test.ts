@@ -22,6 +22,22 @@ describe('logger', () => {
     expect(rec.err.message).toBe('nope')
   })
 
+  it('changes the level of the whole tree, children made earlier included', () => {
+    const lines: string[] = []
+    const root = createLogger({ level: 'info', isTTY: false, write: (l) => lines.push(l), now: at })
+    const child = root.child('rules')
+    child.debug('hidden')
+    root.setLevel('debug')
+    child.debug('shown')
+    child.setLevel('error')
+    root.warn('hidden too')
+    expect([lines.map((l) => JSON.parse(l).msg), root.level, child.enabled('warn')]).toEqual([
+      ['shown'],
+      'error',
+      false,
+    ])
+  })
+
   it('writes readable lines on a terminal', () => {
     const lines: string[] = []
     createLogger({ level: 'info', isTTY: true, write: (l) => lines.push(l), now: at })

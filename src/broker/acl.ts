@@ -41,8 +41,13 @@ export interface Acl extends BrokerPlugin {
   addProvider(provider: AclRuleProvider): void
   /** Makes every client re-read its rules at its next PUBLISH or SUBSCRIBE. */
   invalidate(): void
-  /** Replaces the configured rules (a reloaded config); every client re-reads its rules. */
+  /**
+   * Replaces `mqtt.acl` and `mqtt.anonymousAcl` (a config reload); connected clients get the new
+   * rules at their next PUBLISH or SUBSCRIBE. Subscriptions granted before stay until unsubscribed.
+   */
   setRules(rules: readonly AclRule[], anonymousRules: readonly AclRule[]): void
+  /** Replaces `mqtt.disconnectOnDenied`. */
+  setDisconnectOnDenied(disconnect: boolean): void
   /** Whether the client may publish to `topic` / subscribe to `filter`. */
   canPublish(client: Client, topic: string): boolean
   canSubscribe(client: Client, filter: string): boolean
@@ -93,6 +98,7 @@ export function createAcl(opts: AclOptions): Acl {
   let rules = opts.rules
   let anonymousRules = opts.anonymousRules
   let generation = 0
+  let disconnectOnDenied = opts.disconnectOnDenied
 
   const rulesOf = (client: Client, identity: Identity | undefined): Resolved => {
     const t = now()
@@ -200,20 +206,22 @@ export function createAcl(opts: AclOptions): Acl {
     invalidate() {
       generation++
     },
-    canPublish,
-    canSubscribe,
-
     setRules(next, nextAnonymous) {
       rules = next
       anonymousRules = nextAnonymous
       generation++
     },
+    setDisconnectOnDenied(disconnect) {
+      disconnectOnDenied = disconnect
+    },
+    canPublish,
+    canSubscribe,
 
     authorizePublish(client: Client | null, message: Message) {
       if (client === null) return undefined
       if (canPublish(client, message.topic)) return undefined
-      recordDenial(client, 'publish', message.topic, opts.disconnectOnDenied)
-      if (opts.disconnectOnDenied)
+      recordDenial(client, 'publish', message.topic, disconnectOnDenied)
+      if (disconnectOnDenied)
         throw new MqttError(NOT_AUTHORIZED, `not authorized to publish to ${message.topic}`)
       return NOT_AUTHORIZED
     },

@@ -52,6 +52,8 @@ export interface Auth extends BrokerPlugin {
   identityOf(client: Client): Identity | undefined
   /** The registered device the client authenticated as, if any. */
   deviceOf(client: Client): string | undefined
+  /** Replaces `mqtt.allowAnonymous` (a config reload): decides the next CONNECTs, not open sessions. */
+  setAllowAnonymous(allow: boolean): void
 }
 
 /**
@@ -68,6 +70,7 @@ export function createAuth(opts: AuthOptions): Auth {
   const identities = new WeakMap<Client, Identity>()
   const failures = new Map<string, { count: number; last: number }>()
   let dummyHash: Promise<string> | undefined
+  let allowAnonymous = opts.allowAnonymous
 
   const recordFailure = (address: string): number => {
     const t = now()
@@ -117,12 +120,15 @@ export function createAuth(opts: AuthOptions): Auth {
       const id = identities.get(client)
       return id?.kind === 'device' ? id.deviceId : undefined
     },
+    setAllowAnonymous(allow) {
+      allowAnonymous = allow
+    },
 
     async authenticate(client, username, password) {
       const cn = verifiedCommonName(client)
       if (cn !== undefined) return viaCertificate(client, cn, username)
       if (username === undefined || username === '') {
-        if (opts.allowAnonymous) {
+        if (allowAnonymous) {
           identities.set(client, ANONYMOUS)
           return ANONYMOUS_OWNER
         }

@@ -56,6 +56,8 @@ export interface Broker extends Service {
   /** Closes a client's connection with an MQTT 5 reason code (0x98 administrative action …). */
   disconnect(clientId: string, reasonCode: number, reason?: string): boolean
   stats(): EngineStats
+  /** Changes the engine's limits (a config reload). */
+  setLimits(limits: Partial<EngineLimits>): void
   /** Sends to one connected client only (the current $SYS values to a new subscriber). */
   sendTo(clientId: string, message: Message): boolean
   /** True between start() and stop(). */
@@ -132,6 +134,7 @@ export function createBroker(opts: BrokerOptions): Broker {
     unsubscribe: (clientId, filters) => engine.unsubscribe(clientId, filters),
     disconnect: (clientId, reasonCode, reason) => engine.disconnect(clientId, reasonCode, reason),
     stats: () => engine.stats(),
+    setLimits: (limits) => engine.setLimits(limits),
     sendTo: (clientId, message) => engine.sendTo(clientId, message),
   }
   return self

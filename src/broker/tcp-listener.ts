@@ -28,8 +28,11 @@ export interface TlsListenerOptions extends TcpListenerOptions {
 }
 
 export interface TlsListener extends TcpListener {
-  /** Reads the certificate files again: new connections get the new certificate, open ones stay. */
-  reloadCertificate(files?: Pick<TlsListenerOptions, 'cert' | 'key' | 'ca'>): void
+  /**
+   * Reads the certificate files again (throws when they cannot be read): new connections get the
+   * new certificate, open ones stay. True when it changed.
+   */
+  reloadCertificate(files?: Pick<TlsListenerOptions, 'cert' | 'key' | 'ca'>): boolean
 }
 
 /**
@@ -86,9 +89,17 @@ export function createTlsListener(opts: TlsListenerOptions): TlsListener {
     requestCert: opts.requireClientCert,
     rejectUnauthorized: opts.requireClientCert,
   })
-  const base = createListener('mqtt-tls', 'MQTT over TLS', opts, opts.log.child('mqtts'), tlsOptions, {
-    clientCertificates: opts.requireClientCert,
-  })
+  let current: TlsOptions | undefined
+  const base = createListener(
+    'mqtt-tls',
+    'MQTT over TLS',
+    opts,
+    opts.log.child('mqtts'),
+    () => (current ??= tlsOptions()),
+    {
+      clientCertificates: opts.requireClientCert,
+    },
+  )
   return {
     name: base.name,
     get port() {
@@ -97,8 +108,22 @@ export function createTlsListener(opts: TlsListenerOptions): TlsListener {
     start: () => base.start(),
     stop: () => base.stop(),
     reloadCertificate(next) {
+      const before = files
       if (next) files = { cert: next.cert, key: next.key, ca: next.ca }
-      base.listener?.reloadTls(tlsOptions())
+      let read: TlsOptions
+      try {
+        read = tlsOptions()
+      } catch (err) {
+        files = before
+        throw err
+      }
+      const changed = JSON.stringify(read) !== JSON.stringify(current)
+      current = read
+      if (changed && base.listener) {
+        base.listener.reloadTls(read)
+        opts.log.child('mqtts').info('certificate reloaded; new connections get it')
+      }
+      return changed && base.listener !== undefined
     },
   }
 }

@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
+import type { OnReload } from './signals.ts'
 
 /** What a command may touch of the outside world; `main.ts` passes the real process parts. */
 export interface CliIo {
@@ -8,6 +9,8 @@ export interface CliIo {
   cwd: string
   /** Resolves when the process is asked to stop (first SIGINT/SIGTERM); carries the signal name. */
   stopRequested: Promise<string>
+  /** Subscribes to reload requests (SIGHUP); absent where nothing asks for reloads. */
+  onReload?: OnReload
   isTTY: boolean
   /** All of standard input (`--password-stdin`); absent when the caller has none to give. */
   readStdin?(): Promise<string>

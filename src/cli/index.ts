@@ -3,6 +3,7 @@ import { checkConfig } from './check-config.ts'
 import type { Command } from './command.ts'
 import { device } from './device.ts'
 import { init } from './init.ts'
+import { reload } from './reload.ts'
 import { serve } from './serve.ts'
 import { token } from './token.ts'
 import { user } from './user.ts'
@@ -13,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   serve,
   init,
   checkConfig,
+  reload,
   device,
   user,
   token,

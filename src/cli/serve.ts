@@ -75,10 +75,17 @@ export const serve: Command = {
       }
     }
 
+    // SIGHUP: read the file and environment again and apply what can be applied live.
+    const stopReloads = io.onReload?.(() => {
+      log.info('reloading the config', { config: file ?? '(embedded defaults)' })
+      hub.reload(() => configFor(args, io).config)
+    })
+
     const code = await Promise.race([
       io.stopRequested.then((signal) => ({ signal })),
       failed.then((c) => ({ code: c })),
     ])
+    stopReloads?.()
     if ('signal' in code) {
       hub.bus.emit('hub.stopping', { signal: code.signal })
       log.info('stopping', { signal: code.signal })

@@ -1,6 +1,6 @@
-/** What `listenForStop` needs of a process: a way to hear signals and to exit. */
+/** What `listenForStop` and `listenForReload` need of a process: a way to hear signals and to exit. */
 export interface SignalSource {
-  on(signal: 'SIGINT' | 'SIGTERM', fn: () => void): unknown
+  on(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): unknown
   exit(code: number): void
 }
 
@@ -19,4 +19,29 @@ export function listenForStop(proc: SignalSource): Promise<string> {
     })
   }
   return stop.promise
+}
+
+/** Subscribes to reload requests; returns the unsubscribe function. */
+export type OnReload = (fn: () => void) => () => void
+
+/**
+ * SIGHUP asks for a config reload and never ends the process (its default action would, taking
+ * every device offline when a terminal closes). A SIGHUP that comes before anyone listens (the
+ * hub still starting) is kept and handed to the first listener.
+ */
+export function listenForReload(proc: Pick<SignalSource, 'on'>): OnReload {
+  const listeners = new Set<() => void>()
+  let pending = false
+  proc.on('SIGHUP', () => {
+    if (!listeners.size) pending = true
+    for (const fn of listeners) fn()
+  })
+  return (fn) => {
+    listeners.add(fn)
+    if (pending) {
+      pending = false
+      fn()
+    }
+    return () => listeners.delete(fn)
+  }
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts'
 import { createRulesService, type RulesService } from '../rules/service.ts'
 import type { TelemetryWriter } from '../telemetry/writer.ts'
 import type { HubBasics } from './core.ts'
+import type { ReloadStep } from './reload.ts'
 
 export interface ActionsDeps {
   log: Logger
@@ -42,6 +43,8 @@ export interface AutomationDeps extends HubBasics {
 export interface Automation {
   scheduler: Scheduler
   rules: RulesService
+  /** Config rules and schedules (HTTP pollers are schedules' `poll` actions) take a reload. */
+  reload: ReloadStep[]
 }
 
 /** Schedules and rules, both acting through the shared action runner. */
@@ -74,5 +77,21 @@ export function composeAutomation({
     configRules: config.rules,
     now,
   })
-  return { scheduler, rules }
+  const reload: ReloadStep[] = [
+    {
+      keys: ['rules'],
+      apply(next) {
+        rules.setConfigRules(next.rules)
+        return undefined
+      },
+    },
+    {
+      keys: ['schedules'],
+      apply(next) {
+        scheduler.setConfigured(next.schedules)
+        return undefined
+      },
+    },
+  ]
+  return { scheduler, rules, reload }
 }

@@ -5,10 +5,12 @@ import { createFirebaseBridge, type FirebaseBridge } from '../bridges/firebase/b
 import { createSlack, type Slack } from '../bridges/slack/slack.ts'
 import { createWebhookClient } from '../bridges/webhook/client.ts'
 import type { Broker } from '../broker/broker.ts'
+import type { Config } from '../config/schema.ts'
 import { createWebhookEdge, type WebhookEdge } from '../hooks/edge.ts'
 import { type Metrics, registerOutboxMetrics } from '../http/metrics.ts'
 import type { Scheduler } from '../jobs/scheduler.ts'
 import type { Core, HubBasics } from './core.ts'
+import type { ReloadStep } from './reload.ts'
 
 export interface BridgesDeps extends HubBasics, Pick<Core, 'requireAuth' | 'credentials'> {
   broker: Broker
@@ -22,6 +24,8 @@ export interface Bridges {
   push: PushBridge
   slack: Slack
   firebase: FirebaseBridge
+  /** Inbound hooks, outbound webhook targets and Slack's settings take a reload. */
+  reload: ReloadStep[]
 }
 
 /** Inbound hooks and every outbound bridge (webhooks, FCM push, Slack, Firebase), with their actions. */
@@ -38,10 +42,13 @@ export function composeBridges(deps: BridgesDeps): Bridges {
     now,
   })
   // FCM push through the outbox (issue 6 point 1); the action exists only with a service account,
-  // push's own or else the one the Firebase bridges use.
-  const pushAccount = config.push.serviceAccount ?? config.firebase.serviceAccount
+  // push's own or else the one the Firebase bridges use (those take no reload: the one they started with).
+  const pushConfig = (c: Config['push']) => {
+    const account = c.serviceAccount ?? config.firebase.serviceAccount
+    return { ...c, ...(account ? { serviceAccount: account } : {}) }
+  }
   const push = createPushBridge({
-    config: { ...config.push, ...(pushAccount ? { serviceAccount: pushAccount } : {}) },
+    config: pushConfig(config.push),
     db,
     bus,
     log,
@@ -69,5 +76,41 @@ export function composeBridges(deps: BridgesDeps): Bridges {
     metrics,
     now,
   })
-  return { webhooks, push, slack, firebase }
+  const reload: ReloadStep[] = [
+    {
+      keys: ['hooks'],
+      apply(next) {
+        webhooks.hooks.setConfig(next.hooks)
+        return undefined
+      },
+    },
+    {
+      // Targets' subscriptions follow their registry's change notices.
+      keys: ['webhooks'],
+      apply(next) {
+        webhooks.targets.setConfig(next.webhooks)
+        return undefined
+      },
+    },
+    {
+      keys: ['push'],
+      apply(next) {
+        const was = push.push.enabled
+        push.reload(pushConfig(next.push))
+        if (!was && push.push.enabled) actions.register('push', push.push.executor)
+        return undefined
+      },
+    },
+    {
+      keys: ['slack'],
+      canFail: true,
+      apply(next) {
+        const was = slack.enabled
+        slack.reload(next.slack)
+        if (!was && slack.enabled) actions.register('slack', slack.executor)
+        return undefined
+      },
+    },
+  ]
+  return { webhooks, push, slack, firebase, reload }
 }

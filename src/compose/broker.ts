@@ -14,11 +14,13 @@ import {
   type TcpListener,
   type TlsListener,
 } from '../broker/tcp-listener.ts'
+import type { MqttConfig } from '../config/schema.ts'
 import { createDeviceFeatures, type DeviceFeatures } from '../devices/features.ts'
 import type { ConsoleChannel } from '../http/console/channel.ts'
 import { createTelemetry, type Telemetry } from '../telemetry/telemetry.ts'
 import { VERSION } from '../version.ts'
 import type { Core, HubBasics } from './core.ts'
+import type { ReloadStep } from './reload.ts'
 
 export interface BrokerDeps extends HubBasics, Pick<Core, 'requireAuth' | 'credentials'> {
   actions: ActionRunner
@@ -34,6 +36,8 @@ export interface BrokerParts {
   tcp: TcpListener
   /** Undefined when no certificate is configured. */
   tls: TlsListener | undefined
+  /** What a config reload can change of the broker: policy, limits, mappings and the certificate. */
+  reload: ReloadStep[]
 }
 
 /**
@@ -120,5 +124,67 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
           requireClientCert: m.tls.requireClientCert,
         })
       : undefined
-  return { broker, sys, presence, telemetry, devices, tcp, tls }
+  const reload: ReloadStep[] = [
+    {
+      keys: ['mqtt.acl', 'mqtt.anonymousAcl', 'mqtt.disconnectOnDenied', 'mqtt.allowAnonymous'],
+      apply(next) {
+        acl.setRules(next.mqtt.acl, next.mqtt.anonymousAcl)
+        acl.setDisconnectOnDenied(next.mqtt.disconnectOnDenied)
+        auth.setAllowAnonymous(next.mqtt.allowAnonymous)
+        return undefined
+      },
+    },
+    {
+      keys: LIMIT_KEYS.map((k) => `mqtt.${k}`),
+      apply(next) {
+        broker.setLimits(engineLimits(next.mqtt))
+        return undefined
+      },
+    },
+    {
+      keys: ['telemetry.mqtt'],
+      apply(next) {
+        telemetry.mqtt.setRules(next.telemetry.mqtt)
+        return undefined
+      },
+    },
+  ]
+  if (tls) reload.push(tlsReloadStep(tls))
+  return { broker, sys, presence, telemetry, devices, tcp, tls, reload }
+}
+
+/** What a reload changes at once; a connection keeps the inbound rates it started with. */
+const LIMIT_KEYS = [
+  'maxPacketSize',
+  'maxConnections',
+  'connectRatePerAddress',
+  'inboundMessagesPerSecond',
+  'inboundBytesPerSecond',
+  'maxQueuedBytesPerClient',
+  'connectTimeout',
+  'maxPendingConnectionsPerAddress',
+  'maxQueuedMessages',
+  'maxQueuedBytes',
+  'receiveMaximum',
+  'topicAliasMaximum',
+  'serverKeepAlive',
+  'maxSessionExpiry',
+] as const satisfies ReadonlyArray<keyof MqttConfig>
+
+/**
+ * The certificate files are read on every reload: a renewed certificate usually keeps its path.
+ * Turning TLS off (or on) changes the listeners, which needs a restart.
+ */
+function tlsReloadStep(tls: TlsListener): ReloadStep {
+  return {
+    keys: ['mqtt.tls.cert', 'mqtt.tls.key', 'mqtt.tls.ca'],
+    always: true,
+    canFail: true,
+    apply(next, changed) {
+      const { cert, key, ca } = next.mqtt.tls
+      if (!cert || !key) return { needsRestart: changed }
+      const renewed = tls.reloadCertificate({ cert, key, ca })
+      return renewed && !changed.length ? { applied: ['mqtt.tls.cert'] } : undefined
+    },
+  }
 }

@@ -20,6 +20,8 @@ export interface HookRegistry {
   create(input: HookCreate): { hook: HookDefinition; generatedSecret?: string }
   update(name: string, input: Omit<HookCreate, 'name'> & { name?: string }): HookDefinition
   remove(name: string): void
+  /** Replaces the config file's hooks (a config reload); answers the names added, changed or removed. */
+  setConfig(config: readonly HookConfig[]): string[]
 }
 
 export function createHookRegistry(opts: HookRegistryOptions): HookRegistry {

@@ -52,6 +52,11 @@ export interface Scheduler extends Service {
    * stays where it was. Refused (409) while a run of it is going on.
    */
   runNow(id: string, reason?: string): RunRow
+  /**
+   * Replaces the config file's schedules (a config reload): added ones are armed, changed ones
+   * start afresh as after an API update, removed ones go; a run going on finishes.
+   */
+  setConfigured(schedules: readonly Schedule[]): void
   /** The next `count` run times after `from` (default now); none for a disabled or finished schedule. */
   preview(id: string, count: number, from?: number): number[]
   runs(id: string, limit: number, before?: number): RunRow[]
@@ -86,6 +91,7 @@ interface Entry {
  */
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { db, bus, clock } = deps
+  let configured = deps.configured ?? []
   const log = deps.log.child('scheduler')
   const graceMs = deps.graceMs ?? 60_000
   const historyLimit = deps.historyLimit ?? 200
@@ -372,7 +378,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   // --- state at start ------------------------------------------------------------------------
 
   const syncConfigured = (now: number) => {
-    const wanted = new Map((deps.configured ?? []).map((def) => [def.id!, def]))
+    const wanted = new Map(configured.map((def) => [def.id!, def]))
     for (const [id, def] of wanted) {
       const existing = getSchedule(db, id)
       if (existing?.origin === 'config' && JSON.stringify(existing.definition) === JSON.stringify(def))
@@ -466,7 +472,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
     create(def) {
       const id = def.id ?? `sch_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`
-      if ((deps.configured ?? []).some((c) => c.id === id) || getSchedule(db, id)) {
+      if (configured.some((c) => c.id === id) || getSchedule(db, id)) {
         throw Errors.conflict(`a schedule with id ${id} exists`)
       }
       const now = clock.now()
@@ -530,6 +536,19 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     runNow: (id, reason = 'run now') => {
       mustGet(id)
       return runNow(id, reason)
+    },
+    setConfigured(schedules) {
+      const before = new Set(configured.map((c) => c.id!))
+      configured = schedules
+      if (!started) return
+      const now = clock.now()
+      db.transaction(() => syncConfigured(now))()
+      for (const id of new Set([...before, ...schedules.map((c) => c.id!)])) {
+        const row = getSchedule(db, id)
+        if (row) load(row)
+        else entries.delete(id)
+      }
+      arm()
     },
 
     preview(id, count, from) {

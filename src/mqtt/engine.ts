@@ -109,6 +109,10 @@ export function createEngine(opts: EngineOptions): MqttEngine {
 
     stats: () => core.stats(),
 
+    setLimits(limits: Partial<EngineLimits>) {
+      Object.assign(core.limits, limits)
+    },
+
     sendTo(clientId: string, message: Message) {
       const conn = core.live.get(clientId)
       if (!conn?.connected) return false

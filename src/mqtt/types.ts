@@ -318,4 +318,6 @@ export interface Engine {
   /** Closes a client's connection (v5: DISCONNECT with the reason code first). False when not connected. */
   disconnect(clientId: string, reasonCode: number, reason?: string): boolean
   stats(): EngineStats
+  /** Changes limits while running (a config reload); open connections keep their inbound rates. */
+  setLimits(limits: Partial<EngineLimits>): void
 }

@@ -97,17 +97,24 @@ export function createRulesService(opts: RulesServiceOptions) {
   const recent = new Map<string, number[]>()
   let mqttRules = false
   let stopListening: (() => void) | undefined
+  let configRules = opts.configRules
 
   const reload = () => {
     const stored = listStoredRules(opts.db)
     for (const bad of stored.invalid) log.error('stored rule does not parse; ignored', bad)
-    const configIds = new Set(opts.configRules.map((r) => r.id))
+    const configIds = new Set(configRules.map((r) => r.id))
     rules = [
-      ...opts.configRules.map((r) => toEngineRule(r, 'config')),
+      ...configRules.map((r) => toEngineRule(r, 'config')),
       ...stored.rules.filter((r) => !configIds.has(r.id)).map((r) => toEngineRule(r, 'api')),
     ]
     mqttRules = rules.some((r) => r.definition.trigger.type === 'mqtt')
     engine.reset()
+  }
+
+  const afresh = () => {
+    suspended.clear()
+    recent.clear()
+    reload()
   }
 
   const tooFast = (ruleId: string): boolean => {
@@ -226,10 +233,11 @@ export function createRulesService(opts: RulesServiceOptions) {
   return {
     service,
     /** Re-reads the rules (after an API change) and forgets state and suspensions. */
-    reload() {
-      suspended.clear()
-      recent.clear()
-      reload()
+    reload: afresh,
+    /** Replaces the config file's rules (a config reload); every rule starts afresh, as after an API change. */
+    setConfigRules(next: readonly Rule[]) {
+      configRules = next
+      afresh()
     },
     list: (): readonly LoadedRule[] => rules,
     get: (id: string) => rules.find((r) => r.id === id),

@@ -101,12 +101,12 @@ export interface DefinitionRegistryOptions<C extends NamedConfig, I extends Name
   generatesSecret: (input: I) => boolean
   /** Refuses an update that does not fit with the secret it would keep. */
   checkUpdate?: (input: Omit<I, 'name'>, secret: string | null) => void
-  /** Called with a name after it was created, changed or removed through the API. */
+  /** Called with a name after it was created, changed or removed through the API or a config reload. */
   onChange?: (name: string) => void
 }
 
 /** Config-defined and API-defined items behind one lookup. */
-export interface DefinitionRegistry<D, I extends NamedInput> {
+export interface DefinitionRegistry<C, D, I extends NamedInput> {
   get(name: string): D | undefined
   /** Both sources, by name. */
   list(): D[]
@@ -115,6 +115,11 @@ export interface DefinitionRegistry<D, I extends NamedInput> {
   /** Replaces an API item; a missing secret keeps the old one. Config items answer 409. */
   update(name: string, input: Omit<I, 'name'> & { name?: string }): D
   remove(name: string): void
+  /**
+   * Replaces the config file's items (a config reload); answers the names added, changed or
+   * removed. A removed item's API namesake, if any, shows again.
+   */
+  setConfig(config: readonly C[]): string[]
 }
 
 /** The config-plus-API mechanism shared by inbound hooks and outbound webhook targets. */
@@ -122,10 +127,10 @@ export function createDefinitionRegistry<
   C extends NamedConfig,
   D extends NamedDefinition,
   I extends NamedInput,
->(opts: DefinitionRegistryOptions<C, I>): DefinitionRegistry<D, I> {
+>(opts: DefinitionRegistryOptions<C, I>): DefinitionRegistry<C, D, I> {
   const { db, table, noun } = opts
   const readSecret = opts.readSecretFile ?? ((path: string) => readSecretFile(path))
-  const configured = new Map(opts.config.map((c) => [c.name, c]))
+  let configured = new Map(opts.config.map((c) => [c.name, c]))
   const resolved = new Map<string, D>()
   const changed = (name: string) => opts.onChange?.(name)
 
@@ -203,6 +208,17 @@ export function createDefinitionRegistry<
       ownedByApi(name)
       deleteStoredDefinition(db, table, name)
       changed(name)
+    },
+    setConfig(config) {
+      const next = new Map(config.map((c) => [c.name, c]))
+      const names = [...new Set([...configured.keys(), ...next.keys()])].filter(
+        (name) => JSON.stringify(configured.get(name)) !== JSON.stringify(next.get(name)),
+      )
+      configured = next
+      // Secrets are read again, a `secretFile` whose content changed included.
+      resolved.clear()
+      for (const name of names) changed(name)
+      return names.sort()
     },
   }
 }

@@ -103,18 +103,28 @@ export interface MqttTelemetryOptions {
   deviceOf?: (client: Client) => string | undefined
 }
 
+export interface MqttTelemetry extends BrokerPlugin {
+  /** Replaces `telemetry.mqtt` (a config reload); the next message is read with the new rules. */
+  setRules(rules: readonly TelemetryMqttRule[]): void
+}
+
 /**
  * A broker plugin that turns matching PUBLISHes into readings. It runs in the `published` hook,
  * whose promise the engine waits for, so a QoS 1 PUBACK means the readings are stored.
  */
-export function createMqttTelemetry(opts: MqttTelemetryOptions): BrokerPlugin {
+export function createMqttTelemetry(opts: MqttTelemetryOptions): MqttTelemetry {
   const log = opts.log.child('telemetry-mqtt')
   const now = opts.now ?? Date.now
-  const extract = compileExtraction(opts.rules)
+  let rules = opts.rules
+  let extract = compileExtraction(rules)
   return {
     name: 'telemetry',
+    setRules(next) {
+      extract = compileExtraction(next)
+      rules = next
+    },
     published(packet, client) {
-      if (!opts.rules.length) return
+      if (!rules.length) return
       const username = client ? (opts.deviceOf?.(client) ?? client.username) : undefined
       const readings = extract(packet.topic, packet.payload, username, now())
       if (!readings.length) return

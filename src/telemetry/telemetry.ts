@@ -1,12 +1,11 @@
 import type { Database } from 'bun:sqlite'
-import type { BrokerPlugin } from '../broker/hooks.ts'
 import type { Bus } from '../bus/bus.ts'
 import type { Logger } from '../log.ts'
 import type { Client } from '../mqtt/types.ts'
 import type { EventType } from '../protocol.ts'
 import type { Service } from '../runtime/service.ts'
 import type { TelemetryConfig } from './config.ts'
-import { createMqttTelemetry } from './mqtt-extract.ts'
+import { createMqttTelemetry, type MqttTelemetry } from './mqtt-extract.ts'
 import { querySeries, type Retention, type SeriesQuery, type SeriesResult } from './query.ts'
 import { createTelemetryRetention, type TelemetryRetention } from './retention.ts'
 import { createTelemetryStore, type Latest, type TelemetryStore } from './store.ts'
@@ -34,7 +33,7 @@ export interface Telemetry {
   writer: TelemetryWriter
   retention: TelemetryRetention
   /** Extracts readings from MQTT messages per `telemetry.mqtt`; add it to the broker's plugins. */
-  mqtt: BrokerPlugin
+  mqtt: MqttTelemetry
   /** The writer, then the retention job: start in this order, stop in reverse. */
   services: Service[]
   query(q: SeriesQuery): SeriesResult

@@ -91,3 +91,13 @@ export function nextMessage(
     client.on('message', on)
   })
 }
+
+/** The QoS the hub grants a SUBSCRIBE to `filter`, 128 when refused [MQTT-3.9.3]. */
+export async function grantedQos(client: MqttClient, filter: string): Promise<number> {
+  // mqtt.js rejects a SUBACK holding 0x80; the packet is on the error.
+  const codes = await client.subscribeAsync(filter, { qos: 1 }).then(
+    (res) => res.map((g) => g.qos),
+    (err: { packet?: { granted?: number[] } }) => err.packet?.granted ?? [-1],
+  )
+  return codes[0] ?? -1
+}

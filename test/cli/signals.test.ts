@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import { EventEmitter } from 'node:events'
-import { listenForStop } from '../../src/cli/signals.ts'
+import { listenForReload, listenForStop } from '../../src/cli/signals.ts'
 
 function fakeProcess() {
   const emitter = new EventEmitter()
@@ -21,5 +21,19 @@ describe('signals', () => {
     expect(p.exits).toEqual([])
     p.emitter.emit('SIGINT')
     expect(p.exits).toEqual([130])
+  })
+
+  it('turns SIGHUP into reload requests that never exit, keeping one that came before any listener', () => {
+    const p = fakeProcess()
+    const onReload = listenForReload(p.proc)
+    p.emitter.emit('SIGHUP')
+    const heard: string[] = []
+    const stop = onReload(() => heard.push('reload'))
+    expect(heard).toEqual(['reload'])
+    p.emitter.emit('SIGHUP')
+    p.emitter.emit('SIGHUP')
+    stop()
+    p.emitter.emit('SIGHUP')
+    expect([heard.length, p.exits]).toEqual([3, []])
   })
 })

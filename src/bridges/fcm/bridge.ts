@@ -38,33 +38,38 @@ export interface PushBridge {
   push: Push
   services: ServiceEntry[]
   api: ApiMount[]
+  /** Takes new `push.*` settings (a config reload): a new service account, endpoint or batching. */
+  reload(config: PushConfig): void
 }
 
 export function createPushBridge(opts: PushBridgeOptions): PushBridge {
   const { config, db, metrics } = opts
   const now = opts.now ?? Date.now
-  // push.serviceAccount was checked by the config schema; a key borrowed from firebase.* was not.
-  const parsed = config.serviceAccount ? parseServiceAccount(config.serviceAccount) : undefined
-  if (parsed?.error)
-    opts.log.child('push').warn('push is off: the service account cannot be used', { error: parsed.error })
-  const account = parsed?.account
-  const client = account
-    ? createFcmClient({
-        baseUrl: config.baseUrl,
-        projectId: config.projectId ?? account.project_id,
-        tokens: createAccessTokens({
-          account,
-          scopes: [FCM_SCOPE],
+  const clientFor = (c: PushConfig) => {
+    // push.serviceAccount was checked by the config schema; a key borrowed from firebase.* was not.
+    const parsed = c.serviceAccount ? parseServiceAccount(c.serviceAccount) : undefined
+    if (parsed?.error)
+      opts.log.child('push').warn('push is off: the service account cannot be used', { error: parsed.error })
+    const account = parsed?.account
+    return account
+      ? createFcmClient({
+          baseUrl: c.baseUrl,
+          projectId: c.projectId ?? account.project_id,
+          tokens: createAccessTokens({
+            account,
+            scopes: [FCM_SCOPE],
+            now,
+            timeoutMs: c.timeout,
+            ...(opts.fetch ? { fetch: opts.fetch } : {}),
+          }),
+          concurrency: c.concurrency,
+          timeoutMs: c.timeout,
           now,
-          timeoutMs: config.timeout,
           ...(opts.fetch ? { fetch: opts.fetch } : {}),
-        }),
-        concurrency: config.concurrency,
-        timeoutMs: config.timeout,
-        now,
-        ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      })
-    : undefined
+        })
+      : undefined
+  }
+  const client = clientFor(config)
   const results = metrics.counter(
     'hearth_push_results_total',
     'FCM send results by status, one per token per attempt',
@@ -88,6 +93,7 @@ export function createPushBridge(opts: PushBridgeOptions): PushBridge {
   })
   return {
     push,
+    reload: (next) => push.reconfigure(clientFor(next), next),
     services: [{ service: push, restart: true }],
     api: [
       {

@@ -52,6 +52,8 @@ export interface Push extends Service {
   pauses(): PushPause[]
   /** Lets a paused target send again; its batches refused while paused are dead letters to replay. */
   resume(target: string): boolean
+  /** Takes a new FCM client and batching (a config reload); the next batches use them. */
+  reconfigure(client: FcmClient | undefined, config: PushOptions['config']): void
 }
 
 // Progress of a batch the outbox gave up on is kept this long for a person to look at.
@@ -61,9 +63,11 @@ export function createPush(opts: PushOptions): Push {
   const { db, bus } = opts
   const log = opts.log.child('push')
   const now = opts.now ?? Date.now
+  let client = opts.client
+  let config = opts.config
 
   const executor: ActionExecutor<'push'> = async (action, ctx) => {
-    if (!opts.client) throw new PushRefused('not-configured', 'push is not configured (push.serviceAccount)')
+    if (!client) throw new PushRefused('not-configured', 'push is not configured (push.serviceAccount)')
     const data = ctx.data ?? {}
     const target = targetOf(action, data)
     const key = targetKey(target)
@@ -80,12 +84,13 @@ export function createPush(opts: PushOptions): Push {
     const ids: Array<Promise<number>> = []
     // A batch's `push.result` and `push.batch` events name it by its key; the console follows a test push so.
     const batchKeys: string[] = []
-    for (let i = 0; i < recipients.length; i += opts.config.batchSize) {
+    const { batchSize } = config
+    for (let i = 0; i < recipients.length; i += batchSize) {
       const batch: PushBatch = {
         target: key,
         source: ctx.source,
         message,
-        recipients: recipients.slice(i, i + opts.config.batchSize).map((r) => [r.token, r.platform]),
+        recipients: recipients.slice(i, i + batchSize).map((r) => [r.token, r.platform]),
       }
       const batchKey = crypto.randomUUID()
       batchKeys.push(batchKey)
@@ -98,9 +103,8 @@ export function createPush(opts: PushOptions): Push {
   }
 
   const handler: DeliveryHandler = {
-    concurrency: () => opts.config.batchesPerTarget,
+    concurrency: () => config.batchesPerTarget,
     async deliver(entry, signal) {
-      const client = opts.client
       if (!client) return Outcome.badRequest('push is not configured (push.serviceAccount)')
       return deliverBatch(
         { db, bus, log, client, now, ...(opts.onResult ? { onResult: opts.onResult } : {}) },
@@ -113,7 +117,11 @@ export function createPush(opts: PushOptions): Push {
   return {
     name: 'push',
     get enabled() {
-      return opts.client !== undefined
+      return client !== undefined
+    },
+    reconfigure(next, nextConfig) {
+      client = next
+      config = nextConfig
     },
     executor,
     handler,

@@ -37,6 +37,8 @@ export interface Dispatcher {
   settled(outboxId: number): void
   /** A message reached Slack (or was refused by it) now: the next waits `minInterval`. */
   attempted(destination: string): void
+  /** Replaces `slack.minInterval` and `slack.dedupWindow` (a config reload) for the next messages. */
+  setPacing(minIntervalMs: number, dedupWindowMs: number): void
   /** Queues whatever is waiting, now (the hub is stopping). */
   flushAll(): Promise<void>
   start(): void
@@ -55,7 +57,9 @@ interface Lane {
 // A Slack message holds 20 alerts in detail; beyond this many waiting, only a count is kept.
 const MAX_PENDING = 200
 
-export function createDispatcher(opts: DispatcherOptions): Dispatcher {
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  // A copy: setPacing changes it.
+  const opts = { ...options }
   const log = opts.log
   const lanes = new Map<string, Lane>()
   const seen = new Map<string, number>()
@@ -133,6 +137,10 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   }
 
   return {
+    setPacing(minIntervalMs, dedupWindowMs) {
+      opts.minIntervalMs = minIntervalMs
+      opts.dedupWindowMs = dedupWindowMs
+    },
     post(destination, alert) {
       const dead = opts.deadReason(destination)
       if (dead) {

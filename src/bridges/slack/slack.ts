@@ -38,48 +38,42 @@ export interface Slack extends Service {
   dead(): Record<string, string>
   /** The configured destinations' names. */
   destinations(): string[]
+  /**
+   * Takes new `slack.*` settings (a config reload): destinations, the bot token, alerts and pacing
+   * apply to the next messages; a destination whose settings changed is no longer latched dead.
+   * Throws, changing nothing, when a `webhookUrlFile` cannot be read.
+   */
+  reload(config: SlackConfig): void
 }
 
 const OWNER = 'slack'
 
 export function createSlack(opts: SlackOptions): Slack {
-  const { config, bus } = opts
+  const { bus } = opts
+  let config = opts.config
   const log = opts.log.child('slack')
   const now = opts.now ?? Date.now
   const readFile = opts.readFile ?? ((path: string) => readFileSync(resolve(path), 'utf8').trim())
-  const configured = [
-    ...(config.webhookUrl || config.webhookUrlFile || config.channel
-      ? [
-          {
-            name: 'default',
-            webhookUrl: config.webhookUrl,
-            webhookUrlFile: config.webhookUrlFile,
-            channel: config.channel,
-          },
-        ]
-      : []),
-    ...config.destinations,
-  ]
-  const destinations = new Map<string, Destination>()
+  let configured = configuredDestinations(config)
+  let destinations = new Map<string, Destination>()
   // Resolved at start: reading a URL file is I/O, and a missing file should fail the start loudly.
-  const resolveAll = () => {
-    destinations.clear()
-    for (const d of configured) {
+  const resolveAll = (list: typeof configured) => {
+    const out = new Map<string, Destination>()
+    for (const d of list) {
       const url = d.webhookUrl ?? (d.webhookUrlFile ? readFile(d.webhookUrlFile) : undefined)
-      destinations.set(
+      out.set(
         d.name,
         url ? { name: d.name, kind: 'webhook', url } : { name: d.name, kind: 'bot', channel: d.channel! },
       )
     }
+    return out
   }
-  const alertsTo =
-    config.alerts.destination ??
-    (configured.some((d) => d.name === 'default') ? 'default' : configured[0]?.name)
+  let alertsTo = alertsDestination(config, configured)
   const latched = new Map<string, string>()
   const lastAttempt = new Map<string, number>()
-  const client =
-    opts.client ??
-    createSlackClient({ apiUrl: config.apiUrl, botToken: config.botToken, timeoutMs: config.timeout, now })
+  const clientFor = (c: SlackConfig) =>
+    opts.client ?? createSlackClient({ apiUrl: c.apiUrl, botToken: c.botToken, timeoutMs: c.timeout, now })
+  let client = clientFor(config)
 
   const sent = opts.metrics?.counter(
     'hearth_slack_messages_total',
@@ -105,14 +99,16 @@ export function createSlack(opts: SlackOptions): Slack {
     deadReason: (d) => latched.get(d),
     onPost: (destination, result) => posted?.inc({ destination, outcome: result }),
   })
-  const sources = createAlertSources({
-    bus,
-    config: config.alerts,
-    now,
-    post: (alert) => {
-      if (alertsTo) dispatcher.post(alertsTo, alert)
-    },
-  })
+  const alertSources = (c: SlackConfig) =>
+    createAlertSources({
+      bus,
+      config: c.alerts,
+      now,
+      post: (alert) => {
+        if (alertsTo) dispatcher.post(alertsTo, alert)
+      },
+    })
+  let sources = alertSources(config)
 
   const latch = (destination: string, reason: string, status: number | null) => {
     if (latched.has(destination)) return
@@ -193,7 +189,9 @@ export function createSlack(opts: SlackOptions): Slack {
   let running = false
   return {
     name: 'slack',
-    enabled: configured.length > 0,
+    get enabled() {
+      return configured.length > 0
+    },
     executor,
     handler,
     post(alert, destination) {
@@ -203,9 +201,26 @@ export function createSlack(opts: SlackOptions): Slack {
     },
     dead: () => Object.fromEntries(latched),
     destinations: () => configured.map((d) => d.name),
+    reload(next) {
+      const nextConfigured = configuredDestinations(next)
+      // Reading URL files can throw: before anything changes.
+      const resolved = running ? resolveAll(nextConfigured) : destinations
+      const before = new Map(configured.map((d) => [d.name, JSON.stringify(d)]))
+      configured = nextConfigured
+      config = next
+      destinations = resolved
+      alertsTo = alertsDestination(next, nextConfigured)
+      client = clientFor(next)
+      dispatcher.setPacing(next.minInterval, next.dedupWindow)
+      for (const d of nextConfigured) if (before.get(d.name) !== JSON.stringify(d)) latched.delete(d.name)
+      if (!running) return
+      sources.stop()
+      sources = alertSources(next)
+      if (nextConfigured.length) sources.start()
+    },
     start() {
       if (running) return
-      resolveAll()
+      destinations = resolveAll(configured)
       opts.outbox.register(SLACK_KIND, handler)
       const settled = (e: { detail: { kind: string; id: number } }) => {
         if (e.detail.kind === SLACK_KIND) dispatcher.settled(e.detail.id)
@@ -225,6 +240,30 @@ export function createSlack(opts: SlackOptions): Slack {
       dispatcher.stop()
     },
   }
+}
+
+/** `slack.webhookUrl`/`channel` as the destination "default", then `slack.destinations`. */
+function configuredDestinations(config: SlackConfig) {
+  return [
+    ...(config.webhookUrl || config.webhookUrlFile || config.channel
+      ? [
+          {
+            name: 'default',
+            webhookUrl: config.webhookUrl,
+            webhookUrlFile: config.webhookUrlFile,
+            channel: config.channel,
+          },
+        ]
+      : []),
+    ...config.destinations,
+  ]
+}
+
+function alertsDestination(config: SlackConfig, configured: ReadonlyArray<{ name: string }>) {
+  return (
+    config.alerts.destination ??
+    (configured.some((d) => d.name === 'default') ? 'default' : configured[0]?.name)
+  )
 }
 
 function delay(ms: number, signal: AbortSignal): Promise<void> {

@@ -16,7 +16,9 @@ export interface TargetRegistry {
   create(input: TargetCreate): { target: WebhookTarget; generatedSecret?: string }
   update(name: string, input: Omit<TargetCreate, 'name'> & { name?: string }): WebhookTarget
   remove(name: string): void
-  /** Called with a target's name after it was created, changed or removed. */
+  /** Replaces the config file's targets (a config reload); answers the names added, changed or removed. */
+  setConfig(config: readonly TargetConfig[]): string[]
+  /** Called with a target's name after it was created, changed or removed (API or config reload). */
   onChange(fn: (name: string) => void): () => void
 }
 
