@@ -21,6 +21,8 @@ export interface EventMap {
   'device.online': { id: string; clientId: string; address: string | null }
   'device.offline': { id: string; clientId: string | null; reason: DeviceOfflineReason }
   'auth.failed': { address: string; username: string | null; clientId: string; reason: AuthFailure }
+  /** A persistent session's queue is full: new messages for it are dropped until it drains. */
+  'mqtt.queue_overflow': { clientId: string; dropped: number }
   'acl.denied': {
     deviceId: string | null
     clientId: string
@@ -205,6 +207,8 @@ export type AuthFailure =
   | 'device disabled'
   | 'unregistered certificate'
   | 'certificate mismatch'
+  /** The client id names a persistent session another identity created. */
+  | 'session of another identity'
 
 export type EventType = keyof EventMap
 

@@ -124,6 +124,23 @@ export function createAuth(opts: AuthOptions): Auth {
       allowAnonymous = allow
     },
 
+    // The session stays with its owner and its live connection is kept; the attempt is recorded.
+    sessionRefused(client, owner) {
+      const address = addressOf(client)
+      const username = client.username ?? null
+      log.warn('connection refused: the session belongs to another identity', {
+        address,
+        clientId: client.id,
+        username,
+        owner,
+      })
+      opts.bus.emit(
+        'auth.failed',
+        { address, username, clientId: client.id, reason: 'session of another identity' },
+        username ? { subject: username } : {},
+      )
+    },
+
     async authenticate(client, username, password) {
       const cn = verifiedCommonName(client)
       if (cn !== undefined) return viaCertificate(client, cn, username)

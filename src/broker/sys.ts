@@ -14,6 +14,8 @@ export interface BrokerStats {
   messagesSent: number
   /** Deliveries dropped: a receiver's buffer or queue was full, the message expired or was too large. */
   messagesDropped: number
+  /** Of those, messages dropped because a persistent session's queue was full. */
+  queueOverflows: number
   /** Every MQTT byte read from and written to clients. */
   bytesReceived: number
   bytesSent: number
@@ -78,6 +80,7 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
       messagesReceived: c.received,
       messagesSent: c.sent,
       messagesDropped: s?.droppedMessages ?? 0,
+      queueOverflows: s?.queueOverflows ?? 0,
       bytesReceived: c.bytesIn,
       bytesSent: c.bytesOut,
       retainedMessages: s?.retained ?? 0,

@@ -86,7 +86,15 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
     deviceOf: auth.deviceOf,
     now,
   })
-  const plugins: BrokerPlugin[] = [dotted, auth, acl, presence, sys.plugin, telemetry.mqtt]
+  const overflow: BrokerPlugin = {
+    name: 'queue-overflow',
+    // Once per episode: the engine calls it when a session's queue starts dropping.
+    queueOverflow(clientId, dropped) {
+      log.warn('session queue full: new messages are dropped', { clientId })
+      bus.emit('mqtt.queue_overflow', { clientId, dropped }, { subject: clientId })
+    },
+  }
+  const plugins: BrokerPlugin[] = [dotted, auth, acl, presence, sys.plugin, telemetry.mqtt, overflow]
   // Groups, messaging, upstream and device state; group members read groups/<id>/#.
   const devices = createDeviceFeatures({
     db,

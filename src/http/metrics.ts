@@ -173,9 +173,15 @@ export function registerHubMetrics(metrics: Metrics, deps: HubMetricsDeps): void
     ],
     [
       'hearth_mqtt_messages_dropped_total',
-      'QoS 0 deliveries dropped on full queues',
+      'deliveries dropped: full output or queue, expired, or too large for the client',
       'counter',
       (s) => s.messagesDropped,
+    ],
+    [
+      'hearth_mqtt_queue_overflow_total',
+      'messages dropped because a persistent session queue was full',
+      'counter',
+      (s) => s.queueOverflows,
     ],
     ['hearth_mqtt_bytes_received_total', 'MQTT bytes read from clients', 'counter', (s) => s.bytesReceived],
     ['hearth_mqtt_bytes_sent_total', 'MQTT bytes written to clients', 'counter', (s) => s.bytesSent],
