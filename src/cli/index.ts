@@ -4,6 +4,7 @@ import type { Command } from './command.ts'
 import { device } from './device.ts'
 import { init } from './init.ts'
 import { serve } from './serve.ts'
+import { service } from './service.ts'
 import { token } from './token.ts'
 import { user } from './user.ts'
 import { version } from './version.ts'
@@ -18,5 +19,6 @@ export const COMMANDS: readonly Command[] = [
   token,
   backup,
   restore,
+  service,
   version,
 ]

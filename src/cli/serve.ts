@@ -7,6 +7,7 @@ import { DataDirLockedError } from '../store/lock.ts'
 import { SchemaTooNewError } from '../store/migrate.ts'
 import { CONFIG_OPTION, type Command } from './command.ts'
 import { configFor } from './config.ts'
+import { commandForm } from './invocation.ts'
 
 const STOP_DEADLINE_MS = 5000
 
@@ -45,13 +46,14 @@ export const serve: Command = {
       console: url,
     })
     io.out(`\nHearth console: ${url}\n`)
+    const form = commandForm(io)
     if (hub.initialAdminPassword) {
       io.out(
         `First start: log in as "admin" with password ${hub.initialAdminPassword}\n` +
-          `(also written to ${join(config.dataDir, INITIAL_ADMIN_FILE)}; change it with "hearth user passwd admin")\n\n`,
+          `(also written to ${join(config.dataDir, INITIAL_ADMIN_FILE)}; change it with "${form} user passwd admin")\n\n`,
       )
     } else {
-      io.out('Log in with your admin account ("hearth user passwd admin" resets its password).\n\n')
+      io.out(`Log in with your admin account ("${form} user passwd admin" resets its password).\n\n`)
     }
 
     const code = await Promise.race([
