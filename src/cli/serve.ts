@@ -5,6 +5,7 @@ import { createHub, INITIAL_ADMIN_FILE } from '../hub.ts'
 import { createLogger } from '../log.ts'
 import { DataDirLockedError } from '../store/lock.ts'
 import { SchemaTooNewError } from '../store/migrate.ts'
+import { UpgradeFailedError } from '../store/upgrade.ts'
 import { CONFIG_OPTION, type Command } from './command.ts'
 import { configFor } from './config.ts'
 import { commandForm } from './invocation.ts'
@@ -81,7 +82,7 @@ export const serve: Command = {
 export function explainStartFailure(err: unknown, dataDir: string): string {
   if (err instanceof ListenError || err instanceof ConfigError || err instanceof SchemaTooNewError)
     return err.message
-  if (err instanceof DataDirLockedError) return err.message
+  if (err instanceof DataDirLockedError || err instanceof UpgradeFailedError) return err.message
   const e = err as NodeJS.ErrnoException
   if (['EACCES', 'EROFS', 'EPERM', 'ENOTDIR', 'EEXIST'].includes(e?.code ?? '')) {
     return `data dir ${dataDir} is not writable (${e.code}: ${e.message})`
