@@ -37,6 +37,10 @@ export function serviceUnit(o: UnitOptions): string {
     'Description=Hearth home hub (MQTT broker, HTTP API, rules, schedules, bridges)',
     'After=network-online.target',
     'Wants=network-online.target',
+    // Restart=on-failure must not loop for ever over a start that cannot succeed (a failing
+    // upgrade, a port in use): five failed starts within five minutes leave the unit failed.
+    'StartLimitIntervalSec=300',
+    'StartLimitBurst=5',
     '',
     '[Service]',
     'Type=simple',

@@ -51,12 +51,15 @@ export function migrateWithSnapshot(
   }
   const snapshot = `${path}${SNAPSHOT_INFIX}${from}-${now().toISOString().replace(/[:.]/g, '-')}`
   writeVerifiedSnapshot(db, snapshot, from)
+  // An earlier copy of the same version is older than this one: a restart loop over a failing
+  // upgrade keeps one copy instead of filling the disk.
+  removeSnapshots(path, snapshot, `${SNAPSHOT_INFIX}${from}-`)
   try {
     db.transaction(() => migrate(db, migrations))()
   } catch (err) {
     throw new UpgradeFailedError(from, to, snapshot, err)
   }
-  removeOlderSnapshots(path, snapshot)
+  removeSnapshots(path, snapshot, SNAPSHOT_INFIX)
   return { from, to, snapshot }
 }
 
@@ -110,8 +113,9 @@ function compare(db: Database, snapshot: string, version: number): string | unde
   }
 }
 
-function removeOlderSnapshots(path: string, keep: string) {
-  const prefix = `${basename(path)}${SNAPSHOT_INFIX}`
+/** Removes the snapshots beside `path` whose names start with `<name><infix>`, except `keep`. */
+function removeSnapshots(path: string, keep: string, infix: string) {
+  const prefix = `${basename(path)}${infix}`
   for (const name of readdirSync(dirname(path))) {
     const file = join(dirname(path), name)
     if (name.startsWith(prefix) && file !== keep) rmSync(file, { force: true })
