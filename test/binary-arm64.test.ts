@@ -5,7 +5,9 @@ import { closeSync, openSync, readSync } from 'node:fs'
 import { ensureArm64Binary } from './helpers/binary.ts'
 import { spawnHub } from './helpers/process.ts'
 
-const QEMU = ['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu']
+// The Cortex-A53 of the Raspberry Pi 3 and Zero 2 W: the oldest 64-bit Pi CPU, ARMv8.0 without the
+// later extensions qemu's default CPU would offer.
+const QEMU = ['qemu-aarch64-static', '-cpu', 'cortex-a53', '-L', '/usr/aarch64-linux-gnu']
 const BUILD_MS = 120_000
 const QEMU_MS = 120_000
 
