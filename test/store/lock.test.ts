@@ -2,6 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { DataDirLockedError, LOCK_FILE, lockDataDir, lockHolder, PID_FILE } from '../../src/store/lock.ts'
+import { cli } from '../helpers/cli.ts'
 import { startTestHub, tempDir } from '../helpers/hub.ts'
 import { spawnHub } from '../helpers/process.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -61,6 +62,13 @@ describe('the data-dir lock', () => {
     const second = await runToExit(['serve'], { HEARTH_DATA_DIR: first.dataDir })
     expect(second.code).toBe(1)
     expect(second.stderr).toContain(`another Hearth (pid ${first.proc.pid}) is running on data dir`)
+    // restore keeps its check, now through the lock of a hub in another process.
+    const restore = await cli(['restore', 'any.db'], {
+      cwd: first.dataDir,
+      env: { HEARTH_DATA_DIR: first.dataDir },
+    })
+    expect(restore.code).toBe(1)
+    expect(restore.err).toContain(`a hub (pid ${first.proc.pid}) is running on ${first.dataDir}`)
     expect(await first.kill()).toBe(0)
   })
 
