@@ -76,5 +76,7 @@ if (import.meta.main) {
   if (process.argv.includes('--if-stale')) built = await ensureWeb()
   else await buildWeb()
   const ms = Math.round(performance.now() - t0)
-  process.stderr.write(built ? `web/dist built in ${ms} ms\n` : 'web/dist is up to date\n')
+  // `--quiet` (npm run hearth): a CLI command's output stays its own unless a build happened.
+  if (built) process.stderr.write(`web/dist built in ${ms} ms\n`)
+  else if (!process.argv.includes('--quiet')) process.stderr.write('web/dist is up to date\n')
 }

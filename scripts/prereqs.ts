@@ -15,6 +15,18 @@ export const TEST_PREREQS: Prerequisite[] = [
   { pkg: 'python3-paho-mqtt', why: 'python paho as a second independent MQTT client' },
   { pkg: 'openssl', why: 'independent HMAC vectors and TLS certificates' },
   { pkg: 'chromium', why: 'the admin console tested in a real browser (playwright-core, test/web)' },
+  {
+    pkg: 'systemd',
+    why: 'systemd-analyze verify checks the unit `hearth service install` writes, systemd-sysusers makes its user (test/cli/service.test.ts)',
+  },
+  {
+    pkg: 'qemu-user-static',
+    why: 'runs dist/hearth-linux-arm64 (the Raspberry Pi build) on this machine (test/binary-arm64.test.ts)',
+  },
+  {
+    pkg: 'libc6-arm64-cross',
+    why: 'the arm64 C library and loader qemu-aarch64-static -L needs for that binary',
+  },
   // From Google's apt repository (packages.cloud.google.com), not Debian's; it pulls in its own
   // JDK (it depends on openjdk-17-jdk or another of 8, 11, 21).
   {

@@ -217,6 +217,10 @@ export function createHub(opts: HubOptions): Hub {
           now,
         })
         await runtime.start()
+        if (store.upgraded)
+          log.info('database upgraded; the copy from before stays until the next upgrade', {
+            ...store.upgraded,
+          })
         if (store.corrupt) {
           log.error('database failed its integrity check; started on a fresh one', store.corrupt)
           bus.emit('store.corrupt', store.corrupt, { subject: 'database' })

@@ -1,6 +1,8 @@
 #!/usr/bin/env bun
 // The composition root [STYLE 1]: the only place that reads the real environment, owns signals
 // and exit codes. Everything else receives what it needs.
+import { realpathSync } from 'node:fs'
+import { describeInvocation } from './cli/invocation.ts'
 import { runCli } from './cli/run.ts'
 import { listenForReload, listenForStop } from './cli/signals.ts'
 
@@ -16,5 +18,15 @@ const code = await runCli(process.argv.slice(2), {
   onReload,
   isTTY: Boolean(process.stdout.isTTY),
   readStdin: () => Bun.stdin.text(),
+  invocation: describeInvocation({
+    main: Bun.main,
+    execPath: process.execPath,
+    argv0: process.argv0,
+    which: (name) => {
+      const found = Bun.which(name)
+      return found ? realpathSync(found) : undefined
+    },
+    realpath: (path) => realpathSync(path),
+  }),
 })
 process.exit(code)

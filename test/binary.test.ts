@@ -64,6 +64,24 @@ describe('the compiled binary', () => {
     expect(await hub.exit()).toBe(0)
   })
 
+  it('holds the data-dir lock: a second binary on the same data dir exits 1 naming the pid of the first', async () => {
+    using dir = tempDir()
+    const env = { HEARTH_MQTT_PORT: '0', HEARTH_HTTP_PORT: '0' }
+    const first = spawnBinary(dir.path, env)
+    try {
+      await waitFor(() => first.stdout.includes('Hearth console'), {
+        what: 'the ready banner',
+        timeoutMs: 20_000,
+      })
+      const second = spawnBinary(dir.path, env)
+      expect(await second.exit()).toBe(1)
+      expect(second.stderr).toContain(`another Hearth (pid ${first.proc.pid}) is running on data dir`)
+    } finally {
+      first.proc.kill('SIGTERM')
+    }
+    expect(await first.exit()).toBe(0)
+  })
+
   it('exits 1 naming the port when the port is already in use', async () => {
     using dir = tempDir()
     const blocker = Bun.listen({ hostname: '0.0.0.0', port: 0, socket: { data() {} } })

@@ -54,7 +54,9 @@ export const restore: Command = {
     const { config } = configFor(args, io)
     const holder = lockHolder(config.dataDir)
     if (holder) {
-      io.err(`hearth: a hub (pid ${holder}) is running on ${config.dataDir}; stop it before restoring\n`)
+      io.err(
+        `hearth: a hub (pid ${holder.pid ?? 'not known yet'}) is running on ${config.dataDir}; stop it before restoring\n`,
+      )
       return 1
     }
     const problem = verifyBackup(file)

@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
+import type { Invocation } from './invocation.ts'
 import type { OnReload } from './signals.ts'
 
 /** What a command may touch of the outside world; `main.ts` passes the real process parts. */
@@ -14,6 +15,8 @@ export interface CliIo {
   isTTY: boolean
   /** All of standard input (`--password-stdin`); absent when the caller has none to give. */
   readStdin?(): Promise<string>
+  /** How the process was started (hints' command form, the binary a service runs); `hearth` when absent. */
+  invocation?: Invocation
 }
 
 export type Options = NonNullable<ParseArgsConfig['options']>
@@ -54,13 +57,13 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
   }
 }
 
-export function helpText(cmd: Command): string {
+export function helpText(cmd: Command, form = 'hearth'): string {
   const opts = Object.entries(cmd.options)
     .map(
       ([name, o]) => `  --${name}${o.short ? `, -${o.short}` : ''}${o.type === 'string' ? ' <value>' : ''}`,
     )
     .join('\n')
-  return `hearth ${cmd.name} ${cmd.usage}\n\n${cmd.summary}\n${opts ? `\nOptions:\n${opts}\n` : ''}  --help, -h\n`
+  return `${form} ${cmd.name} ${cmd.usage}\n\n${cmd.summary}\n${opts ? `\nOptions:\n${opts}\n` : ''}  --help, -h\n`
 }
 
 /** The string value of an option, or undefined. */

@@ -22,6 +22,7 @@ import { openStore } from '../store/open.ts'
 import { issueDeviceCertificate, tlsDir } from '../tls/generate.ts'
 import { type CliIo, type Command, type ParsedArgs, str, UsageError } from './command.ts'
 import { configFor } from './config.ts'
+import { commandForm } from './invocation.ts'
 
 const ACCESS = ['read', 'write', 'readwrite'] as const
 
@@ -106,7 +107,7 @@ function printCredentials(io: CliIo, args: ParsedArgs, creds: DeviceCredentials,
     `${what}. Its MQTT credentials are shown only now:\n` +
       `  username  ${creds.username}\n` +
       `  password  ${creds.password}\n` +
-      `New ones: hearth device rotate ${creds.id}\n`,
+      `New ones: ${commandForm(io)} device rotate ${creds.id}\n`,
   )
 }
 
@@ -131,7 +132,7 @@ function list(db: Database, io: CliIo, args: ParsedArgs): number {
     return 0
   }
   if (devices.length === 0) {
-    io.out('no devices yet (hearth device add <id>)\n')
+    io.out(`no devices yet (${commandForm(io)} device add <id>)\n`)
     return 0
   }
   const rows = [

@@ -5,6 +5,7 @@ import { device } from './device.ts'
 import { init } from './init.ts'
 import { reload } from './reload.ts'
 import { serve } from './serve.ts'
+import { service } from './service.ts'
 import { token } from './token.ts'
 import { user } from './user.ts'
 import { version } from './version.ts'
@@ -20,5 +21,6 @@ export const COMMANDS: readonly Command[] = [
   token,
   backup,
   restore,
+  service,
   version,
 ]

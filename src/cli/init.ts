@@ -4,6 +4,7 @@ import { configTemplate } from '../config/template.ts'
 import { defaultTlsHosts, generateLocalTls, tlsDir } from '../tls/generate.ts'
 import { type CliIo, type Command, type ParsedArgs, str } from './command.ts'
 import { configFor } from './config.ts'
+import { commandForm } from './invocation.ts'
 
 export const init: Command = {
   name: 'init',
@@ -61,7 +62,7 @@ async function initTls(args: ParsedArgs, io: CliIo, file: string): Promise<numbe
   }
   io.out(
     `Clients verify the hub with ${tls.caCert} (mosquitto_sub --cafile …, paho tls_set(ca_certs=…)).\n` +
-      `Keep ${tls.caKey} private: it signs device certificates (hearth device cert <id>).\n`,
+      `Keep ${tls.caKey} private: it signs device certificates (${commandForm(io)} device cert <id>).\n`,
   )
   return 0
 }

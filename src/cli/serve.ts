@@ -5,8 +5,10 @@ import { createHub, INITIAL_ADMIN_FILE } from '../hub.ts'
 import { createLogger, logFormat } from '../log.ts'
 import { DataDirLockedError } from '../store/lock.ts'
 import { SchemaTooNewError } from '../store/migrate.ts'
+import { UpgradeFailedError } from '../store/upgrade.ts'
 import { CONFIG_OPTION, type Command } from './command.ts'
 import { configFor } from './config.ts'
+import { commandForm } from './invocation.ts'
 
 const STOP_DEADLINE_MS = 5000
 
@@ -56,8 +58,9 @@ export const serve: Command = {
       console: url,
     })
     const passwordFile = join(config.dataDir, INITIAL_ADMIN_FILE)
+    const form = commandForm(io)
     if (json) {
-      const change = 'hearth user passwd admin'
+      const change = `${form} user passwd admin`
       if (hub.initialAdminPassword)
         serveLog.warn('first start: log in as "admin" with the password in file', {
           file: passwordFile,
@@ -68,10 +71,10 @@ export const serve: Command = {
       if (hub.initialAdminPassword) {
         io.out(
           `First start: log in as "admin" with password ${hub.initialAdminPassword}\n` +
-            `(also written to ${passwordFile}; change it with "hearth user passwd admin")\n\n`,
+            `(also written to ${passwordFile}; change it with "${form} user passwd admin")\n\n`,
         )
       } else {
-        io.out('Log in with your admin account ("hearth user passwd admin" resets its password).\n\n')
+        io.out(`Log in with your admin account ("${form} user passwd admin" resets its password).\n\n`)
       }
     }
 
@@ -107,7 +110,7 @@ export const serve: Command = {
 export function explainStartFailure(err: unknown, dataDir: string): string {
   if (err instanceof ListenError || err instanceof ConfigError || err instanceof SchemaTooNewError)
     return err.message
-  if (err instanceof DataDirLockedError) return err.message
+  if (err instanceof DataDirLockedError || err instanceof UpgradeFailedError) return err.message
   const e = err as NodeJS.ErrnoException
   if (['EACCES', 'EROFS', 'EPERM', 'ENOTDIR', 'EEXIST'].includes(e?.code ?? '')) {
     return `data dir ${dataDir} is not writable (${e.code}: ${e.message})`

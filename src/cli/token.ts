@@ -6,6 +6,7 @@ import { openStore } from '../store/open.ts'
 import { createToken, listTokens, revokeToken, type TokenScope } from '../store/tokens.ts'
 import { type CliIo, type Command, type ParsedArgs, str, UsageError } from './command.ts'
 import { configFor } from './config.ts'
+import { commandForm } from './invocation.ts'
 
 const SCOPES = ['read', 'write', 'admin'] as const
 
@@ -49,7 +50,7 @@ export const token: Command = {
     try {
       if (sub === 'create') {
         if (device && !getDevice(store.db, device)) {
-          io.err(`hearth token: no device "${device}" (hearth device add ${device})\n`)
+          io.err(`hearth token: no device "${device}" (${commandForm(io)} device add ${device})\n`)
           return 1
         }
         return create(store.db, io, args, name ?? '', scope as TokenScope, device)
@@ -95,7 +96,7 @@ function list(db: Database, io: CliIo, args: ParsedArgs): number {
     return 0
   }
   if (tokens.length === 0) {
-    io.out('no API tokens yet (hearth token create --name N --scope read)\n')
+    io.out(`no API tokens yet (${commandForm(io)} token create --name N --scope read)\n`)
     return 0
   }
   const rows = [

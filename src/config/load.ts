@@ -16,9 +16,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where a service install puts the config; the last place looked when nothing names a file. */
+export const SYSTEM_CONFIG = '/etc/hearth/hearth.toml'
+
 export interface LoadOptions {
-  /** `--config PATH`; falls back to `HEARTH_CONFIG`, then `./hearth.toml` when it exists. */
+  /** `--config PATH`; falls back to `HEARTH_CONFIG`, then `./hearth.toml`, then `systemFile`, when they exist. */
   file?: string
+  /** Default SYSTEM_CONFIG; tests point it elsewhere. */
+  systemFile?: string
   env?: Record<string, string | undefined>
   cwd?: string
   /** Values applied on top of file and environment (tests use this for ports and data dirs). */
@@ -41,9 +46,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const explicit = opts.file ?? env.HEARTH_CONFIG
   const file = explicit
     ? resolve(cwd, explicit)
-    : existsSync(resolve(cwd, 'hearth.toml'))
-      ? resolve(cwd, 'hearth.toml')
-      : undefined
+    : [resolve(cwd, 'hearth.toml'), opts.systemFile ?? SYSTEM_CONFIG].find((f) => existsSync(f))
 
   let raw: Record<string, unknown> = {}
   if (file) {

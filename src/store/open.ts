@@ -1,7 +1,7 @@
 import { Database } from 'bun:sqlite'
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { migrate } from './migrate.ts'
+import { migrateWithSnapshot, type Upgrade } from './upgrade.ts'
 
 export const DB_FILE = 'hearth.db'
 
@@ -10,6 +10,8 @@ export interface OpenedStore {
   path: string
   /** Set when the file failed its integrity check and was moved aside. */
   corrupt?: { movedTo: string; reason: string }
+  /** Set when an older schema was upgraded (after a verified snapshot). */
+  upgraded?: Upgrade
 }
 
 /** Opens a database file with the pragmas every connection uses [STYLE 11]. */
@@ -52,7 +54,8 @@ function orphanedWal(path: string): string | undefined {
  * Opens `<dataDir>/hearth.db`, migrating it. An empty file next to a non-empty WAL, or a file
  * that fails `quick_check`, is moved aside to
  * `hearth.db.corrupt-<time>` with its WAL and the hub starts on a fresh one: it never refuses to
- * boot on a bad file. A schema newer than this build is refused (SchemaTooNewError).
+ * boot on a bad file. A schema newer than this build is refused (SchemaTooNewError). An older one
+ * is snapshotted first, then upgraded in one transaction (UpgradeFailedError leaves it unchanged).
  */
 export function openStore(dataDir: string, now: () => Date = () => new Date()): OpenedStore {
   mkdirSync(dataDir, { recursive: true })
@@ -72,11 +75,12 @@ export function openStore(dataDir: string, now: () => Date = () => new Date()): 
     }
   }
   const db = openDatabase(path)
+  let upgraded: Upgrade | undefined
   try {
-    migrate(db)
+    upgraded = migrateWithSnapshot(db, path, now)
   } catch (err) {
     db.close()
     throw err
   }
-  return { db, path, ...(corrupt ? { corrupt } : {}) }
+  return { db, path, ...(corrupt ? { corrupt } : {}), ...(upgraded ? { upgraded } : {}) }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import { ConfigError, loadConfig, maskedConfig } from '../../src/config/load.ts'
@@ -36,6 +36,24 @@ describe('config', () => {
     expect(loadConfig({ cwd: dir.path, env: {}, file: 'a.toml' }).config.mqtt.port).toBe(1999)
     expect(loadConfig({ cwd: dir.path, env: { HEARTH_CONFIG: 'a.toml' } }).config.mqtt.port).toBe(1999)
     expect(loadConfig({ cwd: dir.path, env: {} }).config.http.port).toBe(9999)
+  })
+
+  it('looks for the file in order: --config, HEARTH_CONFIG, ./hearth.toml, then the system file', () => {
+    using dir = tempDir()
+    const systemFile = join(dir.path, 'etc-hearth.toml')
+    const cwd = join(dir.path, 'cwd')
+    mkdirSync(cwd)
+    writeFileSync(systemFile, '[mqtt]\nport = 1004\n')
+    writeFileSync(join(dir.path, 'env.toml'), '[mqtt]\nport = 1002\n')
+    writeFileSync(join(dir.path, 'flag.toml'), '[mqtt]\nport = 1001\n')
+    const port = (o: { file?: string; env?: Record<string, string> }) =>
+      loadConfig({ cwd, env: o.env ?? {}, systemFile, ...(o.file ? { file: o.file } : {}) }).config.mqtt.port
+    expect(port({})).toBe(1004)
+    writeFileSync(join(cwd, 'hearth.toml'), '[mqtt]\nport = 1003\n')
+    expect(port({})).toBe(1003)
+    expect(port({ env: { HEARTH_CONFIG: '../env.toml' } })).toBe(1002)
+    expect(port({ env: { HEARTH_CONFIG: '../env.toml' }, file: '../flag.toml' })).toBe(1001)
+    expect(loadConfig({ cwd, env: {}, systemFile }).file).toBe(join(cwd, 'hearth.toml'))
   })
 
   it('lets HEARTH_ environment variables override every key path, with types', () => {

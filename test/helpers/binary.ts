@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path'
 
 const ROOT = resolve(import.meta.dir, '../..')
 export const BINARY = join(ROOT, 'dist', 'hearth')
+/** `npm run build:arm64`'s output: the Raspberry Pi (and other aarch64 Linux) build. */
+export const ARM64_BINARY = join(ROOT, 'dist', 'hearth-linux-arm64')
 
 function newestSource(dir: string): number {
   let newest = 0
@@ -13,21 +15,27 @@ function newestSource(dir: string): number {
   return newest
 }
 
-/** Builds `dist/hearth` with `npm run build`'s command unless a build newer than every source exists. */
-export function ensureBinary(): string {
+/** Runs `bun build --compile` as the npm script does, unless `outfile` is newer than every source. */
+function ensureBuilt(outfile: string, extra: string[]): string {
   const sources = Math.max(
     newestSource(join(ROOT, 'src')),
     existsSync(join(ROOT, 'web')) ? newestSource(join(ROOT, 'web')) : 0,
   )
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs > sources) return BINARY
+  if (existsSync(outfile) && statSync(outfile).mtimeMs > sources) return outfile
   const res = Bun.spawnSync(
-    [process.execPath, 'build', '--compile', '--minify', 'src/main.ts', '--outfile', BINARY],
-    {
-      cwd: ROOT,
-      stdout: 'pipe',
-      stderr: 'pipe',
-    },
+    [process.execPath, 'build', '--compile', '--minify', ...extra, 'src/main.ts', '--outfile', outfile],
+    { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' },
   )
-  if (res.exitCode !== 0) throw new Error(`building dist/hearth failed:\n${res.stderr.toString()}`)
-  return BINARY
+  if (res.exitCode !== 0) throw new Error(`building ${outfile} failed:\n${res.stderr.toString()}`)
+  return outfile
+}
+
+/** `dist/hearth` as `npm run build` makes it, built when missing or older than the sources. */
+export function ensureBinary(): string {
+  return ensureBuilt(BINARY, [])
+}
+
+/** `dist/hearth-linux-arm64` as `npm run build:arm64` makes it, built when missing or stale. */
+export function ensureArm64Binary(): string {
+  return ensureBuilt(ARM64_BINARY, ['--target=bun-linux-arm64'])
 }

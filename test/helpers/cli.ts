@@ -1,3 +1,4 @@
+import type { Invocation } from '../../src/cli/invocation.ts'
 import { runCli } from '../../src/cli/run.ts'
 
 export interface CliResult {
@@ -12,7 +13,14 @@ export interface CliResult {
  */
 export async function cli(
   argv: string[],
-  opts: { cwd: string; env?: Record<string, string>; stop?: Promise<string>; stdin?: string },
+  opts: {
+    cwd: string
+    env?: Record<string, string>
+    stop?: Promise<string>
+    stdin?: string
+    /** How the CLI believes it was started (default: from sources, hints say `hearth`). */
+    invocation?: Invocation
+  },
 ): Promise<CliResult> {
   let out = ''
   let err = ''
@@ -28,6 +36,7 @@ export async function cli(
     stopRequested: opts.stop ?? new Promise<string>(() => {}),
     isTTY: false,
     ...(opts.stdin !== undefined ? { readStdin: async () => opts.stdin ?? '' } : {}),
+    ...(opts.invocation ? { invocation: opts.invocation } : {}),
   })
   return { code, out, err }
 }
