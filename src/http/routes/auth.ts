@@ -53,7 +53,8 @@ const MeSchema = z
 const login = createRoute({
   method: 'post',
   path: '/login',
-  summary: 'Log in: sets the session cookie and returns the CSRF token',
+  operationId: 'login',
+  summary: 'Log in: set the session cookie and return the CSRF token',
   security: [],
   request: { body: jsonBody(LoginSchema) },
   responses: {
@@ -65,6 +66,7 @@ const login = createRoute({
 const logout = createRoute({
   method: 'post',
   path: '/logout',
+  operationId: 'logout',
   summary: 'End the current session',
   responses: { 204: { description: 'logged out' }, ...errorResponses(401, 403) },
 })
@@ -72,7 +74,8 @@ const logout = createRoute({
 const me = createRoute({
   method: 'get',
   path: '/me',
-  summary: 'Who the caller is',
+  operationId: 'getMe',
+  summary: 'Tell who the caller is',
   responses: { 200: jsonResponse(MeSchema, 'the caller'), ...errorResponses(401) },
 })
 
