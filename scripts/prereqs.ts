@@ -16,6 +16,7 @@ export const TEST_PREREQS: Prerequisite[] = [
   { pkg: 'mosquitto-clients', why: 'mosquitto_pub / mosquitto_sub as MQTT clients nobody here wrote' },
   { pkg: 'python3-paho-mqtt', why: 'python paho as a second independent MQTT client' },
   { pkg: 'openssl', why: 'independent HMAC vectors and TLS certificates' },
+  { pkg: 'zsh', why: 'loading the zsh completion script (hearth completion zsh)' },
   { pkg: 'chromium', why: 'the admin console tested in a real browser (playwright-core, test/web)' },
   // From Google's apt repository (packages.cloud.google.com), not Debian's; it pulls in its own
   // JDK (it depends on openjdk-17-jdk or another of 8, 11, 21).

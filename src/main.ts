@@ -13,6 +13,7 @@ const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   stopRequested,
   isTTY: Boolean(process.stdout.isTTY),
+  errIsTTY: Boolean(process.stderr.isTTY),
   readStdin: () => Bun.stdin.text(),
 })
 process.exit(code)

@@ -1,6 +1,7 @@
 import { backup, restore } from './backup.ts'
 import { checkConfig } from './check-config.ts'
 import type { Command } from './command.ts'
+import { completionCommand } from './completion.ts'
 import { device } from './device.ts'
 import { init } from './init.ts'
 import { serve } from './serve.ts'
@@ -19,4 +20,5 @@ export const COMMANDS: readonly Command[] = [
   backup,
   restore,
   version,
+  completionCommand(() => COMMANDS),
 ]

@@ -21,7 +21,16 @@ export function ensureBinary(): string {
   )
   if (existsSync(BINARY) && statSync(BINARY).mtimeMs > sources) return BINARY
   const res = Bun.spawnSync(
-    [process.execPath, 'build', '--compile', '--minify', 'src/main.ts', '--outfile', BINARY],
+    [
+      process.execPath,
+      'build',
+      '--compile',
+      '--minify',
+      'src/main.ts',
+      'src/cli/vacuum-worker.ts',
+      '--outfile',
+      BINARY,
+    ],
     {
       cwd: ROOT,
       stdout: 'pipe',

@@ -12,7 +12,14 @@ export interface CliResult {
  */
 export async function cli(
   argv: string[],
-  opts: { cwd: string; env?: Record<string, string>; stop?: Promise<string>; stdin?: string },
+  opts: {
+    cwd: string
+    env?: Record<string, string>
+    stop?: Promise<string>
+    stdin?: string
+    /** Pretend stderr is a terminal (progress lines). */
+    errIsTTY?: boolean
+  },
 ): Promise<CliResult> {
   let out = ''
   let err = ''
@@ -27,6 +34,7 @@ export async function cli(
     cwd: opts.cwd,
     stopRequested: opts.stop ?? new Promise<string>(() => {}),
     isTTY: false,
+    errIsTTY: opts.errIsTTY ?? false,
     ...(opts.stdin !== undefined ? { readStdin: async () => opts.stdin ?? '' } : {}),
   })
   return { code, out, err }
