@@ -69,6 +69,8 @@ export function createMetrics(): Metrics {
     const existing = families.get(name)
     if (existing) {
       if (existing.kind !== family.kind) throw new Error(`metric ${name} is already a ${existing.kind}`)
+      // A scrape-time reader has no stored values for a counter or gauge handle to add to.
+      if ('read' in existing !== 'read' in family) throw new Error(`metric ${name} is already registered`)
       return existing as F
     }
     families.set(name, family)

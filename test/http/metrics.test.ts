@@ -71,6 +71,8 @@ describe('metrics registry', () => {
     const m = createMetrics()
     m.counter('hearth_x_total', 'x')
     expect(() => m.gauge('hearth_x_total', 'x')).toThrow()
+    m.collect('hearth_y_total', 'y', 'counter', () => 1)
+    expect(() => m.counter('hearth_y_total', 'y')).toThrow()
   })
 })
 
