@@ -93,22 +93,47 @@ describe('hearth completion', () => {
     expect(lines.at(-1)).toBe('complete -o default -F _hearth hearth')
   })
 
-  it('prints a zsh script that zsh loads and binds to hearth', async () => {
+  it('prints a zsh script that completes commands, subcommands, options and their values', async () => {
     using dir = tempDir()
     const { code, out } = await cli(['completion', 'zsh'], { cwd: dir.path })
     expect(code).toBe(0)
     expect(out.split('\n')[0]).toBe('#compdef hearth')
-    for (const c of COMMANDS) expect(out).toContain(`    '${c.name}:`)
     const script = join(dir.path, '_hearth')
     writeFileSync(script, out)
     expect(await run(['zsh', '-n', script])).toEqual({ out: '', err: '', code: 0 })
-    const loaded = await run([
-      'zsh',
-      '-f',
-      '-c',
-      `autoload -U compinit; compinit -u -d '${dir.path}/zcompdump'; source '${script}'; print -r -- $_comps[hearth]`,
-    ])
-    expect(loaded).toEqual({ out: '_hearth\n', err: '', code: 0 })
+    // An interactive zsh on a pseudo-terminal (zsh/zpty): type each line, press TAB, wait for the
+    // completed word to be echoed, clear the line (^U), go on. Each wait ends when its text shows.
+    const driver = join(dir.path, 'drive.zsh')
+    writeFileSync(
+      driver,
+      `zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "autoload -U compinit; compinit -u -d '${dir.path}/zcompdump'; source '${script}'; PS1='>'; print READY"
+zpty -r -m z out '*READY*'
+for typed expected in "$@"; do
+  zpty -w -n z "$typed"$'\\t'
+  zpty -r -m z out "*$expected*" && print -r -- "completed $expected"
+  zpty -w -n z $'\\x15'
+done
+zpty -d z
+`,
+    )
+    const cases = [
+      ['hearth tok', 'token'],
+      ['hearth device rem', 'remove'],
+      ['hearth token create --scope ad', 'admin'],
+      ['hearth user add bob --role v', 'viewer'],
+      ['hearth device allow lamp x --acc', '--access'],
+      ['hearth completion z', 'zsh'],
+    ]
+    const proc = Bun.spawn(['zsh', '-f', driver, ...cases.flat()], {
+      stdout: 'pipe',
+      stderr: 'pipe',
+      timeout: 20_000,
+    })
+    const [stdout, exit] = await Promise.all([new Response(proc.stdout).text(), proc.exited])
+    expect(stdout.trim().split('\n')).toEqual(cases.map(([, expected]) => `completed ${expected}`))
+    expect(exit).toBe(0)
   })
 
   it('refuses a shell it does not know as a usage error', async () => {
