@@ -2,6 +2,8 @@
 // Debian machine; `apt-get update` runs at most once per install. Nothing is skipped: a package
 // that cannot be installed fails the run.
 import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 
 export interface Prerequisite {
   /** Debian package name. */
@@ -14,6 +16,7 @@ export const TEST_PREREQS: Prerequisite[] = [
   { pkg: 'mosquitto-clients', why: 'mosquitto_pub / mosquitto_sub as MQTT clients nobody here wrote' },
   { pkg: 'python3-paho-mqtt', why: 'python paho as a second independent MQTT client' },
   { pkg: 'openssl', why: 'independent HMAC vectors and TLS certificates' },
+  { pkg: 'zsh', why: 'loading the zsh completion script (hearth completion zsh)' },
   { pkg: 'chromium', why: 'the admin console tested in a real browser (playwright-core, test/web)' },
   {
     pkg: 'systemd',
@@ -62,4 +65,50 @@ export function ensurePrereqs(prereqs: Prerequisite[], write: (s: string) => voi
   if (install.status !== 0) return `apt-get install ${need.join(' ')} failed (exit ${install.status})`
   const still = missing(need)
   return still.length ? `still missing after install: ${still.join(', ')}` : undefined
+}
+
+/**
+ * promtool from Debian's `prometheus` package, unpacked (never installed: the package would start
+ * a Prometheus server) under node_modules/.cache, where `npm ci` clears it with everything else.
+ */
+export const PROMTOOL_DIR = resolve(import.meta.dir, '../node_modules/.cache/prometheus-deb')
+export const PROMTOOL = join(PROMTOOL_DIR, 'usr/bin/promtool')
+
+/**
+ * Unpacks promtool once (`apt-get download` + `dpkg-deb -x`); later calls only check that it runs.
+ * Returns an error message or undefined.
+ */
+export function ensurePromtool(write: (s: string) => void): string | undefined {
+  if (runs(PROMTOOL)) return undefined
+  write(`unpacking promtool from Debian's prometheus package into ${PROMTOOL_DIR}\n`)
+  mkdirSync(dirname(PROMTOOL_DIR), { recursive: true })
+  const work = mkdtempSync(`${PROMTOOL_DIR}.tmp-`)
+  try {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+    const download = () =>
+      spawnSync('apt-get', ['download', '-q', 'prometheus'], { cwd: work, env, encoding: 'utf8' })
+    let res = download()
+    if (res.status !== 0) {
+      // The package lists may be missing or stale (a fresh machine): update once and try again.
+      const update = spawnSync('apt-get', ['update', '-q'], { env, encoding: 'utf8' })
+      if (update.status !== 0) return `apt-get update failed (exit ${update.status}): ${update.stderr}`
+      res = download()
+    }
+    if (res.status !== 0) return `apt-get download prometheus failed (exit ${res.status}): ${res.stderr}`
+    const deb = readdirSync(work).find((f) => f.endsWith('.deb'))
+    if (!deb) return 'apt-get download prometheus left no .deb'
+    const root = join(work, 'root')
+    const unpack = spawnSync('dpkg-deb', ['-x', join(work, deb), root], { encoding: 'utf8' })
+    if (unpack.status !== 0) return `dpkg-deb -x ${deb} failed (exit ${unpack.status}): ${unpack.stderr}`
+    // Swapped in whole, so a run stopped half-way never leaves a partial tree that looks ready.
+    rmSync(PROMTOOL_DIR, { recursive: true, force: true })
+    renameSync(root, PROMTOOL_DIR)
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+  return runs(PROMTOOL) ? undefined : `${PROMTOOL} does not run after unpacking`
+}
+
+function runs(bin: string): boolean {
+  return existsSync(bin) && spawnSync(bin, ['--version'], { encoding: 'utf8' }).status === 0
 }

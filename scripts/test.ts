@@ -2,14 +2,14 @@
 // (read by .ci/run). Extra arguments go to `bun test` (e.g. a path filter).
 import { mkdirSync } from 'node:fs'
 import { delimiter, resolve } from 'node:path'
-import { ensurePrereqs, TEST_PREREQS } from './prereqs.ts'
+import { ensurePrereqs, ensurePromtool, TEST_PREREQS } from './prereqs.ts'
 
 const write = (s: string) => process.stderr.write(s)
 // Works when run directly too, not only under npm (which puts node_modules/.bin on PATH).
 const env = { ...process.env, PATH: `${resolve('node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}` }
 const args = process.argv.slice(2)
 
-const problem = ensurePrereqs(TEST_PREREQS, write)
+const problem = ensurePrereqs(TEST_PREREQS, write) ?? ensurePromtool(write)
 if (problem) {
   write(`test prerequisites: ${problem}\n`)
   process.exit(1)

@@ -17,6 +17,7 @@ const code = await runCli(process.argv.slice(2), {
   stopRequested,
   onReload,
   isTTY: Boolean(process.stdout.isTTY),
+  errIsTTY: Boolean(process.stderr.isTTY),
   readStdin: () => Bun.stdin.text(),
   invocation: describeInvocation({
     main: Bun.main,

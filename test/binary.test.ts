@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'bun:test'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { verifyBackup } from '../src/cli/backup.ts'
+import { openStore } from '../src/store/open.ts'
 import { ensureBinary } from './helpers/binary.ts'
 import { tempDir } from './helpers/hub.ts'
 import { waitFor } from './helpers/wait.ts'
@@ -115,5 +117,27 @@ describe('the compiled binary', () => {
     const hub = spawnBinary(dir.path, { HEARTH_MQTT_PORT: 'many' })
     expect(await hub.exit()).toBe(1)
     expect(hub.stderr).toContain('mqtt.port (from HEARTH_MQTT_PORT): "many" is not a number')
+  })
+
+  it('backs up with its bundled VACUUM worker', async () => {
+    using dir = tempDir()
+    openStore(join(dir.path, 'data')).db.close()
+    const run = Bun.spawn([ensureBinary(), 'backup', 'snap.db'], {
+      cwd: dir.path,
+      env: { ...ENV, HEARTH_LOG_LEVEL: 'silent' },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const [out, err, code] = await Promise.all([
+      new Response(run.stdout).text(),
+      new Response(run.stderr).text(),
+      run.exited,
+    ])
+    expect({ out, err, code }).toEqual({
+      out: `backup written to ${join(dir.path, 'snap.db')}\n`,
+      err: '',
+      code: 0,
+    })
+    expect(verifyBackup(join(dir.path, 'snap.db'))).toBeUndefined()
   })
 })

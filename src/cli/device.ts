@@ -20,7 +20,7 @@ import type { EventMap, EventType } from '../protocol.ts'
 import { insertEvent } from '../store/events.ts'
 import { openStore } from '../store/open.ts'
 import { issueDeviceCertificate, tlsDir } from '../tls/generate.ts'
-import { type CliIo, type Command, type ParsedArgs, str, UsageError } from './command.ts'
+import { type CliIo, CONFIG_OPTION, type Command, type ParsedArgs, str, UsageError } from './command.ts'
 import { configFor } from './config.ts'
 import { commandForm } from './invocation.ts'
 
@@ -44,11 +44,29 @@ export const device: Command = {
   name: 'device',
   summary: 'Manage MQTT devices: add (prints credentials once), rotate, list, show, remove, ACL rules.',
   usage: `<add|rotate|list|show|rename|remove|enable|disable|allow|disallow|cert> [<id>] [options]\n${SUBCOMMANDS}`,
+  subcommands: [
+    'add',
+    'rotate',
+    'list',
+    'show',
+    'rename',
+    'remove',
+    'enable',
+    'disable',
+    'allow',
+    'disallow',
+    'cert',
+  ],
   options: {
-    config: { type: 'string', short: 'c' },
-    name: { type: 'string' },
-    json: { type: 'boolean' },
-    access: { type: 'string' },
+    ...CONFIG_OPTION,
+    name: { type: 'string', value: 'NAME', description: 'display name of the device (add)' },
+    json: { type: 'boolean', description: 'print JSON instead of text (add, rotate, list, show)' },
+    access: {
+      type: 'string',
+      value: 'ACCESS',
+      choices: ACCESS,
+      description: 'what an ACL rule lets the device do (allow; default readwrite)',
+    },
   },
   async run(args, io) {
     const [sub, id, ...rest] = args.positionals

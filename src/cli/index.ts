@@ -1,6 +1,7 @@
 import { backup, restore } from './backup.ts'
 import { checkConfig } from './check-config.ts'
 import type { Command } from './command.ts'
+import { completionCommand } from './completion.ts'
 import { device } from './device.ts'
 import { init } from './init.ts'
 import { reload } from './reload.ts'
@@ -23,4 +24,5 @@ export const COMMANDS: readonly Command[] = [
   restore,
   service,
   version,
+  completionCommand(() => COMMANDS),
 ]

@@ -11,10 +11,24 @@ export const init: Command = {
   summary: 'Write a commented hearth.toml listing every key and its default; --tls also makes certificates.',
   usage: '[--config FILE] [--force] [--tls [--tls-host NAME ...]]',
   options: {
-    config: { type: 'string', short: 'c' },
-    force: { type: 'boolean' },
-    tls: { type: 'boolean' },
-    'tls-host': { type: 'string', multiple: true },
+    config: {
+      type: 'string',
+      short: 'c',
+      value: 'FILE',
+      description: 'the file to write (default ./hearth.toml)',
+    },
+    force: { type: 'boolean', description: 'overwrite an existing config file' },
+    tls: {
+      type: 'boolean',
+      description: 'also make a local CA and a server certificate under <dataDir>/tls/ and set [mqtt.tls]',
+    },
+    'tls-host': {
+      type: 'string',
+      multiple: true,
+      value: 'NAME',
+      description:
+        'another name or address for the server certificate, besides localhost and this host (repeat)',
+    },
   },
   async run(args, io) {
     const file = resolve(io.cwd, str(args, 'config') ?? 'hearth.toml')

@@ -15,7 +15,14 @@ export const reload: Command = {
   name: 'reload',
   summary: 'Make the hub running on this data dir re-read its config (SIGHUP) and print what it applied.',
   usage: '[--config FILE] [--data-dir DIR]',
-  options: { ...CONFIG_OPTION, 'data-dir': { type: 'string' } },
+  options: {
+    ...CONFIG_OPTION,
+    'data-dir': {
+      type: 'string',
+      value: 'DIR',
+      description: 'the data dir of the hub to reload (default: from the config)',
+    },
+  },
   async run(args, io) {
     const given = str(args, 'data-dir')
     const dataDir = given ? resolve(io.cwd, given) : configFor(args, io).config.dataDir

@@ -52,10 +52,19 @@ export const service: Command = {
   summary:
     'Install Hearth as a systemd service (unit, system user, /etc/hearth/hearth.toml), or uninstall it.',
   usage: `<install|uninstall> [--user NAME] [--dry-run] [--root DIR]\n${SUBCOMMANDS}`,
+  subcommands: ['install', 'uninstall'],
   options: {
-    user: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    root: { type: 'string' },
+    user: {
+      type: 'string',
+      value: 'NAME',
+      description: 'the system user the service runs as (default hearth)',
+    },
+    'dry-run': { type: 'boolean', description: 'print the files and commands, change nothing' },
+    root: {
+      type: 'string',
+      value: 'DIR',
+      description: 'install under DIR instead of / (for packaging and tests)',
+    },
   },
   async run(args, io) {
     const [sub, extra] = args.positionals

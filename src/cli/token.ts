@@ -4,7 +4,7 @@ import type { EventMap, EventType } from '../protocol.ts'
 import { insertEvent } from '../store/events.ts'
 import { openStore } from '../store/open.ts'
 import { createToken, listTokens, revokeToken, type TokenScope } from '../store/tokens.ts'
-import { type CliIo, type Command, type ParsedArgs, str, UsageError } from './command.ts'
+import { type CliIo, CONFIG_OPTION, type Command, type ParsedArgs, str, UsageError } from './command.ts'
 import { configFor } from './config.ts'
 import { commandForm } from './invocation.ts'
 
@@ -22,12 +22,13 @@ export const token: Command = {
   name: 'token',
   summary: 'Manage API tokens: create (shows the secret once), list, revoke.',
   usage: `<create|list|revoke> [<id>] [options]\n${SUBCOMMANDS}`,
+  subcommands: ['create', 'list', 'revoke'],
   options: {
-    config: { type: 'string', short: 'c' },
-    name: { type: 'string' },
-    scope: { type: 'string' },
-    device: { type: 'string' },
-    json: { type: 'boolean' },
+    ...CONFIG_OPTION,
+    name: { type: 'string', value: 'NAME', description: 'what the token is for, shown in lists (create)' },
+    scope: { type: 'string', value: 'SCOPE', choices: SCOPES, description: 'what the token may do (create)' },
+    device: { type: 'string', value: 'ID', description: 'a token that may only post /ingest/<id> (create)' },
+    json: { type: 'boolean', description: 'print JSON instead of text (create, list)' },
   },
   async run(args, io) {
     const [sub, id] = args.positionals

@@ -6,7 +6,7 @@ import { openStore } from '../store/open.ts'
 import { deleteUserSessions } from '../store/sessions.ts'
 import { randomSecret } from '../store/tokens.ts'
 import { countAdmins, createUser, deleteUser, findUser, listUsers, setPassword } from '../store/users.ts'
-import { type CliIo, type Command, type ParsedArgs, str, UsageError } from './command.ts'
+import { type CliIo, CONFIG_OPTION, type Command, type ParsedArgs, str, UsageError } from './command.ts'
 import { configFor } from './config.ts'
 
 const ROLES = ['admin', 'viewer'] as const
@@ -24,11 +24,20 @@ export const user: Command = {
   name: 'user',
   summary: 'Manage console users: add, passwd, remove, list.',
   usage: `<add|passwd|remove|list> [<name>] [options]\n${SUBCOMMANDS}`,
+  subcommands: ['add', 'passwd', 'remove', 'list'],
   options: {
-    config: { type: 'string', short: 'c' },
-    role: { type: 'string' },
-    'password-stdin': { type: 'boolean' },
-    json: { type: 'boolean' },
+    ...CONFIG_OPTION,
+    role: {
+      type: 'string',
+      value: 'ROLE',
+      choices: ROLES,
+      description: 'what the user may do (add; default viewer)',
+    },
+    'password-stdin': {
+      type: 'boolean',
+      description: 'read the password from standard input instead of generating one (add, passwd)',
+    },
+    json: { type: 'boolean', description: 'print JSON instead of text (list)' },
   },
   async run(args, io) {
     const [sub, name] = args.positionals

@@ -10,6 +10,7 @@ import {
   type Metrics,
   registerHubMetrics,
 } from '../http/metrics.ts'
+import { registerProcessMetrics } from '../http/process-metrics.ts'
 import { createBackupRoutes } from '../http/routes/backup.ts'
 import { createBridgeRoutes } from '../http/routes/bridges.ts'
 import { createCoreApi } from '../http/routes/core-api.ts'
@@ -20,6 +21,7 @@ import { createTelemetryRoutes } from '../http/routes/telemetry.ts'
 import { createHttpServer, type HttpServer } from '../http/server.ts'
 import { httpTls } from '../http/tls.ts'
 import { forgetInitialAdminPassword } from '../store/initial-admin.ts'
+import { VERSION } from '../version.ts'
 import type { Automation } from './automation.ts'
 import type { Bridges } from './bridges.ts'
 import type { BrokerParts } from './broker.ts'
@@ -39,8 +41,9 @@ export interface HttpBaseDeps extends Pick<HubBasics, 'config' | 'db'> {
 export function prepareHttp({ config, db, sys }: HttpBaseDeps): HttpBase {
   // HTTPS when http.tls has a certificate and key (issue 4 point 2); cookies are then Secure.
   const https = httpTls(config.http.tls)
-  // One Prometheus registry per hub: services add their own metrics to it (issue 4 point 8).
+  // One Prometheus registry per hub: services add their own metrics to it.
   const metrics = createMetrics()
+  registerProcessMetrics(metrics, { version: VERSION, bun: Bun.version })
   registerHubMetrics(metrics, { db, brokerStats: () => sys.stats() })
   return { https, metrics }
 }

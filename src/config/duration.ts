@@ -9,23 +9,38 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!)
 }
 
-/** A duration in config: a string with a unit (`5m`) or milliseconds; parsed to milliseconds. */
-export const duration = () =>
-  z
-    .union([z.number().int().nonnegative(), z.string()])
-    .meta({ duration: true })
-    .transform((v, ctx) => {
-      if (typeof v === 'number') return v
-      const ms = parseDuration(v)
-      if (ms === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${v}" is not a duration (use e.g. 500ms, 30s, 5m, 2h, 7d)`,
-        })
-        return z.NEVER
-      }
-      return ms
+// The transform is how `isDuration` recognises a duration schema. A `.meta()` marker would do the
+// same but leaks into every JSON Schema generated from the config, the OpenAPI document included,
+// as a keyword no JSON Schema validator or linter knows.
+function toMilliseconds(v: number | string, ctx: z.RefinementCtx): number {
+  if (typeof v === 'number') return v
+  const ms = parseDuration(v)
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a duration (use e.g. 500ms, 30s, 5m, 2h, 7d)`,
     })
+    return z.NEVER
+  }
+  return ms
+}
+
+/** A duration in config: a string with a unit (`5m`) or milliseconds; parsed to milliseconds. */
+export const duration = () => z.union([z.number().int().nonnegative(), z.string()]).transform(toMilliseconds)
+
+/** Whether a schema, under its wrappers (`.default()`, `.optional()`, …), is a `duration()`. */
+export function isDuration(schema: z.core.$ZodType): boolean {
+  let s: z.core.$ZodType | undefined = schema
+  while (s) {
+    const def = s._zod.def as { type: string; innerType?: z.core.$ZodType; out?: z.core.$ZodType }
+    if (def.type === 'pipe' && def.out) {
+      const out = def.out._zod.def as { type: string; transform?: unknown }
+      return out.type === 'transform' && out.transform === toMilliseconds
+    }
+    s = def.innerType
+  }
+  return false
+}
 
 /** Renders milliseconds back as the largest exact unit, for printing the effective config. */
 export function formatDuration(ms: number): string {

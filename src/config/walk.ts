@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { isDuration } from './duration.ts'
 
 /** The kind of value a config leaf holds, which decides how an environment string is read. */
 export type LeafKind = 'string' | 'number' | 'boolean' | 'json'
@@ -72,7 +73,7 @@ export function leaves(schema: AnySchema, prefix: string[] = []): Leaf[] {
         path: prefix,
         kind: kindOf(s),
         secret: meta.secret === true,
-        duration: meta.duration === true,
+        duration: isDuration(schema),
         ...(typeof meta.description === 'string' ? { description: meta.description } : {}),
       },
     ]

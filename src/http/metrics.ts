@@ -24,56 +24,94 @@ export interface Gauge {
   inc(labels?: Labels, by?: number): void
 }
 
+export interface Histogram {
+  observe(labels: Labels | undefined, value: number): void
+}
+
+/** Prometheus client libraries' default buckets, in seconds: 5 ms to 10 s. */
+export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
 /**
- * A Prometheus registry for one hub (issue 4 point 8). Services take it in their deps and add
- * their own metrics: `metrics.gauge('hearth_outbox_depth', '…')`, or `collect(…)` for a value
- * read at scrape time.
+ * A Prometheus registry for one hub. Services take it in their deps and add their own metrics:
+ * `metrics.gauge('hearth_outbox_depth', '…')`, or `collect(…)` for a value read at scrape time.
  */
 export interface Metrics {
   counter(name: string, help: string): Counter
   gauge(name: string, help: string): Gauge
+  /** Observations counted into cumulative buckets (upper bounds, ascending; `+Inf` is implied). */
+  histogram(name: string, help: string, buckets?: readonly number[]): Histogram
   /** A metric computed on every scrape (database size, broker figures). */
   collect(name: string, help: string, kind: Kind, read: () => number | Sample[]): void
   /** The text exposition format, version 0.0.4. */
   render(): string
 }
 
-interface Family {
-  help: string
-  kind: Kind
-  values?: Map<string, { labels: Labels; value: number }>
-  read?: () => number | Sample[]
+interface HistogramSeries {
+  labels: Labels
+  /** Observations at or below each bucket's bound (not yet cumulative). */
+  counts: number[]
+  sum: number
+  count: number
 }
+
+type Values = Map<string, { labels: Labels; value: number }>
+
+type Family = { help: string } & (
+  | { kind: Kind; values?: Values; read?: () => number | Sample[] }
+  | { kind: 'histogram'; buckets: readonly number[]; series: Map<string, HistogramSeries> }
+)
 
 export function createMetrics(): Metrics {
   const families = new Map<string, Family>()
 
-  const define = (name: string, family: Family) => {
+  const define = <F extends Family>(name: string, family: F): F => {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) throw new Error(`bad metric name ${name}`)
     const existing = families.get(name)
     if (existing) {
       if (existing.kind !== family.kind) throw new Error(`metric ${name} is already a ${existing.kind}`)
-      return existing
+      // A scrape-time reader has no stored values for a counter or gauge handle to add to.
+      if ('read' in existing !== 'read' in family) throw new Error(`metric ${name} is already registered`)
+      return existing as F
     }
     families.set(name, family)
     return family
   }
-  const add = (f: Family, labels: Labels = {}, by: number, replace: boolean) => {
+  const add = (values: Values, labels: Labels, by: number, replace: boolean) => {
     const key = labelText(labels)
-    const cur = f.values?.get(key)
-    f.values?.set(key, { labels, value: replace ? by : (cur?.value ?? 0) + by })
+    const cur = values.get(key)
+    values.set(key, { labels, value: replace ? by : (cur?.value ?? 0) + by })
   }
 
   return {
     counter(name, help) {
-      const f = define(name, { help, kind: 'counter', values: new Map() })
-      return { inc: (labels, by = 1) => add(f, labels, by, false) }
+      const { values } = define(name, { help, kind: 'counter', values: new Map() as Values })
+      return { inc: (labels = {}, by = 1) => add(values, labels, by, false) }
     },
     gauge(name, help) {
-      const f = define(name, { help, kind: 'gauge', values: new Map() })
+      const { values } = define(name, { help, kind: 'gauge', values: new Map() as Values })
       return {
-        set: (labels, value) => add(f, labels, value, true),
-        inc: (labels, by = 1) => add(f, labels, by, false),
+        set: (labels = {}, value) => add(values, labels, value, true),
+        inc: (labels = {}, by = 1) => add(values, labels, by, false),
+      }
+    },
+    histogram(name, help, buckets = DEFAULT_BUCKETS) {
+      if (buckets.some((b, i) => i > 0 && b <= (buckets[i - 1] ?? b))) {
+        throw new Error(`buckets of ${name} must ascend`)
+      }
+      const f = define(name, { help, kind: 'histogram', buckets: [...buckets], series: new Map() })
+      return {
+        observe(labels = {}, value) {
+          const key = labelText(labels)
+          let s = f.series.get(key)
+          if (!s) {
+            s = { labels, counts: f.buckets.map(() => 0), sum: 0, count: 0 }
+            f.series.set(key, s)
+          }
+          const i = f.buckets.findIndex((b) => value <= b)
+          if (i >= 0) s.counts[i] = (s.counts[i] ?? 0) + 1
+          s.sum += value
+          s.count += 1
+        },
       }
     },
     collect(name, help, kind, read) {
@@ -82,10 +120,9 @@ export function createMetrics(): Metrics {
     render() {
       const out: string[] = []
       for (const [name, f] of families) {
-        let samples: Sample[]
+        let lines: string[]
         try {
-          const v = f.read ? f.read() : [...(f.values?.values() ?? [])]
-          samples = typeof v === 'number' ? [{ value: v }] : v
+          lines = f.kind === 'histogram' ? histogramLines(name, f) : sampleLines(name, f)
         } catch {
           // One failing reader must not take the whole scrape down; the metric is left out.
           continue
@@ -93,12 +130,36 @@ export function createMetrics(): Metrics {
         out.push(
           `# HELP ${name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`,
           `# TYPE ${name} ${f.kind}`,
+          ...lines,
         )
-        for (const s of samples) out.push(`${name}${labelText(s.labels ?? {})} ${formatValue(s.value)}`)
       }
       return `${out.join('\n')}\n`
     },
   }
+}
+
+function sampleLines(name: string, f: { values?: Values; read?: () => number | Sample[] }): string[] {
+  const v = f.read ? f.read() : [...(f.values?.values() ?? [])]
+  const samples = typeof v === 'number' ? [{ value: v }] : v
+  return samples.map((s) => `${name}${labelText(s.labels ?? {})} ${formatValue(s.value)}`)
+}
+
+function histogramLines(
+  name: string,
+  f: { buckets: readonly number[]; series: Map<string, HistogramSeries> },
+): string[] {
+  const lines: string[] = []
+  for (const s of f.series.values()) {
+    let cumulative = 0
+    f.buckets.forEach((bound, i) => {
+      cumulative += s.counts[i] ?? 0
+      lines.push(`${name}_bucket${labelText({ ...s.labels, le: formatValue(bound) })} ${cumulative}`)
+    })
+    lines.push(`${name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`)
+    lines.push(`${name}_sum${labelText(s.labels)} ${formatValue(s.sum)}`)
+    lines.push(`${name}_count${labelText(s.labels)} ${s.count}`)
+  }
+  return lines
 }
 
 function labelText(labels: Labels): string {
@@ -116,14 +177,14 @@ function formatValue(v: number): string {
 }
 
 /**
- * Counts every request by method, matched route pattern and status. The pattern, not the path,
- * keeps the label set small (`/api/v1/tokens/:id`, never one series per id).
+ * Times every request into `hearth_http_request_duration_seconds` by matched route pattern, method
+ * and status; its `_count` is the number of requests. The pattern, not the path, keeps the label
+ * set small (`/api/v1/tokens/:id`, never one series per id).
  */
 export function httpMetricsMiddleware(metrics: Metrics): MiddlewareHandler {
-  const requests = metrics.counter('hearth_http_requests_total', 'HTTP requests by method, route and status')
-  const seconds = metrics.counter(
-    'hearth_http_request_duration_seconds_total',
-    'time spent answering HTTP requests, by route',
+  const duration = metrics.histogram(
+    'hearth_http_request_duration_seconds',
+    'time to answer HTTP requests, by route pattern, method and status',
   )
   return async (c, next) => {
     const start = performance.now()
@@ -131,8 +192,10 @@ export function httpMetricsMiddleware(metrics: Metrics): MiddlewareHandler {
     const last = matchedRoutes(c).at(-1)
     // Only middleware matched ('*', method ALL): the request reached no route.
     const route = !last || (last.method === 'ALL' && last.path.endsWith('*')) ? '(unmatched)' : last.path
-    requests.inc({ method: c.req.method, route, status: String(c.res.status) })
-    seconds.inc({ route }, (performance.now() - start) / 1000)
+    duration.observe(
+      { route, method: c.req.method, status: String(c.res.status) },
+      (performance.now() - start) / 1000,
+    )
   }
 }
 
@@ -191,7 +254,6 @@ export function registerHubMetrics(metrics: Metrics, deps: HubMetricsDeps): void
       'gauge',
       (s) => s.retainedMessages,
     ],
-    ['hearth_mqtt_uptime_seconds', 'seconds since the broker started', 'gauge', (s) => s.uptimeSeconds],
   ]
   for (const [name, help, kind, pick] of figures) metrics.collect(name, help, kind, read(pick))
 }
@@ -219,7 +281,7 @@ export function createMetricsRoute(deps: { metrics: Metrics; requireAuth: Requir
   return router
 }
 
-/** What `/metrics` reads of the outbox (`Outbox.stats()`, issue 4 point 7). */
+/** What `/metrics` reads of the outbox (`Outbox.stats()`). */
 export interface OutboxFigures {
   byState: Record<string, number>
   succeeded: number

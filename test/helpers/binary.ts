@@ -23,7 +23,17 @@ function ensureBuilt(outfile: string, extra: string[]): string {
   )
   if (existsSync(outfile) && statSync(outfile).mtimeMs > sources) return outfile
   const res = Bun.spawnSync(
-    [process.execPath, 'build', '--compile', '--minify', ...extra, 'src/main.ts', '--outfile', outfile],
+    [
+      process.execPath,
+      'build',
+      '--compile',
+      '--minify',
+      ...extra,
+      'src/main.ts',
+      'src/cli/vacuum-worker.ts',
+      '--outfile',
+      outfile,
+    ],
     { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' },
   )
   if (res.exitCode !== 0) throw new Error(`building ${outfile} failed:\n${res.stderr.toString()}`)

@@ -20,6 +20,8 @@ export async function cli(
     stdin?: string
     /** How the CLI believes it was started (default: from sources, hints say `hearth`). */
     invocation?: Invocation
+    /** Pretend stderr is a terminal (progress lines). */
+    errIsTTY?: boolean
   },
 ): Promise<CliResult> {
   let out = ''
@@ -35,6 +37,7 @@ export async function cli(
     cwd: opts.cwd,
     stopRequested: opts.stop ?? new Promise<string>(() => {}),
     isTTY: false,
+    errIsTTY: opts.errIsTTY ?? false,
     ...(opts.stdin !== undefined ? { readStdin: async () => opts.stdin ?? '' } : {}),
     ...(opts.invocation ? { invocation: opts.invocation } : {}),
   })

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'bun:test'
+import { beforeAll, describe, expect, it } from 'bun:test'
 import mqtt from 'mqtt'
+import { ensurePromtool, PROMTOOL } from '../../scripts/prereqs.ts'
 import { createMetrics, databaseBytes } from '../../src/http/metrics.ts'
 import { createToken } from '../../src/store/tokens.ts'
+import { VERSION } from '../../src/version.ts'
 import { startTestHub } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -45,10 +47,32 @@ describe('metrics registry', () => {
     )
   })
 
+  it('renders a histogram as cumulative buckets, a sum and a count per label set', () => {
+    const m = createMetrics()
+    const h = m.histogram('hearth_x_seconds', 'x', [0.1, 1])
+    h.observe({ route: '/a' }, 0.05)
+    h.observe({ route: '/a' }, 0.5)
+    h.observe({ route: '/a' }, 3)
+    expect(m.render()).toBe(
+      [
+        '# HELP hearth_x_seconds x',
+        '# TYPE hearth_x_seconds histogram',
+        'hearth_x_seconds_bucket{route="/a",le="0.1"} 1',
+        'hearth_x_seconds_bucket{route="/a",le="1"} 2',
+        'hearth_x_seconds_bucket{route="/a",le="+Inf"} 3',
+        'hearth_x_seconds_sum{route="/a"} 3.55',
+        'hearth_x_seconds_count{route="/a"} 3',
+        '',
+      ].join('\n'),
+    )
+  })
+
   it('refuses to register one name as two kinds', () => {
     const m = createMetrics()
     m.counter('hearth_x_total', 'x')
     expect(() => m.gauge('hearth_x_total', 'x')).toThrow()
+    m.collect('hearth_y_total', 'y', 'counter', () => 1)
+    expect(() => m.counter('hearth_y_total', 'y')).toThrow()
   })
 })
 
@@ -69,7 +93,7 @@ describe('/metrics', () => {
     expect((await fetch(`${t.url}/metrics`)).status).toBe(200)
   })
 
-  it('counts HTTP requests by route pattern and status', async () => {
+  it('times HTTP requests in a histogram by route pattern, method and status', async () => {
     await using t = await startTestHub({ http: { metricsPublic: true } })
     const { secret } = createToken(t.hub.db, { name: 'p', scope: 'admin' })
     const headers = { authorization: `Bearer ${secret}` }
@@ -78,9 +102,18 @@ describe('/metrics', () => {
     await fetch(`${t.url}/api/v1/tokens`)
     await fetch(`${t.url}/no/such/page`)
     const s = series(await (await fetch(`${t.url}/metrics`)).text())
-    expect(s.get('hearth_http_requests_total{method="GET",route="/api/v1/tokens/:id",status="404"}')).toBe(2)
-    expect(s.get('hearth_http_requests_total{method="GET",route="/api/v1/tokens",status="401"}')).toBe(1)
-    expect(s.get('hearth_http_requests_total{method="GET",route="(unmatched)",status="404"}')).toBe(1)
+    const count = (labels: string) => s.get(`hearth_http_request_duration_seconds_count{${labels}}`)
+    expect(count('route="/api/v1/tokens/:id",method="GET",status="404"')).toBe(2)
+    expect(count('route="/api/v1/tokens",method="GET",status="401"')).toBe(1)
+    expect(count('route="(unmatched)",method="GET",status="404"')).toBe(1)
+    expect(
+      s.get(
+        'hearth_http_request_duration_seconds_bucket{route="/api/v1/tokens/:id",method="GET",status="404",le="+Inf"}',
+      ),
+    ).toBe(2)
+    expect(
+      s.get('hearth_http_request_duration_seconds_sum{route="/api/v1/tokens/:id",method="GET",status="404"}'),
+    ).toBeGreaterThan(0)
     expect([...s.keys()].some((k) => k.includes('tok_a'))).toBe(false)
   })
 
@@ -117,6 +150,74 @@ describe('/metrics', () => {
     } finally {
       await client.endAsync()
     }
+  })
+})
+
+describe('/metrics conventions', () => {
+  beforeAll(() => {
+    const problem = ensurePromtool((line) => process.stderr.write(line))
+    if (problem) throw new Error(`promtool is needed for these tests: ${problem}`)
+  })
+
+  it('passes promtool check metrics with every module loaded and traffic seen', async () => {
+    await using t = await startTestHub({
+      http: { metricsPublic: true },
+      mqtt: { allowAnonymous: true, anonymousAcl: [{ pattern: '#', access: 'readwrite' }] },
+      slack: { webhookUrl: 'http://127.0.0.1:9/slack' },
+      firebase: {
+        rtdb: { url: 'http://127.0.0.1:9', mirror: [{ event: 'device.online', path: 'x', template: 'on' }] },
+      },
+    })
+    const client = await mqtt.connectAsync(t.mqttUrl, { reconnectPeriod: 0 })
+    try {
+      await client.publishAsync('a/b', 'hello', { qos: 1 })
+    } finally {
+      await client.endAsync()
+    }
+    await fetch(`${t.url}/api/v1/devices`)
+    await fetch(`${t.url}/healthz`)
+    const text = await (await fetch(`${t.url}/metrics`)).text()
+    const proc = Bun.spawn([PROMTOOL, 'check', 'metrics'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })
+    proc.stdin.write(text)
+    await proc.stdin.end()
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ])
+    expect(out + err).toBe('')
+    expect(code).toBe(0)
+  })
+
+  it('exports the standard process metrics, the build and the start time, and no uptime gauge', async () => {
+    await using t = await startTestHub({ http: { metricsPublic: true } })
+    const before = Date.now() / 1000
+    const s = series(await (await fetch(`${t.url}/metrics`)).text())
+    expect(s.get('process_cpu_seconds_total')).toBeGreaterThan(0)
+    expect(s.get('process_resident_memory_bytes')).toBeGreaterThan(1_000_000)
+    expect(s.get('process_virtual_memory_bytes')).toBeGreaterThan(s.get('process_resident_memory_bytes') ?? 0)
+    expect(s.get('process_open_fds')).toBeGreaterThan(3)
+    expect(s.get('process_max_fds')).toBeGreaterThanOrEqual(s.get('process_open_fds') ?? 0)
+    const started = s.get('process_start_time_seconds') ?? 0
+    expect(started).toBeLessThanOrEqual(before)
+    expect(started).toBeGreaterThan(before - process.uptime() - 1)
+    expect(s.get(`hearth_build_info{version="${VERSION}",bun="${Bun.version}"}`)).toBe(1)
+    expect([...s.keys()].filter((k) => k.includes('uptime'))).toEqual([])
+  })
+
+  it('has no negative sentinel values: a Firebase part that has not tried yet has no sample', async () => {
+    await using t = await startTestHub({
+      http: { metricsPublic: true },
+      // A mirror writes only when its event happens, so this part has not reached Firebase yet.
+      firebase: {
+        rtdb: { url: 'http://127.0.0.1:9', mirror: [{ event: 'device.online', path: 'x', template: 'on' }] },
+      },
+    })
+    const text = await (await fetch(`${t.url}/metrics`)).text()
+    expect(text).toContain('# TYPE hearth_firebase_up gauge')
+    const s = series(text)
+    expect([...s].filter(([, v]) => v < 0)).toEqual([])
+    expect([...s.keys()].filter((k) => k.startsWith('hearth_firebase_up'))).toEqual([])
   })
 })
 

@@ -171,9 +171,13 @@ export function createFirebaseBridge(opts: FirebaseBridgeOptions): FirebaseBridg
 
   opts.metrics?.collect(
     'hearth_firebase_up',
-    'whether each Firebase part last reached Firebase (1), failed (0) or has not tried (-1)',
+    'whether each Firebase part last reached Firebase (1) or failed (0); a part that has not tried yet has no sample',
     'gauge',
-    () => [...health.entries()].map(([part, h]) => ({ labels: { part }, value: h.value() })),
+    () =>
+      [...health.entries()].flatMap(([part, h]) => {
+        const value = h.value()
+        return value === undefined ? [] : [{ labels: { part }, value }]
+      }),
   )
 
   return {

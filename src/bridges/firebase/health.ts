@@ -15,8 +15,8 @@ export interface HealthSnapshot {
 export interface Health {
   up(): void
   down(error: string): void
-  /** 1 up, 0 down, -1 not tried yet (for /metrics). */
-  value(): number
+  /** 1 up, 0 down, undefined not tried yet (for /metrics, which then has no sample). */
+  value(): number | undefined
   snapshot(): HealthSnapshot
 }
 
@@ -36,7 +36,7 @@ export function createHealth(bus: Bus, part: FirebasePart, now: () => number = D
       s.state = 'down'
       bus.emit('firebase.status', { part, state: 'down', error }, { subject: part })
     },
-    value: () => (s.state === 'up' ? 1 : s.state === 'down' ? 0 : -1),
+    value: () => (s.state === 'up' ? 1 : s.state === 'down' ? 0 : undefined),
     snapshot: () => ({ ...s }),
   }
 }

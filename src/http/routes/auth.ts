@@ -61,7 +61,8 @@ const MeSchema = z
 const login = createRoute({
   method: 'post',
   path: '/login',
-  summary: 'Log in: sets the session cookie and returns the CSRF token',
+  operationId: 'login',
+  summary: 'Log in: set the session cookie and return the CSRF token',
   security: [],
   request: { body: jsonBody(LoginSchema) },
   responses: {
@@ -73,6 +74,7 @@ const login = createRoute({
 const logout = createRoute({
   method: 'post',
   path: '/logout',
+  operationId: 'logout',
   summary: 'End the current session',
   responses: { 204: { description: 'logged out' }, ...errorResponses(401, 403) },
 })
@@ -93,7 +95,8 @@ const changePassword = createRoute({
 const me = createRoute({
   method: 'get',
   path: '/me',
-  summary: 'Who the caller is',
+  operationId: 'getMe',
+  summary: 'Tell who the caller is',
   responses: { 200: jsonResponse(MeSchema, 'the caller'), ...errorResponses(401) },
 })
 

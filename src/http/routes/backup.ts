@@ -21,6 +21,7 @@ const CHUNK = 256 * 1024
 const download = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'downloadBackup',
   summary: 'Download a consistent copy of the database (admin); restore it with `hearth restore`',
   responses: {
     200: {

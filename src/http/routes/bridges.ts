@@ -41,7 +41,8 @@ const routes = {
   list: createRoute({
     method: 'get',
     path: '/',
-    summary: 'Every bridge (push, Slack, webhook targets, Firebase, pollers) and its state',
+    operationId: 'listBridges',
+    summary: 'List every bridge (push, Slack, webhook targets, Firebase, pollers) and its state',
     responses: {
       200: jsonResponse(
         z.object({ items: z.array(BridgeSchema), checkedAt: z.number().int() }),
@@ -53,7 +54,8 @@ const routes = {
   get: createRoute({
     method: 'get',
     path: '/{id}',
-    summary: 'One bridge by its id',
+    operationId: 'getBridge',
+    summary: 'Get one bridge by its id',
     request: { params: IdParam },
     responses: { 200: jsonResponse(BridgeSchema, 'the bridge'), ...errorResponses(401, 403, 404) },
   }),

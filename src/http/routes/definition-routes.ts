@@ -17,7 +17,8 @@ interface DefinitionRouteSchemas<
   update: Update
   /** `{ name }` in the path. */
   param: Param
-  summaries: { list: string; create: string; get: string; update: string; remove: string }
+  /** Each operation's OpenAPI operationId and summary, as `[operationId, summary]`. */
+  operations: Record<'list' | 'create' | 'get' | 'update' | 'remove', [string, string]>
 }
 
 /**
@@ -35,7 +36,8 @@ export function definitionRoutes<
     list: createRoute({
       method: 'get',
       path: '/',
-      summary: s.summaries.list,
+      operationId: s.operations.list[0],
+      summary: s.operations.list[1],
       responses: {
         200: jsonResponse(z.object({ items: z.array(s.item) }), `every ${s.noun}`),
         ...errorResponses(401, 403),
@@ -44,28 +46,32 @@ export function definitionRoutes<
     create: createRoute({
       method: 'post',
       path: '/',
-      summary: s.summaries.create,
+      operationId: s.operations.create[0],
+      summary: s.operations.create[1],
       request: { body: jsonBody(s.create) },
       responses: { 201: jsonResponse(s.created, 'created'), ...errorResponses(400, 401, 403, 409) },
     }),
     get: createRoute({
       method: 'get',
       path: '/{name}',
-      summary: s.summaries.get,
+      operationId: s.operations.get[0],
+      summary: s.operations.get[1],
       request: { params: s.param },
       responses: { 200: jsonResponse(s.item, `the ${s.noun}`), ...errorResponses(401, 403, 404) },
     }),
     update: createRoute({
       method: 'put',
       path: '/{name}',
-      summary: s.summaries.update,
+      operationId: s.operations.update[0],
+      summary: s.operations.update[1],
       request: { params: s.param, body: jsonBody(s.update) },
       responses: { 200: jsonResponse(s.item, `the ${s.noun}`), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     remove: createRoute({
       method: 'delete',
       path: '/{name}',
-      summary: s.summaries.remove,
+      operationId: s.operations.remove[0],
+      summary: s.operations.remove[1],
       request: { params: s.param },
       responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
     }),

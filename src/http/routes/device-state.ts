@@ -54,13 +54,15 @@ const routes = {
   get: createRoute({
     method: 'get',
     path: '/{id}/state',
-    summary: 'Reported and desired state of a device, with the delta and whether it is pending',
+    operationId: 'getDeviceState',
+    summary: 'Get the reported and desired state of a device, with the delta and whether it is pending',
     request: { params: IdParam },
     responses: { 200: jsonResponse(StateSchema, 'the state'), ...errorResponses(401, 403, 404) },
   }),
   patch: createRoute({
     method: 'patch',
     path: '/{id}/state',
+    operationId: 'setDesiredState',
     summary: 'Change the desired state; what the device does not report yet is published to its set topic',
     request: { params: IdParam, body: jsonBody(PatchSchema) },
     responses: { 200: jsonResponse(StateSchema, 'the state'), ...errorResponses(400, 401, 403, 404) },

@@ -81,6 +81,7 @@ const routes = {
   list: createRoute({
     method: 'get',
     path: '/',
+    operationId: 'listDevices',
     summary: 'List devices with their presence',
     responses: {
       200: jsonResponse(z.object({ items: z.array(DeviceSchema) }), 'devices'),
@@ -90,6 +91,7 @@ const routes = {
   get: createRoute({
     method: 'get',
     path: '/{id}',
+    operationId: 'getDevice',
     summary: 'Get a device and its extra ACL rules',
     request: { params: IdParam },
     responses: {
@@ -100,6 +102,7 @@ const routes = {
   create: createRoute({
     method: 'post',
     path: '/',
+    operationId: 'createDevice',
     summary: 'Register a device; its MQTT credentials are in this answer only',
     request: { body: jsonBody(NewDeviceSchema) },
     responses: {
@@ -110,6 +113,7 @@ const routes = {
   update: createRoute({
     method: 'patch',
     path: '/{id}',
+    operationId: 'updateDevice',
     summary: 'Rename a device, or enable or disable it',
     request: { params: IdParam, body: jsonBody(DevicePatchSchema) },
     responses: { 200: jsonResponse(DeviceSchema, 'the device'), ...errorResponses(400, 401, 403, 404) },
@@ -117,6 +121,7 @@ const routes = {
   remove: createRoute({
     method: 'delete',
     path: '/{id}',
+    operationId: 'deleteDevice',
     summary: 'Remove a device and its ACL rules',
     request: { params: IdParam },
     responses: { 204: { description: 'removed' }, ...errorResponses(401, 403, 404) },
@@ -124,6 +129,7 @@ const routes = {
   rotate: createRoute({
     method: 'post',
     path: '/{id}/rotate',
+    operationId: 'rotateDevicePassword',
     summary: 'Issue a new MQTT password; the old one stops working at the next connect',
     request: { params: IdParam },
     responses: { 200: jsonResponse(CredentialsSchema, 'new credentials'), ...errorResponses(401, 403, 404) },
@@ -131,7 +137,8 @@ const routes = {
   listAcl: createRoute({
     method: 'get',
     path: '/{id}/acl',
-    summary: 'Extra ACL rules of a device (besides devices/<id>/# and mqtt.acl)',
+    operationId: 'listDeviceAcl',
+    summary: 'List the extra ACL rules of a device (besides devices/<id>/# and mqtt.acl)',
     request: { params: IdParam },
     responses: {
       200: jsonResponse(z.object({ items: z.array(AclRuleSchema) }), 'rules'),
@@ -141,6 +148,7 @@ const routes = {
   setAcl: createRoute({
     method: 'post',
     path: '/{id}/acl',
+    operationId: 'setDeviceAclRule',
     summary: 'Add an ACL rule, or change the access of the rule with the same pattern',
     request: { params: IdParam, body: jsonBody(AclRuleSchema) },
     responses: { 200: jsonResponse(AclRuleSchema, 'the rule'), ...errorResponses(400, 401, 403, 404) },
@@ -148,6 +156,7 @@ const routes = {
   removeAcl: createRoute({
     method: 'delete',
     path: '/{id}/acl',
+    operationId: 'deleteDeviceAclRule',
     summary: 'Remove the ACL rule with this pattern',
     request: { params: IdParam, query: PatternQuery },
     responses: { 204: { description: 'removed' }, ...errorResponses(400, 401, 403, 404) },

@@ -47,6 +47,7 @@ const EventPageSchema = z
 const list = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'queryEvents',
   summary: 'Query the event log, newest first, one page at a time',
   request: { query: EventQuerySchema },
   responses: { 200: jsonResponse(EventPageSchema, 'one page'), ...errorResponses(400, 401, 403) },

@@ -35,7 +35,8 @@ const DocSchema = z
 const tree = createRoute({
   method: 'get',
   path: '/rtdb',
-  summary: 'The local copy of the mirrored Realtime Database tree (what source (a) kept in realtimedb.json)',
+  operationId: 'getRtdbMirror',
+  summary: 'Get the local copy of the mirrored Realtime Database tree',
   request: { query: TreeQuery },
   responses: {
     200: jsonResponse(TreeSchema, 'the tree, or one node of it'),
@@ -46,7 +47,8 @@ const tree = createRoute({
 const docs = createRoute({
   method: 'get',
   path: '/firestore/schedules',
-  summary: 'Firestore schedule documents as last synced, with the hub schedule each became',
+  operationId: 'listFirestoreSchedules',
+  summary: 'List Firestore schedule documents as last synced, with the hub schedule each became',
   responses: {
     200: jsonResponse(z.object({ items: z.array(DocSchema) }), 'every document of the collection'),
     ...errorResponses(401, 403),

@@ -54,6 +54,7 @@ const routes = {
   list: createRoute({
     method: 'get',
     path: '/',
+    operationId: 'listDeviceGroups',
     summary: 'List device groups with their sizes',
     responses: {
       200: jsonResponse(z.object({ items: z.array(GroupSchema) }), 'groups'),
@@ -63,6 +64,7 @@ const routes = {
   get: createRoute({
     method: 'get',
     path: '/{groupId}',
+    operationId: 'getDeviceGroup',
     summary: 'Get a device group and its members',
     request: { params: GroupIdParam },
     responses: {
@@ -73,7 +75,8 @@ const routes = {
   create: createRoute({
     method: 'post',
     path: '/',
-    summary: 'Create a device group (createDeviceGroup)',
+    operationId: 'createDeviceGroup',
+    summary: 'Create a device group',
     request: { body: jsonBody(NewGroupSchema) },
     responses: {
       201: jsonResponse(
@@ -86,7 +89,8 @@ const routes = {
   add: createRoute({
     method: 'post',
     path: '/{groupId}/add',
-    summary: 'Add devices to a group (addDeviceGroup)',
+    operationId: 'addDeviceGroup',
+    summary: 'Add devices to a group',
     request: { params: GroupIdParam, body: jsonBody(MembersSchema) },
     responses: {
       200: jsonResponse(
@@ -104,7 +108,8 @@ const routes = {
   subtract: createRoute({
     method: 'post',
     path: '/{groupId}/subtract',
-    summary: 'Remove devices from a group (subtractDeviceGroup)',
+    operationId: 'subtractDeviceGroup',
+    summary: 'Remove devices from a group',
     request: { params: GroupIdParam, body: jsonBody(MembersSchema) },
     responses: {
       200: jsonResponse(
@@ -122,7 +127,8 @@ const routes = {
   remove: createRoute({
     method: 'delete',
     path: '/{groupId}',
-    summary: 'Delete a device group (deleteDeviceGroup)',
+    operationId: 'deleteDeviceGroup',
+    summary: 'Delete a device group',
     request: { params: GroupIdParam },
     responses: {
       200: jsonResponse(z.object({ groupId: z.string() }), 'deleted'),

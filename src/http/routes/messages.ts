@@ -97,10 +97,11 @@ const UnicastBody = BroadcastBody.extend({ deviceId: z.string().min(1).max(64) }
 const MulticastBody = BroadcastBody.extend({ devices: DeviceIds }).openapi('MulticastMessage')
 const GroupBody = BroadcastBody.extend({ groupId: z.string().min(1).max(64) }).openapi('GroupMessage')
 
-const send = <T extends z.ZodType>(path: string, summary: string, body: T) =>
+const send = <T extends z.ZodType>(path: string, operationId: string, summary: string, body: T) =>
   createRoute({
     method: 'post',
     path,
+    operationId,
     summary,
     request: { body: jsonBody(body) },
     responses: { 202: jsonResponse(SendResultSchema, 'accepted'), ...errorResponses(400, 401, 403, 404) },
@@ -110,7 +111,8 @@ const routes = {
   list: createRoute({
     method: 'get',
     path: '/',
-    summary: 'Recent messages, newest first, with their counts',
+    operationId: 'listMessages',
+    summary: 'List recent messages, newest first, with their counts',
     request: {
       query: z.object({
         limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -125,7 +127,8 @@ const routes = {
   get: createRoute({
     method: 'get',
     path: '/{id}',
-    summary: 'A message with the status of each recipient',
+    operationId: 'getMessage',
+    summary: 'Get a message with the status of each recipient',
     request: {
       params: z.object({
         id: z
@@ -142,14 +145,15 @@ const routes = {
     },
     responses: { 200: jsonResponse(MessageSchema, 'the message'), ...errorResponses(400, 401, 403, 404) },
   }),
-  unicast: send('/unicast', 'Send to one device (sendUnicastMsg)', UnicastBody),
+  unicast: send('/unicast', 'sendUnicastMsg', 'Send to one device', UnicastBody),
   multicast: send(
     '/multicast',
-    `Send to a list of devices, at most ${MAX_DEVICES_PER_CALL} (sendMulticastMsg)`,
+    'sendMulticastMsg',
+    `Send to a list of devices, at most ${MAX_DEVICES_PER_CALL}`,
     MulticastBody,
   ),
-  broadcast: send('/broadcast', 'Send to every enabled device (sendBroadcastMsg)', BroadcastBody),
-  group: send('/group', 'Send to the members of a group (sendGroupMsg)', GroupBody),
+  broadcast: send('/broadcast', 'sendBroadcastMsg', 'Send to every enabled device', BroadcastBody),
+  group: send('/group', 'sendGroupMsg', 'Send to the members of a group', GroupBody),
 }
 
 /** `/messages`: unicast, multicast, broadcast and group messages and their delivery (issue 7 point 2). */

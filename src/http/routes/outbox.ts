@@ -61,20 +61,23 @@ const routes = {
   list: createRoute({
     method: 'get',
     path: '/',
-    summary: 'Deliveries still to be made (or, with state=dead, the dead letters), oldest first',
+    operationId: 'listOutbox',
+    summary: 'List deliveries still to be made (or, with state=dead, the dead letters), oldest first',
     request: { query: ListQuery },
     responses: { 200: jsonResponse(PageSchema, 'one page'), ...errorResponses(400, 401, 403) },
   }),
   get: createRoute({
     method: 'get',
     path: '/{id}',
-    summary: 'One delivery',
+    operationId: 'getOutboxDelivery',
+    summary: 'Get one delivery',
     request: { params: IdParam },
     responses: { 200: jsonResponse(EntrySchema, 'the delivery'), ...errorResponses(401, 403, 404) },
   }),
   replay: createRoute({
     method: 'post',
     path: '/{id}/replay',
+    operationId: 'replayOutboxDelivery',
     summary: 'Queue a dead letter again with a fresh budget of attempts (write)',
     request: { params: IdParam },
     responses: { 200: jsonResponse(EntrySchema, 'queued again'), ...errorResponses(401, 403, 404, 409) },
@@ -82,6 +85,7 @@ const routes = {
   replayAll: createRoute({
     method: 'post',
     path: '/replay',
+    operationId: 'replayDeadLetters',
     summary: 'Queue every dead letter (of a kind or target) again (write)',
     request: { body: jsonBody(ReplayAllSchema) },
     responses: {
@@ -92,6 +96,7 @@ const routes = {
   discard: createRoute({
     method: 'delete',
     path: '/{id}',
+    operationId: 'deleteOutboxDelivery',
     summary: 'Discard a pending delivery or a dead letter (write)',
     request: { params: IdParam },
     responses: { 204: { description: 'discarded' }, ...errorResponses(401, 403, 404, 409) },

@@ -27,6 +27,7 @@ const PublishedSchema = z
 const publish = createRoute({
   method: 'post',
   path: '/',
+  operationId: 'publishMessage',
   summary: 'Publish an MQTT message as the hub',
   request: { body: jsonBody(PublishSchema) },
   responses: {

@@ -81,6 +81,7 @@ const routes = {
   register: createRoute({
     method: 'post',
     path: '/tokens',
+    operationId: 'registerPushToken',
     summary: 'Register an FCM registration token, or refresh one already registered',
     description: `${BASIC}; a device registers tokens for itself only.`,
     request: { body: jsonBody(tokenRegistrationSchema) },
@@ -93,7 +94,8 @@ const routes = {
   list: createRoute({
     method: 'get',
     path: '/tokens',
-    summary: 'Registered tokens with their age and last success, oldest first',
+    operationId: 'listPushTokens',
+    summary: 'List registered push tokens with their age and last success, oldest first',
     description: `${BASIC}; a device sees its own tokens.`,
     request: { query: TokenQuery },
     responses: {
@@ -107,13 +109,15 @@ const routes = {
   get: createRoute({
     method: 'get',
     path: '/tokens/{id}',
-    summary: 'One token',
+    operationId: 'getPushToken',
+    summary: 'Get a push token',
     request: { params: IdParam },
     responses: { 200: jsonResponse(TokenSchema, 'the token'), ...errorResponses(401, 403, 404) },
   }),
   remove: createRoute({
     method: 'delete',
     path: '/tokens/{id}',
+    operationId: 'deletePushToken',
     summary: 'Forget a token (the app signed out or was uninstalled)',
     description: `${BASIC}; a device deletes its own tokens only.`,
     request: { params: IdParam },
@@ -122,7 +126,8 @@ const routes = {
   send: createRoute({
     method: 'post',
     path: '/send',
-    summary: 'Push now: the body of a push action (target, silent or notification template)',
+    operationId: 'sendPush',
+    summary: 'Push now with the body of a push action (target, silent or notification template)',
     request: {
       body: jsonBody(
         z.record(z.string(), z.unknown()).openapi({
@@ -150,7 +155,8 @@ const routes = {
   pauses: createRoute({
     method: 'get',
     path: '/pauses',
-    summary: 'Push targets paused because more than half of a batch came back dead',
+    operationId: 'listPushPauses',
+    summary: 'List push targets paused because more than half of a batch came back dead',
     responses: {
       200: jsonResponse(z.object({ items: z.array(PauseSchema) }), 'paused targets'),
       ...errorResponses(401, 403),
@@ -159,6 +165,7 @@ const routes = {
   resume: createRoute({
     method: 'delete',
     path: '/pauses/{target}',
+    operationId: 'resumePushTarget',
     summary: 'Resume a paused target (its refused batches stay dead letters to replay)',
     request: { params: TargetParam },
     responses: { 204: { description: 'resumed' }, ...errorResponses(401, 403, 404) },

@@ -30,6 +30,7 @@ const TopicQuery = z.object({
 const list = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'listRetained',
   summary: 'List retained messages matching a topic filter, by topic',
   request: { query: ListQuery },
   responses: {
@@ -43,6 +44,7 @@ const list = createRoute({
 const remove = createRoute({
   method: 'delete',
   path: '/',
+  operationId: 'clearRetained',
   summary: 'Clear the retained message of a topic (publishes an empty retained message)',
   request: { query: TopicQuery },
   responses: { 204: { description: 'cleared' }, ...errorResponses(400, 401, 403, 404) },

@@ -55,6 +55,7 @@ const routes = {
   list: createRoute({
     method: 'get',
     path: '/',
+    operationId: 'listRules',
     summary: 'List rules (config and API)',
     responses: {
       200: jsonResponse(z.object({ items: z.array(RuleView) }), 'rules'),
@@ -64,6 +65,7 @@ const routes = {
   get: createRoute({
     method: 'get',
     path: '/{id}',
+    operationId: 'getRule',
     summary: 'Get a rule',
     request: { params: IdParam },
     responses: { 200: jsonResponse(RuleView, 'the rule'), ...errorResponses(401, 403, 404) },
@@ -71,6 +73,7 @@ const routes = {
   put: createRoute({
     method: 'put',
     path: '/{id}',
+    operationId: 'putRule',
     summary: 'Create or replace a rule (config rules cannot be changed here)',
     request: { params: IdParam, body: jsonBody(z.record(z.string(), z.unknown()).openapi('RuleBody')) },
     responses: {
@@ -82,6 +85,7 @@ const routes = {
   remove: createRoute({
     method: 'delete',
     path: '/{id}',
+    operationId: 'deleteRule',
     summary: 'Delete a rule',
     request: { params: IdParam },
     responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
@@ -89,6 +93,7 @@ const routes = {
   test: createRoute({
     method: 'post',
     path: '/{id}/test',
+    operationId: 'testRule',
     summary: 'Report what a rule would do for a payload or for readings, without acting',
     request: { params: IdParam, body: jsonBody(TestBody) },
     responses: {

@@ -64,6 +64,7 @@ const RunsQuery = z.object({
 const list = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'listSchedules',
   summary: 'List schedules (from the API and the config file)',
   responses: {
     200: jsonResponse(z.object({ items: z.array(ScheduleViewSchema) }), 'schedules'),
@@ -73,6 +74,7 @@ const list = createRoute({
 const get = createRoute({
   method: 'get',
   path: '/{id}',
+  operationId: 'getSchedule',
   summary: 'Get a schedule with its state',
   request: { params: IdParam },
   responses: { 200: jsonResponse(ScheduleViewSchema, 'the schedule'), ...errorResponses(401, 403, 404) },
@@ -80,6 +82,7 @@ const get = createRoute({
 const create = createRoute({
   method: 'post',
   path: '/',
+  operationId: 'createSchedule',
   summary: 'Create a schedule (the same schema as a [[schedules]] table of the config file)',
   request: { body: jsonBody(scheduleSchema) },
   responses: { 201: jsonResponse(ScheduleViewSchema, 'created'), ...errorResponses(400, 401, 403, 409) },
@@ -87,6 +90,7 @@ const create = createRoute({
 const update = createRoute({
   method: 'put',
   path: '/{id}',
+  operationId: 'replaceSchedule',
   summary: 'Replace a schedule; its next run is computed afresh from now',
   request: { params: IdParam, body: jsonBody(scheduleSchema) },
   responses: {
@@ -97,6 +101,7 @@ const update = createRoute({
 const remove = createRoute({
   method: 'delete',
   path: '/{id}',
+  operationId: 'deleteSchedule',
   summary: 'Delete a schedule and its run history',
   request: { params: IdParam },
   responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
@@ -104,6 +109,7 @@ const remove = createRoute({
 const next = createRoute({
   method: 'get',
   path: '/{id}/next',
+  operationId: 'previewScheduleRuns',
   summary: 'Preview the next run times',
   request: { params: IdParam, query: NextQuery },
   responses: {
@@ -135,7 +141,8 @@ const runNow = createRoute({
 const runs = createRoute({
   method: 'get',
   path: '/{id}/runs',
-  summary: 'Run history, newest first',
+  operationId: 'listScheduleRuns',
+  summary: 'List the run history of a schedule, newest first',
   request: { params: IdParam, query: RunsQuery },
   responses: {
     200: jsonResponse(z.object({ items: z.array(RunSchema), nextCursor: z.string().optional() }), 'one page'),

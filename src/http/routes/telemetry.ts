@@ -71,7 +71,8 @@ const LatestSchema = z
 const series = createRoute({
   method: 'get',
   path: '/',
-  summary: 'One metric of one device over time, at most `points` values (raw or rolled up)',
+  operationId: 'queryTelemetry',
+  summary: 'Query one metric of one device over time, at most `points` values (raw or rolled up)',
   request: { query: SeriesQuerySchema },
   responses: { 200: jsonResponse(SeriesSchema, 'the series'), ...errorResponses(400, 401, 403) },
 })
@@ -79,7 +80,8 @@ const series = createRoute({
 const latest = createRoute({
   method: 'get',
   path: '/latest',
-  summary: 'The latest value of every metric of a device (or of every device)',
+  operationId: 'latestTelemetry',
+  summary: 'Get the latest value of every metric of a device (or of every device)',
   request: { query: z.object({ device: z.string().min(1).optional().openapi({ example: 'pi-1' }) }) },
   responses: {
     200: jsonResponse(LatestSchema, 'latest values by device and metric'),

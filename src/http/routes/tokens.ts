@@ -39,6 +39,7 @@ const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'pa
 const list = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'listTokens',
   summary: 'List API tokens (never their secrets)',
   responses: {
     200: jsonResponse(z.object({ items: z.array(TokenSchema) }), 'tokens'),
@@ -48,6 +49,7 @@ const list = createRoute({
 const get = createRoute({
   method: 'get',
   path: '/{id}',
+  operationId: 'getToken',
   summary: 'Get an API token',
   request: { params: IdParam },
   responses: { 200: jsonResponse(TokenSchema, 'the token'), ...errorResponses(401, 403, 404) },
@@ -55,6 +57,7 @@ const get = createRoute({
 const create = createRoute({
   method: 'post',
   path: '/',
+  operationId: 'createToken',
   summary: 'Create an API token; the secret is in this answer only',
   request: { body: jsonBody(NewTokenSchema) },
   responses: {
@@ -68,6 +71,7 @@ const create = createRoute({
 const revoke = createRoute({
   method: 'delete',
   path: '/{id}',
+  operationId: 'revokeToken',
   summary: 'Revoke an API token',
   request: { params: IdParam },
   responses: { 204: { description: 'revoked' }, ...errorResponses(401, 403, 404) },

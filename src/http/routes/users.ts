@@ -56,6 +56,7 @@ const NameParam = z.object({ username: z.string().openapi({ param: { name: 'user
 const list = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'listUsers',
   summary: 'List users',
   responses: {
     200: jsonResponse(z.object({ items: z.array(UserSchema) }), 'users'),
@@ -65,6 +66,7 @@ const list = createRoute({
 const get = createRoute({
   method: 'get',
   path: '/{username}',
+  operationId: 'getUser',
   summary: 'Get a user',
   request: { params: NameParam },
   responses: { 200: jsonResponse(UserSchema, 'the user'), ...errorResponses(401, 403, 404) },
@@ -72,6 +74,7 @@ const get = createRoute({
 const create = createRoute({
   method: 'post',
   path: '/',
+  operationId: 'createUser',
   summary: 'Add a user',
   request: { body: jsonBody(NewUserSchema) },
   responses: {
@@ -85,6 +88,7 @@ const create = createRoute({
 const update = createRoute({
   method: 'patch',
   path: '/{username}',
+  operationId: 'updateUser',
   summary: 'Change a role or password (a new password ends the user’s sessions)',
   request: { params: NameParam, body: jsonBody(UserPatchSchema) },
   responses: { 200: jsonResponse(UserSchema, 'the user'), ...errorResponses(400, 401, 403, 404, 409) },
@@ -92,6 +96,7 @@ const update = createRoute({
 const remove = createRoute({
   method: 'delete',
   path: '/{username}',
+  operationId: 'deleteUser',
   summary: 'Remove a user (never the last admin)',
   request: { params: NameParam },
   responses: { 204: { description: 'removed' }, ...errorResponses(401, 403, 404, 409) },

@@ -30,12 +30,21 @@ const routes = definitionRoutes({
   create: targetCreateSchema,
   update: targetUpdateSchema,
   param: NameParam,
-  summaries: {
-    list: 'List outbound webhook targets, from the config file and the API',
-    create: 'Create a target (admin); a missing secret is generated and shown once, null sends unsigned',
-    get: 'One target',
-    update: 'Replace an API-defined target (admin); a missing secret keeps the old one',
-    remove: 'Delete an API-defined target (admin); its queued deliveries become dead letters',
+  operations: {
+    list: ['listWebhookTargets', 'List outbound webhook targets, from the config file and the API'],
+    create: [
+      'createWebhookTarget',
+      'Create a target (admin); a missing secret is generated and shown once, null sends unsigned',
+    ],
+    get: ['getWebhookTarget', 'Get one target'],
+    update: [
+      'replaceWebhookTarget',
+      'Replace an API-defined target (admin); a missing secret keeps the old one',
+    ],
+    remove: [
+      'deleteWebhookTarget',
+      'Delete an API-defined target (admin); its queued deliveries become dead letters',
+    ],
   },
 })
 

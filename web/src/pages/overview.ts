@@ -31,7 +31,7 @@ export function overviewPage(ctx: Ctx): Page {
       stat('Messages received', count(metric(v, 'hearth_mqtt_messages_received_total'))),
       stat('Messages sent', count(metric(v, 'hearth_mqtt_messages_sent_total'))),
       stat('Retained', count(metric(v, 'hearth_mqtt_retained_messages'))),
-      stat('Uptime', duration(metric(v, 'hearth_mqtt_uptime_seconds'))),
+      stat('Uptime', duration(s ? Math.max(0, s.t / 1000 - metric(v, 'process_start_time_seconds')) : 0)),
       stat('Database', bytes(metric(v, 'hearth_db_size_bytes'))),
     )
     const open = metric(v, 'hearth_outbox_open_circuits')
