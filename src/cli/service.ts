@@ -28,12 +28,7 @@ import {
 const SUBCOMMANDS = `
 Subcommands:
   install     write ${UNIT_PATH}, create the system user, write ${SERVICE_CONFIG} when missing
-  uninstall   remove the unit (the config, the data in ${SERVICE_DATA_DIR} and the user stay)
-
-Options:
-  --user NAME   the account the hub runs as (default hearth; created as a system user)
-  --dry-run     print every file that would be written, with its mode and owner, and change nothing
-  --root DIR    install under DIR instead of / (an image being prepared, or a test)`
+  uninstall   remove the unit (the config, the data in ${SERVICE_DATA_DIR} and the user stay)`
 
 // A binary there is out of the service's sight: ProtectHome hides /home and /root, PrivateTmp /tmp.
 const HIDDEN_FROM_SERVICE = /^\/(home|root|tmp|var\/tmp|run\/user)\//
@@ -57,13 +52,16 @@ export const service: Command = {
     user: {
       type: 'string',
       value: 'NAME',
-      description: 'the system user the service runs as (default hearth)',
+      description: 'the account the hub runs as (default hearth; created as a system user)',
     },
-    'dry-run': { type: 'boolean', description: 'print the files and commands, change nothing' },
+    'dry-run': {
+      type: 'boolean',
+      description: 'print every file that would be written, with its mode and owner, and change nothing',
+    },
     root: {
       type: 'string',
       value: 'DIR',
-      description: 'install under DIR instead of / (for packaging and tests)',
+      description: 'install under DIR instead of / (an image being prepared, or a test)',
     },
   },
   async run(args, io) {

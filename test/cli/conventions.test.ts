@@ -86,7 +86,14 @@ describe('hearth completion', () => {
     ])
     expect(res.err).toBe('')
     const lines = res.out.trimEnd().split('\n')
-    expect(lines.slice(0, 6)).toEqual(['token', 'remove', 'admin', 'read readwrite', 'bash zsh', '--role'])
+    expect(lines.slice(0, 6)).toEqual([
+      'token',
+      'rename remove',
+      'admin',
+      'read readwrite',
+      'bash zsh',
+      '--role',
+    ])
     COMMANDS.forEach((c, i) => {
       expect(lines[6 + i]).toBe([...Object.keys(c.options), 'help'].map((o) => `--${o}`).join(' '))
     })
