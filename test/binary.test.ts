@@ -71,8 +71,9 @@ describe('the compiled binary', () => {
     const env = { HEARTH_MQTT_PORT: '0', HEARTH_HTTP_PORT: '0' }
     const first = spawnBinary(dir.path, env)
     try {
-      await waitFor(() => first.stdout.includes('Hearth console'), {
-        what: 'the ready banner',
+      // stdout is a pipe, so JSON logs: "hearth is running" is the ready line.
+      await waitFor(() => first.stdout.includes('hearth is running'), {
+        what: 'the ready line',
         timeoutMs: 20_000,
       })
       const second = spawnBinary(dir.path, env)

@@ -8,9 +8,24 @@ import type { TestHub } from '../helpers/hub.ts'
 /** An mqtt.js client that disconnects when the test's scope ends. */
 export type Client = MqttClient & AsyncDisposable
 
-/** Connects without retries; `await using c = await connect(...)`. */
-export async function connect(url: string, opts: IClientOptions = {}): Promise<Client> {
-  const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
+/**
+ * Connects without retries; `await using c = await connect(...)`. `before` runs on the client
+ * before CONNACK (listeners that must not miss what comes with it).
+ */
+export async function connect(
+  url: string,
+  opts: IClientOptions = {},
+  before?: (client: MqttClient) => void,
+): Promise<Client> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
+  before?.(client)
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve())
+    client.once('error', (err) => {
+      client.end(true)
+      reject(err)
+    })
+  })
   return Object.assign(client, {
     [Symbol.asyncDispose]: async () => {
       await client.endAsync(true)

@@ -57,9 +57,13 @@ export async function connectDevice(
   creds: { id: string; username: string; password: string },
   opts: { subscribe?: string[]; mqtt?: IClientOptions } = {},
 ): Promise<TestDevice> {
-  const client = await connect(t.mqttUrl, { ...login(creds), clientId: `${creds.id}-client`, ...opts.mqtt })
   const messages: TestDevice['messages'] = []
-  client.on('message', (topic, payload) => messages.push({ topic, payload: payload.toString() }))
+  // Listening before CONNACK: a resumed session's messages may come in the same read as it.
+  const client = await connect(
+    t.mqttUrl,
+    { ...login(creds), clientId: `${creds.id}-client`, ...opts.mqtt },
+    (c) => c.on('message', (topic, payload) => messages.push({ topic, payload: payload.toString() })),
+  )
   const subs = opts.subscribe ?? [`devices/${creds.id}/inbox`]
   if (subs.length) await client.subscribeAsync(subs, { qos: 1 })
   return {

@@ -339,13 +339,8 @@ function accept(
   }
   // [MQTT-3.2.2-1] 3.1.1: session present 0 with a clean session
   sendConnack(conn, present, 0, properties)
-  try {
-    core.hooks.connected?.(conn)
-  } catch (err) {
-    core.hookFailed(conn, 'connected', err)
-    return
-  }
-  // [MQTT-4.4.0-1] resend what was in flight, PUBLISH with DUP and PUBREL, in order
+  // [MQTT-4.4.0-1] resend what was in flight, PUBLISH with DUP and PUBREL, in order, before
+  // anything new (what the connected hook publishes among it)
   for (const [packetId, item] of session.inflight ?? []) {
     if (item.state === 'released') writeAck(conn.out, PUBREL, packetId, conn.protocolLevel)
     else if (
@@ -364,4 +359,9 @@ function accept(
   }
   core.markDirty(conn)
   core.pump(session)
+  try {
+    core.hooks.connected?.(conn)
+  } catch (err) {
+    core.hookFailed(conn, 'connected', err)
+  }
 }
