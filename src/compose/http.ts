@@ -48,7 +48,7 @@ export interface HttpDeps
   extends HubBasics,
     HttpBase,
     Pick<Core, 'requireAuth' | 'credentials' | 'consoleChannel'>,
-    Pick<BrokerParts, 'broker' | 'telemetry' | 'devices'>,
+    Pick<BrokerParts, 'broker' | 'telemetry' | 'devices' | 'tcp' | 'tls'>,
     Bridges,
     Automation {}
 
@@ -79,6 +79,7 @@ export function composeHttp(deps: HttpDeps): HttpParts {
         sessionTtlMs: config.http.sessionTtl,
         secureCookie: Boolean(https),
         forgetDevice: (id) => credentials.forget(id),
+        mqttPorts: () => ({ mqtt: deps.tcp.port, mqttTls: deps.tls?.port }),
         now,
       }),
       ...webhooks.api,

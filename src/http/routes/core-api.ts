@@ -22,6 +22,8 @@ export interface CoreApiDeps {
   limiter?: LoginLimiter
   /** The broker's `auth.forget`: drops cached device verifications after rotate or remove. */
   forgetDevice?: (id: string) => void
+  /** The MQTT listeners' ports, shown in a preset's connection settings. */
+  mqttPorts?: () => { mqtt: number; mqttTls: number | undefined }
   now?: () => number
 }
 
@@ -52,6 +54,7 @@ export function createCoreApi(deps: CoreApiDeps): ApiMount[] {
         requireAuth,
         now,
         ...(deps.forgetDevice ? { forgetDevice: deps.forgetDevice } : {}),
+        ...(deps.mqttPorts ? { mqttPorts: deps.mqttPorts } : {}),
       }),
     },
     { path: '/events', router: createEventRoutes({ db, requireAuth }) },

@@ -11,6 +11,7 @@ import { groupsMessages } from './009-groups-messages.ts'
 import { push } from './010-push.ts'
 import { firebase } from './011-firebase.ts'
 import { deviceTokens } from './012-device-tokens.ts'
+import { devicePresets } from './013-device-presets.ts'
 
 /** One schema step. `up` runs inside a transaction; steps never change once released. */
 export interface Migration {
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly Migration[] = [
   push,
   firebase,
   deviceTokens,
+  devicePresets,
 ].sort((a, b) => a.version - b.version)
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version
