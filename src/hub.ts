@@ -155,7 +155,7 @@ export function createHub(opts: HubOptions): Hub {
         web = composeHttp({ ...basics, ...httpBase, ...core, ...mqtt, ...bridges, ...automation })
 
         const { eventLog, consoleChannel } = core
-        const { broker, sys, presence, telemetry, devices, tcp, tls } = mqtt
+        const { broker, sys, presence, telemetry, devices, homeAssistant, tcp, tls } = mqtt
         const { webhooks, push, slack, firebase } = bridges
         const { scheduler, rules } = automation
         const http = web.server
@@ -167,6 +167,7 @@ export function createHub(opts: HubOptions): Hub {
           broker,
           sys,
           ...devices.services,
+          ...(homeAssistant ? [homeAssistant] : []),
           ...webhooks.services,
           ...push.services,
           { service: slack, restart: true },

@@ -19,6 +19,7 @@ export interface EventMap {
   'device.created': { id: string; name: string }
   'device.removed': { id: string }
   'device.rotated': { id: string }
+  'device.renamed': { id: string; name: string }
   'device.online': { id: string; clientId: string; address: string | null }
   'device.offline': { id: string; clientId: string | null; reason: DeviceOfflineReason }
   'auth.failed': { address: string; username: string | null; clientId: string; reason: AuthFailure }

@@ -1,3 +1,4 @@
+import { aedesPublisher } from '../actions/publish.ts'
 import type { ActionRunner } from '../actions/runner.ts'
 import { createAcl } from '../broker/acl.ts'
 import { createAuth } from '../broker/auth.ts'
@@ -12,6 +13,7 @@ import { createSysStats, type SysStats } from '../broker/sys.ts'
 import { createTcpListener, type TcpListener } from '../broker/tcp-listener.ts'
 import { createTlsListener, type TlsListener } from '../broker/tls-listener.ts'
 import { createDeviceFeatures, type DeviceFeatures } from '../devices/features.ts'
+import { createHomeAssistantDiscovery, type HomeAssistantDiscovery } from '../homeassistant/discovery.ts'
 import type { ConsoleChannel } from '../http/console/channel.ts'
 import { createTelemetry, type Telemetry } from '../telemetry/telemetry.ts'
 import { VERSION } from '../version.ts'
@@ -28,6 +30,8 @@ export interface BrokerParts {
   presence: Presence
   telemetry: Telemetry
   devices: DeviceFeatures
+  /** Home Assistant MQTT discovery of the telemetry; undefined unless `homeAssistant.discovery`. */
+  homeAssistant: HomeAssistantDiscovery | undefined
   tcp: TcpListener
   /** Undefined when no certificate is configured. */
   tls: TlsListener | undefined
@@ -75,12 +79,14 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
   const dropped = () => limits.counters().droppedMessages
   const sys = createSysStats({ log, interval: m.sysInterval, version: VERSION, dropped, now })
   // Telemetry storage and MQTT extraction (issue 5 point 1); its writer also serves /ingest.
+  const ha = config.homeAssistant
   const telemetry = createTelemetry({
     db,
     bus,
     log,
     config: config.telemetry,
     deviceOf: auth.deviceOf,
+    ...(ha.discovery ? { ownTopics: [`${ha.stateTopicPrefix}/#`] } : {}),
     now,
   })
   const plugins: BrokerPlugin[] = [
@@ -115,6 +121,20 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
     plugins: [...plugins, mqttStore.plugin],
     aedes: { persistence: mqttStore, maxTopicLevels: m.maxTopicLevels },
   })
+  // Home Assistant discovery publishes as the hub through the broker, like a rule's publish.
+  const homeAssistant = ha.discovery
+    ? createHomeAssistantDiscovery({
+        db,
+        bus,
+        log,
+        config: ha,
+        publish: aedesPublisher(() => broker.aedes),
+        series: () => telemetry.store.listSeries(),
+        latest: (device) => telemetry.latest(device),
+        availability: m.availabilityTopic,
+        version: VERSION,
+      })
+    : undefined
   const tcp = createTcpListener({ broker, log, host: m.host, port: m.port })
   const { cert, key } = m.tls
   const tls =
@@ -130,5 +150,5 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
           requireClientCert: m.tls.requireClientCert,
         })
       : undefined
-  return { broker, sys, presence, telemetry, devices, tcp, tls }
+  return { broker, sys, presence, telemetry, devices, homeAssistant, tcp, tls }
 }

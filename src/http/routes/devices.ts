@@ -224,10 +224,12 @@ export function createDeviceRoutes(deps: DeviceRoutesDeps) {
   router.openapi(routes.update, (c) => {
     const { id } = c.req.valid('param')
     const body = c.req.valid('json')
-    mustExist(id)
+    const before = mustExist(id)
     if (body.enabled !== undefined) setDeviceEnabled(db, id, body.enabled)
     if (body.name !== undefined) renameDevice(db, id, body.name)
-    return c.json(mustExist(id), 200)
+    const after = mustExist(id)
+    if (after.name !== before.name) bus.emit('device.renamed', { id, name: after.name }, { subject: id })
+    return c.json(after, 200)
   })
 
   router.openapi(routes.remove, (c) => {
