@@ -1,5 +1,5 @@
 import type { ConsoleHubInfo, DeviceCredentialsView, PresetSettings } from '../../src/protocol.ts'
-import { h } from './dom.ts'
+import { h, table } from './dom.ts'
 import { snippet } from './widgets.ts'
 
 const DEFAULT_TOPICS = {
@@ -54,13 +54,26 @@ function presetSection(s: PresetSettings, notify: (t: string) => void): HTMLElem
     'section',
     { class: 'preset-settings', 'aria-label': `${s.tool} settings` },
     h('h3', null, `${s.tool} settings`),
-    h('p', null, `In ${s.where}: `, h('a', { href: s.docs, target: '_blank', rel: 'noopener' }, 'its docs')),
     h(
-      'dl',
-      { class: 'stats' },
-      s.fields.map((f) => h('div', null, h('dt', null, f.label), h('dd', { class: 'mono' }, f.value))),
+      'p',
+      null,
+      `In ${s.where} (`,
+      h('a', { href: s.docs, target: '_blank', rel: 'noopener' }, `${s.tool} docs`),
+      '):',
     ),
-    snippet(`${s.tool} ${s.snippet.format === 'yaml' ? 'YAML' : 'settings'}`, s.snippet.text, notify),
+    table(
+      `${s.tool} settings`,
+      [
+        { label: 'Setting', cell: (f) => f.label },
+        { label: 'Value', cell: (f) => h('span', { class: 'mono' }, f.value) },
+      ],
+      s.fields,
+    ),
+    snippet(
+      `Paste into ${s.tool} (${s.snippet.format === 'yaml' ? 'YAML' : s.snippet.format})`,
+      s.snippet.text,
+      notify,
+    ),
     h('p', null, 'Topics granted besides its own devices/<id>/#:'),
     h(
       'ul',
