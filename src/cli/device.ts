@@ -119,12 +119,15 @@ function printCredentials(
 /** A preset's settings as a person reads them: each field, the block to paste, the topics granted. */
 function formatSettings(s: PresetSettings): string {
   const width = Math.max(...s.fields.map((f) => f.label.length))
+  const patterns = Math.max(...s.acl.map((r) => r.pattern.length))
   return (
     `\n${s.tool} settings (${s.where}):\n` +
     s.fields.map((f) => `  ${f.label.padEnd(width)}  ${f.value}\n`).join('') +
-    `\nor paste (${s.snippet.format}):\n\n${s.snippet.text.replace(/^/gm, '    ')}\n` +
+    (s.snippet
+      ? `\nor paste (${s.snippet.format}):\n\n${s.snippet.text.trimEnd().replace(/^/gm, '    ')}\n\n`
+      : '\n') +
     'Topics granted (besides its own devices/<id>/#):\n' +
-    s.acl.map((r) => `  ${r.pattern.padEnd(20)} ${r.access}\n`).join('') +
+    s.acl.map((r) => `  ${r.pattern.padEnd(patterns)}  ${r.access}\n`).join('') +
     `See ${s.docs}\n`
   )
 }

@@ -24,8 +24,8 @@ export interface PresetSettings {
   /** Where in the tool the settings go. */
   where: string
   fields: Array<{ label: string; value: string }>
-  /** A block to paste as is (YAML, a console command); its format names the syntax. */
-  snippet: { format: 'yaml' | 'console' | 'shell' | 'text'; text: string }
+  /** A block to paste as is (YAML, a console command), where the tool takes one. */
+  snippet?: { format: 'yaml' | 'console' | 'shell'; text: string }
   /** The topic trees the device was granted, on top of `devices/<id>/#`. */
   acl: AclRule[]
   /** The tool's own documentation of these settings. */
@@ -86,10 +86,7 @@ const PRESETS: Record<PresetName, Preset> = {
         { label: 'Client ID', value: c.id },
         { label: 'Discovery prefix', value: 'homeassistant' },
       ],
-      snippet: {
-        format: 'text',
-        text: `broker: ${c.host}\nport: ${c.port}\nusername: ${c.username}\npassword: ${c.password}\nclient_id: ${c.id}\n`,
-      },
+      // Its broker settings live in the UI only: nothing to paste.
     }),
   },
   zigbee2mqtt: {

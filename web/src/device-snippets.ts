@@ -50,6 +50,7 @@ export function credentialSnippets(c: DeviceCredentialsView, info: ConsoleHubInf
 
 /** A preset's settings: the fields its tool asks for, the block to paste and the topics granted. */
 function presetSection(s: PresetSettings, notify: (t: string) => void): HTMLElement {
+  const paste = s.snippet
   return h(
     'section',
     { class: 'preset-settings', 'aria-label': `${s.tool} settings` },
@@ -69,11 +70,13 @@ function presetSection(s: PresetSettings, notify: (t: string) => void): HTMLElem
       ],
       s.fields,
     ),
-    snippet(
-      `Paste into ${s.tool} (${s.snippet.format === 'yaml' ? 'YAML' : s.snippet.format})`,
-      s.snippet.text,
-      notify,
-    ),
+    paste
+      ? snippet(
+          `Paste into ${s.tool} (${paste.format === 'yaml' ? 'YAML' : paste.format})`,
+          paste.text,
+          notify,
+        )
+      : null,
     h('p', null, 'Topics granted besides its own devices/<id>/#:'),
     h(
       'ul',

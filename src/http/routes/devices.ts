@@ -72,7 +72,7 @@ const PresetSettingsSchema = z
     tool: z.string(),
     where: z.string().openapi({ description: 'where in the tool the settings go' }),
     fields: z.array(z.object({ label: z.string(), value: z.string() })),
-    snippet: z.object({ format: z.enum(['yaml', 'console', 'shell', 'text']), text: z.string() }),
+    snippet: z.object({ format: z.enum(['yaml', 'console', 'shell']), text: z.string() }).optional(),
     acl: z.array(AclRuleSchema).openapi({ description: 'the topic trees granted, besides devices/<id>/#' }),
     docs: z.string().openapi({ description: "the tool's documentation of these settings" }),
   })
