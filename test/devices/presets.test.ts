@@ -1,12 +1,16 @@
 // Device presets: each tool's real topics, used by a real MQTT client with the preset's device
 // credentials, are served (messages arrive), and a topic outside the preset is still denied.
 import { describe, expect, it } from 'bun:test'
+import { join } from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { listDeviceAclRules } from '../../src/devices/acl-rules.ts'
 import { PRESET_NAMES, type PresetName, presetRules } from '../../src/devices/presets.ts'
-import { createDevice, type DeviceCredentials } from '../../src/devices/registry.ts'
+import { createDevice, type DeviceCredentials, getDevice } from '../../src/devices/registry.ts'
+import { migrate } from '../../src/store/migrate.ts'
+import { MIGRATIONS } from '../../src/store/migrations/index.ts'
+import { openDatabase } from '../../src/store/open.ts'
 import { collect, connect, login, nextMessage, run, subscribed } from '../broker/mqtt-fixture.ts'
-import { startTestHub, type TestHub } from '../helpers/hub.ts'
+import { startTestHub, type TestHub, tempDir } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 async function addPreset(t: TestHub, id: string, preset: PresetName): Promise<DeviceCredentials> {
@@ -69,6 +73,19 @@ describe('device presets', () => {
       { pattern: 'tele/%u/#', access: 'write' },
       { pattern: 'tasmota/discovery/#', access: 'write' },
     ])
+  })
+
+  it('reads a device registered before presets existed as one without a preset', () => {
+    using dir = tempDir()
+    const db = openDatabase(join(dir.path, 'old.db'))
+    migrate(db, MIGRATIONS, 12)
+    db.run(
+      `INSERT INTO devices (id, name, username, password_hash, created_at, credentials_at)
+       VALUES ('old', 'Old', 'old', '', 1, 1)`,
+    )
+    migrate(db)
+    expect(getDevice(db, 'old')).toMatchObject({ id: 'old', preset: null })
+    db.close()
   })
 
   it('serves Home Assistant: it reads everything but $SYS and writes commands, discovery and its birth message', async () => {
