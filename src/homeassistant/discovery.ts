@@ -121,8 +121,13 @@ export function createHomeAssistantDiscovery(opts: DiscoveryOptions): HomeAssist
     return out
   }
 
-  const reconcile = () =>
-    enqueue('reconcile', async () => {
+  // A burst of readings of a new metric asks for many; one not yet started covers them all.
+  let reconcileQueued = false
+  const reconcile = (): Promise<void> => {
+    if (reconcileQueued) return chain
+    reconcileQueued = true
+    return enqueue('reconcile', async () => {
+      reconcileQueued = false
       const want = wanted()
       for (const [device, had] of announced) {
         const now = want.get(device)
@@ -145,6 +150,7 @@ export function createHomeAssistantDiscovery(opts: DiscoveryOptions): HomeAssist
         for (const r of opts.latest(device)) if (added.includes(r.metric)) queueState(r)
       }
     })
+  }
 
   const flushState = () => {
     immediate = undefined
