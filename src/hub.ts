@@ -184,7 +184,7 @@ export function createHub(opts: HubOptions): Hub {
         ]
 
         const { eventLog, consoleChannel } = core
-        const { broker, sys, presence, telemetry, devices, tcp, tls } = mqtt
+        const { broker, sys, presence, telemetry, devices, homeAssistant, tcp, tls } = mqtt
         const { webhooks, push, slack, firebase } = bridges
         const { scheduler, rules } = automation
         const http = web.server
@@ -196,6 +196,7 @@ export function createHub(opts: HubOptions): Hub {
           broker,
           sys,
           ...devices.services,
+          ...(homeAssistant ? [homeAssistant] : []),
           ...webhooks.services,
           ...push.services,
           { service: slack, restart: true },

@@ -3,6 +3,10 @@
  * `web/` imports only types from here.
  */
 
+import type { PresetName, PresetSettings } from './devices/presets.ts'
+
+export type { PresetName, PresetSettings }
+
 /** Detail of every event type on the bus, by type. */
 export interface EventMap {
   'hub.started': { version: string; mqttPort: number; httpPort: number }
@@ -452,6 +456,8 @@ export interface DeviceView {
   lastClientId: string | null
   lastAddress: string | null
   lastDisconnectReason: string | null
+  /** The tool the device was registered for. */
+  preset: PresetName | null
 }
 
 export interface AclRuleView {

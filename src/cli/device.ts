@@ -1,10 +1,13 @@
 import type { Database } from 'bun:sqlite'
+import { hostname } from 'node:os'
+import type { Config } from '../config/schema.ts'
 import {
   type DeviceAclRule,
   listDeviceAclRules,
   removeDeviceAclRule,
   setDeviceAclRule,
 } from '../devices/acl-rules.ts'
+import { PRESET_NAMES, type PresetName, type PresetSettings, presetSettings } from '../devices/presets.ts'
 import {
   createDevice,
   type Device,
@@ -28,7 +31,10 @@ const ACCESS = ['read', 'write', 'readwrite'] as const
 
 const SUBCOMMANDS = `
 Subcommands:
-  add <id> [--name N] [--json]     register a device; prints its MQTT credentials once
+  add <id> [--name N] [--preset P] [--json]
+                                   register a device; prints its MQTT credentials once. A preset
+                                   (${PRESET_NAMES.join(', ')})
+                                   grants that tool's topic trees and prints its settings
   rotate <id> [--json]             new password (the old one stops working at the next connect)
   list [--json]                    every device, online or not, last seen
   show <id> [--json]               one device and its extra ACL rules
@@ -60,6 +66,12 @@ export const device: Command = {
   options: {
     ...CONFIG_OPTION,
     name: { type: 'string', value: 'NAME', description: 'display name of the device (add)' },
+    preset: {
+      type: 'string',
+      value: 'PRESET',
+      choices: PRESET_NAMES,
+      description: 'grant the topic trees of the firmware or tool the device runs (add)',
+    },
     json: { type: 'boolean', description: 'print JSON instead of text (add, rotate, list, show)' },
     access: {
       type: 'string',
@@ -81,9 +93,9 @@ export const device: Command = {
       const db = store.db
       switch (sub) {
         case 'add':
-          return await add(db, io, args, needId())
+          return await add(db, io, args, needId(), config)
         case 'rotate':
-          return await rotate(db, io, args, needId())
+          return await rotate(db, io, args, needId(), config)
         case 'list':
           return list(db, io, args)
         case 'show':
@@ -116,9 +128,16 @@ function record<K extends EventType>(db: Database, type: K, detail: EventMap[K],
   insertEvent(db, { type, detail, subject, ts: Date.now() } as Parameters<typeof insertEvent>[1])
 }
 
-function printCredentials(io: CliIo, args: ParsedArgs, creds: DeviceCredentials, what: string) {
+function printCredentials(
+  io: CliIo,
+  args: ParsedArgs,
+  creds: DeviceCredentials,
+  what: string,
+  settings: PresetSettings | undefined,
+) {
   if (args.values.json) {
-    io.out(`${JSON.stringify({ id: creds.id, username: creds.username, password: creds.password })}\n`)
+    const out = { id: creds.id, username: creds.username, password: creds.password }
+    io.out(`${JSON.stringify(settings ? { ...out, settings } : out)}\n`)
     return
   }
   io.out(
@@ -127,19 +146,60 @@ function printCredentials(io: CliIo, args: ParsedArgs, creds: DeviceCredentials,
       `  password  ${creds.password}\n` +
       `New ones: ${commandForm(io)} device rotate ${creds.id}\n`,
   )
+  if (settings) io.out(formatSettings(settings))
 }
 
-async function add(db: Database, io: CliIo, args: ParsedArgs, id: string): Promise<number> {
-  const { device, credentials } = await createDevice(db, { id, name: str(args, 'name') })
+/** A preset's settings as a person reads them: each field, the block to paste, the topics granted. */
+function formatSettings(s: PresetSettings): string {
+  const width = Math.max(...s.fields.map((f) => f.label.length))
+  const patterns = Math.max(...s.acl.map((r) => r.pattern.length))
+  return (
+    `\n${s.tool} settings (${s.where}):\n` +
+    s.fields.map((f) => `  ${f.label.padEnd(width)}  ${f.value}\n`).join('') +
+    (s.snippet
+      ? `\nor paste (${s.snippet.format}):\n\n${s.snippet.text.trimEnd().replace(/^/gm, '    ')}\n\n`
+      : '\n') +
+    'Topics granted (besides its own devices/<id>/#):\n' +
+    s.acl.map((r) => `  ${r.pattern.padEnd(patterns)}  ${r.access}\n`).join('') +
+    `See ${s.docs}\n`
+  )
+}
+
+/**
+ * The settings of a preset device as the CLI knows them: this machine's name (the CLI runs on
+ * the hub's machine) and the configured MQTT port.
+ */
+function settingsOf(preset: PresetName | null, creds: DeviceCredentials, config: Config) {
+  if (!preset) return undefined
+  return presetSettings(preset, { host: hostname(), port: config.mqtt.port, ...creds })
+}
+
+async function add(db: Database, io: CliIo, args: ParsedArgs, id: string, config: Config): Promise<number> {
+  const preset = str(args, 'preset')
+  if (preset !== undefined && !(PRESET_NAMES as readonly string[]).includes(preset))
+    throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}`)
+  const { device, credentials } = await createDevice(db, {
+    id,
+    name: str(args, 'name'),
+    preset: preset as PresetName | undefined,
+  })
   record(db, 'device.created', { id: device.id, name: device.name }, device.id)
-  printCredentials(io, args, credentials, `device "${device.id}" added`)
+  const settings = settingsOf(device.preset, credentials, config)
+  printCredentials(io, args, credentials, `device "${device.id}" added`, settings)
   return 0
 }
 
-async function rotate(db: Database, io: CliIo, args: ParsedArgs, id: string): Promise<number> {
+async function rotate(
+  db: Database,
+  io: CliIo,
+  args: ParsedArgs,
+  id: string,
+  config: Config,
+): Promise<number> {
   const credentials = await rotateDeviceCredentials(db, id)
   record(db, 'device.rotated', { id }, id)
-  printCredentials(io, args, credentials, `device "${id}" has a new password`)
+  const settings = settingsOf(getDevice(db, id)?.preset ?? null, credentials, config)
+  printCredentials(io, args, credentials, `device "${id}" has a new password`, settings)
   return 0
 }
 
@@ -181,6 +241,7 @@ function show(db: Database, io: CliIo, args: ParsedArgs, id: string): number {
       `created     ${time(d.createdAt)}\nlast seen   ${time(d.lastSeen)}\n` +
       `last client ${d.lastClientId ?? '-'} from ${d.lastAddress ?? '-'}\n` +
       `disconnect  ${d.lastDisconnectReason ?? '-'}\n` +
+      `preset      ${d.preset ?? '-'}\n` +
       `acl         devices/${d.id}/# readwrite (default)\n` +
       rules.map((r) => `            ${r.pattern} ${r.access}\n`).join(''),
   )

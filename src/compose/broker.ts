@@ -1,3 +1,4 @@
+import { brokerPublisher } from '../actions/publish.ts'
 import type { ActionRunner } from '../actions/runner.ts'
 import { createAcl } from '../broker/acl.ts'
 import { createAuth } from '../broker/auth.ts'
@@ -16,6 +17,7 @@ import {
 } from '../broker/tcp-listener.ts'
 import type { MqttConfig } from '../config/schema.ts'
 import { createDeviceFeatures, type DeviceFeatures } from '../devices/features.ts'
+import { createHomeAssistantDiscovery, type HomeAssistantDiscovery } from '../homeassistant/discovery.ts'
 import type { ConsoleChannel } from '../http/console/channel.ts'
 import { createTelemetry, type Telemetry } from '../telemetry/telemetry.ts'
 import { VERSION } from '../version.ts'
@@ -33,6 +35,8 @@ export interface BrokerParts {
   presence: Presence
   telemetry: Telemetry
   devices: DeviceFeatures
+  /** Home Assistant MQTT discovery of the telemetry; undefined unless `homeAssistant.discovery`. */
+  homeAssistant: HomeAssistantDiscovery | undefined
   tcp: TcpListener
   /** Undefined when no certificate is configured. */
   tls: TlsListener | undefined
@@ -78,12 +82,14 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
   const dotted = createDottedTopics({ log, all: m.dottedTopics, clients: m.dottedTopicsClients })
   const sys = createSysStats({ log, interval: m.sysInterval, version: VERSION, now })
   // Telemetry storage and MQTT extraction; its writer also serves /ingest.
+  const ha = config.homeAssistant
   const telemetry = createTelemetry({
     db,
     bus,
     log,
     config: config.telemetry,
     deviceOf: auth.deviceOf,
+    ...(ha.discovery ? { ownTopics: [`${ha.stateTopicPrefix}/#`] } : {}),
     now,
   })
   const overflow: BrokerPlugin = {
@@ -117,6 +123,20 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
     limits: engineLimits(m),
     now,
   })
+  // Home Assistant discovery publishes as the hub through the broker, like a rule's publish.
+  const homeAssistant = ha.discovery
+    ? createHomeAssistantDiscovery({
+        db,
+        bus,
+        log,
+        config: ha,
+        publish: brokerPublisher(broker),
+        series: () => telemetry.store.listSeries(),
+        latest: (device) => telemetry.latest(device),
+        availability: m.availabilityTopic,
+        version: VERSION,
+      })
+    : undefined
   const tcp = createTcpListener({ broker, log, host: m.host, port: m.port })
   const { cert, key } = m.tls
   const tls =
@@ -158,7 +178,7 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
     },
   ]
   if (tls) reload.push(tlsReloadStep(tls))
-  return { broker, sys, presence, telemetry, devices, tcp, tls, reload }
+  return { broker, sys, presence, telemetry, devices, homeAssistant, tcp, tls, reload }
 }
 
 /** What a reload changes at once; a connection keeps the inbound rates it started with. */

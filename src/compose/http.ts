@@ -52,7 +52,7 @@ export interface HttpDeps
   extends HubBasics,
     HttpBase,
     Pick<Core, 'requireAuth' | 'credentials' | 'consoleChannel'>,
-    Pick<BrokerParts, 'broker' | 'telemetry' | 'devices' | 'presence'>,
+    Pick<BrokerParts, 'broker' | 'telemetry' | 'devices' | 'presence' | 'tcp' | 'tls'>,
     Bridges,
     Automation {}
 
@@ -92,6 +92,7 @@ export function composeHttp(deps: HttpDeps): HttpParts {
           if (forgetInitialAdminPassword(config.dataDir, username))
             log.info('the first-start admin password file is removed: admin has a new password')
         },
+        mqttPorts: () => ({ mqtt: deps.tcp.port, mqttTls: deps.tls?.port }),
         now,
       }),
       ...webhooks.api,

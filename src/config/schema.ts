@@ -4,6 +4,7 @@ import { firebaseConfigSchema } from '../bridges/firebase/config.ts'
 import { slackConfigSchema } from '../bridges/slack/config.ts'
 import { targetsConfigSchema } from '../bridges/webhook/schema.ts'
 import { devicesConfigSchema } from '../devices/config.ts'
+import { homeAssistantConfigSchema } from '../homeassistant/config.ts'
 import { hookDeliveriesConfigSchema, hooksConfigSchema } from '../hooks/schema.ts'
 import { scheduleListSchema } from '../jobs/schema.ts'
 import { outboxConfigSchema } from '../outbox/config.ts'
@@ -228,6 +229,7 @@ export const configSchema = z.strictObject({
   slack: slackConfigSchema.prefault({}),
   firebase: firebaseConfigSchema.prefault({}),
   devices: devicesConfigSchema.prefault({}),
+  homeAssistant: homeAssistantConfigSchema.prefault({}),
   admin: z
     .strictObject({
       password: secret()

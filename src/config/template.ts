@@ -43,6 +43,11 @@ export function configTemplate(): string {
 }
 
 function tomlValue(value: unknown): string {
+  // A table-valued key (a map such as homeAssistant.units) stays on its line as an inline table.
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)} = ${tomlValue(v)}`)
+    return entries.length ? `{ ${entries.join(', ')} }` : '{}'
+  }
   // smol-toml renders values only inside a table; take the right-hand side of `v = …`.
   return stringify({ v: value }).replace(/^v = /, '').trim()
 }

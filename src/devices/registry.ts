@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { z } from 'zod'
 import { hashDevicePassword, newDevicePassword } from './credentials.ts'
+import { type PresetName, presetRules } from './presets.ts'
 
 /**
  * A device id is also its MQTT username and a level of its topics (`devices/<id>/…`), so it may
@@ -26,6 +27,8 @@ export interface Device {
   lastClientId: string | null
   lastAddress: string | null
   lastDisconnectReason: string | null
+  /** The tool the device was registered for (its topic trees are among its ACL rules). */
+  preset: PresetName | null
 }
 
 /** What `device add` / `device rotate` show once: the hub keeps only the hash. */
@@ -65,6 +68,7 @@ interface DeviceRow {
   last_client_id: string | null
   last_address: string | null
   last_disconnect_reason: string | null
+  preset: string | null
 }
 
 const toDevice = (r: DeviceRow): Device => ({
@@ -79,6 +83,7 @@ const toDevice = (r: DeviceRow): Device => ({
   lastClientId: r.last_client_id,
   lastAddress: r.last_address,
   lastDisconnectReason: r.last_disconnect_reason,
+  preset: r.preset as PresetName | null,
 })
 
 function parseId(id: string): string {
@@ -88,10 +93,13 @@ function parseId(id: string): string {
   return parsed.data
 }
 
-/** Registers a device with a fresh random password; the password is returned once, never stored. */
+/**
+ * Registers a device with a fresh random password; the password is returned once, never stored.
+ * A preset grants its tool's topic trees as ACL rules of the device, in the same transaction.
+ */
 export async function createDevice(
   db: Database,
-  input: { id: string; name?: string | undefined },
+  input: { id: string; name?: string | undefined; preset?: PresetName | undefined },
   now = Date.now(),
 ): Promise<{ device: Device; credentials: DeviceCredentials }> {
   const id = parseId(input.id)
@@ -101,14 +109,22 @@ export async function createDevice(
   if (getDevice(db, id)) throw new DeviceError('exists', `device "${id}" already exists`)
   const password = newDevicePassword()
   const hash = await hashDevicePassword(password)
+  const preset = input.preset ?? null
   let row: DeviceRow
   try {
-    row = db
-      .query(
-        `INSERT INTO devices (id, name, username, password_hash, created_at, credentials_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+    row = db.transaction(() => {
+      const inserted = db
+        .query(
+          `INSERT INTO devices (id, name, username, password_hash, created_at, credentials_at, preset)
+           VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        )
+        .get(id, name, id, hash, now, now, preset) as DeviceRow
+      const grant = db.query(
+        'INSERT INTO device_acl (device_id, pattern, access, created_at) VALUES (?, ?, ?, ?)',
       )
-      .get(id, name, id, hash, now, now) as DeviceRow
+      for (const rule of preset ? presetRules(preset) : []) grant.run(id, rule.pattern, rule.access, now)
+      return inserted
+    })()
   } catch (err) {
     // Another process (CLI next to a running hub) may have won the race since the check above.
     if (/UNIQUE constraint/.test((err as Error).message))

@@ -101,6 +101,11 @@ export interface MqttTelemetryOptions {
   now?: () => number
   /** The registered device a client authenticated as (certificate clients may send no username). */
   deviceOf?: (client: Client) => string | undefined
+  /**
+   * Topic filters under which the hub republishes readings itself (Home Assistant state topics):
+   * its own messages there are never read as readings again, which would loop.
+   */
+  ownTopics?: readonly string[]
 }
 
 export interface MqttTelemetry extends BrokerPlugin {
@@ -125,6 +130,7 @@ export function createMqttTelemetry(opts: MqttTelemetryOptions): MqttTelemetry {
     },
     published(packet, client) {
       if (!rules.length) return
+      if (!client && opts.ownTopics?.some((f) => topicMatches(f, packet.topic))) return
       const username = client ? (opts.deviceOf?.(client) ?? client.username) : undefined
       const readings = extract(packet.topic, packet.payload, username, now())
       if (!readings.length) return

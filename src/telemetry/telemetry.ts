@@ -25,6 +25,8 @@ export interface TelemetryOptions {
   now?: () => number
   /** The registered device an MQTT client authenticated as (from the broker's auth), if known. */
   deviceOf?: (client: Client) => string | undefined
+  /** Topic filters of the hub's own republished readings, never extracted again. */
+  ownTopics?: readonly string[]
 }
 
 export interface Telemetry {
@@ -65,6 +67,7 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
     log: opts.log,
     now,
     ...(opts.deviceOf ? { deviceOf: opts.deviceOf } : {}),
+    ...(opts.ownTopics ? { ownTopics: opts.ownTopics } : {}),
   })
   return {
     writer,

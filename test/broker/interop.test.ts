@@ -4,29 +4,12 @@ import { setDeviceAclRule } from '../../src/devices/acl-rules.ts'
 import { generateLocalTls } from '../../src/tls/generate.ts'
 import { startTestHub, type TestHub, tempDir } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { addDevice, collect, connect, login, nextMessage } from './mqtt-fixture.ts'
-import { subscribed as subscribedTo } from './raw-mqtt.ts'
+import { addDevice, collect, connect, login, nextMessage, run, subscribed } from './mqtt-fixture.ts'
 
 const PAHO = join(import.meta.dir, 'paho-client.py')
 
-/** Runs a client program to its end (bounded) and returns its exit code and output. */
-async function run(cmd: string[], timeoutMs = 15_000): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe', timeout: timeoutMs, killSignal: 'SIGKILL' })
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ])
-  return { code, out, err }
-}
-
 function connectedClient(t: TestHub, clientId: string): boolean {
   return t.hub.broker.clients().some((c) => c.id === clientId && c.connected)
-}
-
-/** Resolves once the hub has registered a subscription from `clientId` (mosquitto_sub prints nothing when ready). */
-function subscribed(t: TestHub, clientId: string): Promise<unknown> {
-  return subscribedTo(t.hub.broker, clientId)
 }
 
 const auth = (c: { username: string; password: string }) => ['-u', c.username, '-P', c.password]

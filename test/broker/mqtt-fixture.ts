@@ -4,6 +4,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { createDevice, type DeviceCredentials } from '../../src/devices/registry.ts'
 import type { EventMap, EventType, HubEvent } from '../../src/protocol.ts'
 import type { TestHub } from '../helpers/hub.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** An mqtt.js client that disconnects when the test's scope ends. */
 export type Client = MqttClient & AsyncDisposable
@@ -115,4 +116,28 @@ export async function grantedQos(client: MqttClient, filter: string): Promise<nu
     (err: { packet?: { granted?: number[] } }) => err.packet?.granted ?? [-1],
   )
   return codes[0] ?? -1
+}
+
+/** Runs a client program to its end (bounded) and returns its exit code and output. */
+export async function run(
+  cmd: string[],
+  timeoutMs = 15_000,
+): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe', timeout: timeoutMs, killSignal: 'SIGKILL' })
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ])
+  return { code, out, err }
+}
+
+/** Resolves once the hub has registered a subscription from `clientId` (mosquitto_sub prints nothing when ready). */
+export function subscribed(t: TestHub, clientId: string): Promise<unknown> {
+  return waitFor(
+    () =>
+      t.hub.broker.clients().some((c) => c.id === clientId) &&
+      t.hub.broker.subscriptionsOf(clientId).length > 0,
+    { what: `subscription of ${clientId}` },
+  )
 }

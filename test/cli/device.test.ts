@@ -129,4 +129,27 @@ describe('hearth device', () => {
     expect(issued.code).toBe(0)
     expect(issued.out).toContain(join(dir.path, 'tls', 'devices', 'd1.crt'))
   })
+
+  it('adds a device with a preset: grants its topic trees and prints the settings to paste into the tool', async () => {
+    using dir = tempDir()
+    const added = await hearth(dir.path, 'device', 'add', 'z2m', '--preset', 'zigbee2mqtt')
+    expect(added.code).toBe(0)
+    expect(added.out).toContain('Zigbee2MQTT settings (configuration.yaml)')
+    expect(added.out).toContain('    base_topic: zigbee2mqtt\n')
+    expect(added.out).toContain('    server: mqtt://')
+    expect(added.out).toMatch(/ {2}zigbee2mqtt\/# +readwrite\n/)
+    const password = /password {2}(\S+)/.exec(added.out)?.[1]
+    expect(added.out).toContain(`    password: "${password}"`)
+
+    const json = JSON.parse((await hearth(dir.path, 'device', 'rotate', 'z2m', '--json')).out)
+    expect(json.settings).toMatchObject({ preset: 'zigbee2mqtt', tool: 'Zigbee2MQTT' })
+    expect(json.settings.snippet.text).toContain(`password: "${json.password}"`)
+    expect((await hearth(dir.path, 'device', 'show', 'z2m')).out).toContain('preset      zigbee2mqtt')
+
+    const wrong = await hearth(dir.path, 'device', 'add', 'x', '--preset', 'openhab')
+    expect(wrong.code).toBe(2)
+    expect(wrong.err).toContain(
+      '--preset must be one of home-assistant, zigbee2mqtt, tasmota, shelly, esphome',
+    )
+  })
 })

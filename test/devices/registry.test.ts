@@ -45,6 +45,7 @@ describe('device registry', () => {
       lastClientId: null,
       lastAddress: null,
       lastDisconnectReason: null,
+      preset: null,
     })
     expect(credentials.username).toBe('kitchen-1')
     expect(Buffer.from(credentials.password, 'base64url').length).toBeGreaterThanOrEqual(24)

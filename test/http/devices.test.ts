@@ -138,3 +138,38 @@ describe('device credentials from the API', () => {
     await again.endAsync()
   })
 })
+
+describe('devices API with a preset', () => {
+  it('grants the preset and answers with the settings to paste into the tool, on the host the API was reached by', async () => {
+    await using f = await createApiFixture()
+    const res = await f.request(
+      'http://hub.example:8080/api/v1/devices',
+      json({ id: 'plug-1', preset: 'tasmota' }, { headers: f.bearer('write') }),
+    )
+    expect(res.status).toBe(201)
+    const body = (await res.json()) as Created & {
+      device: { preset: string }
+      settings: { tool: string; fields: Array<{ label: string; value: string }>; snippet: { text: string } }
+    }
+    expect(body.device.preset).toBe('tasmota')
+    expect(body.settings.tool).toBe('Tasmota')
+    expect(body.settings.fields).toContainEqual({ label: 'Host', value: 'hub.example' })
+    expect(body.settings.fields).toContainEqual({ label: 'Topic', value: 'plug-1' })
+    expect(body.settings.snippet.text).toContain(`MqttPassword ${body.credentials.password};`)
+    const got = await f.request('/api/v1/devices/plug-1', { headers: f.bearer('read') })
+    expect(await got.json()).toMatchObject({
+      preset: 'tasmota',
+      acl: expect.arrayContaining([{ pattern: 'tele/%u/#', access: 'write' }]),
+    })
+  })
+
+  it('refuses an unknown preset with 40002 and registers nothing', async () => {
+    await using f = await createApiFixture()
+    const res = await f.request(
+      '/api/v1/devices',
+      json({ id: 'x', preset: 'openhab' }, { headers: f.bearer('write') }),
+    )
+    expect(await codeOf(res)).toBe(40002)
+    expect((await f.request('/api/v1/devices/x', { headers: f.bearer('read') })).status).toBe(404)
+  })
+})

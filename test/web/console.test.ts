@@ -105,6 +105,22 @@ describe('console', () => {
     expect(await page.getByText(config.mqtt.password).count()).toBe(0)
   })
 
+  it('adds a device with a preset and shows the settings to paste into that tool', async () => {
+    await using t = await startTestHub()
+    await using p = await browser.open(t, { hash: '#/devices' })
+    const { page } = p
+    const form = page.getByRole('form', { name: 'Add a device' })
+    await form.getByLabel('Device id').fill('plug-1')
+    await form.getByLabel('Preset').selectOption({ label: 'Tasmota' })
+    await form.getByRole('button', { name: 'Add device' }).click()
+    const settings = page.getByRole('region', { name: 'Tasmota settings' })
+    const backlog = (await settings.locator('pre').first().textContent()) ?? ''
+    expect(backlog).toContain(`MqttPort ${t.mqttPort}; MqttClient plug-1; MqttUser plug-1; MqttPassword `)
+    expect(backlog).toContain('Topic plug-1; FullTopic %prefix%/%topic%/')
+    expect((await settings.textContent()) ?? '').toContain('tele/%u/# (write)')
+    await p.shot('device-preset')
+  })
+
   it('is usable at phone width with the keyboard alone', async () => {
     await using t = await startTestHub()
     await using p = await browser.open(t)

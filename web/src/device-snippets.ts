@@ -1,5 +1,5 @@
-import type { ConsoleHubInfo, DeviceCredentialsView } from '../../src/protocol.ts'
-import { h } from './dom.ts'
+import type { ConsoleHubInfo, DeviceCredentialsView, PresetSettings } from '../../src/protocol.ts'
+import { h, table } from './dom.ts'
 import { snippet } from './widgets.ts'
 
 const DEFAULT_TOPICS = {
@@ -48,11 +48,50 @@ export function credentialSnippets(c: DeviceCredentialsView, info: ConsoleHubInf
   return { pub, config: JSON.stringify(config, null, 2) }
 }
 
-/** The credentials panel: shown once, with the password, two snippets and a warning. */
+/** A preset's settings: the fields its tool asks for, the block to paste and the topics granted. */
+function presetSection(s: PresetSettings, notify: (t: string) => void): HTMLElement {
+  const paste = s.snippet
+  return h(
+    'section',
+    { class: 'preset-settings', 'aria-label': `${s.tool} settings` },
+    h('h3', null, `${s.tool} settings`),
+    h(
+      'p',
+      null,
+      `In ${s.where} (`,
+      h('a', { href: s.docs, target: '_blank', rel: 'noopener' }, `${s.tool} docs`),
+      '):',
+    ),
+    table(
+      `${s.tool} settings`,
+      [
+        { label: 'Setting', cell: (f) => f.label },
+        { label: 'Value', cell: (f) => h('span', { class: 'mono' }, f.value) },
+      ],
+      s.fields,
+    ),
+    paste
+      ? snippet(
+          `Paste into ${s.tool} (${paste.format === 'yaml' ? 'YAML' : paste.format})`,
+          paste.text,
+          notify,
+        )
+      : null,
+    h('p', null, 'Topics granted besides its own devices/<id>/#:'),
+    h(
+      'ul',
+      { class: 'mono' },
+      s.acl.map((r) => h('li', null, `${r.pattern} (${r.access})`)),
+    ),
+  )
+}
+
+/** The credentials panel: shown once, with the password, the snippets and a warning. */
 export function credentialsPanel(
   c: DeviceCredentialsView,
   info: ConsoleHubInfo | undefined,
   notify: (t: string) => void,
+  settings?: PresetSettings,
 ): HTMLElement {
   const { pub, config } = credentialSnippets(c, info)
   return h(
@@ -75,6 +114,7 @@ export function credentialsPanel(
         h('dd', { class: 'mono', 'data-secret': 'password' }, c.password),
       ),
     ),
+    settings ? presetSection(settings, notify) : null,
     snippet('mosquitto_pub command', pub, notify),
     snippet('Firmware config (JSON)', config, notify),
   )

@@ -51,7 +51,7 @@ export interface AedesUpgradeOptions {
 /**
  * Carries the Aedes-era broker tables (retained messages, persistent sessions' subscriptions and
  * queues, incoming QoS 2 ids, wills, and what 0.1.0 acknowledged but had not routed) over into
- * the broker store's tables (migration 014), in one transaction. It leaves the old tables as they
+ * the broker store's tables (migration 015), in one transaction. It leaves the old tables as they
  * are; `aedesUpgrade` also drops them. Meant for empty broker store tables: what it writes
  * replaces rows with the same keys.
  *
@@ -171,7 +171,7 @@ export function dropAedesTables(db: Database): void {
  * build that runs the MQTT engine instead of Aedes; renumber `version` if another step took 14.
  */
 export const aedesUpgrade: Migration = {
-  version: 15,
+  version: 16,
   name: 'broker store: carry over the Aedes-era broker tables and drop them',
   up(db) {
     migrateAedesTables(db)

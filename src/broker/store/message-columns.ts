@@ -1,7 +1,7 @@
 import type { Message, MessageProperties, QoS } from '../../mqtt/types.ts'
 
 /**
- * A message as the broker store's tables hold it (migration 014): the payload as a BLOB, the
+ * A message as the broker store's tables hold it (migration 015): the payload as a BLOB, the
  * MQTT 5 properties as JSON with the correlation data apart as bytes, the expiry absolute.
  */
 export type MessageColumns = [

@@ -19,7 +19,7 @@ import {
 } from './message-columns.ts'
 
 export interface SqliteEngineStoreOptions {
-  /** The hub's database, migrated (tables of migration 014). The store never closes it. */
+  /** The hub's database, migrated (tables of migration 015). The store never closes it. */
   db: Database
   log: Logger
 }
@@ -40,7 +40,7 @@ interface SessionRow {
   disconnected_at: number | null
 }
 
-/** A subscription's columns (migration 014). */
+/** A subscription's columns (migration 015). */
 export interface SubscriptionRow {
   client_id: string
   filter: string

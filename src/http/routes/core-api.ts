@@ -24,6 +24,8 @@ export interface CoreApiDeps {
   onPasswordChanged?: (username: string) => void
   /** The broker's `auth.forget`: drops cached device verifications after rotate or remove. */
   forgetDevice?: (id: string) => void
+  /** The MQTT listeners' ports, shown in a preset's connection settings. */
+  mqttPorts?: () => { mqtt: number; mqttTls: number | undefined }
   now?: () => number
 }
 
@@ -56,6 +58,7 @@ export function createCoreApi(deps: CoreApiDeps): ApiMount[] {
         requireAuth,
         now,
         ...(deps.forgetDevice ? { forgetDevice: deps.forgetDevice } : {}),
+        ...(deps.mqttPorts ? { mqttPorts: deps.mqttPorts } : {}),
       }),
     },
     { path: '/events', router: createEventRoutes({ db, requireAuth }) },

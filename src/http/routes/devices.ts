@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Bus } from '../../bus/bus.ts'
 import { listDeviceAclRules, removeDeviceAclRule, setDeviceAclRule } from '../../devices/acl-rules.ts'
+import { PRESET_NAMES, presetNameSchema, presetSettings } from '../../devices/presets.ts'
 import {
   createDevice,
   DeviceError,
@@ -26,6 +27,8 @@ export interface DeviceRoutesDeps {
    * and closes its live MQTT connections.
    */
   forgetDevice?: (id: string) => void
+  /** The MQTT listeners' ports, for the connection settings of a preset. */
+  mqttPorts?: () => { mqtt: number }
   now?: () => number
 }
 
@@ -53,6 +56,10 @@ const DeviceSchema = z
     lastClientId: z.string().nullable(),
     lastAddress: z.string().nullable(),
     lastDisconnectReason: z.string().nullable(),
+    preset: z
+      .enum(PRESET_NAMES)
+      .nullable()
+      .openapi({ description: 'the tool the device was registered for; its topic trees are ACL rules' }),
   })
   .openapi('Device')
 
@@ -62,9 +69,29 @@ const CredentialsSchema = z
     description: 'MQTT credentials; the password is shown only in this answer',
   })
 
+const PresetSettingsSchema = z
+  .object({
+    preset: z.enum(PRESET_NAMES),
+    tool: z.string(),
+    where: z.string().openapi({ description: 'where in the tool the settings go' }),
+    fields: z.array(z.object({ label: z.string(), value: z.string() })),
+    snippet: z.object({ format: z.enum(['yaml', 'console', 'shell']), text: z.string() }).optional(),
+    acl: z.array(AclRuleSchema).openapi({ description: 'the topic trees granted, besides devices/<id>/#' }),
+    docs: z.string().openapi({ description: "the tool's documentation of these settings" }),
+  })
+  .openapi('PresetSettings', {
+    description: 'connection settings to paste into the tool; they hold the password, shown only here',
+  })
+
 const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'pi-1' }) })
 const NewDeviceSchema = z
-  .object({ id: z.string().min(1).max(64), name: z.string().min(1).max(200).optional() })
+  .object({
+    id: z.string().min(1).max(64),
+    name: z.string().min(1).max(200).optional(),
+    preset: presetNameSchema.optional().openapi({
+      description: "grant the tool's documented topic trees and answer with its connection settings",
+    }),
+  })
   .openapi('NewDevice')
 const DevicePatchSchema = z
   .object({
@@ -106,7 +133,14 @@ const routes = {
     summary: 'Register a device; its MQTT credentials are in this answer only',
     request: { body: jsonBody(NewDeviceSchema) },
     responses: {
-      201: jsonResponse(z.object({ device: DeviceSchema, credentials: CredentialsSchema }), 'registered'),
+      201: jsonResponse(
+        z.object({
+          device: DeviceSchema,
+          credentials: CredentialsSchema,
+          settings: PresetSettingsSchema.optional(),
+        }),
+        'registered',
+      ),
       ...errorResponses(400, 401, 403, 409),
     },
   }),
@@ -188,7 +222,15 @@ export function createDeviceRoutes(deps: DeviceRoutesDeps) {
     const body = c.req.valid('json')
     const { device, credentials } = await translate(() => createDevice(db, body, now()))
     bus.emit('device.created', { id: device.id, name: device.name }, { subject: device.id })
-    return c.json({ device, credentials }, 201)
+    if (!device.preset) return c.json({ device, credentials }, 201)
+    // The host the caller reached the API on is the one its tools can reach the broker on.
+    const ports = deps.mqttPorts?.()
+    const settings = presetSettings(device.preset, {
+      host: new URL(c.req.url).hostname,
+      port: ports?.mqtt ?? 1883,
+      ...credentials,
+    })
+    return c.json({ device, credentials, settings }, 201)
   })
 
   router.openapi(routes.update, (c) => {

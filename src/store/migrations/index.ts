@@ -13,7 +13,8 @@ import { push } from './010-push.ts'
 import { firebase } from './011-firebase.ts'
 import { deviceTokens } from './012-device-tokens.ts'
 import { outboxIds } from './013-outbox-ids.ts'
-import { brokerStore } from './014-broker-store.ts'
+import { devicePresets } from './014-device-presets.ts'
+import { brokerStore } from './015-broker-store.ts'
 
 /** One schema step. `up` runs inside a transaction; steps never change once released. */
 export interface Migration {
@@ -39,6 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
   firebase,
   deviceTokens,
   outboxIds,
+  devicePresets,
   brokerStore,
   aedesUpgrade,
 ].sort((a, b) => a.version - b.version)

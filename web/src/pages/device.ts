@@ -73,6 +73,7 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
         h('div', null, h('dt', null, 'Address'), h('dd', null, dv.lastAddress ?? '—')),
         h('div', null, h('dt', null, 'Last disconnect'), h('dd', null, dv.lastDisconnectReason ?? '—')),
         h('div', null, h('dt', null, 'Credentials issued'), h('dd', null, dateTime(dv.credentialsAt))),
+        h('div', null, h('dt', null, 'Preset'), h('dd', null, dv.preset ?? '—')),
       ),
       ctx.canWrite ? h('div', { class: 'row' }, toggle, rotate, remove) : null,
     )

@@ -1,10 +1,19 @@
-import type { DeviceCredentialsView, DeviceView } from '../../../src/protocol.ts'
+import type { DeviceCredentialsView, DeviceView, PresetName, PresetSettings } from '../../../src/protocol.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { credentialsPanel } from '../device-snippets.ts'
-import { type Column, field, h, replace, section, table } from '../dom.ts'
+import { type Column, field, h, replace, section, select, table } from '../dom.ts'
 import { ago, dateTime } from '../format.ts'
 import { href } from '../routes.ts'
 import { badge, onSubmit } from '../widgets.ts'
+
+/** The presets the API accepts; a `Record` so that a preset added there fails the type check here. */
+const PRESETS: Record<PresetName, string> = {
+  'home-assistant': 'Home Assistant',
+  zigbee2mqtt: 'Zigbee2MQTT',
+  tasmota: 'Tasmota',
+  shelly: 'Shelly',
+  esphome: 'ESPHome',
+}
 
 export const presence = (dv: DeviceView) =>
   !dv.enabled ? badge('disabled', 'off') : dv.online ? badge('online', 'ok') : badge('offline', 'off')
@@ -62,6 +71,10 @@ export function devicesPage(ctx: Ctx): Page {
     autocapitalize: 'none',
   })
   const name = h('input', { name: 'name', autocomplete: 'off' })
+  const preset = select({ name: 'preset' }, [
+    ['', 'None (devices/<id>/# only)'],
+    ...Object.entries(PRESETS).map(([value, label]): [string, string] => [value, label]),
+  ])
   const form = onSubmit(
     h(
       'form',
@@ -72,19 +85,24 @@ export function devicesPage(ctx: Ctx): Page {
         'up to 64 letters, digits, _ and -, starting with a letter or digit; also its MQTT username',
       ),
       field('Name', name),
+      field('Preset', preset, "grants the tool's own topic trees and shows its settings"),
       h('button', { type: 'submit', class: 'primary' }, 'Add device'),
     ),
     async () => {
       const res = await ctx.attempt('Adding the device', () =>
-        ctx.api.post<{ device: DeviceView; credentials: DeviceCredentialsView }>('/devices', {
-          id: id.value.trim(),
-          ...(name.value.trim() ? { name: name.value.trim() } : {}),
-        }),
+        ctx.api.post<{ device: DeviceView; credentials: DeviceCredentialsView; settings?: PresetSettings }>(
+          '/devices',
+          {
+            id: id.value.trim(),
+            ...(name.value.trim() ? { name: name.value.trim() } : {}),
+            ...(preset.value ? { preset: preset.value } : {}),
+          },
+        ),
       )
       if (!res) return
       ctx.notify(`Device ${res.device.id} added`)
       form.reset()
-      const panel = credentialsPanel(res.credentials, ctx.live.snapshot.hub, ctx.notify)
+      const panel = credentialsPanel(res.credentials, ctx.live.snapshot.hub, ctx.notify, res.settings)
       replace(credBox, panel)
       panel.focus()
       await load()

@@ -20,7 +20,7 @@ const MESSAGE = `topic TEXT NOT NULL,
  * over by a later step (src/broker/store/aedes-upgrade.ts).
  */
 export const brokerStore: Migration = {
-  version: 14,
+  version: 15,
   name: 'broker store: sessions, subscriptions, queues, incoming QoS 2, wills, retained',
   up(db: Database) {
     db.run(`CREATE TABLE broker_sessions (
