@@ -1,12 +1,22 @@
 // One raw MQTT connection over Bun's native TCP socket, with a write queue: Bun's `write` takes
 // what the kernel accepts and answers how much, the rest waits here for `drain`.
 import type { Socket } from 'bun'
-import { CONNACK, connectPacket, type Incoming, Parser, SUBACK, subscribePacket } from './wire.ts'
+import {
+  CONNACK,
+  connectPacket,
+  type Incoming,
+  Parser,
+  SUBACK,
+  skipProperties,
+  subscribePacket,
+} from './wire.ts'
 
 export interface ConnOptions {
   port: number
   clientId: string
   keepaliveS?: number
+  /** MQTT 5 instead of 3.1.1. */
+  v5?: boolean
   onPacket?: (p: Incoming, conn: Conn) => void
 }
 
@@ -48,7 +58,7 @@ export class Conn {
         error: () => this.onClose(),
       },
     })
-    this.send(connectPacket(this.opts.clientId, this.opts.keepaliveS ?? 0))
+    this.send(connectPacket(this.opts.clientId, this.opts.keepaliveS ?? 0, this.opts.v5))
     const ack = await connack
     const rc = ack.data[ack.at + 1]
     if (rc !== 0) throw new Error(`CONNACK ${rc}`)
@@ -56,9 +66,10 @@ export class Conn {
 
   async subscribe(filter: string, qos: number): Promise<number> {
     const suback = this.expect(SUBACK)
-    this.send(subscribePacket(1, filter, qos))
+    this.send(subscribePacket(1, filter, qos, this.opts.v5))
     const p = await suback
-    return p.data[p.at + 2]!
+    // MQTT 5: the SUBACK's reason codes follow its property block.
+    return this.opts.v5 ? p.data[skipProperties(p.data, p.at + 2)]! : p.data[p.at + 2]!
   }
 
   /** Resolves with the next packet of `type` (it does not reach `onPacket`). */

@@ -30,14 +30,38 @@ const str = (s: string) => {
   return [b.length >> 8, b.length & 0xff, ...b]
 }
 
-/** CONNECT, clean session, no credentials [MQTT-3.1]. */
-export function connectPacket(clientId: string, keepaliveS: number): Uint8Array {
-  return packet(0x10, [...str('MQTT'), 4, 0x02, keepaliveS >> 8, keepaliveS & 0xff, ...str(clientId)])
+/** Topic aliases an MQTT 5 client of the bench accepts from the broker [MQTT-3.1.2-26]. */
+export const V5_TOPIC_ALIAS_MAXIMUM = 16
+
+/**
+ * CONNECT, clean session, no credentials [MQTT-3.1]; MQTT 5 [MQTT-3.1.2-2] with a Topic Alias
+ * Maximum (0x22), so the broker may send it aliases too.
+ */
+export function connectPacket(clientId: string, keepaliveS: number, v5 = false): Uint8Array {
+  const props = v5 ? [3, 0x22, V5_TOPIC_ALIAS_MAXIMUM >> 8, V5_TOPIC_ALIAS_MAXIMUM & 0xff] : []
+  return packet(0x10, [
+    ...str('MQTT'),
+    v5 ? 5 : 4,
+    0x02,
+    keepaliveS >> 8,
+    keepaliveS & 0xff,
+    ...props,
+    ...str(clientId),
+  ])
 }
 
-/** SUBSCRIBE to one filter [MQTT-3.8]. */
-export function subscribePacket(packetId: number, filter: string, qos: number): Uint8Array {
-  return packet(0x82, [packetId >> 8, packetId & 0xff, ...str(filter), qos])
+/** SUBSCRIBE to one filter [MQTT-3.8]; MQTT 5 adds an empty property block. */
+export function subscribePacket(packetId: number, filter: string, qos: number, v5 = false): Uint8Array {
+  return packet(0x82, [packetId >> 8, packetId & 0xff, ...(v5 ? [0] : []), ...str(filter), qos])
+}
+
+/**
+ * MQTT 5 properties of the bench's PUBLISHes: Topic Alias 1 (0x23) and one User Property (0x26),
+ * so the broker parses, keeps and forwards properties on every message.
+ */
+function v5PublishProperties(): number[] {
+  const body = [0x23, 0, 1, 0x26, ...str('source'), ...str('bench')]
+  return [...remainingLength(body.length), ...body]
 }
 
 export const disconnectPacket = () => Uint8Array.from([0xe0, 0])
@@ -59,17 +83,30 @@ export class PublishBatch {
   private readonly idAt: number
   private readonly bodyAt: number
 
-  constructor(topic: string, qos: number, payloadBytes: number, capacity: number) {
-    const t = str(topic)
-    const remaining = t.length + (qos > 0 ? 2 : 0) + payloadBytes
+  /**
+   * `v5`: MQTT 5 PUBLISHes with properties; `aliasOnly` sends an empty topic name and only the
+   * alias, which a first PUBLISH with the name has set [MQTT-3.3.2-12].
+   */
+  constructor(
+    topic: string,
+    qos: number,
+    payloadBytes: number,
+    capacity: number,
+    v5?: { aliasOnly: boolean },
+  ) {
+    const t = str(v5?.aliasOnly ? '' : topic)
+    const props = v5 ? v5PublishProperties() : []
+    const id = qos > 0 ? 2 : 0
+    const remaining = t.length + id + props.length + payloadBytes
     const header = [0x30 | (qos << 1), ...remainingLength(remaining), ...t]
-    this.size = header.length + (qos > 0 ? 2 : 0) + payloadBytes
+    this.size = header.length + id + props.length + payloadBytes
     this.idAt = header.length
-    this.bodyAt = header.length + (qos > 0 ? 2 : 0)
+    this.bodyAt = header.length + id + props.length
     this.buffer = new Uint8Array(this.size * capacity)
     this.view = new DataView(this.buffer.buffer)
     for (let i = 0; i < capacity; i++) {
       this.buffer.set(header, i * this.size)
+      this.buffer.set(props, i * this.size + header.length + id)
       this.buffer.fill(0x61, i * this.size + this.bodyAt, (i + 1) * this.size)
     }
   }
@@ -145,7 +182,7 @@ export class Parser {
 }
 
 /** The topic length, packet id (0 at QoS 0) and payload offset of a PUBLISH. */
-export function publishParts(p: Incoming): { packetId: number; payloadAt: number } {
+export function publishParts(p: Incoming, v5 = false): { packetId: number; payloadAt: number } {
   const topicLen = (p.data[p.at]! << 8) | p.data[p.at + 1]!
   let at = p.at + 2 + topicLen
   let packetId = 0
@@ -153,5 +190,18 @@ export function publishParts(p: Incoming): { packetId: number; payloadAt: number
     packetId = (p.data[at]! << 8) | p.data[at + 1]!
     at += 2
   }
+  if (v5) at = skipProperties(p.data, at)
   return { packetId, payloadAt: at }
+}
+
+/** The offset after an MQTT 5 property block (its variable-byte length, then the properties). */
+export function skipProperties(data: Uint8Array, at: number): number {
+  let len = 0
+  let mul = 1
+  for (;;) {
+    const b = data[at++]!
+    len += (b & 0x7f) * mul
+    mul *= 128
+    if ((b & 0x80) === 0) return at + len
+  }
 }

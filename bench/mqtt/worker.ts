@@ -13,7 +13,11 @@ import {
   PublishBatch,
   pingreqPacket,
   pubackPacket,
+  skipProperties,
 } from './wire.ts'
+
+/** First payload word of the PUBLISH that sets a publisher's MQTT 5 topic alias. */
+const SETUP = 0xffffffff
 
 /** QoS 0 publishers: batches of 128 messages between client and broker, per connection. */
 const PINGS = 8
@@ -30,8 +34,10 @@ export type WorkerSpec = { port: number; prefix: string; deadlineMs: number } & 
       durationMs: number
       /** QoS 1: PUBLISHes awaiting their PUBACK per connection. */
       window: number
+      /** MQTT 5, every PUBLISH with a topic alias and a user property. */
+      v5?: boolean
     }
-  | { role: 'sub'; conns: number; filter: string; qos: 0 | 1; track: boolean }
+  | { role: 'sub'; conns: number; filter: string; qos: 0 | 1; track: boolean; v5?: boolean }
   | { role: 'storm'; conns: number; firstIndex: number; concurrency: number; keepaliveS: number }
   | { role: 'latency'; rate: number; durationMs: number; qos: 0 | 1; payload: number }
 )
@@ -131,6 +137,7 @@ async function publisher(s: Extract<WorkerSpec, { role: 'pub' }>): Promise<void>
       new Conn({
         port: s.port,
         clientId: `${s.prefix}-pub-${s.firstIndex + i}`,
+        v5: s.v5 === true,
         onPacket: (p) => {
           if (p.type === PUBACK) {
             acked++
@@ -141,6 +148,14 @@ async function publisher(s: Extract<WorkerSpec, { role: 'pub' }>): Promise<void>
         },
       }),
   )
+  // MQTT 5: one PUBLISH with the topic name sets alias 1; every later one carries the alias only.
+  // Its payload starts with SETUP, which subscribers do not count.
+  if (s.v5) {
+    const setAlias = new PublishBatch(s.topic, 0, s.payload, 1, { aliasOnly: false })
+    setAlias.view.setUint32(setAlias.payloadAt(0), SETUP)
+    for (const c of conns) c.send(setAlias.take(1))
+  }
+  const v5 = s.v5 ? { aliasOnly: true } : undefined
   emit({ type: 'ready' })
   await command('go')
   const cpu0 = process.cpuUsage()
@@ -158,7 +173,7 @@ async function publisher(s: Extract<WorkerSpec, { role: 'pub' }>): Promise<void>
       sent += per
       ackedPer[c]! += per
     }
-    const batch = new PublishBatch(s.topic, 0, s.payload, per)
+    const batch = new PublishBatch(s.topic, 0, s.payload, per, v5)
     const ping = pingreqPacket()
     let seq = 0
     while (!conn.closed && performance.now() < end) {
@@ -185,7 +200,7 @@ async function publisher(s: Extract<WorkerSpec, { role: 'pub' }>): Promise<void>
 
   const qos1 = (conn: Conn, index: number, c: number) =>
     new Promise<void>((resolve) => {
-      const batch = new PublishBatch(s.topic, 1, s.payload, s.window)
+      const batch = new PublishBatch(s.topic, 1, s.payload, s.window, v5)
       let seq = 0
       let id = 0
       const done = () => {
@@ -289,16 +304,21 @@ async function subscriber(s: Extract<WorkerSpec, { role: 'sub' }>): Promise<void
   }
   const onPublish = (p: Incoming, conn: Conn, c: number) => {
     if (p.type !== PUBLISH) return
+    const topicLen = (p.data[p.at]! << 8) | p.data[p.at + 1]!
+    let at = p.at + 2 + topicLen
+    const id = p.flags & 0x06 ? (p.data[at]! << 8) | p.data[at + 1]! : 0
+    if (p.flags & 0x06) at += 2
+    if (s.v5) at = skipProperties(p.data, at)
+    const d = p.data
+    const publisher = ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0
+    // The message that set a publisher's topic alias is not part of the load.
+    if (publisher === SETUP) return
     const now = performance.now()
     if (!count) first = now
     last = now
     count++
     perConn[c]!++
-    const topicLen = (p.data[p.at]! << 8) | p.data[p.at + 1]!
-    let at = p.at + 2 + topicLen
     if (p.flags & 0x06) {
-      const id = (p.data[at]! << 8) | p.data[at + 1]!
-      at += 2
       let ids = acks.get(conn)
       if (!ids) {
         ids = []
@@ -308,8 +328,6 @@ async function subscriber(s: Extract<WorkerSpec, { role: 'sub' }>): Promise<void
       ids.push(id)
     }
     if (s.track) {
-      const d = p.data
-      const publisher = ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0
       const seq = ((d[at + 4]! << 24) | (d[at + 5]! << 16) | (d[at + 6]! << 8) | d[at + 7]!) >>> 0
       let set = seen.get(publisher)
       if (!set) {
@@ -325,6 +343,7 @@ async function subscriber(s: Extract<WorkerSpec, { role: 'sub' }>): Promise<void
       new Conn({
         port: s.port,
         clientId: `${s.prefix}-sub-${i}`,
+        v5: s.v5 === true,
         onPacket: (p, conn) => onPublish(p, conn, i),
       }),
   )
