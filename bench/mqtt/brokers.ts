@@ -21,6 +21,9 @@ export const HUB_ENV = {
   // 5,000 connects from one address; the default (50/s) is for the internet.
   HEARTH_MQTT_CONNECT_RATE_PER_ADDRESS: '1000000',
   HEARTH_MQTT_MAX_CONNECTIONS: '20000',
+  // The storm has 100 connections mid-CONNECT at once from one address; the default cap (64) is
+  // for the internet, where one address opening that many is an attack.
+  HEARTH_MQTT_MAX_PENDING_CONNECTIONS_PER_ADDRESS: '10000',
   // Per-client token buckets (default 1,000 msg/s, 4 MiB/s) would cap each publisher.
   HEARTH_MQTT_INBOUND_MESSAGES_PER_SECOND: '1000000000',
   HEARTH_MQTT_INBOUND_BYTES_PER_SECOND: '1000000000000',
