@@ -97,6 +97,9 @@ export function createAcl(opts: AclOptions): Acl {
   const denials = new WeakMap<Client, Denials>()
   let rules = opts.rules
   let anonymousRules = opts.anonymousRules
+  // Only the configured rules can deny: without one, deliveries skip the per-delivery check.
+  const hasDeny = () => [...rules, ...anonymousRules].some((r) => r.access === 'deny')
+  let denying = hasDeny()
   let generation = 0
   let disconnectOnDenied = opts.disconnectOnDenied
 
@@ -209,6 +212,7 @@ export function createAcl(opts: AclOptions): Acl {
     setRules(next, nextAnonymous) {
       rules = next
       anonymousRules = nextAnonymous
+      denying = hasDeny()
       generation++
     },
     setDisconnectOnDenied(disconnect) {
@@ -234,6 +238,7 @@ export function createAcl(opts: AclOptions): Acl {
 
     authorizeForward(client, message) {
       // A deny pattern narrower than the subscription (deny `a/secret` under a grant of `a/#`).
+      if (!denying) return message
       const r = resolved.get(client)
       if (!r || r.deny.length === 0) return message
       return r.deny.some((p) => topicMatches(p, message.topic)) ? null : message

@@ -1,19 +1,9 @@
 import type { Logger } from '../log.ts'
 import { createEngine, type MqttEngine } from '../mqtt/engine.ts'
 import { createMemoryStore } from '../mqtt/memory-store.ts'
-import type {
-  Client,
-  Engine,
-  EngineLimits,
-  EngineStats,
-  EngineStore,
-  InProcessSubscriber,
-  Message,
-  MessageProperties,
-  QoS,
-} from '../mqtt/types.ts'
+import type { Client, EngineLimits, EngineStore, InProcessSubscriber, Message } from '../mqtt/types.ts'
 import type { Service } from '../runtime/service.ts'
-import { type BrokerPlugin, composeHooks } from './hooks.ts'
+import { type BrokerHandle, type BrokerPlugin, composeHooks } from './hooks.ts'
 
 export interface BrokerOptions {
   log: Logger
@@ -26,42 +16,20 @@ export interface BrokerOptions {
   now?: () => number
 }
 
-/** What the hub publishes: the payload may be text, QoS and retain default to 0 and false. */
-export interface PublishInput {
-  topic: string
-  payload: Buffer | string
-  qos?: QoS
-  retain?: boolean
-  properties?: MessageProperties
-}
-
 export type PublishedListener = (message: Message, client: Client | null) => void
 
 /**
  * The MQTT broker as the rest of the hub sees it: the engine with the hub's policy plugged in.
  * Nothing outside `src/mqtt` and `src/broker` reaches the engine any other way.
  */
-export interface Broker extends Service {
-  /** The hub's own publish; resolves once the message is durable (retained, queued). */
-  publish(message: PublishInput): Promise<void>
+export interface Broker extends Service, BrokerHandle {
   /** An in-process subscriber (rules, bridges): every message routed to `filter`. */
   subscribe(filter: string, handler: InProcessSubscriber): () => void
   /** Every message accepted (from clients and the hub), after the policy's own `published` hooks. */
   onPublished(listener: PublishedListener): () => void
-  retained(filter: string): Message[]
   clients(): Client[]
-  subscriptionsOf(clientId: string): ReturnType<Engine['subscriptionsOf']>
-  /** Removes a client's subscriptions, as if it had unsubscribed (a revoked grant). */
-  unsubscribe(clientId: string, filters: readonly string[]): void
-  /** Closes a client's connection with an MQTT 5 reason code (0x98 administrative action …). */
-  disconnect(clientId: string, reasonCode: number, reason?: string): boolean
-  stats(): EngineStats
   /** Changes the engine's limits (a config reload). */
   setLimits(limits: Partial<EngineLimits>): void
-  /** Sends to one connected client only (the current $SYS values to a new subscriber). */
-  sendTo(clientId: string, message: Message): boolean
-  /** True between start() and stop(). */
-  readonly running: boolean
   /** For the transports (TCP, TLS, WebSocket) only. */
   readonly engine: MqttEngine
 }

@@ -6,6 +6,8 @@ import type {
   EngineStats,
   MaybePromise,
   Message,
+  MessageProperties,
+  QoS,
   Subscription,
 } from '../mqtt/types.ts'
 
@@ -23,19 +25,29 @@ export interface BrokerPlugin extends Partial<Omit<EngineHooks, 'authenticate'>>
   detach?(): void
 }
 
-/** What a plugin may do with the broker it is part of. */
+/** What the hub publishes: the payload may be text, QoS and retain default to 0 and false. */
+export interface PublishInput {
+  topic: string
+  payload: Buffer | string
+  qos?: QoS
+  retain?: boolean
+  properties?: MessageProperties
+}
+
+/** What a plugin may do with the broker it is part of (the `Broker` façade is one). */
 export interface BrokerHandle {
-  publish(message: {
-    topic: string
-    payload: Buffer | string
-    qos?: 0 | 1 | 2
-    retain?: boolean
-  }): Promise<void>
+  /** The hub's own publish; resolves once the message is durable (retained, queued). */
+  publish(message: PublishInput): Promise<void>
+  /** True between start() and stop(). */
   readonly running: boolean
   stats(): EngineStats
+  /** Sends to one connected client only (the current $SYS values to a new subscriber). */
   sendTo(clientId: string, message: Message): boolean
+  /** A connected or persistent client's subscriptions. */
   subscriptionsOf(clientId: string): Subscription[]
+  /** Removes a client's subscriptions, as if it had unsubscribed (a revoked grant). */
   unsubscribe(clientId: string, filters: readonly string[]): void
+  /** Closes a client's connection with an MQTT 5 reason code (0x87 not authorized …). */
   disconnect(clientId: string, reasonCode: number, reason?: string): boolean
   retained(filter: string): Message[]
 }

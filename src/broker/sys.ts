@@ -59,8 +59,7 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
   let broker: BrokerHandle | undefined
   let timer: ReturnType<typeof setInterval> | undefined
 
-  function counts(): Omit<Sample, 't'> {
-    const s = broker?.stats()
+  function counts(s = broker?.stats()): Omit<Sample, 't'> {
     return {
       received: s?.messagesReceived ?? 0,
       sent: s?.messagesSent ?? 0,
@@ -73,7 +72,7 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
     const t = now()
     const since = baseline(t)
     const s = broker?.stats()
-    const c = counts()
+    const c = counts(s)
     return {
       uptimeSeconds: Math.floor((t - startedAt) / 1000),
       clientsConnected: s?.clientsConnected ?? 0,

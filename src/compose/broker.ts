@@ -5,7 +5,7 @@ import { createAuth } from '../broker/auth.ts'
 import { type Broker, createBroker } from '../broker/broker.ts'
 import { createDottedTopics } from '../broker/dotted.ts'
 import type { BrokerPlugin } from '../broker/hooks.ts'
-import { engineLimits } from '../broker/limits.ts'
+import { engineLimits, LIMIT_KEYS } from '../broker/limits.ts'
 import { createPresence, type Presence } from '../broker/presence.ts'
 import { createSqliteEngineStore } from '../broker/store/sqlite-store.ts'
 import { createSysStats, type SysStats } from '../broker/sys.ts'
@@ -15,7 +15,6 @@ import {
   type TcpListener,
   type TlsListener,
 } from '../broker/tcp-listener.ts'
-import type { MqttConfig } from '../config/schema.ts'
 import { createDeviceFeatures, type DeviceFeatures } from '../devices/features.ts'
 import { createHomeAssistantDiscovery, type HomeAssistantDiscovery } from '../homeassistant/discovery.ts'
 import type { ConsoleChannel } from '../http/console/channel.ts'
@@ -180,24 +179,6 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
   if (tls) reload.push(tlsReloadStep(tls))
   return { broker, sys, presence, telemetry, devices, homeAssistant, tcp, tls, reload }
 }
-
-/** What a reload changes at once; a connection keeps the inbound rates it started with. */
-const LIMIT_KEYS = [
-  'maxPacketSize',
-  'maxConnections',
-  'connectRatePerAddress',
-  'inboundMessagesPerSecond',
-  'inboundBytesPerSecond',
-  'maxQueuedBytesPerClient',
-  'connectTimeout',
-  'maxPendingConnectionsPerAddress',
-  'maxQueuedMessages',
-  'maxQueuedBytes',
-  'receiveMaximum',
-  'topicAliasMaximum',
-  'serverKeepAlive',
-  'maxSessionExpiry',
-] as const satisfies ReadonlyArray<keyof MqttConfig>
 
 /**
  * The certificate files are read on every reload: a renewed certificate usually keeps its path.

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { DeviceAclRule as AclRule } from './acl-rules.ts'
+import type { DeviceAclRule } from './acl-rules.ts'
 
 /** The firmware and tools a device can be registered for (`hearth device add <id> --preset …`). */
 export const PRESET_NAMES = ['home-assistant', 'zigbee2mqtt', 'tasmota', 'shelly', 'esphome'] as const
@@ -27,7 +27,7 @@ export interface PresetSettings {
   /** A block to paste as is (YAML, a console command), where the tool takes one. */
   snippet?: { format: 'yaml' | 'console' | 'shell'; text: string }
   /** The topic trees the device was granted, on top of `devices/<id>/#`. */
-  acl: AclRule[]
+  acl: DeviceAclRule[]
   /** The tool's own documentation of these settings. */
   docs: string
 }
@@ -35,13 +35,13 @@ export interface PresetSettings {
 interface Preset {
   tool: string
   docs: string
-  rules: readonly AclRule[]
+  rules: readonly DeviceAclRule[]
   settings(c: ConnectionInfo): Omit<PresetSettings, 'preset' | 'tool' | 'acl' | 'docs'>
 }
 
-const rw = (pattern: string): AclRule => ({ pattern, access: 'readwrite' })
-const read = (pattern: string): AclRule => ({ pattern, access: 'read' })
-const write = (pattern: string): AclRule => ({ pattern, access: 'write' })
+const rw = (pattern: string): DeviceAclRule => ({ pattern, access: 'readwrite' })
+const read = (pattern: string): DeviceAclRule => ({ pattern, access: 'read' })
+const write = (pattern: string): DeviceAclRule => ({ pattern, access: 'write' })
 
 // Topic trees, each from the tool's own documentation of its defaults:
 // - Home Assistant (home-assistant.io/integrations/mqtt): discovery under `homeassistant/`, birth
@@ -201,7 +201,7 @@ const PRESETS: Record<PresetName, Preset> = {
 }
 
 /** The ACL rules a preset grants (with `%u` = device id, `%c` = client id). */
-export function presetRules(preset: PresetName): readonly AclRule[] {
+export function presetRules(preset: PresetName): readonly DeviceAclRule[] {
   return PRESETS[preset].rules
 }
 

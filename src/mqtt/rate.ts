@@ -1,6 +1,12 @@
 // Token buckets for the engine's rate limits: CONNECTs per address and inbound PUBLISH rates per
 // connection. One small object each, no timers of their own.
 
+/**
+ * A token bucket that may go into debt: `take` always succeeds and answers how long the caller
+ * must wait before the bucket is back to zero, so a burst already parsed is paid for by the
+ * silence after it and the average rate is the configured one. A class, not a closure: every
+ * publishing connection holds two of these.
+ */
 export class TokenBucket {
   private tokens: number
   private at: number

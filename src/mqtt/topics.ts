@@ -32,16 +32,29 @@ export function parseFilter(raw: string, maxLevels: number): ParsedFilter | unde
     filter = raw.slice(slash + 1)
     if (group.length === 0 || group.includes('+') || group.includes('#')) return undefined
   }
-  if (filter.length === 0) return undefined
+  if (!isValidFilter(filter) || levelCount(filter) > maxLevels) return undefined
+  return { group, filter }
+}
+
+/**
+ * A well-formed topic filter: not empty, no U+0000 [MQTT-1.5.4-2], `#` alone and last
+ * [MQTT-4.7.1-2], `+` alone in its level [MQTT-4.7.1-3].
+ */
+export function isValidFilter(filter: string): boolean {
+  if (filter.length === 0 || filter.includes('\u0000')) return false
   const levels = filter.split('/')
-  if (levels.length > maxLevels) return undefined
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i]!
-    if (level.includes('\u0000')) return undefined
-    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) return undefined
-    if (level.includes('+') && level !== '+') return undefined
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) return false
+    if (level.includes('+') && level !== '+') return false
   }
-  return { group, filter }
+  return true
+}
+
+function levelCount(topic: string): number {
+  let n = 1
+  for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 0x2f) n++
+  return n
 }
 
 /** Whether `topic` matches `filter` (a plain filter, no `$share/`), by the rules of [MQTT-4.7]. */

@@ -4,7 +4,8 @@ import { setDeviceAclRule } from '../../src/devices/acl-rules.ts'
 import { generateLocalTls } from '../../src/tls/generate.ts'
 import { startTestHub, type TestHub, tempDir } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { addDevice, collect, connect, login, nextMessage, run, subscribed } from './mqtt-fixture.ts'
+import { addDevice, collect, connect, login, nextMessage, run } from './mqtt-fixture.ts'
+import { subscribed } from './raw-mqtt.ts'
 
 const PAHO = join(import.meta.dir, 'paho-client.py')
 
@@ -33,7 +34,7 @@ describe('interop with Debian mosquitto clients', () => {
       '-F',
       '%q %t %p',
     ])
-    await subscribed(t, 'mosq-sub')
+    await subscribed(t.hub.broker, 'mosq-sub')
     for (const qos of [0, 1, 2]) {
       const pub = await run([
         'mosquitto_pub',
@@ -121,7 +122,7 @@ describe('interop with Debian mosquitto clients', () => {
       '-C',
       '1',
     ])
-    await subscribed(t, 'tls-sub')
+    await subscribed(t.hub.broker, 'tls-sub')
     expect(
       (await run(['mosquitto_pub', ...base, '-t', 'devices/d1/secure', '-q', '1', '-m', 'over tls'])).code,
     ).toBe(0)

@@ -4,7 +4,6 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { createDevice, type DeviceCredentials } from '../../src/devices/registry.ts'
 import type { EventMap, EventType, HubEvent } from '../../src/protocol.ts'
 import type { TestHub } from '../helpers/hub.ts'
-import { waitFor } from '../helpers/wait.ts'
 
 /** An mqtt.js client that disconnects when the test's scope ends. */
 export type Client = MqttClient & AsyncDisposable
@@ -130,14 +129,4 @@ export async function run(
     proc.exited,
   ])
   return { code, out, err }
-}
-
-/** Resolves once the hub has registered a subscription from `clientId` (mosquitto_sub prints nothing when ready). */
-export function subscribed(t: TestHub, clientId: string): Promise<unknown> {
-  return waitFor(
-    () =>
-      t.hub.broker.clients().some((c) => c.id === clientId) &&
-      t.hub.broker.subscriptionsOf(clientId).length > 0,
-    { what: `subscription of ${clientId}` },
-  )
 }

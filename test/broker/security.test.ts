@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'bun:test'
 import { type Socket, connect as tcpConnect } from 'node:net'
-import mqtt, { type IClientOptions } from 'mqtt'
+import type { MqttClient } from 'mqtt'
 import mqttPacket, { type Packet } from 'mqtt-packet'
+import { setDeviceAclRule } from '../../src/devices/acl-rules.ts'
 import { createToken } from '../../src/store/tokens.ts'
 import { startTestHub } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -21,16 +22,9 @@ function idleSocket(port: number, localAddress?: string): Promise<{ socket: Sock
   })
 }
 
-/** A client whose message handler is attached before CONNACK, so a session's queue is not missed. */
-async function listening(url: string, opts: IClientOptions, received: string[]) {
-  const client = mqtt.connect(url, { reconnectPeriod: 0, ...opts })
-  client.on('message', (_topic, payload) => received.push(payload.toString()))
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve())
-    client.once('error', reject)
-  })
-  return Object.assign(client, { [Symbol.asyncDispose]: () => client.endAsync(true) })
-}
+/** Collects message payloads into `received`, from before CONNACK (a session's queue comes with it). */
+const into = (received: string[]) => (c: MqttClient) =>
+  c.on('message', (_topic, payload) => received.push(payload.toString()))
 
 describe('sessions belong to the identity that made them', () => {
   it("refuses device B a client id whose persistent session is device A's, records it, and keeps A connected", async () => {
@@ -54,10 +48,10 @@ describe('sessions belong to the identity that made them', () => {
     ])
     // A gets its queued message; while A is connected, B's attempt does not kick it.
     const received: string[] = []
-    await using back = await listening(
+    await using back = await connect(
       t.mqttUrl,
       { ...login(a), clientId: 'a-session', clean: false },
-      received,
+      into(received),
     )
     await waitFor(() => received.includes('for a only'), { what: 'the queued message' })
     expect(await connackCode(t.mqttUrl, { ...login(b), clientId: 'a-session', clean: false })).toBe(5)
@@ -74,7 +68,6 @@ describe('MQTT over WebSocket', () => {
     const d = await addDevice(t.hub.db, 'ws-dev')
     await using watcher = await connect(t.mqttUrl, login(await addDevice(t.hub.db, 'watcher')))
     // The watcher may read what ws-dev publishes.
-    const { setDeviceAclRule } = await import('../../src/devices/acl-rules.ts')
     setDeviceAclRule(t.hub.db, 'watcher', { pattern: 'devices/ws-dev/#', access: 'read' })
     await watcher.subscribeAsync('devices/ws-dev/#', { qos: 1 })
     const seen = nextMessage(watcher, 'devices/ws-dev/state')
@@ -182,7 +175,7 @@ describe('offline queues are bounded', () => {
     expect(overflow.map((e) => e.detail.clientId)).toEqual(['sleeper'])
 
     const received: string[] = []
-    await using back = await listening(t.mqttUrl, { clientId: 'sleeper', clean: false }, received)
+    await using back = await connect(t.mqttUrl, { clientId: 'sleeper', clean: false }, into(received))
     await waitFor(() => received.length >= 5, { what: 'the five queued messages' })
     const marker = nextMessage(back, 'q/last')
     await pub.publishAsync('q/last', 'last', { qos: 1 })

@@ -6,9 +6,9 @@ const config = (overrides: Record<string, unknown>) => loadConfig({ env: {}, ove
 
 describe('config diff', () => {
   it('names changed key paths, taking a list as one setting', () => {
-    const before = config({ mqtt: { port: 1883, acl: [{ pattern: 'a/#', access: 'read' }] } })
+    const before = config({ mqtt: { port: 0, acl: [{ pattern: 'a/#', access: 'read' }] } })
     const after = config({
-      mqtt: { port: 1884, acl: [{ pattern: 'a/#', access: 'readwrite' }], tls: { cert: 'c.pem' } },
+      mqtt: { port: 1, acl: [{ pattern: 'a/#', access: 'readwrite' }], tls: { cert: 'c.pem' } },
       log: { level: 'debug' },
     })
     expect(diffConfig(before, after)).toEqual(['log.level', 'mqtt.acl', 'mqtt.port', 'mqtt.tls.cert'])
@@ -16,10 +16,10 @@ describe('config diff', () => {
   })
 
   it('keeps the old values of keys that wait for a restart', () => {
-    const before = config({ mqtt: { port: 1883 }, http: { port: 8080 } })
-    const after = config({ mqtt: { port: 1884, tls: { cert: 'c.pem' } }, http: { port: 9090 } })
+    const before = config({ mqtt: { port: 0 }, http: { port: 0 } })
+    const after = config({ mqtt: { port: 1, tls: { cert: 'c.pem' } }, http: { port: 2 } })
     const running = withPathsFrom(after, before, ['mqtt.port', 'mqtt.tls.cert'])
-    expect([running.mqtt.port, running.mqtt.tls.cert, running.http.port]).toEqual([1883, undefined, 9090])
+    expect([running.mqtt.port, running.mqtt.tls.cert, running.http.port]).toEqual([0, undefined, 2])
     expect(diffConfig(running, after)).toEqual(['mqtt.port', 'mqtt.tls.cert'])
   })
 })

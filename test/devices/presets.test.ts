@@ -9,7 +9,8 @@ import { createDevice, type DeviceCredentials, getDevice } from '../../src/devic
 import { migrate } from '../../src/store/migrate.ts'
 import { MIGRATIONS } from '../../src/store/migrations/index.ts'
 import { openDatabase } from '../../src/store/open.ts'
-import { collect, connect, login, nextMessage, run, subscribed } from '../broker/mqtt-fixture.ts'
+import { collect, connect, login, nextMessage, run } from '../broker/mqtt-fixture.ts'
+import { subscribed } from '../broker/raw-mqtt.ts'
 import { startTestHub, type TestHub, tempDir } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -172,7 +173,7 @@ describe('device presets', () => {
       '-F',
       '%t %p',
     ])
-    await subscribed(t, 'hass-sub')
+    await subscribed(t.hub.broker, 'hass-sub')
     await tasmota.publishAsync('tele/plug-1/LWT', 'Online', { qos: 1, retain: true })
     await tasmota.publishAsync('tasmota/discovery/A0B1C2D3E4F5/config', '{"t":"plug-1"}', {
       qos: 1,

@@ -76,6 +76,21 @@ export function connectPacket(clientId: string, extra: Partial<mqttPacket.IConne
   }
 }
 
+/** Sends a SUBSCRIBE and answers its SUBACK's codes, one per filter. */
+export async function subscribe(
+  c: Raw,
+  subscriptions: mqttPacket.ISubscription[],
+  extra: { messageId?: number; properties?: mqttPacket.ISubscribePacket['properties'] } = {},
+): Promise<number[]> {
+  c.send({
+    cmd: 'subscribe',
+    messageId: extra.messageId ?? 1,
+    subscriptions,
+    ...(extra.properties && { properties: extra.properties }),
+  })
+  return (await c.next<mqttPacket.ISubackPacket>('suback')).granted as number[]
+}
+
 /** Connects and waits for CONNACK. */
 export async function rawConnected(
   port: number,

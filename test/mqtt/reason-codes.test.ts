@@ -1,9 +1,9 @@
 // MQTT 5 reason codes and reason strings: PUBACK (§3.4.2.1), SUBACK (§3.9.3), UNSUBACK
 // (§3.11.3), and server DISCONNECT (§3.14.2.1) from engine.disconnect and at shutdown.
 import { describe, expect, it } from 'bun:test'
-import type { IDisconnectPacket, IPubackPacket, ISubackPacket, IUnsubackPacket } from 'mqtt-packet'
+import type { IDisconnectPacket, IPubackPacket, IUnsubackPacket } from 'mqtt-packet'
 import { startEngine } from './helpers.ts'
-import { rawConnected } from './raw.ts'
+import { rawConnected, subscribe } from './raw.ts'
 
 describe('reason codes (§2.4)', () => {
   it('PUBACK: 0x10 no matching subscribers, the hook’s refusal code, 0 when delivered', async () => {
@@ -53,16 +53,13 @@ describe('reason codes (§2.4)', () => {
       },
     })
     const c = await rawConnected(t.port, 'c')
-    c.send({
-      cmd: 'subscribe',
-      messageId: 1,
-      subscriptions: [
+    expect(
+      await subscribe(c, [
         { topic: 'ok', qos: 2 },
         { topic: 'a/#/b', qos: 0 },
         { topic: 'denied', qos: 0 },
-      ],
-    })
-    expect((await c.next<ISubackPacket>('suback')).granted).toEqual([1, 0x8f, 0x87])
+      ]),
+    ).toEqual([1, 0x8f, 0x87])
     c.send({ cmd: 'unsubscribe', messageId: 2, unsubscriptions: ['ok', 'never'] })
     expect((await c.next<IUnsubackPacket>('unsuback')).granted).toEqual([0, 0x11])
   })

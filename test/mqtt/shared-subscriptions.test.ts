@@ -2,10 +2,10 @@
 // group, spread round robin; a malformed share name is refused (0x8F); No Local on a shared
 // subscription is a protocol error [MQTT-3.8.3-4].
 import { describe, expect, it } from 'bun:test'
-import type { IDisconnectPacket, IPublishPacket, ISubackPacket } from 'mqtt-packet'
+import type { IDisconnectPacket, IPublishPacket } from 'mqtt-packet'
 import { waitFor } from '../helpers/wait.ts'
 import { startEngine } from './helpers.ts'
-import { rawConnected } from './raw.ts'
+import { rawConnected, subscribe } from './raw.ts'
 
 describe('shared subscriptions (§4.8.2)', () => {
   it('gives each message to one member, in turn, and each group gets its copy', async () => {
@@ -31,16 +31,13 @@ describe('shared subscriptions (§4.8.2)', () => {
   it('refuses a share name with a wildcard or no filter with 0x8F', async () => {
     await using t = await startEngine()
     const c = await rawConnected(t.port, 'c')
-    c.send({
-      cmd: 'subscribe',
-      messageId: 1,
-      subscriptions: [
+    expect(
+      await subscribe(c, [
         { topic: '$share/g+/a', qos: 0 },
         { topic: '$share/g', qos: 0 },
         { topic: '$share/g/a', qos: 1 },
-      ],
-    })
-    expect((await c.next<ISubackPacket>('suback')).granted).toEqual([0x8f, 0x8f, 1])
+      ]),
+    ).toEqual([0x8f, 0x8f, 1])
   })
 
   it('disconnects with 0x82 for No Local on a shared subscription [MQTT-3.8.3-4]', async () => {

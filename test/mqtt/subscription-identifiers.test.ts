@@ -3,28 +3,18 @@
 import { describe, expect, it } from 'bun:test'
 import type { IPublishPacket } from 'mqtt-packet'
 import { startEngine } from './helpers.ts'
-import { rawConnected } from './raw.ts'
+import { rawConnected, subscribe } from './raw.ts'
 
 describe('subscription identifiers (§3.8.2.1.2)', () => {
   it('sends one copy carrying every matching subscription’s identifier', async () => {
     await using t = await startEngine()
     const c = await rawConnected(t.port, 'ids')
-    c.send({
-      cmd: 'subscribe',
-      messageId: 1,
-      subscriptions: [{ topic: 'home/+/temp', qos: 1 }],
-      properties: { subscriptionIdentifier: 7 },
-    })
-    c.send({
-      cmd: 'subscribe',
+    await subscribe(c, [{ topic: 'home/+/temp', qos: 1 }], { properties: { subscriptionIdentifier: 7 } })
+    await subscribe(c, [{ topic: 'home/#', qos: 0 }], {
       messageId: 2,
-      subscriptions: [{ topic: 'home/#', qos: 0 }],
       properties: { subscriptionIdentifier: 300 },
     })
-    c.send({ cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: 'home/kitchen/temp', qos: 0 }] })
-    await c.next('suback')
-    await c.next('suback')
-    await c.next('suback')
+    await subscribe(c, [{ topic: 'home/kitchen/temp', qos: 0 }], { messageId: 3 })
     await t.engine.publish({ topic: 'home/kitchen/temp', payload: Buffer.from('21'), qos: 1, retain: false })
     const p = await c.next<IPublishPacket>('publish')
     expect(p.qos).toBe(1)
@@ -38,12 +28,7 @@ describe('subscription identifiers (§3.8.2.1.2)', () => {
     await using t = await startEngine()
     await t.engine.publish({ topic: 'r', payload: Buffer.from('v'), qos: 0, retain: true })
     const c = await rawConnected(t.port, 'ids')
-    c.send({
-      cmd: 'subscribe',
-      messageId: 1,
-      subscriptions: [{ topic: 'r', qos: 0 }],
-      properties: { subscriptionIdentifier: 42 },
-    })
+    await subscribe(c, [{ topic: 'r', qos: 0 }], { properties: { subscriptionIdentifier: 42 } })
     const p = await c.next<IPublishPacket>('publish')
     expect([p.retain, p.properties?.subscriptionIdentifier]).toEqual([true, 42])
   })

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'bun:test'
 import type { IPublishPacket, ISubackPacket } from 'mqtt-packet'
 import { startEngine } from './helpers.ts'
-import { type Raw, rawConnected } from './raw.ts'
+import { type Raw, rawConnected, subscribe } from './raw.ts'
 
 const publishes = async (c: Raw): Promise<IPublishPacket[]> => {
   c.send({ cmd: 'pingreq' })
@@ -26,15 +26,10 @@ describe('subscription options (§3.8.3.1)', () => {
   it('Retain As Published keeps the retain flag on live delivery; without it the flag is 0', async () => {
     await using t = await startEngine()
     const c = await rawConnected(t.port, 'rap')
-    c.send({
-      cmd: 'subscribe',
-      messageId: 1,
-      subscriptions: [
-        { topic: 'a', qos: 0, rap: true },
-        { topic: 'b', qos: 0 },
-      ],
-    })
-    await c.next('suback')
+    await subscribe(c, [
+      { topic: 'a', qos: 0, rap: true },
+      { topic: 'b', qos: 0 },
+    ])
     await t.engine.publish({ topic: 'a', payload: Buffer.from('1'), qos: 0, retain: true })
     await t.engine.publish({ topic: 'b', payload: Buffer.from('2'), qos: 0, retain: true })
     await c.next('publish')

@@ -15,11 +15,27 @@ const will = (delay: number): IConnectPacket['will'] => ({
   properties: { willDelayInterval: delay },
 })
 
+/** Payloads published to `status/#`, where the wills of these tests go, in order. */
+function wills(t: Awaited<ReturnType<typeof startEngine>>): string[] {
+  const got: string[] = []
+  t.engine.subscribe('status/#', (m) => got.push(m.payload.toString()))
+  return got
+}
+
+/** Connects `dev` with a will delayed `delay` s and a session of `expiry` s, then drops it. */
+async function dropWithWill(t: Awaited<ReturnType<typeof startEngine>>, delay: number, expiry: number) {
+  const c = await rawConnected(t.port, 'dev', {
+    will: will(delay),
+    properties: { sessionExpiryInterval: expiry },
+  })
+  c.end()
+  await waitFor(() => t.engine.clients().length === 0)
+}
+
 describe('will delay (§3.1.3.2.2)', () => {
   it('publishes a will with delay 0 as soon as the connection drops', async () => {
     await using t = await startEngine()
-    const got: string[] = []
-    t.engine.subscribe('status/#', (m) => got.push(m.payload.toString()))
+    const got = wills(t)
     const c = await rawConnected(t.port, 'dev', { will: will(0) })
     c.end()
     await waitFor(() => got.length === 1)
@@ -29,14 +45,8 @@ describe('will delay (§3.1.3.2.2)', () => {
   it('publishes a delayed will once the delay passed', async () => {
     let now = 1_000_000
     await using t = await startEngine({ now: () => now })
-    const got: string[] = []
-    t.engine.subscribe('status/#', (m) => got.push(m.payload.toString()))
-    const c = await rawConnected(t.port, 'dev', {
-      will: will(30),
-      properties: { sessionExpiryInterval: 300 },
-    })
-    c.end()
-    await waitFor(() => t.engine.clients().length === 0)
+    const got = wills(t)
+    await dropWithWill(t, 30, 300)
     expect(got).toEqual([])
     now += 31_000
     await waitFor(() => got.length === 1)
@@ -45,14 +55,8 @@ describe('will delay (§3.1.3.2.2)', () => {
   it('does not publish the will when the session resumes within the delay', async () => {
     let now = 1_000_000
     await using t = await startEngine({ now: () => now })
-    const got: string[] = []
-    t.engine.subscribe('status/#', (m) => got.push(m.payload.toString()))
-    const c = await rawConnected(t.port, 'dev', {
-      will: will(30),
-      properties: { sessionExpiryInterval: 300 },
-    })
-    c.end()
-    await waitFor(() => t.engine.clients().length === 0)
+    const got = wills(t)
+    await dropWithWill(t, 30, 300)
     const back = await rawConnected(t.port, 'dev', {
       clean: false,
       properties: { sessionExpiryInterval: 300 },
@@ -70,22 +74,15 @@ describe('will delay (§3.1.3.2.2)', () => {
   it('publishes the will when the session ends before the delay [MQTT-3.1.3-9]', async () => {
     let now = 1_000_000
     await using t = await startEngine({ now: () => now })
-    const got: string[] = []
-    t.engine.subscribe('status/#', (m) => got.push(m.payload.toString()))
-    const c = await rawConnected(t.port, 'dev', {
-      will: will(600),
-      properties: { sessionExpiryInterval: 10 },
-    })
-    c.end()
-    await waitFor(() => t.engine.clients().length === 0)
+    const got = wills(t)
+    await dropWithWill(t, 600, 10)
     now += 11_000
     await waitFor(() => got.length === 1)
   })
 
   it('discards the will on DISCONNECT 0x00 and publishes it on 0x04', async () => {
     await using t = await startEngine()
-    const got: string[] = []
-    t.engine.subscribe('status/#', (m) => got.push(m.payload.toString()))
+    const got = wills(t)
     const a = await rawConnected(t.port, 'a', { will: will(0) })
     a.send({ cmd: 'disconnect', reasonCode: 0 })
     await a.closed()

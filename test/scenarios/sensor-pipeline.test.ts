@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import { createDevice } from '../../src/devices/registry.ts'
 import { createToken } from '../../src/store/tokens.ts'
-import { subscribed as subscribedTo } from '../broker/raw-mqtt.ts'
+import { subscribed } from '../broker/raw-mqtt.ts'
 import { startTestHub } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -22,7 +22,7 @@ describe('source (d): the sensor pipeline', () => {
     const { credentials: watcher } = await createDevice(t.hub.db, { id: 'watcher' })
     const { secret } = createToken(t.hub.db, { name: 'charts', scope: 'read' })
 
-    const subscribed = subscribedTo(t.hub.broker, 'pi-watcher')
+    const ready = subscribed(t.hub.broker, 'pi-watcher')
     const sub = Bun.spawn(
       [
         'mosquitto_sub',
@@ -54,7 +54,7 @@ describe('source (d): the sensor pipeline', () => {
           lines.push(...parts)
         }
       })()
-      await subscribed
+      await ready
 
       const post = async (body: unknown) => {
         const res = await fetch(`${t.url}/ingest/pi`, {

@@ -15,7 +15,7 @@ import { startOAuthPeer } from '../bridges/firebase/oauth-peer.ts'
 import { startRtdbPeer } from '../bridges/firebase/rtdb-peer.ts'
 import { startSlackPeer } from '../bridges/slack/peer.ts'
 import { addDevice, connect, login, nextMessage } from '../broker/mqtt-fixture.ts'
-import { subscribed as subscribedTo } from '../broker/raw-mqtt.ts'
+import { subscribed } from '../broker/raw-mqtt.ts'
 import { startTestHub, type TestHub } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -44,10 +44,10 @@ c.loop_forever()
 
 /** A subscriber in a child process that prints "topic payload" and exits after its first message. */
 function subscriber(t: TestHub, clientId: string, cmd: string[]) {
-  const subscribed = subscribedTo(t.hub.broker, clientId)
+  const ready = subscribed(t.hub.broker, clientId)
   const proc = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe' })
   return {
-    subscribed,
+    subscribed: ready,
     async line(): Promise<string> {
       const timer = setTimeout(() => proc.kill(), 10_000)
       const out = await new Response(proc.stdout).text()

@@ -3,8 +3,23 @@
 import { PUBCOMP, PUBREL, writeAck } from '../codec.ts'
 import type { Connection } from '../connection.ts'
 
-/** The packet id of an ack, or 0 after closing the connection for a malformed one. */
-function packetIdOf(conn: Connection, buf: Buffer, start: number, end: number): number {
+/**
+ * The packet id of an ack whose fixed-header flags must be `flags` ([MQTT-2.1.3-1]: 0000, PUBREL
+ * 0010 [MQTT-3.6.1-1]), or 0 after closing the connection for a malformed one, or when the
+ * connection has no session to apply it to.
+ */
+function packetIdOf(
+  conn: Connection,
+  flags: number,
+  expected: number,
+  buf: Buffer,
+  start: number,
+  end: number,
+): number {
+  if (flags !== expected) {
+    conn.close(0x81, 'reserved flags set')
+    return 0
+  }
   // §3.4.2 2 bytes of packet id (v5: then a reason code and properties)
   if (end - start < 2 || (conn.protocolLevel !== 5 && end - start !== 2)) {
     conn.close(0x81, 'malformed acknowledgement')
@@ -12,7 +27,7 @@ function packetIdOf(conn: Connection, buf: Buffer, start: number, end: number): 
   }
   const id = buf.readUInt16BE(start)
   if (id === 0) conn.close(0x82, 'packet id 0')
-  return id
+  return conn.session ? id : 0
 }
 
 function reasonOf(buf: Buffer, start: number, end: number): number {
@@ -21,9 +36,7 @@ function reasonOf(buf: Buffer, start: number, end: number): number {
 
 /** PUBACK (§4.3.2) or PUBCOMP (§4.3.3): an outgoing flow ends, the next queued message may go. */
 function endFlow(conn: Connection, flags: number, buf: Buffer, start: number, end: number): undefined {
-  // [MQTT-2.1.3-1] reserved flags must be 0
-  if (flags !== 0) return conn.close(0x81, 'reserved flags set')
-  const id = packetIdOf(conn, buf, start, end)
+  const id = packetIdOf(conn, flags, 0, buf, start, end)
   const session = conn.session
   if (id === 0 || !session) return
   // A v5 PUBACK with a failure code ends the flow too, but the client did not take the message.
@@ -41,8 +54,7 @@ export function handlePubrec(
   start: number,
   end: number,
 ): undefined {
-  if (flags !== 0) return conn.close(0x81, 'PUBREC flags')
-  const id = packetIdOf(conn, buf, start, end)
+  const id = packetIdOf(conn, flags, 0, buf, start, end)
   const session = conn.session
   if (id === 0 || !session) return
   const core = conn.core
@@ -77,9 +89,7 @@ export function handlePubrel(
   start: number,
   end: number,
 ): undefined {
-  // [MQTT-3.6.1-1] PUBREL flags are 0010
-  if (flags !== 2) return conn.close(0x81, 'PUBREL flags')
-  const id = packetIdOf(conn, buf, start, end)
+  const id = packetIdOf(conn, flags, 2, buf, start, end)
   const session = conn.session
   if (id === 0 || !session) return
   const core = conn.core

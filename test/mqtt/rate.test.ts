@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { TokenBucket } from '../../src/broker/rate-limit.ts'
+import { TokenBucket } from '../../src/mqtt/rate.ts'
 
 describe('token bucket', () => {
   it('lets a second’s worth through at once, then asks to wait for what was taken beyond it', () => {
