@@ -117,7 +117,7 @@ describe('hearth service', () => {
     using dir = tempDir()
     const root = join(dir.path, 'root')
     mkdirSync(join(root, 'etc/hearth'), { recursive: true })
-    const existing = '[mqtt]\nport = 1883\nmaxConnections = 50000\n\n[http]\nport = 80\n'
+    const existing = '[mqtt]\nmaxConnections = 50000\n\n[http]\nport = 80\n'
     writeFileSync(join(root, CONFIG), existing)
     const res = await install(dir.path, root, fakeBinary(dir.path), '--user', 'hub')
     expect(res.code).toBe(0)

@@ -143,7 +143,7 @@ describe('devices API with a preset', () => {
   it('grants the preset and answers with the settings to paste into the tool, on the host the API was reached by', async () => {
     await using f = await createApiFixture()
     const res = await f.request(
-      'http://hub.example:8080/api/v1/devices',
+      'http://hub.example/api/v1/devices',
       json({ id: 'plug-1', preset: 'tasmota' }, { headers: f.bearer('write') }),
     )
     expect(res.status).toBe(201)
