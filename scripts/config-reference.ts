@@ -3,10 +3,10 @@
 // test/readme.test.ts fails when the README is out of date.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { formatDuration } from '../src/config/duration.ts'
 import { CONFIG_LEAVES } from '../src/config/load.ts'
 import { configSchema } from '../src/config/schema.ts'
 import { envName } from '../src/config/walk.ts'
+import { formatDuration } from '../src/util/duration.ts'
 
 export const BEGIN = '<!-- config-reference:begin -->'
 export const END = '<!-- config-reference:end -->'

@@ -396,11 +396,7 @@ export interface DeviceStateView {
   timedOutAt: number | null
 }
 
-/** JSON error body of every HTTP error. */
-export interface ErrorBody {
-  code: number
-  error: string
-}
+export type { ErrorBody } from './errors.ts'
 
 // Issue 8: what the console reads. The REST shapes mirror /api/v1/openapi.json (the route schemas
 // are the source of truth); the console imports these as types only.

@@ -1,4 +1,5 @@
 import type { Broker } from '../broker/broker.ts'
+import { isServerTopic } from '../util/topic.ts'
 import type { ActionExecutor } from './runner.ts'
 import type { ActionOf } from './schema.ts'
 import { render } from './template.ts'
@@ -29,7 +30,7 @@ export function publishMessage(
 ): { message: MqttMessage; missing: string[] } {
   const topic = render(action.topic, data, { escape: escapeLevel })
   if (topic.missing.length) throw new Error(`topic placeholder ${topic.missing.join(', ')} has no value`)
-  if (!topic.text || topic.text.startsWith('$'))
+  if (!topic.text || isServerTopic(topic.text))
     throw new Error(`"${topic.text}" is not a topic the hub may publish to`)
   const { payload, missing } = payloadOf(action, data)
   return { message: { topic: topic.text, payload, qos: action.qos, retain: action.retain }, missing }

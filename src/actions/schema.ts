@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { firestoreActionSchema } from '../bridges/firebase/firestore/action-schema.ts'
 import { pollActionSchema } from '../bridges/poll/schema.ts'
+import { isPublishableTopic } from '../util/topic.ts'
 import { badPlaceholders } from './template.ts'
 
 const qos = z.union([z.literal(0), z.literal(1), z.literal(2)])
@@ -31,7 +32,7 @@ export const publishActionSchema = z
   })
   .superRefine((a, ctx) => {
     const literal = a.topic.replace(/\{\{[^}]*\}\}/g, 'x')
-    if (/[+#]/.test(literal) || literal.includes('\0') || literal.startsWith('$'))
+    if (!isPublishableTopic(literal))
       ctx.addIssue({
         code: 'custom',
         path: ['topic'],

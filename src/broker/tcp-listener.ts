@@ -1,6 +1,6 @@
-import { ListenError } from '../http/server.ts'
 import type { Logger } from '../log.ts'
 import { listenTcp, type MqttListener, type TlsOptions } from '../mqtt/transports/tcp.ts'
+import { ListenError } from '../runtime/listen-error.ts'
 import type { Service } from '../runtime/service.ts'
 import { readPem } from '../tls/pem.ts'
 import type { Broker } from './broker.ts'

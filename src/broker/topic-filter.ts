@@ -1,3 +1,5 @@
+import { firstLevelReaches } from '../util/topic.ts'
+
 /**
  * Topic filters for the ACL: matching and validity are the engine's (one set of rules for the
  * broker and its policy); the ACL needs one more question, whether every topic a subscription
@@ -12,7 +14,7 @@ export { isValidFilter, topicMatches } from '../mqtt/topics.ts'
  */
 export function filterCovers(rule: string, sub: string): boolean {
   // [MQTT-4.7.2-1] `+/…` and `#` never reach `$` topics; a literal `$SYS/…` needs a literal rule.
-  if (sub.startsWith('$') && (rule.startsWith('+') || rule.startsWith('#'))) return false
+  if (!firstLevelReaches(rule, sub)) return false
   const r = rule.split('/')
   const s = sub.split('/')
   for (let i = 0; i < r.length; i++) {

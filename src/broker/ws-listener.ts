@@ -1,5 +1,5 @@
-import type { WsRoute } from '../http/server.ts'
 import type { Connection } from '../mqtt/connection.ts'
+import type { WsRoute } from '../runtime/ws-route.ts'
 import type { Broker } from './broker.ts'
 
 export interface MqttWsOptions {

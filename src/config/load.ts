@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import type { z } from 'zod'
+import { readSecretFile } from '../util/secret-file.ts'
 import { type Config, configSchema } from './schema.ts'
 import { envName, type Leaf, leaves, maskSecrets } from './walk.ts'
 
@@ -125,11 +126,6 @@ function readSecretFiles(raw: Record<string, unknown>, all: Leaf[], cwd: string,
       )
     }
   }
-}
-
-/** A secret kept in a file (`passwordFile`, `hooks[].secretFile`): its text without the final newline. */
-export function readSecretFile(path: string, cwd = process.cwd()): string {
-  return readFileSync(resolve(cwd, path), 'utf8').replace(/\r?\n$/, '')
 }
 
 function describeIssues(error: z.ZodError): string[] {

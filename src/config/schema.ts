@@ -10,7 +10,7 @@ import { scheduleListSchema } from '../jobs/schema.ts'
 import { outboxConfigSchema } from '../outbox/config.ts'
 import { ruleSchema } from '../rules/schema.ts'
 import { telemetryConfigSchema } from '../telemetry/config.ts'
-import { duration } from './duration.ts'
+import { duration } from '../util/duration.ts'
 
 /** A secret string; printed masked by `check-config`. Its sibling `<key>File` reads it from a file. */
 export const secret = () => z.string().min(1).meta({ secret: true })

@@ -1,5 +1,5 @@
 import { stringify } from 'smol-toml'
-import { formatDuration } from './duration.ts'
+import { formatDuration } from '../util/duration.ts'
 import { CONFIG_LEAVES } from './load.ts'
 import { type Config, configSchema } from './schema.ts'
 import { envName } from './walk.ts'

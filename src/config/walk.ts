@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { isDuration } from './duration.ts'
+import { isDuration } from '../util/duration.ts'
 
 /** The kind of value a config leaf holds, which decides how an environment string is read. */
 export type LeafKind = 'string' | 'number' | 'boolean' | 'json'

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { duration } from '../config/duration.ts'
+import { duration } from '../util/duration.ts'
+import { isServerTopic } from '../util/topic.ts'
 
 /**
  * A per-device topic: `%u` (the device id) as one whole level, no wildcards, not under `$`,
@@ -14,7 +15,7 @@ const deviceTopicPattern = () =>
       return (
         levels.filter((l) => l === '%u').length === 1 &&
         levels.every((l) => l === '%u' || !/[%+#\0]/.test(l)) &&
-        !p.startsWith('$')
+        !isServerTopic(p)
       )
     }, 'a topic with %u as one whole level and no wildcards, e.g. devices/%u/inbox')
 

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { z } from 'zod'
+import { Errors } from '../errors.ts'
 import type { ConsoleChannel } from '../http/console/channel.ts'
-import { Errors } from '../http/errors.ts'
 import type { GroupService } from './group-service.ts'
 import { deviceListSchema, getGroup, groupIdSchema, listGroups } from './groups.ts'
 import { viewMessage } from './message-store.ts'

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { isValidFilter } from '../broker/topic-filter.ts'
 import { metricNameSchema } from '../telemetry/config.ts'
+import { isPublishableTopic } from '../util/topic.ts'
 
 // A prefix is whole topic levels the hub publishes under: no wildcard, no `$` (reserved for the
 // broker, [MQTT-4.7.2-1]), no empty level at either end.
@@ -9,8 +10,7 @@ const topicPrefix = (example: string) =>
     .string()
     .min(1)
     .refine(
-      (p) =>
-        isValidFilter(p) && !/[+#]/.test(p) && !p.startsWith('$') && !p.startsWith('/') && !p.endsWith('/'),
+      (p) => isValidFilter(p) && isPublishableTopic(p) && !p.startsWith('/') && !p.endsWith('/'),
       `a topic prefix without wildcards, "$" or a leading or trailing "/", e.g. ${example}`,
     )
 

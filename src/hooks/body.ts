@@ -1,4 +1,4 @@
-import { Errors } from '../http/errors.ts'
+import { Errors } from '../errors.ts'
 
 /** How a delivery body is understood, by its Content-Type. */
 export type BodyKind = 'json' | 'text' | 'form' | 'binary'

@@ -1,4 +1,4 @@
-import { Errors } from '../http/errors.ts'
+import { Errors } from '../errors.ts'
 import type { DeliveryBody } from './body.ts'
 import { bodyText, describeBody } from './body.ts'
 import type { HookDefinition } from './schema.ts'

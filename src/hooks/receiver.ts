@@ -1,6 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
-import { Errors, HubError } from '../http/errors.ts'
+import { Errors, HubError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { type BodyKind, bodyKind, bodyText, type DeliveryBody, parseBody } from './body.ts'
 import { type HookMessage, mapDelivery } from './mapping.ts'

@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { Errors } from '../http/errors.ts'
+import { Errors } from '../errors.ts'
 import { createDefinitionRegistry } from '../store/named-definitions.ts'
 import type { HookConfig, HookCreate, HookDefinition } from './schema.ts'
 

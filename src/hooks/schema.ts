@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { duration } from '../config/duration.ts'
+import { duration } from '../util/duration.ts'
+import { isPublishableTopic } from '../util/topic.ts'
 import { unknownPlaceholders } from './template.ts'
 
 /** Verification presets (issue 4 point 4). `none` is never a default: it must be chosen. */
@@ -75,7 +76,7 @@ function checkDefinition(def: DefinitionShape, hasSecret: boolean, ctx: z.Refine
       })
   }
   const literal = def.topic.replace(/\{[^}]*\}/g, 'x')
-  if (/[+#]/.test(literal) || literal.includes('\u0000') || literal.startsWith('$'))
+  if (!isPublishableTopic(literal))
     ctx.addIssue({ code: 'custom', path: ['topic'], message: 'topic must not contain +, # or start with $' })
 }
 

@@ -1,7 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
-import type { z } from 'zod'
+import { invalidFrom } from '../errors.ts'
 import { VERSION } from '../version.ts'
-import { Errors } from './errors.ts'
 
 /** What authentication middleware puts on the context for handlers. */
 export interface Principal {
@@ -22,7 +21,7 @@ export type ApiEnv = { Variables: { principal: Principal } }
 export function createRouter(): OpenAPIHono<ApiEnv> {
   return new OpenAPIHono<ApiEnv>({
     defaultHook: (result) => {
-      if (!result.success) throw Errors.invalid(describeIssues(result.error))
+      if (!result.success) throw invalidFrom(result.error)
     },
   })
 }
@@ -50,8 +49,4 @@ export function createApi(mounts: readonly ApiMount[]): OpenAPIHono<ApiEnv> {
     security: [{ bearer: [] }, { session: [] }],
   })
   return api
-}
-
-function describeIssues(error: z.ZodError): Array<{ path: string; message: string }> {
-  return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
 }

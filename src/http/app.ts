@@ -3,10 +3,9 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
+import { Errors, HubError, toErrorBody } from '../errors.ts'
 import type { Logger } from '../log.ts'
-import type { ErrorBody } from '../protocol.ts'
 import { type ApiMount, createApi } from './api.ts'
-import { Errors, HubError } from './errors.ts'
 import { createAllowedMethods } from './method-not-allowed.ts'
 
 export interface HealthProbe {
@@ -62,7 +61,8 @@ export function createApp(deps: AppDeps) {
     const allowed = allowedMethods(c.req.path)
     if (allowed.length) c.header('Allow', allowed.join(', '))
     const err = allowed.length ? Errors.methodNotAllowed(allowed) : Errors.routeNotFound()
-    return c.json({ code: err.code, error: err.message } satisfies ErrorBody, err.status)
+    const { status, body } = toErrorBody(err)
+    return c.json(body, status)
   })
   app.onError((err, c) => {
     // Hono's validator throws HTTPException(400) on a body that is not JSON.
@@ -71,13 +71,9 @@ export function createApp(deps: AppDeps) {
     if (err instanceof HTTPException && err.status === 415) {
       err = Errors.unsupportedType(c.req.header('content-type') ?? '')
     }
-    if (err instanceof HubError) {
-      const body: ErrorBody & { details?: unknown } = { code: err.code, error: err.message }
-      if (err.details !== undefined) body.details = err.details
-      return c.json(body, err.status)
-    }
-    log.error('unhandled', { err, path: c.req.path })
-    return c.json({ code: 50001, error: 'internal error' } satisfies ErrorBody, 500)
+    if (!(err instanceof HubError)) log.error('unhandled', { err, path: c.req.path })
+    const { status, body } = toErrorBody(err)
+    return c.json(body, status)
   })
   return app
 }

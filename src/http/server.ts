@@ -1,28 +1,10 @@
-import type { Server, ServerWebSocket, WebSocketHandler } from 'bun'
+import type { Server, WebSocketHandler } from 'bun'
+import { toErrorBody } from '../errors.ts'
 import type { Logger } from '../log.ts'
+import { ListenError } from '../runtime/listen-error.ts'
 import type { Service } from '../runtime/service.ts'
+import type { WsData, WsRoute } from '../runtime/ws-route.ts'
 import type { App } from './app.ts'
-
-/** Data carried by every WebSocket: which route accepted it, plus that route's own state. */
-export interface WsData {
-  route: string
-  state: unknown
-}
-
-/**
- * A WebSocket endpoint on the HTTP port (`/mqtt`, `/ws`). `accept` decides at upgrade: it returns
- * the connection's state, or a Response to refuse with.
- */
-export interface WsRoute<S = unknown> {
-  path: string
-  accept(req: Request, server: Server<WsData>): Promise<{ state: S; protocol?: string } | Response>
-  handler: {
-    open?(ws: ServerWebSocket<WsData>, state: S): void
-    message(ws: ServerWebSocket<WsData>, state: S, msg: string | Buffer): void
-    close?(ws: ServerWebSocket<WsData>, state: S, code: number, reason: string): void
-    drain?(ws: ServerWebSocket<WsData>, state: S): void
-  }
-}
 
 export interface HttpServerOptions {
   app: App
@@ -39,22 +21,6 @@ export interface HttpServer extends Service {
   /** The bound port (differs from the configured one when that was 0). */
   readonly port: number
   readonly url: string
-}
-
-/** Thrown when the HTTP port cannot be bound. */
-export class ListenError extends Error {
-  constructor(
-    readonly what: string,
-    readonly host: string,
-    readonly port: number,
-    cause: unknown,
-  ) {
-    const code = (cause as NodeJS.ErrnoException)?.code
-    const why =
-      code === 'EADDRINUSE' ? 'the port is already in use' : ((cause as Error)?.message ?? String(cause))
-    super(`cannot listen for ${what} on ${host}:${port}: ${why}`, { cause })
-    this.name = 'ListenError'
-  }
 }
 
 /** One `Bun.serve` for the Hono app and the WebSocket endpoints. */
@@ -112,7 +78,8 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
           websocket,
           error(err) {
             log.error('request failed', { err })
-            return Response.json({ code: 50001, error: 'internal error' }, { status: 500 })
+            const { status, body } = toErrorBody(err)
+            return Response.json(body, { status })
           },
         })
       } catch (err) {

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import type { ActionResult, ActionRunner } from '../actions/runner.ts'
 import type { Bus } from '../bus/bus.ts'
-import { Errors } from '../http/errors.ts'
+import { Errors } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Service, ServiceContext } from '../runtime/service.ts'
 import type { Clock } from './clock.ts'

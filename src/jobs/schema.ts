@@ -1,7 +1,7 @@
 import { Cron } from 'croner'
 import { z } from 'zod'
 import { actionSchema } from '../actions/schema.ts'
-import { duration } from '../config/duration.ts'
+import { duration } from '../util/duration.ts'
 
 export const scheduleIdSchema = z
   .string()

@@ -1,3 +1,5 @@
+import { firstLevelReaches } from '../util/topic.ts'
+
 // Topic names and filters [MQTT-4.7].
 
 /** A topic name a PUBLISH may carry: no wildcards [MQTT-3.3.2-2], not empty [MQTT-4.7.3-1]. */
@@ -60,7 +62,7 @@ function levelCount(topic: string): number {
 /** Whether `topic` matches `filter` (a plain filter, no `$share/`), by the rules of [MQTT-4.7]. */
 export function topicMatches(filter: string, topic: string): boolean {
   // [MQTT-4.7.2-1] a filter starting with a wildcard does not match a topic starting with `$`
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false
+  if (!firstLevelReaches(filter, topic)) return false
   const f = filter.split('/')
   const t = topic.split('/')
   for (let i = 0; i < f.length; i++) {

@@ -1,5 +1,7 @@
 // The subscription trie: one node per topic level, with a cache of recent lookups so a topic
 // published over and over costs one map lookup. Any change to the trie clears the cache.
+
+import { isServerTopic } from '../util/topic.ts'
 import type { InProcessSubscriber, Subscription } from './types.ts'
 
 interface Node<S> {
@@ -119,7 +121,7 @@ export class SubscriptionTrie<S> {
     const bySession = new Map<S, Subscription[]>()
     const result: MatchResult<S> = { direct: [], shared: [], handlers: [] }
     // [MQTT-4.7.2-1] `+` and `#` at the first level never match a topic starting with `$`
-    this.collect(this.root, topic.split('/'), 0, topic.startsWith('$'), bySession, result)
+    this.collect(this.root, topic.split('/'), 0, isServerTopic(topic), bySession, result)
     for (const [session, subs] of bySession) result.direct.push({ session, subs })
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear()
     this.cache.set(topic, result)

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { duration } from '../config/duration.ts'
+import { duration } from '../util/duration.ts'
 
 /** `outbox.*` config keys (issue 4 point 7). */
 export const outboxConfigSchema = z.strictObject({

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { actionSchema } from '../actions/schema.ts'
-import { duration } from '../config/duration.ts'
+import { duration } from '../util/duration.ts'
 import { conditionSchema } from './conditions.ts'
 
 /** What a rule listens to. Conditions then read the trigger's data (the JSON payload, the reading …). */

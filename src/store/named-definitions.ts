@@ -1,6 +1,6 @@
 import type { Database } from 'bun:sqlite'
-import { readSecretFile } from '../config/load.ts'
-import { Errors } from '../http/errors.ts'
+import { Errors } from '../errors.ts'
+import { readSecretFile } from '../util/secret-file.ts'
 import { randomSecret } from './tokens.ts'
 
 /** Tables of definitions created through the API: a name, the definition as JSON, the secret apart. */

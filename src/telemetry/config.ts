@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { isValidFilter } from '../broker/topic-filter.ts'
-import { duration } from '../config/duration.ts'
+import { duration } from '../util/duration.ts'
 import { jsonPathSchema } from '../util/json-path.ts'
 
 // Control characters would corrupt logs and charts; `/`, `#` and `+` would clash with topic levels.

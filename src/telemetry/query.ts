@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.ts'
+import { formatDuration } from '../util/duration.ts'
 import { type Bucket, HOUR, MINUTE, type TelemetryStore } from './store.ts'
 
 export interface SeriesQuery {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { HubError } from '../../src/http/errors.ts'
+import { HubError } from '../../src/errors.ts'
 import { scheduleSchema } from '../../src/jobs/schema.ts'
 import { tempDir } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'

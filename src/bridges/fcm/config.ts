@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { duration } from '../../config/duration.ts'
+import { duration } from '../../util/duration.ts'
 import { parseServiceAccount } from './service-account.ts'
 
 /** FCM's own limit on tokens per multicast call; Hearth keeps its batches to it (issue 6 point 1). */

@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { badPlaceholders } from '../../actions/template.ts'
 import { isValidFilter } from '../../broker/topic-filter.ts'
-import { duration } from '../../config/duration.ts'
 import { missedSchema, timeZoneSchema } from '../../jobs/schema.ts'
+import { duration } from '../../util/duration.ts'
 import { jsonPathSchema, parseSteps } from '../../util/json-path.ts'
 import { serviceAccountSchema } from './auth.ts'
 

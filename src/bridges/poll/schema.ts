@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { badPlaceholders } from '../../actions/template.ts'
-import { duration } from '../../config/duration.ts'
+import { duration } from '../../util/duration.ts'
 import { jsonPathSchema } from '../../util/json-path.ts'
 
 const qos = z.union([z.literal(0), z.literal(1), z.literal(2)])

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { duration } from '../../config/duration.ts'
+import { duration } from '../../util/duration.ts'
 
 const httpUrl = () => z.string().refine((u) => /^https?:\/\//i.test(u) && URL.canParse(u), 'an http(s) URL')
 

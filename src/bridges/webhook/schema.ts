@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { isValidFilter } from '../../broker/topic-filter.ts'
-import { duration } from '../../config/duration.ts'
 import { unknownPlaceholders } from '../../hooks/template.ts'
+import { duration } from '../../util/duration.ts'
 
 /** Roots a target's body template may use. */
 export const TARGET_TEMPLATE_ROOTS = [

@@ -1,8 +1,8 @@
 import type { Database } from 'bun:sqlite'
 import { type CredentialCache, hashDevicePassword } from '../../devices/credentials.ts'
 import { findDeviceSecret, getDevice } from '../../devices/registry.ts'
+import { Errors, type HubError } from '../../errors.ts'
 import { findTokenBySecret, touchToken } from '../../store/tokens.ts'
-import { Errors, type HubError } from '../errors.ts'
 
 export interface DeviceAuthDeps {
   db: Database

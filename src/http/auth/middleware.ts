@@ -2,10 +2,10 @@ import type { Database } from 'bun:sqlite'
 import { timingSafeEqual } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
 import { getCookie } from 'hono/cookie'
+import { Errors } from '../../errors.ts'
 import { findSession } from '../../store/sessions.ts'
 import { findTokenBySecret, type TokenScope, touchToken } from '../../store/tokens.ts'
 import type { ApiEnv, Principal } from '../api.ts'
-import { Errors } from '../errors.ts'
 
 /** Name of the console's session cookie (also declared as a security scheme in `api.ts`). */
 export const SESSION_COOKIE = 'hearth_session'

@@ -2,13 +2,13 @@ import type { Database } from 'bun:sqlite'
 import type { ServerWebSocket } from 'bun'
 import { z } from 'zod'
 import type { Bus } from '../../bus/bus.ts'
+import { Errors, HubError, invalidFrom, toErrorBody } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
 import type { AnyHubEvent, ConsoleFrame, Reply } from '../../protocol.ts'
+import type { WsData, WsRoute } from '../../runtime/ws-route.ts'
 import { findSession } from '../../store/sessions.ts'
 import type { Principal } from '../api.ts'
 import { allows, type Scope, SESSION_COOKIE, scopeOfRole } from '../auth/middleware.ts'
-import { Errors, HubError } from '../errors.ts'
-import type { WsData, WsRoute } from '../server.ts'
 
 /** A request a console may send over `/ws` (source (c)'s action names plug in here). */
 export interface ConsoleAction<B = unknown> {
@@ -136,9 +136,7 @@ export function createConsoleChannel(opts: ConsoleChannelOptions) {
     try {
       const result = requestSchema.safeParse(JSON.parse(text))
       if (!result.success) {
-        const e = Errors.invalid(
-          result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-        )
+        const e = invalidFrom(result.error)
         return reply(ws, { id: 0, ok: false, code: e.code, error: e.message })
       }
       parsed = result.data
@@ -155,13 +153,12 @@ export function createConsoleChannel(opts: ConsoleChannelOptions) {
       if (!action) throw Errors.unknownAction(parsed.action)
       if (!allows(principal.scope, action.scope)) throw Errors.forbidden()
       const body = action.body.safeParse(parsed.body ?? {})
-      if (!body.success)
-        throw Errors.invalid(body.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })))
+      if (!body.success) throw invalidFrom(body.error)
       reply(ws, { id, ok: true, data: await action.run(body.data, principal) })
     } catch (err) {
-      if (err instanceof HubError) return reply(ws, { id, ok: false, code: err.code, error: err.message })
-      log.error('console action failed', { action: parsed.action, err })
-      reply(ws, { id, ok: false, code: 50001, error: 'internal error' })
+      if (!(err instanceof HubError)) log.error('console action failed', { action: parsed.action, err })
+      const { body } = toErrorBody(err)
+      reply(ws, { id, ok: false, code: body.code, error: body.error })
     }
   }
 

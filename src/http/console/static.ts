@@ -4,7 +4,7 @@ import { Hono } from 'hono'
 import appCss from '../../../web/dist/app.css' with { type: 'file' }
 import appJs from '../../../web/dist/app.js' with { type: 'file' }
 import mqttJs from '../../../web/dist/mqtt.js' with { type: 'file' }
-import { Errors } from '../errors.ts'
+import { Errors } from '../../errors.ts'
 
 interface Asset {
   body: Uint8Array<ArrayBuffer>

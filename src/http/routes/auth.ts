@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { Bus } from '../../bus/bus.ts'
+import { Errors } from '../../errors.ts'
 import {
   createSession,
   deleteSession,
@@ -14,7 +15,6 @@ import { createRouter } from '../api.ts'
 import { clientAddress } from '../auth/client-address.ts'
 import { createLoginThrottle, type LoginThrottle } from '../auth/login-limiter.ts'
 import { type RequireAuth, SESSION_COOKIE } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 import { password, UserSchema } from './users.ts'
 

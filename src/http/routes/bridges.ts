@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { type BridgeStatusDeps, listBridges } from '../../bridges/status.ts'
+import { Errors } from '../../errors.ts'
 import type { BridgeStatusView } from '../../protocol.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonResponse } from './api-shared.ts'
 
 const KINDS = ['webhook', 'fcm', 'slack', 'rtdb', 'firestore', 'poller'] as const

@@ -13,9 +13,9 @@ import {
   rotateDeviceCredentials,
   setDeviceEnabled,
 } from '../../devices/registry.ts'
+import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 
 export interface DeviceRoutesDeps {

@@ -2,9 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { FirestoreSchedules } from '../../bridges/firebase/firestore/schedules.ts'
 import type { LocalTree } from '../../bridges/firebase/rtdb/local-tree.ts'
 import { joinPath, pathProblem } from '../../bridges/firebase/rtdb/tree.ts'
+import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonResponse } from './api-shared.ts'
 
 const TreeQuery = z.object({

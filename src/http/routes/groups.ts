@@ -2,9 +2,9 @@ import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import type { GroupService } from '../../devices/group-service.ts'
 import { getGroup, listGroups, MAX_DEVICES_PER_CALL } from '../../devices/groups.ts'
+import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 
 export interface GroupRoutesDeps {

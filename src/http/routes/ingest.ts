@@ -2,11 +2,11 @@ import type { Database } from 'bun:sqlite'
 import { type Context, Hono } from 'hono'
 import type { Bus } from '../../bus/bus.ts'
 import { type CredentialCache, createCredentialCache } from '../../devices/credentials.ts'
+import { Errors, type HubError } from '../../errors.ts'
 import type { ErrorBody } from '../../protocol.ts'
 import { type BodyProblemKind, readingsFromBody } from '../../telemetry/body.ts'
 import type { TelemetryWriter } from '../../telemetry/writer.ts'
 import { createDeviceAuthenticator } from '../auth/device.ts'
-import { Errors, type HubError } from '../errors.ts'
 
 export interface IngestDeps {
   db: Database

@@ -9,9 +9,9 @@ import {
   pushOptionSchema,
   type SendTarget,
 } from '../../devices/messaging.ts'
+import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 
 export interface MessageRoutesDeps {

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { Errors } from '../../errors.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import type { OutboxEntry } from '../../outbox/types.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 
 const STATES = ['pending', 'sending', 'dead'] as const

@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Broker } from '../../broker/broker.ts'
+import { Errors } from '../../errors.ts'
+import { isServerTopic } from '../../util/topic.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 import { EncodingSchema, isTopicName } from './mqtt-payload.ts'
 
@@ -11,7 +12,7 @@ const PublishSchema = z
     topic: z
       .string()
       .refine(isTopicName, 'not a topic name (no wildcards)')
-      .refine((t) => !t.startsWith('$'), 'topics starting with $ belong to the broker')
+      .refine((t) => !isServerTopic(t), 'topics starting with $ belong to the broker')
       .openapi({ example: 'pi/1' }),
     payload: z.unknown().openapi({ description: 'text, base64, or any JSON value (see encoding)' }),
     encoding: EncodingSchema.default('utf8'),

@@ -15,11 +15,11 @@ import {
 import type { Bus } from '../../bus/bus.ts'
 import { type CredentialCache, createCredentialCache } from '../../devices/credentials.ts'
 import { getDevice } from '../../devices/registry.ts'
+import { Errors, invalidFrom } from '../../errors.ts'
 import type { PushSendView, PushTokenView } from '../../protocol.ts'
 import { type ApiEnv, createRouter, type Principal } from '../api.ts'
 import { createDeviceAuthenticator, parseBasic } from '../auth/device.ts'
 import type { RequireAuth, Scope } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 
 export interface PushRoutesDeps {
@@ -249,8 +249,7 @@ export function createPushRoutes(deps: PushRoutesDeps) {
 
   router.openapi({ ...routes.send, middleware: [deps.requireAuth('write')] as const }, async (c) => {
     const parsed = pushActionSchema.safeParse({ ...c.req.valid('json'), type: 'push' })
-    if (!parsed.success)
-      throw Errors.invalid(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })))
+    if (!parsed.success) throw invalidFrom(parsed.error)
     try {
       const result = (await push.executor(parsed.data, {
         source: `api:${c.var.principal.id}`,

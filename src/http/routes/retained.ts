@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Broker } from '../../broker/broker.ts'
+import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonResponse } from './api-shared.ts'
 import { describePayload, isTopicFilter, isTopicName } from './mqtt-payload.ts'
 

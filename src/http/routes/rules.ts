@@ -1,13 +1,13 @@
 import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Bus } from '../../bus/bus.ts'
+import { Errors, invalidFrom } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
 import { ruleBodySchema, ruleSchema } from '../../rules/schema.ts'
 import { type RulesService, simulate } from '../../rules/service.ts'
 import { deleteRule, saveRule } from '../../rules/store.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 
 const RuleView = z
@@ -138,8 +138,7 @@ export function createRuleRoutes(deps: {
     if (deps.rules.get(id)?.origin === 'config')
       throw Errors.conflict(`rule ${id} is defined in the config file`)
     const parsed = ruleBodySchema.safeParse(c.req.valid('json'))
-    if (!parsed.success)
-      throw Errors.invalid(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })))
+    if (!parsed.success) throw invalidFrom(parsed.error)
     const existed = saveRule(deps.db, id, c.req.valid('json'), now())
     deps.rules.reload()
     return c.json(view(id), existed ? 200 : 201)

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { Errors } from '../../errors.ts'
 import type { Scheduler, ScheduleView } from '../../jobs/scheduler.ts'
 import { scheduleSchema } from '../../jobs/schema.ts'
 import type { RunRow } from '../../jobs/store.ts'
 import { localIso } from '../../jobs/timing.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) })

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { Errors } from '../../errors.ts'
 import { parseTimestamp } from '../../telemetry/reading.ts'
 import type { Telemetry } from '../../telemetry/telemetry.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonResponse } from './api-shared.ts'
 
 const DAY = 86_400_000

@@ -2,10 +2,10 @@ import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Bus } from '../../bus/bus.ts'
 import { getDevice } from '../../devices/registry.ts'
+import { Errors } from '../../errors.ts'
 import { createToken, getToken, listTokens, revokeToken } from '../../store/tokens.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 
 export const ScopeSchema = z.enum(['read', 'write', 'admin'])

@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Bus } from '../../bus/bus.ts'
+import { Errors } from '../../errors.ts'
 import { deleteUserSessions } from '../../store/sessions.ts'
 import { randomSecret } from '../../store/tokens.ts'
 import {
@@ -14,7 +15,6 @@ import {
 } from '../../store/users.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 
 /** Roles a person can have: admins change everything, viewers only read. */

@@ -6,9 +6,9 @@ import {
   targetViewSchema,
 } from '../../bridges/webhook/schema.ts'
 import type { TargetRegistry } from '../../bridges/webhook/targets.ts'
+import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { Errors } from '../errors.ts'
 import { definitionRoutes } from './definition-routes.ts'
 
 // Rebuilt here: schemas made before @hono/zod-openapi loaded have no `.openapi()`.

@@ -1,6 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../../../bus/bus.ts'
-import { HubError } from '../../../http/errors.ts'
+import { HubError } from '../../../errors.ts'
 import type { Scheduler } from '../../../jobs/scheduler.ts'
 import type { Logger } from '../../../log.ts'
 import type { Outbox } from '../../../outbox/outbox.ts'

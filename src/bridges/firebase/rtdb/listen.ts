@@ -3,6 +3,7 @@ import { asText, render } from '../../../actions/template.ts'
 import type { Bus } from '../../../bus/bus.ts'
 import type { Logger } from '../../../log.ts'
 import type { Service } from '../../../runtime/service.ts'
+import { isServerTopic } from '../../../util/topic.ts'
 import type { RtdbListen } from '../config.ts'
 import type { Health } from '../health.ts'
 import type { RtdbChange, RtdbClient } from './client.ts'
@@ -49,7 +50,7 @@ export function createRtdbListener(opts: RtdbListenerOptions): Service {
     if (!listen.topic) return
     const context = { path, relative: joinPath(change.path), data: change.data }
     const topic = render(listen.topic, context, { escape: (t) => t.replace(/[+#\0]/g, '_') })
-    if (topic.missing.length || !topic.text || topic.text.startsWith('$')) {
+    if (topic.missing.length || !topic.text || isServerTopic(topic.text)) {
       log.warn('no topic for a change', { path, topic: topic.text, missing: topic.missing })
       return
     }

@@ -1,4 +1,5 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { z } from 'zod'
 
 /** An error the API answers with a stable numeric code [STYLE 8]. Tests assert on `code`. */
 export class HubError extends Error {
@@ -43,3 +44,35 @@ export const Errors = {
   internal: () => new HubError(50001, 500, 'internal error'),
   unavailable: (what: string) => new HubError(50301, 503, what),
 } as const
+
+/** JSON error body of every HTTP error and failed console request. */
+export interface ErrorBody {
+  code: number
+  error: string
+  details?: unknown
+}
+
+/** Where a value failed its schema and why: the `details` of an `invalid` error. */
+export interface IssueDetail {
+  path: string
+  message: string
+}
+
+/** A schema's complaints as `details`, one entry per issue, the path dotted. */
+export function describeIssues(error: z.ZodError): IssueDetail[] {
+  return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
+}
+
+/** The `invalid` error for a value that failed its schema. */
+export const invalidFrom = (error: z.ZodError): HubError => Errors.invalid(describeIssues(error))
+
+/**
+ * The answer for anything thrown while serving a request: a HubError as itself; anything else as
+ * the opaque internal error, so no internal message leaks (the caller logs the original).
+ */
+export function toErrorBody(err: unknown): { status: ContentfulStatusCode; body: ErrorBody } {
+  const e = err instanceof HubError ? err : Errors.internal()
+  const body: ErrorBody = { code: e.code, error: e.message }
+  if (e.details !== undefined) body.details = e.details
+  return { status: e.status, body }
+}
