@@ -1,4 +1,4 @@
-// Broadcast benchmark (issue 7 point 7): one `POST /api/v1/messages/broadcast` to 5,000 connected
+// Broadcast benchmark: one `POST /api/v1/messages/broadcast` to 5,000 connected
 // devices; time until every device's PUBACK reached the hub, and until every recipient's status
 // was recorded as delivered (the `message.completed` event).
 //

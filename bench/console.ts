@@ -1,4 +1,4 @@
-// Console page load (issue 8 point 3): the compiled dist/hearth serving its embedded console to
+// Console page load: the compiled dist/hearth serving its embedded console to
 // Debian's chromium. Cold = a new browser profile (nothing cached); warm = a reload. Measured from
 // navigation start to the login form being usable, and after login to the overview drawn.
 // Target: < 1 s. Prints figures; the test suite never asserts on timing.

@@ -1,4 +1,4 @@
-// Ingest benchmark (issue 4 point 5): `POST /ingest/:device` with and without storage, side by
+// Ingest benchmark: `POST /ingest/:device` with and without storage, side by
 // side. Both servers run the same route (Basic auth, body checks, events); one stores through the
 // telemetry group commit and answers after the commit, the other drops the readings. The load comes
 // from a child process (this file with `--load`): concurrent keep-alive fetches, source (d)'s body

@@ -1,4 +1,4 @@
-// Push benchmark (issue 6 point 1): one silent push to 10,000 registered tokens, through the real
+// Push benchmark: one silent push to 10,000 registered tokens, through the real
 // path — push action → outbox batches of 500 → FCM HTTP v1 client (one request per token, OAuth
 // token from a signed JWT) — against a local peer speaking the v1 wire format. The figure is the
 // time from the action to the last batch's summary. Target: < 10 s.

@@ -1,5 +1,5 @@
 // Startup benchmark: time from spawning dist/hearth to /healthz answering, idle RSS after 5 s,
-// binary size. Targets (issue 2): start < 300 ms, idle RSS < 70 MB.
+// binary size. Targets: start < 300 ms, idle RSS < 70 MB.
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -1,4 +1,4 @@
-// Telemetry benchmark (issue 5 point 1): loads history through the storage layer, then measures
+// Telemetry benchmark: loads history through the storage layer, then measures
 // database bytes per million readings, a 30-day hourly chart, a 24-hour raw chart (storage layer
 // and through the HTTP route in-process, JSON included) and the sustained ingest rate.
 // Targets: ≥ 10,000 readings/s sustained, 30-day chart < 50 ms, 24-hour chart < 150 ms.

@@ -1,4 +1,4 @@
-// Bundles the admin console (web/src) into web/dist (issue 8 point 3): app.js + app.css (the
+// Bundles the admin console (web/src) into web/dist: app.js + app.css (the
 // console, uPlot included) and mqtt.js (the MQTT explorer's client, loaded only on that page).
 // The names are fixed because src/http/console/static.ts imports them with `type: 'file'`, which
 // is how `bun build --compile` embeds them in dist/hearth. Run by `npm run build`, `npm start`,

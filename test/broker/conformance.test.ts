@@ -7,7 +7,7 @@ import { connectBytes, connectPacket, openBroker, rawClient, rawConnected } from
 
 const anonymous = { mqtt: { ...openBroker, maxTopicLevels: 4 } }
 
-describe('MQTT conformance fixes (issue 3 point 6)', () => {
+describe('MQTT conformance fixes', () => {
   it('answers CONNACK 0x02 to an empty client id with clean session 0 [MQTT-3.1.3-8]', async () => {
     await using t = await startTestHub(anonymous)
     await using raw = await rawClient(t.mqttPort)

@@ -4,7 +4,7 @@ import { tempDir } from '../helpers/hub.ts'
 import { spawnHub } from '../helpers/process.ts'
 import { nextEvent, waitFor } from '../helpers/wait.ts'
 
-// Issue 3 point 3, "nothing acknowledged is lost": the hub runs as a real process, is SIGKILLed
+// "Nothing acknowledged is lost": the hub runs as a real process, is SIGKILLed
 // in the middle of a QoS 1 load, and restarted on the same data dir.
 
 const ENV = {

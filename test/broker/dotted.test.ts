@@ -82,7 +82,7 @@ const pahoSub = (t: TestHub, clientId: string, filter: string, count: number) =>
 
 const publish = (t: TestHub, topic: string, payload: string) => t.hub.broker.publish({ topic, payload })
 
-describe('dotted topics, RabbitMQ style (issue 3 point 9)', () => {
+describe('dotted topics, RabbitMQ style', () => {
   it('delivers webos.smarthome.info and the hub’s webos/smarthome/info to a firmware subscribed to webos.smarthome.#', async () => {
     await using t = await startTestHub({ mqtt: { ...openBroker, dottedTopics: true } })
     await using firmware = pahoSub(t, 'firmware', 'webos.smarthome.#', 2)

@@ -23,7 +23,7 @@ async function roundTrip(c: RawClient): Promise<void> {
  */
 const RSS_BOUND_MIB = 512
 
-describe('a QoS 0 flood (issue 3 point 7)', () => {
+describe('a QoS 0 flood', () => {
   it('leaves the hub answering MQTT and /healthz after its subscriber stops reading and disconnects', async () => {
     // This exact sequence kills a bare Aedes 1.2 with "RangeError: Maximum call stack size
     // exceeded" (mqemitter drains its queue by recursion once the subscriber is gone). The hub

@@ -28,7 +28,7 @@ function publishes(topic: string, n: number, size: number): Buffer {
   return Buffer.concat(Array.from({ length: n }, () => one))
 }
 
-describe('no client can take the hub down (issue 3 point 7)', () => {
+describe('no client can take the hub down', () => {
   it('disconnects only the client that sends a packet larger than mqtt.maxPacketSize', async () => {
     await using t = await startTestHub({ mqtt: { ...openBroker, maxPacketSize: 1024 } })
     await using other = await connect(t.mqttUrl, { clientId: 'other' })

@@ -1,4 +1,4 @@
-"""Debian's python3-paho-mqtt (1.6) as a client nobody here wrote (issue 3 point 11).
+"""Debian's python3-paho-mqtt (1.6) as a client nobody here wrote.
 
 usage: paho-client.py MODE PORT USERNAME PASSWORD CLIENT_ID TOPIC
   subscribe   persistent session (clean_session=False): SUBSCRIBE at QoS 1, then DISCONNECT

@@ -20,7 +20,7 @@ function sysValues(client: MqttClient): Map<string, string> {
   return values
 }
 
-describe('broker statistics as $SYS/broker/… (issue 3 point 10)', () => {
+describe('broker statistics as $SYS/broker/…', () => {
   it('answers a new $SYS subscriber at once with the current figures', async () => {
     // An hour: nothing here comes from the periodic publication.
     await using t = await startTestHub({ mqtt: { ...sysReader, sysInterval: '1h' } })

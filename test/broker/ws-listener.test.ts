@@ -15,7 +15,7 @@ function openWs(url: string, protocols: string[]): Promise<WebSocket> {
   })
 }
 
-describe('MQTT over WebSocket at /mqtt (issue 3 point 1)', () => {
+describe('MQTT over WebSocket at /mqtt', () => {
   it('carries publishes both ways between an mqtt.js WebSocket client and a TCP client', async () => {
     await using t = await startTestHub(anonymous)
     await using web = await connect(`ws://127.0.0.1:${t.httpPort}/mqtt`, { clientId: 'browser' })

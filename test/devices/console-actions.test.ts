@@ -4,7 +4,7 @@ import { startTestHub } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { api, device, openConsole } from './support.ts'
 
-describe('console actions on /ws (issue 7 point 5)', () => {
+describe('console actions on /ws', () => {
   it('answers source (c)’s group actions in the {id, ok, data} envelope and shows each result to every console', async () => {
     await using t = await startTestHub()
     await api(t).post('/devices', { id: 'd1' })

@@ -4,7 +4,7 @@ import { startTestHub } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { api, device, granted } from './support.ts'
 
-describe('device groups (issue 7 point 1)', () => {
+describe('device groups', () => {
   it('creates, adds, subtracts and deletes with the source platform’s result shapes', async () => {
     await using t = await startTestHub()
     const a = api(t)

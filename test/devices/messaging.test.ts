@@ -26,7 +26,7 @@ async function rawDevice(
 
 const message = (a: ReturnType<typeof api>, id: string) => a.get(`/messages/${id}`)
 
-describe('messaging (issue 7 point 2)', () => {
+describe('messaging', () => {
   it('counts a unicast delivered only when the device’s PUBACK arrives', async () => {
     await using t = await startTestHub()
     const a = api(t)
@@ -197,7 +197,7 @@ describe('messaging (issue 7 point 2)', () => {
       status: 'failed',
       error: 'no push bridge in this hub',
     })
-    // The push bridge (issue 6) plugs in as the runner's `push` executor.
+    // The push bridge plugs in as the runner's `push` executor.
     const pushed: ActionOf<'push'>[] = []
     t.hub.actions.register('push', (action) => {
       pushed.push(action)

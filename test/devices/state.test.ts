@@ -5,7 +5,7 @@ import { startTestHub } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { api, connectDevice, device } from './support.ts'
 
-describe('desired vs reported state (issue 7 point 4)', () => {
+describe('desired vs reported state', () => {
   it('merges like a device shadow: objects key by key, null removes', () => {
     expect(mergeState({ a: 1, b: { x: 1, y: 2 }, c: 3 }, { b: { y: null, z: 3 }, c: null, d: [1] })).toEqual({
       a: 1,

@@ -4,7 +4,7 @@ import { startTestHub } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { api, device } from './support.ts'
 
-describe('upstream messages (issue 7 point 3)', () => {
+describe('upstream messages', () => {
   it('turns a publish on devices/<id>/outbox into a stored device.upstream event', async () => {
     await using t = await startTestHub()
     await using d1 = await device(t, 'd1', { subscribe: [] })

@@ -4,7 +4,7 @@ import { startTestHub } from '../helpers/hub.ts'
 
 describe('hub', () => {
   it('starts on port 0 and answers /healthz and MQTT', async () => {
-    // Anonymous clients are refused by default (issue 3 point 4); this test is about the hub, not auth.
+    // Anonymous clients are refused by default; this test is about the hub, not auth.
     await using t = await startTestHub({ mqtt: { allowAnonymous: true } })
     const res = await fetch(`${t.url}/healthz`)
     expect(res.status).toBe(200)

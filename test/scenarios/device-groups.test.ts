@@ -1,4 +1,4 @@
-// Source (c), end to end (issue 7 point 6): the push-platform app server whose browser console
+// Source (c), end to end: the push-platform app server whose browser console
 // created, added to, subtracted from and deleted device groups, sent unicast, multicast,
 // broadcast and group messages and showed every result, and every upstream message, live.
 import { describe, expect, it } from 'bun:test'

@@ -1,4 +1,4 @@
-// Source system (b) end to end (issue 6 point 5): the Django + APScheduler FCM pusher as
+// Source system (b) end to end: the Django + APScheduler FCM pusher as
 // examples/fcm-cron.toml, against a local peer speaking FCM HTTP v1 and its OAuth endpoint. Time
 // is the injected clock; each run is the real path: scheduler → push action → outbox → v1 client.
 import { afterAll, describe, expect, it } from 'bun:test'

@@ -1,4 +1,4 @@
-// Source system (d) end to end (issue 5 point 5): readings POSTed over HTTP, the Lambda's
+// Source system (d) end to end: readings POSTed over HTTP, the Lambda's
 // decisions as a rule chain, warnings received by Debian's mosquitto_sub on pi/1 at QoS 1,
 // byte for byte as Python's json.dumps wrote them, and the readings queryable with their times.
 import { describe, expect, it } from 'bun:test'

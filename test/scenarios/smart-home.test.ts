@@ -1,4 +1,4 @@
-// Source system (a) end to end (issue 6 point 6): the Raspberry Pi smart-home backend as
+// Source system (a) end to end: the Raspberry Pi smart-home backend as
 // examples/smart-home.toml. A schedule_mode document in Google's Firestore emulator fires at its
 // time (the injected clock) and its 9-character command reaches the board's dotted-topic
 // subscription; the fired one-shot document is deleted; the board's reported state is mirrored to

@@ -1,4 +1,4 @@
-// Source system (e) end to end (issue 5 point 6): an HTTP POST becomes an MQTT publish, and MQTT
+// Source system (e) end to end: an HTTP POST becomes an MQTT publish, and MQTT
 // messages on a wildcard filter become HTTP POSTs to a local receiver, through the outbox,
 // surviving a receiver that fails for a while.
 import { describe, expect, it } from 'bun:test'

@@ -1,4 +1,4 @@
-// A real browser for the console tests (issue 8 point 4): playwright-core driving Debian's
+// A real browser for the console tests: playwright-core driving Debian's
 // chromium (scripts/prereqs.ts installs it; playwright never downloads a browser here).
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

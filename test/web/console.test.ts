@@ -1,4 +1,4 @@
-// The console in a real browser (issue 8 point 4): logging in, a device coming online live, the
+// The console in a real browser: logging in, a device coming online live, the
 // timeline, and the layout at phone width with the keyboard.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { addDevice, connect, login } from '../broker/mqtt-fixture.ts'

@@ -1,4 +1,4 @@
-// How the console is served (issue 8 point 3): embedded assets at / and /assets, behind a strict
+// How the console is served: embedded assets at / and /assets, behind a strict
 // CSP, cacheable by content hash, and never in the way of the API and the other top-level routes.
 import { describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'

@@ -1,4 +1,4 @@
-// Issue 6 point 4: source (a)'s schedule_mode documents as hub schedules, the conditional delete
+// Source (a)'s schedule_mode documents as hub schedules, the conditional delete
 // of fired one-shots, the firestore action and the deadline of every call, against Google's
 // Firestore emulator.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'

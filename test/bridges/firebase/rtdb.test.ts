@@ -1,4 +1,4 @@
-// Issue 6 point 3: the Realtime Database mirror against a local peer speaking the documented REST
+// The Realtime Database mirror against a local peer speaking the documented REST
 // and server-sent-events subset, with OAuth tokens from a local token endpoint.
 import { describe, expect, it } from 'bun:test'
 import { rtdbMirrorSchema } from '../../../src/bridges/firebase/config.ts'
