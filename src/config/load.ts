@@ -109,7 +109,7 @@ function fromEnv(leaf: Leaf, text: string): { ok: true; value: unknown } | { ok:
 }
 
 // `passwordFile = "/run/secrets/x"` fills `password` from that file. Keys inside arrays
-// (`hooks[].secretFile`) are read when the item is first used (src/store/named-definitions.ts), so an
+// (`hooks[].secretFile`) are read when the item is first used (src/store/secret-definitions.ts), so an
 // unreadable hook secret fails that hook closed instead of the whole start.
 function readSecretFiles(raw: Record<string, unknown>, all: Leaf[], cwd: string, problems: string[]) {
   for (const leaf of all) {

@@ -12,6 +12,14 @@ import { ruleSchema } from '../rules/schema.ts'
 import { telemetryConfigSchema } from '../telemetry/config.ts'
 import { duration } from '../util/duration.ts'
 
+// Webhooks go both ways, under two keys:
+// - `hooks` are inbound: a third party POSTs to /hooks/<name>, the hub verifies it and turns it into
+//   an MQTT publish (and rules with a `hook` trigger act on it) (docs/webhooks.md, "Inbound hooks").
+// - `webhooks` are outbound targets: an MQTT message matching a target's filter becomes an HTTP POST
+//   to its URL, through the outbox (docs/webhooks.md, "Outbound webhooks").
+// Both, like `rules` and `schedules`, can also be made through the API; an id in this file wins
+// (docs/definitions.md).
+
 /** A secret string; printed masked by `check-config`. Its sibling `<key>File` reads it from a file. */
 export const secret = () => z.string().min(1).meta({ secret: true })
 

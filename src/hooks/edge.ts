@@ -45,8 +45,8 @@ export function createWebhookEdge(opts: WebhookEdgeOptions): WebhookEdge {
   const { config, db, bus, log, broker, requireAuth } = opts
   const now = opts.now ?? Date.now
   const outbox = createOutbox({ db, bus, log, config: config.outbox, now })
-  const hooks = createHookRegistry({ db, config: config.hooks, now })
-  const targets = createTargetRegistry({ db, config: config.webhooks, now })
+  const hooks = createHookRegistry({ db, config: config.hooks, now, log })
+  const targets = createTargetRegistry({ db, config: config.webhooks, now, log })
   const receiver = createHookReceiver({
     db,
     registry: hooks,

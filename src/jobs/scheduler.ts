@@ -4,16 +4,19 @@ import type { Bus } from '../bus/bus.ts'
 import { Errors } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Service, ServiceContext } from '../runtime/service.ts'
+import type { InvalidDefinition } from '../store/definitions.ts'
 import type { Clock } from './clock.ts'
 import { planDue } from './missed.ts'
 import type { Schedule } from './schema.ts'
 import {
+  createScheduleDefinitions,
   deleteSchedule,
   finishRun,
   getSchedule,
+  getScheduleState,
   insertRun,
   listRuns,
-  listSchedules,
+  listScheduleStates,
   markInterrupted,
   pruneRuns,
   type RunRow,
@@ -41,6 +44,8 @@ export interface Scheduler extends Service {
   /** Resolves when no run is going on. */
   idle(): Promise<void>
   list(): ScheduleView[]
+  /** Stored schedules the config file shadows, and stored schedules that no longer parse. */
+  report(): { shadowed: string[]; invalid: InvalidDefinition[] }
   get(id: string): ScheduleView | undefined
   /** Adds an API schedule (id generated when absent). */
   create(def: Schedule): ScheduleView
@@ -91,8 +96,11 @@ interface Entry {
  */
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { db, bus, clock } = deps
-  let configured = deps.configured ?? []
   const log = deps.log.child('scheduler')
+  // Config schedules win over API rows with their id (docs/definitions.md).
+  const defs = createScheduleDefinitions(db, deps.configured ?? [], log)
+  // Shadowed ids and the config definition their row's run state was last computed for.
+  const shadowing = new Map<string, string>()
   const graceMs = deps.graceMs ?? 60_000
   const historyLimit = deps.historyLimit ?? 200
   const entries = new Map<string, Entry>()
@@ -121,7 +129,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   const mustGet = (id: string): ScheduleRow => {
-    const row = getSchedule(db, id)
+    const row = defs.row(id)
     if (!row) throw Errors.notFound('schedule')
     return row
   }
@@ -378,38 +386,71 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   // --- state at start ------------------------------------------------------------------------
 
   const syncConfigured = (now: number) => {
-    const wanted = new Map(configured.map((def) => [def.id!, def]))
+    const wanted = new Map(defs.registry.config().map((def) => [def.id!, def]))
     for (const [id, def] of wanted) {
+      const state = getScheduleState(db, id)
+      if (state?.origin === 'api') {
+        shadow(id, def, state, now)
+        continue
+      }
       const existing = getSchedule(db, id)
       if (existing?.origin === 'config' && JSON.stringify(existing.definition) === JSON.stringify(def))
         continue
-      const createdAt = existing?.createdAt ?? now
+      const createdAt = state?.createdAt ?? now
       const row: ScheduleRow = {
         id,
         origin: 'config',
         definition: def,
         createdAt,
         updatedAt: now,
-        lastRunAt: existing?.lastRunAt ?? null,
+        lastRunAt: state?.lastRunAt ?? null,
         nextRunAt: def.enabled ? timing({ definition: def, createdAt }).next(now) : null,
         doneAt: null,
       }
       saveSchedule(db, row)
-      if (existing?.origin === 'api')
-        log.warn('a config schedule replaces the API schedule with its id', { id })
-      bus.emit(existing ? 'schedule.updated' : 'schedule.created', { id, origin: 'config' }, { subject: id })
+      bus.emit(state ? 'schedule.updated' : 'schedule.created', { id, origin: 'config' }, { subject: id })
     }
-    for (const row of listSchedules(db)) {
-      if (row.origin !== 'config' || wanted.has(row.id)) continue
+    for (const row of listScheduleStates(db)) {
+      if (wanted.has(row.id)) continue
+      if (row.origin === 'api' && shadowing.has(row.id)) unshadow(row.id, now)
+      if (row.origin !== 'config') continue
       deleteSchedule(db, row.id)
       bus.emit('schedule.removed', { id: row.id, reason: 'config' }, { subject: row.id })
     }
   }
 
+  // A config schedule with an API row's id: the row keeps its definition (listed as shadowed, in
+  // use again once the config file drops the id) and lends its run-state columns to the config one.
+  const shadow = (
+    id: string,
+    def: Schedule,
+    state: { createdAt: number; lastRunAt: number | null },
+    now: number,
+  ) => {
+    const json = JSON.stringify(def)
+    if (shadowing.get(id) === json) return
+    if (!shadowing.has(id))
+      log.warn('the config file defines an API schedule id; the config schedule wins', { id })
+    shadowing.set(id, json)
+    const nextRunAt = def.enabled ? timing({ definition: def, createdAt: state.createdAt }).next(now) : null
+    setRunState(db, id, { lastRunAt: state.lastRunAt, nextRunAt, doneAt: null })
+    bus.emit('schedule.updated', { id, origin: 'config' }, { subject: id })
+  }
+
+  // The config file dropped a shadowed id: the API schedule starts afresh, as after an API update.
+  const unshadow = (id: string, now: number) => {
+    shadowing.delete(id)
+    const row = defs.row(id)
+    if (!row) return
+    const nextRunAt = row.definition.enabled ? timing(row).next(now) : null
+    setRunState(db, id, { lastRunAt: row.lastRunAt, nextRunAt, doneAt: null })
+    bus.emit('schedule.updated', { id, origin: 'api' }, { subject: id })
+  }
+
   const restore = (now: number) => {
     const interrupted = markInterrupted(db, now)
     if (interrupted) log.warn('runs were interrupted by the last stop', { interrupted })
-    for (const row of listSchedules(db)) {
+    for (const row of defs.rows()) {
       const def = row.definition
       // The hub died between a delete-after-run one-shot's run and its deletion.
       if (def.kind === 'once' && def.afterRun === 'delete' && row.origin === 'api' && row.doneAt !== null) {
@@ -463,18 +504,22 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       while (inflight.size) await Promise.allSettled([...inflight])
     },
 
-    list: () => listSchedules(db).map(view),
+    list: () => defs.rows().map(view),
+
+    report() {
+      const { shadowed, invalid } = defs.registry.list()
+      return { shadowed, invalid }
+    },
 
     get(id) {
-      const row = getSchedule(db, id)
+      const row = defs.row(id)
       return row ? view(row) : undefined
     },
 
     create(def) {
       const id = def.id ?? `sch_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`
-      if (configured.some((c) => c.id === id) || getSchedule(db, id)) {
-        throw Errors.conflict(`a schedule with id ${id} exists`)
-      }
+      defs.registry.refuseConfigDefined(id)
+      if (getScheduleState(db, id)) throw Errors.conflict(`a schedule with id ${id} exists`)
       const now = clock.now()
       const definition = { ...def, id }
       const t = timing({ definition, createdAt: now })
@@ -496,6 +541,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (started) load(row)
       arm()
       bus.emit('schedule.created', { id, origin: 'api' }, { subject: id })
+      defs.registry.notify(id)
       // A poller that fires at once shows data now, not one interval after it was made.
       if (started && definition.kind === 'interval' && definition.runAtStart && active(row))
         runNow(id, 'run at start')
@@ -503,8 +549,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     },
 
     update(id, def) {
-      const old = mustGet(id)
-      if (old.origin === 'config') throw Errors.conflict('this schedule is defined in the config file')
+      defs.registry.refuseConfigDefined(id)
+      // A stored row that no longer parses may be replaced: its run state is kept, its definition new.
+      const old = getScheduleState(db, id)
+      if (!old) throw Errors.notFound('schedule')
+      if (old.origin === 'config') throw Errors.conflict(`schedule ${id} is defined in the config file`)
       if (def.id !== undefined && def.id !== id)
         throw Errors.invalid([{ path: 'id', message: 'does not match the URL' }])
       const now = clock.now()
@@ -520,17 +569,21 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (started) load(row)
       arm()
       bus.emit('schedule.updated', { id, origin: 'api' }, { subject: id })
+      defs.registry.notify(id)
       return view(row)
     },
 
     remove(id) {
-      const old = mustGet(id)
-      if (old.origin === 'config') throw Errors.conflict('this schedule is defined in the config file')
+      defs.registry.refuseConfigDefined(id)
+      const old = getScheduleState(db, id)
+      if (!old) throw Errors.notFound('schedule')
+      if (old.origin === 'config') throw Errors.conflict(`schedule ${id} is defined in the config file`)
       deleteSchedule(db, id)
       // A run going on finishes; its history row went with the schedule.
       entries.delete(id)
       arm()
       bus.emit('schedule.removed', { id, reason: 'api' }, { subject: id })
+      defs.registry.notify(id)
     },
 
     runNow: (id, reason = 'run now') => {
@@ -538,13 +591,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return runNow(id, reason)
     },
     setConfigured(schedules) {
-      const before = new Set(configured.map((c) => c.id!))
-      configured = schedules
+      const before = new Set(defs.registry.config().map((c) => c.id!))
+      defs.registry.setConfig(schedules)
       if (!started) return
       const now = clock.now()
       db.transaction(() => syncConfigured(now))()
       for (const id of new Set([...before, ...schedules.map((c) => c.id!)])) {
-        const row = getSchedule(db, id)
+        const row = defs.row(id)
         if (row) load(row)
         else entries.delete(id)
       }

@@ -1,5 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import type { ActionResult } from '../actions/runner.ts'
+import type { Logger } from '../log.ts'
+import { createDefinitionRegistry, type DefinitionRegistry } from '../store/definitions.ts'
 import { type Schedule, scheduleSchema } from './schema.ts'
 
 export type ScheduleOrigin = 'api' | 'config'
@@ -57,17 +59,30 @@ interface RawRun {
   results: string | null
 }
 
-const toSchedule = (r: RawSchedule): ScheduleRow => ({
+type ScheduleState = Omit<ScheduleRow, 'definition'>
+
+const toState = (r: RawSchedule): ScheduleState => ({
   id: r.id,
   origin: r.origin,
-  // Parsed again so a definition written by an older build gets today's defaults.
-  definition: scheduleSchema.parse(JSON.parse(r.definition)),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   lastRunAt: r.last_run_at,
   nextRunAt: r.next_run_at,
   doneAt: r.done_at,
 })
+
+// Parsed again so a definition written by an older build gets today's defaults; a row that no
+// longer parses is left out here and reported by the definition registry (createScheduleDefinitions).
+const toSchedule = (r: RawSchedule): ScheduleRow | undefined => {
+  let json: unknown
+  try {
+    json = JSON.parse(r.definition)
+  } catch {
+    return undefined
+  }
+  const parsed = scheduleSchema.safeParse(json)
+  return parsed.success ? { ...toState(r), definition: parsed.data } : undefined
+}
 
 const toRun = (r: RawRun): RunRow => ({
   id: r.id,
@@ -81,13 +96,81 @@ const toRun = (r: RawRun): RunRow => ({
   results: r.results === null ? null : (JSON.parse(r.results) as ActionResult[]),
 })
 
+const rawSchedules = (db: Database) => db.query('SELECT * FROM schedules ORDER BY id').all() as RawSchedule[]
+const rawSchedule = (db: Database, id: string) =>
+  (db.query('SELECT * FROM schedules WHERE id = ?').get(id) as RawSchedule | null) ?? undefined
+
+/** Every stored row that parses, as stored (config mirrors and API rows alike). */
 export function listSchedules(db: Database): ScheduleRow[] {
-  return (db.query('SELECT * FROM schedules ORDER BY id').all() as RawSchedule[]).map(toSchedule)
+  return rawSchedules(db).flatMap((r) => toSchedule(r) ?? [])
 }
 
+/** A stored row as stored; undefined when there is none or it no longer parses. */
 export function getSchedule(db: Database, id: string): ScheduleRow | undefined {
-  const r = db.query('SELECT * FROM schedules WHERE id = ?').get(id) as RawSchedule | null
+  const r = rawSchedule(db, id)
   return r ? toSchedule(r) : undefined
+}
+
+/** A stored row's origin and run state, whether or not its definition still parses. */
+export function getScheduleState(db: Database, id: string): ScheduleState | undefined {
+  const r = rawSchedule(db, id)
+  return r ? toState(r) : undefined
+}
+
+/** Every stored row's origin and run state, whether or not its definition still parses. */
+export function listScheduleStates(db: Database): ScheduleState[] {
+  return rawSchedules(db).map(toState)
+}
+
+export interface ScheduleDefinitions {
+  /** Config schedules and API rows (origin 'api') on the shared registry: config ids win. */
+  registry: DefinitionRegistry<Schedule>
+  /**
+   * The schedules in effect with their run state, by id: config ones whose row the scheduler
+   * wrote (a shadowed API row keeps its definition and lends its state columns), and API ones.
+   */
+  rows(): ScheduleRow[]
+  row(id: string): ScheduleRow | undefined
+}
+
+/** The definition side of schedules (docs/definitions.md); run state stays in the same rows. */
+export function createScheduleDefinitions(
+  db: Database,
+  config: readonly Schedule[],
+  log?: Logger,
+): ScheduleDefinitions {
+  const toStored = (r: RawSchedule) => ({
+    id: r.id,
+    definition: r.definition,
+    secret: null,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  })
+  const registry = createDefinitionRegistry<Schedule>({
+    noun: 'schedule',
+    config,
+    idOf: (s) => s.id!,
+    schema: scheduleSchema,
+    rows: {
+      list: () => rawSchedules(db).flatMap((r) => (r.origin === 'api' ? [toStored(r)] : [])),
+      get(id) {
+        const r = rawSchedule(db, id)
+        return r?.origin === 'api' ? toStored(r) : undefined
+      },
+    },
+    log,
+  })
+  const effective = (r: RawSchedule | undefined): ScheduleRow | undefined => {
+    if (!r) return undefined
+    const item = registry.get(r.id)
+    if (!item) return undefined
+    return { ...toState(r), origin: item.source, definition: item.definition }
+  }
+  return {
+    registry,
+    rows: () => rawSchedules(db).flatMap((r) => effective(r) ?? []),
+    row: (id) => effective(rawSchedule(db, id)),
+  }
 }
 
 /** Inserts or replaces a schedule's definition and state (created_at kept on replace). */

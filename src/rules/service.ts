@@ -4,12 +4,13 @@ import type { Action } from '../actions/schema.ts'
 import type { Broker } from '../broker/broker.ts'
 import { topicMatches } from '../broker/topic-filter.ts'
 import type { Bus } from '../bus/bus.ts'
+import { Errors } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Message } from '../mqtt/types.ts'
 import type { Service } from '../runtime/service.ts'
 import { createRuleEngine, type EngineRule, type Firing, type RuleInput } from './engine.ts'
 import type { Rule, Trigger } from './schema.ts'
-import { listStoredRules } from './store.ts'
+import { createRuleDefinitions, deleteRule, saveRule } from './store.ts'
 
 export interface RulesServiceOptions {
   db: Database
@@ -97,16 +98,11 @@ export function createRulesService(opts: RulesServiceOptions) {
   const recent = new Map<string, number[]>()
   let mqttRules = false
   let stopListening: (() => void) | undefined
-  let configRules = opts.configRules
+  // Config rules win over stored ones with their id; a stored rule that does not parse is reported.
+  const definitions = createRuleDefinitions(opts.db, opts.configRules, log)
 
   const reload = () => {
-    const stored = listStoredRules(opts.db)
-    for (const bad of stored.invalid) log.error('stored rule does not parse; ignored', bad)
-    const configIds = new Set(configRules.map((r) => r.id))
-    rules = [
-      ...configRules.map((r) => toEngineRule(r, 'config')),
-      ...stored.rules.filter((r) => !configIds.has(r.id)).map((r) => toEngineRule(r, 'api')),
-    ]
+    rules = definitions.list().items.map((r) => toEngineRule(r.definition, r.source))
     mqttRules = rules.some((r) => r.definition.trigger.type === 'mqtt')
     engine.reset()
   }
@@ -230,15 +226,37 @@ export function createRulesService(opts: RulesServiceOptions) {
     },
   }
 
+  // Every change, through the API or a config reload, starts every rule afresh.
+  definitions.onChange(afresh)
+
   return {
     service,
     /** Re-reads the rules (after an API change) and forgets state and suspensions. */
     reload: afresh,
     /** Replaces the config file's rules (a config reload); every rule starts afresh, as after an API change. */
     setConfigRules(next: readonly Rule[]) {
-      configRules = next
-      afresh()
+      if (!definitions.setConfig(next).length) afresh()
     },
+    /** Creates or replaces an API rule (409 for a config rule's id); answers whether it existed. */
+    save(id: string, definition: unknown, at = now()): boolean {
+      definitions.refuseConfigDefined(id)
+      const existed = saveRule(opts.db, id, definition, at)
+      definitions.notify(id)
+      return existed
+    },
+    /** Deletes an API rule (409 for a config rule's id, 404 for none). */
+    remove(id: string) {
+      definitions.refuseConfigDefined(id)
+      if (!deleteRule(opts.db, id)) throw Errors.notFound('rule')
+      definitions.notify(id)
+    },
+    /** Stored rules the config file shadows, and stored rules that no longer parse. */
+    report() {
+      const { shadowed, invalid } = definitions.list()
+      return { shadowed, invalid }
+    },
+    /** Throws the 409 the API answers for a rule the config file defines. */
+    refuseConfigDefined: (id: string) => definitions.refuseConfigDefined(id),
     list: (): readonly LoadedRule[] => rules,
     get: (id: string) => rules.find((r) => r.id === id),
     suspended: (id: string) => suspended.has(id),

@@ -1,43 +1,39 @@
 import type { Database } from 'bun:sqlite'
+import type { Logger } from '../log.ts'
+import {
+  createDefinitionRegistry,
+  type DefinitionRegistry,
+  deleteDefinitionRow,
+  saveDefinitionRow,
+  tableRows,
+} from '../store/definitions.ts'
 import { type Rule, ruleSchema } from './schema.ts'
 
-interface RuleRow {
-  id: string
-  definition: string
-  created_at: number
-  updated_at: number
-}
-
-/** Rules created through the API. A stored definition that no longer parses is reported, not dropped. */
-export function listStoredRules(db: Database): {
-  rules: Rule[]
-  invalid: Array<{ id: string; error: string }>
-} {
-  const rows = db.query('SELECT * FROM rules ORDER BY id').all() as RuleRow[]
-  const rules: Rule[] = []
-  const invalid: Array<{ id: string; error: string }> = []
-  for (const row of rows) {
-    const parsed = ruleSchema.safeParse({ ...JSON.parse(row.definition), id: row.id })
-    if (parsed.success) rules.push(parsed.data)
-    else
-      invalid.push({
-        id: row.id,
-        error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-      })
-  }
-  return { rules, invalid }
+/**
+ * Config rules and rules created through the API on the shared definition registry
+ * (docs/definitions.md): a stored rule that no longer parses is reported, not dropped.
+ */
+export function createRuleDefinitions(
+  db: Database,
+  config: readonly Rule[],
+  log?: Logger,
+): DefinitionRegistry<Rule> {
+  return createDefinitionRegistry<Rule>({
+    noun: 'rule',
+    config,
+    idOf: (r) => r.id,
+    schema: ruleSchema,
+    prepare: (definition, row) => ({ ...definition, id: row.id }),
+    rows: tableRows(db, 'rules'),
+    log,
+  })
 }
 
 /** Creates or replaces a rule; returns whether it existed before. */
 export function saveRule(db: Database, id: string, definition: unknown, now = Date.now()): boolean {
-  const existed = db.query('SELECT 1 FROM rules WHERE id = ?').get(id) !== null
-  db.query(
-    `INSERT INTO rules (id, definition, created_at, updated_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
-  ).run(id, JSON.stringify(definition), now, now)
-  return existed
+  return saveDefinitionRow(db, 'rules', id, definition, null, now)
 }
 
 export function deleteRule(db: Database, id: string): boolean {
-  return db.query('DELETE FROM rules WHERE id = ?').run(id).changes > 0
+  return deleteDefinitionRow(db, 'rules', id)
 }

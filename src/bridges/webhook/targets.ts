@@ -1,53 +1,45 @@
 import type { Database } from 'bun:sqlite'
-import { createDefinitionRegistry } from '../../store/named-definitions.ts'
-import type { TargetConfig, TargetCreate, WebhookTarget } from './schema.ts'
+import type { Logger } from '../../log.ts'
+import { createSecretDefinitions, type SecretDefinitions } from '../../store/secret-definitions.ts'
+import { type TargetConfig, type TargetCreate, targetCreateSchema, type WebhookTarget } from './schema.ts'
 
 export interface TargetRegistryOptions {
   db: Database
+  /** Targets from the config file: listed with the API's, never changed through it (docs/definitions.md). */
   config: readonly TargetConfig[]
   now?: () => number
+  /** Where a stored target that no longer parses is reported. */
+  log?: Logger
   readSecretFile?: (path: string) => string
 }
 
 /** Config-defined and API-defined webhook targets behind one lookup. */
-export interface TargetRegistry {
-  get(name: string): WebhookTarget | undefined
-  list(): WebhookTarget[]
+export interface TargetRegistry
+  extends Omit<SecretDefinitions<TargetConfig, WebhookTarget, TargetCreate>, 'create'> {
+  /** Creates an API target; returns it and the secret when one was generated (shown once). */
   create(input: TargetCreate): { target: WebhookTarget; generatedSecret?: string }
-  update(name: string, input: Omit<TargetCreate, 'name'> & { name?: string }): WebhookTarget
-  remove(name: string): void
-  /** Replaces the config file's targets (a config reload); answers the names added, changed or removed. */
-  setConfig(config: readonly TargetConfig[]): string[]
-  /** Called with a target's name after it was created, changed or removed (API or config reload). */
-  onChange(fn: (name: string) => void): () => void
 }
 
 export function createTargetRegistry(opts: TargetRegistryOptions): TargetRegistry {
-  const listeners = new Set<(name: string) => void>()
-  const defs = createDefinitionRegistry<TargetConfig, WebhookTarget, TargetCreate>({
+  const defs = createSecretDefinitions<TargetConfig, WebhookTarget, TargetCreate>({
     db: opts.db,
     table: 'webhook_targets',
     config: opts.config,
+    schema: targetCreateSchema,
     noun: 'target',
     notFound: 'webhook target',
     now: opts.now ?? Date.now,
+    log: opts.log,
     readSecretFile: opts.readSecretFile,
     // No `unreadableSecret`: an unreadable secret file fails loudly at start rather than sending unsigned requests.
     // A missing secret is generated; `null` asks for unsigned deliveries.
     generatesSecret: () => true,
-    onChange: (name) => {
-      for (const fn of listeners) fn(name)
-    },
   })
   return {
     ...defs,
     create(input) {
       const { definition: target, ...rest } = defs.create(input)
       return { target, ...rest }
-    },
-    onChange(fn) {
-      listeners.add(fn)
-      return () => listeners.delete(fn)
     },
   }
 }

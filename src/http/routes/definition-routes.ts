@@ -22,6 +22,29 @@ interface DefinitionRouteSchemas<
 }
 
 /**
+ * What a list adds, only when there is something to say (docs/definitions.md): stored ids the config
+ * file shadows, and stored rows that no longer parse (kept until replaced or deleted).
+ */
+export const definitionReport = {
+  shadowed: z
+    .array(z.string())
+    .optional()
+    .openapi({ description: 'stored ids the config file also defines' }),
+  invalid: z
+    .array(z.object({ id: z.string(), error: z.string() }))
+    .optional()
+    .openapi({ description: 'stored definitions that no longer parse; not in effect' }),
+}
+
+/** The list answer's report fields, present only when not empty. */
+export function listReport(r: { shadowed: string[]; invalid: Array<{ id: string; error: string }> }) {
+  return {
+    ...(r.shadowed.length ? { shadowed: r.shadowed } : {}),
+    ...(r.invalid.length ? { invalid: r.invalid } : {}),
+  }
+}
+
+/**
  * The OpenAPI routes of items defined in the config file or through the API (hooks, webhook targets):
  * list, create, get, replace and delete; config items answer 409 to the last two.
  */
@@ -39,7 +62,7 @@ export function definitionRoutes<
       operationId: s.operations.list[0],
       summary: s.operations.list[1],
       responses: {
-        200: jsonResponse(z.object({ items: z.array(s.item) }), `every ${s.noun}`),
+        200: jsonResponse(z.object({ items: z.array(s.item), ...definitionReport }), `every ${s.noun}`),
         ...errorResponses(401, 403),
       },
     }),

@@ -9,7 +9,7 @@ import { getDelivery, type HookDelivery, listDeliveries } from '../../hooks/stor
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses, jsonResponse } from './api-shared.ts'
-import { definitionRoutes } from './definition-routes.ts'
+import { definitionRoutes, listReport } from './definition-routes.ts'
 import { describePayload } from './mqtt-payload.ts'
 
 /** `/hooks/:name`: the public endpoint third parties post to (issue 4 point 4). */
@@ -153,7 +153,9 @@ export function createHooksApi(deps: HooksApiDeps) {
     return hook
   }
 
-  router.openapi(routes.list, (c) => c.json({ items: registry.list().map(hookView) }, 200))
+  router.openapi(routes.list, (c) =>
+    c.json({ items: registry.list().map(hookView), ...listReport(registry.report()) }, 200),
+  )
   router.openapi({ ...routes.create, middleware: [admin] as const }, (c) => {
     const { hook, generatedSecret } = registry.create(c.req.valid('json'))
     return c.json({ hook: hookView(hook), ...(generatedSecret ? { secret: generatedSecret } : {}) }, 201)

@@ -5,10 +5,10 @@ import { Errors, invalidFrom } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
 import { ruleBodySchema, ruleSchema } from '../../rules/schema.ts'
 import { type RulesService, simulate } from '../../rules/service.ts'
-import { deleteRule, saveRule } from '../../rules/store.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { definitionReport, listReport } from './definition-routes.ts'
 
 const RuleView = z
   .object({
@@ -58,7 +58,7 @@ const routes = {
     operationId: 'listRules',
     summary: 'List rules (config and API)',
     responses: {
-      200: jsonResponse(z.object({ items: z.array(RuleView) }), 'rules'),
+      200: jsonResponse(z.object({ items: z.array(RuleView), ...definitionReport }), 'rules'),
       ...errorResponses(401, 403),
     },
   }),
@@ -125,7 +125,7 @@ export function createRuleRoutes(deps: {
   }
 
   router.openapi({ ...routes.list, middleware: [deps.requireAuth('read')] }, (c) =>
-    c.json({ items: deps.rules.list().map((r) => view(r.id)) }, 200),
+    c.json({ items: deps.rules.list().map((r) => view(r.id)), ...listReport(deps.rules.report()) }, 200),
   )
   router.openapi({ ...routes.get, middleware: [deps.requireAuth('read')] }, (c) =>
     c.json(view(c.req.valid('param').id), 200),
@@ -135,21 +135,15 @@ export function createRuleRoutes(deps: {
     const { id } = c.req.valid('param')
     if (!ruleSchema.shape.id.safeParse(id).success)
       throw Errors.invalid([{ path: 'id', message: 'letters, digits, _ . - (up to 64)' }])
-    if (deps.rules.get(id)?.origin === 'config')
-      throw Errors.conflict(`rule ${id} is defined in the config file`)
+    deps.rules.refuseConfigDefined(id)
     const parsed = ruleBodySchema.safeParse(c.req.valid('json'))
     if (!parsed.success) throw invalidFrom(parsed.error)
-    const existed = saveRule(deps.db, id, c.req.valid('json'), now())
-    deps.rules.reload()
+    const existed = deps.rules.save(id, c.req.valid('json'), now())
     return c.json(view(id), existed ? 200 : 201)
   })
 
   router.openapi({ ...routes.remove, middleware: [deps.requireAuth('write')] }, (c) => {
-    const { id } = c.req.valid('param')
-    if (deps.rules.get(id)?.origin === 'config')
-      throw Errors.conflict(`rule ${id} is defined in the config file`)
-    if (!deleteRule(deps.db, id)) throw Errors.notFound('rule')
-    deps.rules.reload()
+    deps.rules.remove(c.req.valid('param').id)
     return c.body(null, 204)
   })
 

@@ -7,6 +7,7 @@ import { localIso } from '../../jobs/timing.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { definitionReport, listReport } from './definition-routes.ts'
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) })
 
@@ -67,7 +68,7 @@ const list = createRoute({
   operationId: 'listSchedules',
   summary: 'List schedules (from the API and the config file)',
   responses: {
-    200: jsonResponse(z.object({ items: z.array(ScheduleViewSchema) }), 'schedules'),
+    200: jsonResponse(z.object({ items: z.array(ScheduleViewSchema), ...definitionReport }), 'schedules'),
     ...errorResponses(401, 403),
   },
 })
@@ -157,7 +158,9 @@ export function createScheduleRoutes(deps: { scheduler: Scheduler; requireAuth: 
   router.use('*', deps.requireAuth('read'))
   const write = deps.requireAuth('write')
 
-  router.openapi(list, (c) => c.json({ items: scheduler.list().map(present) }, 200))
+  router.openapi(list, (c) =>
+    c.json({ items: scheduler.list().map(present), ...listReport(scheduler.report()) }, 200),
+  )
 
   router.openapi(get, (c) => {
     const s = scheduler.get(c.req.valid('param').id)

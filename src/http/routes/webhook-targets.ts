@@ -9,7 +9,7 @@ import type { TargetRegistry } from '../../bridges/webhook/targets.ts'
 import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { definitionRoutes } from './definition-routes.ts'
+import { definitionRoutes, listReport } from './definition-routes.ts'
 
 // Rebuilt here: schemas made before @hono/zod-openapi loaded have no `.openapi()`.
 const TargetSchema = z.object(targetViewSchema.shape).openapi('WebhookTarget')
@@ -55,7 +55,9 @@ export function createWebhookTargetsApi(deps: { targets: TargetRegistry; require
   router.use('*', deps.requireAuth('read'))
   const admin = deps.requireAuth('admin')
 
-  router.openapi(routes.list, (c) => c.json({ items: targets.list().map(targetView) }, 200))
+  router.openapi(routes.list, (c) =>
+    c.json({ items: targets.list().map(targetView), ...listReport(targets.report()) }, 200),
+  )
   router.openapi({ ...routes.create, middleware: [admin] as const }, (c) => {
     const { target, generatedSecret } = targets.create(c.req.valid('json'))
     return c.json(
