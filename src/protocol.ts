@@ -22,6 +22,9 @@ export interface EventMap {
   'device.renamed': { id: string; name: string }
   'device.removed': { id: string }
   'device.rotated': { id: string }
+  /** A disabled device is refused (CONNACK 5) and its live connections end; enabled, it may connect again. */
+  'device.enabled': { device: string }
+  'device.disabled': { device: string }
   'device.online': { id: string; clientId: string; address: string | null }
   'device.offline': { id: string; clientId: string | null; reason: DeviceOfflineReason }
   'auth.failed': { address: string; username: string | null; clientId: string; reason: AuthFailure }

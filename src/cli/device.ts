@@ -7,24 +7,14 @@ import {
   removeDeviceAclRule,
   setDeviceAclRule,
 } from '../devices/acl-rules.ts'
+import { createDeviceService, type DeviceService } from '../devices/device-service.ts'
 import { PRESET_NAMES, type PresetName, type PresetSettings, presetSettings } from '../devices/presets.ts'
-import {
-  createDevice,
-  type Device,
-  type DeviceCredentials,
-  getDevice,
-  listDevices,
-  removeDevice,
-  renameDevice,
-  rotateDeviceCredentials,
-  setDeviceEnabled,
-} from '../devices/registry.ts'
-import type { EventMap, EventType } from '../protocol.ts'
-import { insertEvent } from '../store/events.ts'
+import { type Device, type DeviceCredentials, getDevice, listDevices } from '../devices/registry.ts'
 import { openStore } from '../store/open.ts'
 import { issueDeviceCertificate, tlsDir } from '../tls/generate.ts'
 import { type CliIo, CONFIG_OPTION, type Command, type ParsedArgs, str, UsageError } from './command.ts'
 import { configFor } from './config.ts'
+import { eventLogBus } from './events.ts'
 import { commandForm } from './invocation.ts'
 
 const ACCESS = ['read', 'write', 'readwrite'] as const
@@ -35,7 +25,7 @@ Subcommands:
                                    register a device; prints its MQTT credentials once. A preset
                                    (${PRESET_NAMES.join(', ')})
                                    grants that tool's topic trees and prints its settings
-  rotate <id> [--json]             new password (the old one stops working at the next connect)
+  rotate <id> [--json]             new password (the old one stops working, live connections end)
   list [--json]                    every device, online or not, last seen
   show <id> [--json]               one device and its extra ACL rules
   rename <id> <name>               a new name for people (the id and credentials stay)
@@ -91,22 +81,23 @@ export const device: Command = {
     const store = openStore(config.dataDir)
     try {
       const db = store.db
+      const devices = createDeviceService({ db, bus: eventLogBus(db) })
       switch (sub) {
         case 'add':
-          return await add(db, io, args, needId(), config)
+          return await add({ db, devices, io, args, config }, needId())
         case 'rotate':
-          return await rotate(db, io, args, needId(), config)
+          return await rotate({ db, devices, io, args, config }, needId())
         case 'list':
           return list(db, io, args)
         case 'show':
           return show(db, io, args, needId())
         case 'rename':
-          return rename(db, io, needId(), rest.join(' '))
+          return rename(devices, io, needId(), rest.join(' '))
         case 'remove':
-          return remove(db, io, needId())
+          return remove(devices, io, needId())
         case 'enable':
         case 'disable':
-          return enable(db, io, needId(), sub === 'enable')
+          return enable(devices, io, needId(), sub === 'enable')
         case 'allow':
           return allow(db, io, args, needId(), rest[0])
         case 'disallow':
@@ -121,11 +112,6 @@ export const device: Command = {
       store.db.close()
     }
   },
-}
-
-/** Records what the CLI did in the hub's event log, so the console's history is complete. */
-function record<K extends EventType>(db: Database, type: K, detail: EventMap[K], subject: string) {
-  insertEvent(db, { type, detail, subject, ts: Date.now() } as Parameters<typeof insertEvent>[1])
 }
 
 function printCredentials(
@@ -174,30 +160,31 @@ function settingsOf(preset: PresetName | null, creds: DeviceCredentials, config:
   return presetSettings(preset, { host: hostname(), port: config.mqtt.port, ...creds })
 }
 
-async function add(db: Database, io: CliIo, args: ParsedArgs, id: string, config: Config): Promise<number> {
+/** What the subcommands that print credentials work with. */
+interface CredentialsContext {
+  db: Database
+  devices: DeviceService
+  io: CliIo
+  args: ParsedArgs
+  config: Config
+}
+
+async function add({ devices, io, args, config }: CredentialsContext, id: string): Promise<number> {
   const preset = str(args, 'preset')
   if (preset !== undefined && !(PRESET_NAMES as readonly string[]).includes(preset))
     throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}`)
-  const { device, credentials } = await createDevice(db, {
+  const { device, credentials } = await devices.create({
     id,
     name: str(args, 'name'),
     preset: preset as PresetName | undefined,
   })
-  record(db, 'device.created', { id: device.id, name: device.name }, device.id)
   const settings = settingsOf(device.preset, credentials, config)
   printCredentials(io, args, credentials, `device "${device.id}" added`, settings)
   return 0
 }
 
-async function rotate(
-  db: Database,
-  io: CliIo,
-  args: ParsedArgs,
-  id: string,
-  config: Config,
-): Promise<number> {
-  const credentials = await rotateDeviceCredentials(db, id)
-  record(db, 'device.rotated', { id }, id)
+async function rotate({ db, devices, io, args, config }: CredentialsContext, id: string): Promise<number> {
+  const credentials = await devices.rotate(id)
   const settings = settingsOf(getDevice(db, id)?.preset ?? null, credentials, config)
   printCredentials(io, args, credentials, `device "${id}" has a new password`, settings)
   return 0
@@ -248,27 +235,24 @@ function show(db: Database, io: CliIo, args: ParsedArgs, id: string): number {
   return 0
 }
 
-function rename(db: Database, io: CliIo, id: string, name: string): number {
+function rename(devices: DeviceService, io: CliIo, id: string, name: string): number {
   if (!name.trim()) throw new UsageError('device rename needs a name: hearth device rename <id> <name>')
-  const before = getDevice(db, id)
-  if (!before) return notFound(io, id)
-  renameDevice(db, id, name)
-  const after = getDevice(db, id) ?? before
-  if (after.name !== before.name) record(db, 'device.renamed', { id, name: after.name }, id)
+  const after = devices.rename(id, name)
+  if (!after) return notFound(io, id)
   io.out(`device "${id}" is now named "${after.name}"\n`)
   return 0
 }
 
-function remove(db: Database, io: CliIo, id: string): number {
-  if (!removeDevice(db, id)) return notFound(io, id)
-  record(db, 'device.removed', { id }, id)
-  io.out(`device "${id}" removed (a live connection ends at its next reconnect)\n`)
+// A running hub notices the change within a moment and ends the device's live connections.
+function remove(devices: DeviceService, io: CliIo, id: string): number {
+  if (!devices.remove(id)) return notFound(io, id)
+  io.out(`device "${id}" removed (a live connection ends)\n`)
   return 0
 }
 
-function enable(db: Database, io: CliIo, id: string, on: boolean): number {
-  if (!setDeviceEnabled(db, id, on)) return notFound(io, id)
-  io.out(`device "${id}" ${on ? 'enabled' : 'disabled (refused from its next connect)'}\n`)
+function enable(devices: DeviceService, io: CliIo, id: string, on: boolean): number {
+  if (!devices.setEnabled(id, on)) return notFound(io, id)
+  io.out(`device "${id}" ${on ? 'enabled' : 'disabled (refused, a live connection ends)'}\n`)
   return 0
 }
 

@@ -1,11 +1,11 @@
 import type { Database } from 'bun:sqlite'
+import { createTokenService, type TokenService } from '../accounts/token-service.ts'
 import { getDevice } from '../devices/registry.ts'
-import type { EventMap, EventType } from '../protocol.ts'
-import { insertEvent } from '../store/events.ts'
 import { openStore } from '../store/open.ts'
-import { createToken, listTokens, revokeToken, type TokenScope } from '../store/tokens.ts'
+import { listTokens, type TokenScope } from '../store/tokens.ts'
 import { type CliIo, CONFIG_OPTION, type Command, type ParsedArgs, str, UsageError } from './command.ts'
 import { configFor } from './config.ts'
+import { eventLogBus } from './events.ts'
 import { commandForm } from './invocation.ts'
 
 const SCOPES = ['read', 'write', 'admin'] as const
@@ -49,36 +49,32 @@ export const token: Command = {
     const { config } = configFor(args, io)
     const store = openStore(config.dataDir)
     try {
+      const tokens = createTokenService({ db: store.db, bus: eventLogBus(store.db) })
       if (sub === 'create') {
+        // The service refuses an unknown device too; here the refusal says how to add it.
         if (device && !getDevice(store.db, device)) {
           io.err(`hearth token: no device "${device}" (${commandForm(io)} device add ${device})\n`)
           return 1
         }
-        return create(store.db, io, args, name ?? '', scope as TokenScope, device)
+        return create(tokens, io, args, name ?? '', scope as TokenScope, device)
       }
       if (sub === 'list') return list(store.db, io, args)
-      return revoke(store.db, io, id ?? '')
+      return revoke(tokens, io, id ?? '')
     } finally {
       store.db.close()
     }
   },
 }
 
-/** Records what the CLI did in the hub's event log, so the console's history is complete. */
-function record<K extends EventType>(db: Database, type: K, detail: EventMap[K], subject: string) {
-  insertEvent(db, { type, detail, subject, ts: Date.now() } as Parameters<typeof insertEvent>[1])
-}
-
 function create(
-  db: Database,
+  tokens: TokenService,
   io: CliIo,
   args: ParsedArgs,
   name: string,
   scope: TokenScope,
   device: string | undefined,
 ): number {
-  const { token, secret } = createToken(db, { name, scope, createdBy: 'cli', ...(device ? { device } : {}) })
-  record(db, 'token.created', { id: token.id, name, scope, createdBy: 'cli' }, token.id)
+  const { token, secret } = tokens.create({ name, scope, createdBy: 'cli', device })
   if (args.values.json) {
     io.out(`${JSON.stringify({ ...token, secret })}\n`)
     return 0
@@ -115,12 +111,11 @@ function list(db: Database, io: CliIo, args: ParsedArgs): number {
   return 0
 }
 
-function revoke(db: Database, io: CliIo, id: string): number {
-  if (!revokeToken(db, id)) {
+function revoke(tokens: TokenService, io: CliIo, id: string): number {
+  if (!tokens.revoke(id)) {
     io.err(`hearth: no token "${id}"\n`)
     return 1
   }
-  record(db, 'token.revoked', { id }, id)
   io.out(`token ${id} revoked\n`)
   return 0
 }

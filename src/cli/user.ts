@@ -1,13 +1,12 @@
 import type { Database } from 'bun:sqlite'
-import type { EventMap, EventType } from '../protocol.ts'
-import { insertEvent } from '../store/events.ts'
+import { createUserService, type UserService } from '../accounts/user-service.ts'
 import { forgetInitialAdminPassword } from '../store/initial-admin.ts'
 import { openStore } from '../store/open.ts'
-import { deleteUserSessions } from '../store/sessions.ts'
 import { randomSecret } from '../store/tokens.ts'
-import { countAdmins, createUser, deleteUser, findUser, listUsers, setPassword } from '../store/users.ts'
+import { listUsers } from '../store/users.ts'
 import { type CliIo, CONFIG_OPTION, type Command, type ParsedArgs, str, UsageError } from './command.ts'
 import { configFor } from './config.ts'
+import { eventLogBus } from './events.ts'
 
 const ROLES = ['admin', 'viewer'] as const
 const MIN_PASSWORD = 8
@@ -58,17 +57,24 @@ export const user: Command = {
     const store = openStore(config.dataDir)
     try {
       const db = store.db
+      let forgotten = false
+      const users = createUserService({
+        db,
+        bus: eventLogBus(db),
+        onPasswordChanged: (username) => {
+          forgotten = forgetInitialAdminPassword(config.dataDir, username)
+        },
+      })
       switch (sub) {
         case 'add':
-          return await add(db, io, needName(), role, given)
+          return await add(users, io, needName(), role, given)
         case 'passwd': {
-          const code = await passwd(db, io, needName(), given)
-          if (code === 0 && forgetInitialAdminPassword(config.dataDir, needName()))
-            io.out('the first-start password file is removed: it no longer holds the password\n')
+          const code = await passwd(users, io, needName(), given)
+          if (forgotten) io.out('the first-start password file is removed: it no longer holds the password\n')
           return code
         }
         case 'remove':
-          return remove(db, io, needName())
+          return remove(users, io, needName())
         case 'list':
           return list(db, io, args)
       }
@@ -88,21 +94,16 @@ async function passwordFromStdin(io: CliIo): Promise<string> {
   return password
 }
 
-/** Records what the CLI did in the hub's event log, so the console's history is complete. */
-function record<K extends EventType>(db: Database, type: K, detail: EventMap[K], subject: string) {
-  insertEvent(db, { type, detail, subject, ts: Date.now() } as Parameters<typeof insertEvent>[1])
-}
-
-async function add(db: Database, io: CliIo, name: string, role: string, given?: string): Promise<number> {
+async function add(
+  users: UserService,
+  io: CliIo,
+  name: string,
+  role: string,
+  given?: string,
+): Promise<number> {
   if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name))
     throw new UsageError('user names use letters, digits and . _ @ -')
-  if (findUser(db, name)) {
-    io.err(`hearth: user "${name}" already exists\n`)
-    return 1
-  }
-  const password = given ?? randomSecret(18)
-  await createUser(db, name, password, role)
-  record(db, 'user.created', { username: name, role }, name)
+  const { password } = await users.create({ username: name, password: given, role })
   io.out(
     given
       ? `user "${name}" (${role}) added\n`
@@ -111,29 +112,19 @@ async function add(db: Database, io: CliIo, name: string, role: string, given?: 
   return 0
 }
 
-async function passwd(db: Database, io: CliIo, name: string, given?: string): Promise<number> {
-  const found = findUser(db, name)
-  if (!found) return notFound(io, name)
+async function passwd(users: UserService, io: CliIo, name: string, given?: string): Promise<number> {
   const password = given ?? randomSecret(18)
-  await setPassword(db, name, password)
-  const ended = deleteUserSessions(db, found.id)
-  record(db, 'user.updated', { username: name, role: found.role, passwordChanged: true }, name)
+  const changed = await users.update(name, { password })
+  if (!changed) return notFound(io, name)
   io.out(
-    `password of "${name}" changed; ${ended} session(s) ended` +
+    `password of "${name}" changed; ${changed.sessionsEnded} session(s) ended` +
       (given ? '\n' : `. The new password is shown only now:\n  ${password}\n`),
   )
   return 0
 }
 
-function remove(db: Database, io: CliIo, name: string): number {
-  const found = findUser(db, name)
-  if (!found) return notFound(io, name)
-  if (found.role === 'admin' && countAdmins(db) <= 1) {
-    io.err(`hearth: "${name}" is the last admin; add another admin first\n`)
-    return 1
-  }
-  deleteUser(db, name)
-  record(db, 'user.removed', { username: name }, name)
+function remove(users: UserService, io: CliIo, name: string): number {
+  if (!users.remove(name)) return notFound(io, name)
   io.out(`user "${name}" removed\n`)
   return 0
 }

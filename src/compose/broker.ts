@@ -3,6 +3,7 @@ import type { ActionRunner } from '../actions/runner.ts'
 import { createAcl } from '../broker/acl.ts'
 import { createAuth } from '../broker/auth.ts'
 import { type Broker, createBroker } from '../broker/broker.ts'
+import { createDeviceAccess } from '../broker/device-access.ts'
 import { createDottedTopics } from '../broker/dotted.ts'
 import type { BrokerPlugin } from '../broker/hooks.ts'
 import { engineLimits, LIMIT_KEYS } from '../broker/limits.ts'
@@ -99,7 +100,16 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
       bus.emit('mqtt.queue_overflow', { clientId, dropped }, { subject: clientId })
     },
   }
-  const plugins: BrokerPlugin[] = [dotted, auth, acl, presence, sys.plugin, telemetry.mqtt, overflow]
+  // After presence: it asks presence which connections a revoked device still has.
+  const access = createDeviceAccess({
+    db,
+    bus,
+    log,
+    credentials,
+    deviceOf: auth.deviceOf,
+    clientsOf: presence.clientsOf,
+  })
+  const plugins: BrokerPlugin[] = [dotted, auth, acl, presence, access, sys.plugin, telemetry.mqtt, overflow]
   // Groups, messaging, upstream and device state; group members read groups/<id>/#.
   const devices = createDeviceFeatures({
     db,

@@ -82,12 +82,6 @@ export function composeHttp(deps: HttpDeps): HttpParts {
         requireAuth,
         sessionTtlMs: config.http.sessionTtl,
         secureCookie: Boolean(https),
-        forgetDevice: (id) => {
-          credentials.forget(id)
-          // [MQTT-3.14] v5 clients hear why: 0x87 not authorized.
-          for (const clientId of deps.presence.clientsOf(id))
-            broker.disconnect(clientId, 0x87, 'device access revoked')
-        },
         onPasswordChanged: (username) => {
           if (forgetInitialAdminPassword(config.dataDir, username))
             log.info('the first-start admin password file is removed: admin has a new password')

@@ -19,7 +19,7 @@ export interface CredentialCache {
    * answers from memory; anything else pays for one argon2id verification.
    */
   verify(deviceId: string, password: string, passwordHash: string): Promise<boolean>
-  /** Drops what is remembered for a device (after rotate or remove in this process). */
+  /** Drops what is remembered for a device (its access ended: disabled, removed or rotated). */
   forget(deviceId: string): void
   readonly size: number
 }

@@ -181,7 +181,10 @@ export function findDeviceSecret(db: Database, username: string): DeviceSecret |
   return row ? { id: row.id, enabled: row.enabled === 1, passwordHash: row.password_hash } : undefined
 }
 
-/** Replaces the password; the old one stops working at the device's next connect. */
+/**
+ * Replaces the password: the old one no longer connects. Live connections end through the broker,
+ * which hears `device.rotated` (or notices the commit when another process rotated).
+ */
 export async function rotateDeviceCredentials(
   db: Database,
   id: string,
@@ -201,13 +204,13 @@ export function removeDevice(db: Database, id: string): boolean {
   return db.query('DELETE FROM devices WHERE id = ?').run(id).changes > 0
 }
 
-/** A disabled device keeps its credentials but is refused with CONNACK 5 (not authorized). */
 export function renameDevice(db: Database, id: string, name: string): boolean {
   const parsed = deviceNameSchema.safeParse(name)
   if (!parsed.success) throw new DeviceError('invalid', 'a device name is 1-200 characters')
   return db.query('UPDATE devices SET name = ? WHERE id = ?').run(parsed.data, id).changes > 0
 }
 
+/** A disabled device keeps its credentials but is refused with CONNACK 5 (not authorized). */
 export function setDeviceEnabled(db: Database, id: string, enabled: boolean): boolean {
   return db.query('UPDATE devices SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id).changes > 0
 }

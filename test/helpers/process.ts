@@ -179,3 +179,26 @@ export async function spawnHub(
     [Symbol.asyncDispose]: dispose,
   }
 }
+
+/**
+ * Runs `hearth <argv>` to the end in a child process (this Bun running `src/main.ts`), as a
+ * person at a shell next to a running hub would; `env` is added to this process's.
+ */
+export async function runHearth(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn([process.execPath, join(ROOT, 'src/main.ts'), ...argv], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ])
+  return { code, out, err }
+}

@@ -1,16 +1,11 @@
 import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { createUserService } from '../../accounts/user-service.ts'
 import type { Bus } from '../../bus/bus.ts'
 import { Errors } from '../../errors.ts'
-import {
-  createSession,
-  deleteSession,
-  deleteUserSessions,
-  findSession,
-  pruneSessions,
-} from '../../store/sessions.ts'
-import { findUser, setPassword, verifyUser } from '../../store/users.ts'
+import { createSession, deleteSession, findSession, pruneSessions } from '../../store/sessions.ts'
+import { findUser, verifyUser } from '../../store/users.ts'
 import { createRouter } from '../api.ts'
 import { clientAddress } from '../auth/client-address.ts'
 import { createLoginThrottle, type LoginThrottle } from '../auth/login-limiter.ts'
@@ -104,6 +99,12 @@ const me = createRoute({
 export function createAuthRoutes(deps: AuthRoutesDeps) {
   const now = deps.now ?? Date.now
   const throttle = deps.throttle ?? createLoginThrottle({ now })
+  const users = createUserService({
+    db: deps.db,
+    bus: deps.bus,
+    now,
+    ...(deps.onPasswordChanged ? { onPasswordChanged: deps.onPasswordChanged } : {}),
+  })
   const router = createRouter()
   router.use('/logout', deps.requireAuth('read'))
   router.use('/me', deps.requireAuth('read'))
@@ -174,11 +175,8 @@ export function createAuthRoutes(deps: AuthRoutesDeps) {
       throw Errors.wrongPassword()
     }
     throttle.succeed(username, address)
-    await setPassword(deps.db, username, newPassword)
     // Every other session of this user ends; the one that asked stays logged in.
-    deleteUserSessions(deps.db, user.id, getCookie(c, SESSION_COOKIE))
-    deps.onPasswordChanged?.(username)
-    deps.bus.emit('user.updated', { username, role: user.role, passwordChanged: true }, { subject: username })
+    await users.update(username, { password: newPassword, keepSession: getCookie(c, SESSION_COOKIE) })
     return c.body(null, 204)
   })
 

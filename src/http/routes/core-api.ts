@@ -22,8 +22,6 @@ export interface CoreApiDeps {
   throttle?: LoginThrottle
   /** Called after a user's password changed, by an admin or by the user. */
   onPasswordChanged?: (username: string) => void
-  /** The broker's `auth.forget`: drops cached device verifications after rotate or remove. */
-  forgetDevice?: (id: string) => void
   /** The MQTT listeners' ports, shown in a preset's connection settings. */
   mqttPorts?: () => { mqtt: number; mqttTls: number | undefined }
   now?: () => number
@@ -57,7 +55,6 @@ export function createCoreApi(deps: CoreApiDeps): ApiMount[] {
         bus,
         requireAuth,
         now,
-        ...(deps.forgetDevice ? { forgetDevice: deps.forgetDevice } : {}),
         ...(deps.mqttPorts ? { mqttPorts: deps.mqttPorts } : {}),
       }),
     },

@@ -2,17 +2,9 @@ import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Bus } from '../../bus/bus.ts'
 import { listDeviceAclRules, removeDeviceAclRule, setDeviceAclRule } from '../../devices/acl-rules.ts'
+import { createDeviceService } from '../../devices/device-service.ts'
 import { PRESET_NAMES, presetNameSchema, presetSettings } from '../../devices/presets.ts'
-import {
-  createDevice,
-  DeviceError,
-  getDevice,
-  listDevices,
-  removeDevice,
-  renameDevice,
-  rotateDeviceCredentials,
-  setDeviceEnabled,
-} from '../../devices/registry.ts'
+import { DeviceError, getDevice, listDevices } from '../../devices/registry.ts'
 import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
@@ -22,11 +14,6 @@ export interface DeviceRoutesDeps {
   db: Database
   bus: Bus
   requireAuth: RequireAuth
-  /**
-   * After rotate, remove or disable: drops the cached verification of the device's credentials
-   * and closes its live MQTT connections.
-   */
-  forgetDevice?: (id: string) => void
   /** The MQTT listeners' ports, for the connection settings of a preset. */
   mqttPorts?: () => { mqtt: number }
   now?: () => number
@@ -199,8 +186,9 @@ const routes = {
 
 /** `/devices`: the device registry, credentials and ACL rules (read to look, write to change). */
 export function createDeviceRoutes(deps: DeviceRoutesDeps) {
-  const { db, bus } = deps
+  const { db } = deps
   const now = deps.now ?? Date.now
+  const devices = createDeviceService({ db, bus: deps.bus, now })
   const read = deps.requireAuth('read')
   const write = deps.requireAuth('write')
   const router = createRouter()
@@ -220,8 +208,7 @@ export function createDeviceRoutes(deps: DeviceRoutesDeps) {
 
   router.openapi(routes.create, async (c) => {
     const body = c.req.valid('json')
-    const { device, credentials } = await translate(() => createDevice(db, body, now()))
-    bus.emit('device.created', { id: device.id, name: device.name }, { subject: device.id })
+    const { device, credentials } = await translate(() => devices.create(body))
     if (!device.preset) return c.json({ device, credentials }, 201)
     // The host the caller reached the API on is the one its tools can reach the broker on.
     const ports = deps.mqttPorts?.()
@@ -235,31 +222,19 @@ export function createDeviceRoutes(deps: DeviceRoutesDeps) {
 
   router.openapi(routes.update, (c) => {
     const { id } = c.req.valid('param')
-    const body = c.req.valid('json')
-    const before = mustExist(id)
-    if (body.enabled !== undefined) setDeviceEnabled(db, id, body.enabled)
-    if (body.name !== undefined) renameDevice(db, id, body.name)
-    // A disabled device's live connections end now, not when it next reconnects.
-    if (body.enabled === false) deps.forgetDevice?.(id)
-    const after = mustExist(id)
-    if (after.name !== before.name) bus.emit('device.renamed', { id, name: after.name }, { subject: id })
-    return c.json(after, 200)
+    const device = devices.update(id, c.req.valid('json'))
+    if (!device) throw Errors.notFound('device')
+    return c.json(device, 200)
   })
 
   router.openapi(routes.remove, (c) => {
-    const { id } = c.req.valid('param')
-    if (!removeDevice(db, id)) throw Errors.notFound('device')
-    deps.forgetDevice?.(id)
-    bus.emit('device.removed', { id }, { subject: id })
+    if (!devices.remove(c.req.valid('param').id)) throw Errors.notFound('device')
     return c.body(null, 204)
   })
 
   router.openapi(routes.rotate, async (c) => {
     const { id } = c.req.valid('param')
-    const credentials = await translate(() => rotateDeviceCredentials(db, id, now()))
-    deps.forgetDevice?.(id)
-    bus.emit('device.rotated', { id }, { subject: id })
-    return c.json(credentials, 200)
+    return c.json(await translate(() => devices.rotate(id)), 200)
   })
 
   router.openapi(routes.listAcl, (c) => {

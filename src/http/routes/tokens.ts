@@ -1,9 +1,9 @@
 import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
+import { createTokenService } from '../../accounts/token-service.ts'
 import type { Bus } from '../../bus/bus.ts'
-import { getDevice } from '../../devices/registry.ts'
 import { Errors } from '../../errors.ts'
-import { createToken, getToken, listTokens, revokeToken } from '../../store/tokens.ts'
+import { getToken, listTokens } from '../../store/tokens.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
@@ -84,8 +84,8 @@ export function createTokenRoutes(deps: {
   requireAuth: RequireAuth
   now?: () => number
 }) {
-  const { db, bus } = deps
-  const now = deps.now ?? Date.now
+  const { db } = deps
+  const tokens = createTokenService({ db, bus: deps.bus, now: deps.now ?? Date.now })
   const router = createRouter()
   router.use('*', deps.requireAuth('admin'))
 
@@ -101,20 +101,11 @@ export function createTokenRoutes(deps: {
     const body = c.req.valid('json')
     const p = c.var.principal
     const createdBy = p.kind === 'user' ? p.id : `token:${p.id}`
-    if (body.device !== undefined && !getDevice(db, body.device)) throw Errors.notFound('device')
-    const { token, secret } = createToken(db, { ...body, createdBy }, now())
-    bus.emit(
-      'token.created',
-      { id: token.id, name: token.name, scope: token.scope, createdBy },
-      { subject: token.id },
-    )
-    return c.json({ token, secret }, 201)
+    return c.json(tokens.create({ ...body, createdBy }), 201)
   })
 
   router.openapi(revoke, (c) => {
-    const { id } = c.req.valid('param')
-    if (!revokeToken(db, id)) throw Errors.notFound('token')
-    bus.emit('token.revoked', { id }, { subject: id })
+    if (!tokens.revoke(c.req.valid('param').id)) throw Errors.notFound('token')
     return c.body(null, 204)
   })
   return router

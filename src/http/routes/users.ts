@@ -1,18 +1,9 @@
 import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
+import { createUserService } from '../../accounts/user-service.ts'
 import type { Bus } from '../../bus/bus.ts'
 import { Errors } from '../../errors.ts'
-import { deleteUserSessions } from '../../store/sessions.ts'
-import { randomSecret } from '../../store/tokens.ts'
-import {
-  countAdmins,
-  createUser,
-  deleteUser,
-  findUser,
-  listUsers,
-  setPassword,
-  setRole,
-} from '../../store/users.ts'
+import { findUser, listUsers } from '../../store/users.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
@@ -111,8 +102,13 @@ export function createUserRoutes(deps: {
   onPasswordChanged?: (username: string) => void
   now?: () => number
 }) {
-  const { db, bus } = deps
-  const now = deps.now ?? Date.now
+  const { db } = deps
+  const users = createUserService({
+    db,
+    bus: deps.bus,
+    now: deps.now ?? Date.now,
+    ...(deps.onPasswordChanged ? { onPasswordChanged: deps.onPasswordChanged } : {}),
+  })
   const router = createRouter()
   router.use('*', deps.requireAuth('admin'))
 
@@ -125,45 +121,18 @@ export function createUserRoutes(deps: {
   })
 
   router.openapi(create, async (c) => {
-    const body = c.req.valid('json')
-    if (findUser(db, body.username)) throw Errors.conflict(`user ${body.username} already exists`)
-    const generated = body.password === undefined ? randomSecret(18) : undefined
-    const user = await createUser(db, body.username, body.password ?? generated ?? '', body.role, now())
-    bus.emit('user.created', { username: user.username, role: user.role }, { subject: user.username })
-    return c.json({ user, ...(generated ? { password: generated } : {}) }, 201)
+    const { user, password } = await users.create(c.req.valid('json'))
+    return c.json({ user, ...(password ? { password } : {}) }, 201)
   })
 
   router.openapi(update, async (c) => {
-    const { username } = c.req.valid('param')
-    const body = c.req.valid('json')
-    const user = findUser(db, username)
-    if (!user) throw Errors.notFound('user')
-    if (body.role && body.role !== 'admin' && user.role === 'admin' && countAdmins(db) <= 1) {
-      throw Errors.conflict('the last admin cannot lose the admin role')
-    }
-    if (body.role) setRole(db, username, body.role)
-    if (body.password !== undefined) {
-      await setPassword(db, username, body.password)
-      deleteUserSessions(db, user.id)
-      deps.onPasswordChanged?.(username)
-    }
-    const updated = findUser(db, username) ?? user
-    bus.emit(
-      'user.updated',
-      { username, role: updated.role, passwordChanged: body.password !== undefined },
-      { subject: username },
-    )
-    return c.json(updated, 200)
+    const updated = await users.update(c.req.valid('param').username, c.req.valid('json'))
+    if (!updated) throw Errors.notFound('user')
+    return c.json(updated.user, 200)
   })
 
   router.openapi(remove, (c) => {
-    const { username } = c.req.valid('param')
-    const user = findUser(db, username)
-    if (!user) throw Errors.notFound('user')
-    if (user.role === 'admin' && countAdmins(db) <= 1)
-      throw Errors.conflict('the last admin cannot be removed')
-    deleteUser(db, username)
-    bus.emit('user.removed', { username }, { subject: username })
+    if (!users.remove(c.req.valid('param').username)) throw Errors.notFound('user')
     return c.body(null, 204)
   })
   return router

@@ -1,0 +1,117 @@
+import type { Database } from 'bun:sqlite'
+import type { Bus } from '../bus/bus.ts'
+import type { CredentialCache } from '../devices/credentials.ts'
+import type { Logger } from '../log.ts'
+import type { Client } from '../mqtt/types.ts'
+import type { BrokerHandle, BrokerPlugin } from './hooks.ts'
+
+const OWNER = 'device-access'
+/** DISCONNECT reason 0x87 Not authorized (MQTT 5.0 §3.14.2.1): MQTT 5 clients hear why. */
+const NOT_AUTHORIZED = 0x87
+/** The device service's events after which a device's live connections must end. */
+const REVOKING = ['device.disabled', 'device.removed', 'device.rotated'] as const
+
+export interface DeviceAccessOptions {
+  db: Database
+  bus: Bus
+  log: Logger
+  /** The hub's one verification cache: a revoked device pays for argon2id again. */
+  credentials: Pick<CredentialCache, 'forget'>
+  deviceOf(client: Client): string | undefined
+  /** Client ids of a device's live connections (presence). */
+  clientsOf(deviceId: string): string[]
+  /** How often to look for a commit by another process; default 250 ms. */
+  pollMs?: number
+}
+
+export interface DeviceAccess extends BrokerPlugin {
+  /** Forgets the device's cached verification and ends its live connections (0x87). */
+  revoke(deviceId: string): void
+  /** Looks at once for devices disabled, removed or rotated by another process. */
+  check(): void
+}
+
+/**
+ * Ends a device's live connections as soon as its access ends, whoever ended it: the device
+ * service's events in this process (API, console), and commits of another process (`hearth device
+ * disable|remove|rotate` next to a running hub), both through `revoke`.
+ *
+ * Another process is noticed by polling `PRAGMA data_version`, which changes only when another
+ * connection commits (https://sqlite.org/pragma.html#pragma_data_version): one cheap read per
+ * interval, then only the rows of connected devices. This was chosen over a signal from the CLI
+ * to the pid in `hearth.pid` because it needs nothing from the writer: it works for any writer
+ * (an older CLI, a script with sqlite3), across users and containers sharing the data dir, with
+ * no stale or reused pid to hit and no signal lost while the hub starts.
+ */
+export function createDeviceAccess(opts: DeviceAccessOptions): DeviceAccess {
+  const { db, bus } = opts
+  const log = opts.log.child('device-access')
+  const pollMs = opts.pollMs ?? 250
+  // The credentials each connected device authenticated against: a change means a rotation.
+  const issued = new Map<string, number>()
+  const stateOf = db.query<{ enabled: number; credentials_at: number }, [string]>(
+    'SELECT enabled, credentials_at FROM devices WHERE id = ?',
+  )
+  const dataVersion = () => (db.query('PRAGMA data_version').get() as { data_version: number }).data_version
+  let broker: BrokerHandle | undefined
+  let timer: ReturnType<typeof setInterval> | undefined
+  let seenVersion = 0
+
+  const revoke = (deviceId: string) => {
+    opts.credentials.forget(deviceId)
+    // A connection made after this one authenticated against the current credentials.
+    issued.delete(deviceId)
+    for (const clientId of opts.clientsOf(deviceId))
+      broker?.disconnect(clientId, NOT_AUTHORIZED, 'device access revoked')
+  }
+
+  const check = () => {
+    const version = dataVersion()
+    if (version === seenVersion) return
+    seenVersion = version
+    for (const [deviceId, credentialsAt] of issued) {
+      const row = stateOf.get(deviceId)
+      if (row && row.enabled === 1 && row.credentials_at === credentialsAt) continue
+      log.info('device access changed by another process: its connections end', { deviceId })
+      revoke(deviceId)
+    }
+  }
+
+  return {
+    name: OWNER,
+    revoke,
+    check,
+    connected(client) {
+      const deviceId = opts.deviceOf(client)
+      if (!deviceId || issued.has(deviceId)) return
+      const row = stateOf.get(deviceId)
+      if (row) issued.set(deviceId, row.credentials_at)
+    },
+    disconnected(client) {
+      const deviceId = opts.deviceOf(client)
+      if (deviceId && opts.clientsOf(deviceId).length === 0) issued.delete(deviceId)
+    },
+    attach(handle) {
+      broker = handle
+      seenVersion = dataVersion()
+      for (const type of REVOKING)
+        bus.on(OWNER, type, (event) => {
+          if (event.subject) revoke(event.subject)
+        })
+      timer = setInterval(() => {
+        try {
+          check()
+        } catch (err) {
+          log.warn('looking for device changes failed', { err })
+        }
+      }, pollMs)
+    },
+    detach() {
+      if (timer) clearInterval(timer)
+      timer = undefined
+      bus.off(OWNER)
+      broker = undefined
+      issued.clear()
+    },
+  }
+}
