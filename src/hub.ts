@@ -179,9 +179,8 @@ function buildModules(basics: HubBasics, actions: ActionRunner): Built {
   }
 }
 
-/** The running hub: the store, the modules and the runtime that started their services. */
+/** The running hub: the modules built on the open store and the runtime that started their services. */
 interface Running extends Built {
-  store: Store
   runtime: Runtime
 }
 
@@ -201,7 +200,7 @@ export function createHub(opts: HubOptions): Hub {
   let initialAdminPassword: string | undefined
   let stopping: Promise<void> | undefined
   // What really runs: keys that need a restart keep their old values here until then.
-  let applied = config
+  let runningConfig = config
 
   const started = (): Running => {
     if (!running) throw new Error('hub is not started')
@@ -263,7 +262,7 @@ export function createHub(opts: HubOptions): Hub {
           ...(opts.backoff ? { backoff: opts.backoff } : {}),
           now,
         })
-        running = { ...built, store, runtime }
+        running = { ...built, runtime }
         await runtime.start()
         announceStore(store, log, bus)
         initialAdminPassword = await ensureAdmin(store.db, config, now)
@@ -300,11 +299,11 @@ export function createHub(opts: HubOptions): Hub {
       }
       let result: ReloadResult
       try {
-        result = applyReload(collect(running.modules, 'reload'), applied, next)
+        result = applyReload(collect(running.modules, 'reload'), runningConfig, next)
       } catch (err) {
         return refuse([(err as Error).message])
       }
-      applied = withPathsFrom(next, applied, result.needsRestart)
+      runningConfig = withPathsFrom(next, runningConfig, result.needsRestart)
       reloadLog.info('config reloaded', { ...result })
       if (result.needsRestart.length)
         reloadLog.warn('some changes take effect only after a restart', { needsRestart: result.needsRestart })

@@ -15,6 +15,7 @@ export interface Shared {
   metrics: Metrics
 }
 
+/** Built right after the store opens: the modules below take these as deps. */
 export function composeShared({ db, now }: Pick<HubBasics, 'db' | 'now'>): Shared {
   // Every API router takes its guard from here: session cookie or bearer token, CSRF, scopes.
   const requireAuth = createRequireAuth({ db, now })

@@ -25,6 +25,7 @@ export interface InboundHooks {
   housekeeping: Service
 }
 
+/** Builds the registry, receiver and housekeeping from `hooks` and `hookDeliveries`; does no I/O. */
 export function createInboundHooks(opts: InboundHooksOptions): InboundHooks {
   const { config, db, bus, log } = opts
   const now = opts.now ?? Date.now
