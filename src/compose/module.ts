@@ -41,7 +41,7 @@ export interface HubModule {
   routes?: readonly RouteMount[]
   /** Requests a console may send over `/ws`, by action name. */
   consoleActions?: ConsoleActions
-  /** Action kinds this module carries out, registered on the shared runner when it is built. */
+  /** Action kinds this module carries out, registered on the shared runner once every module is built. */
   actions?: ActionExecutors
   /** What a config reload can change of this module. */
   reload?: readonly ReloadStep[]
