@@ -1,16 +1,25 @@
 import type { Database } from 'bun:sqlite'
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import type { ActionRunner } from './actions/runner.ts'
+import { mkdirSync } from 'node:fs'
+import { type ActionRunner, createActionRunner } from './actions/runner.ts'
 import type { Broker } from './broker/broker.ts'
 import type { SysStats } from './broker/sys.ts'
 import { type Bus, createBus } from './bus/bus.ts'
-import { type Automation, composeAutomation, createHubActions } from './compose/automation.ts'
-import { composeBridges } from './compose/bridges.ts'
-import { type BrokerParts, composeBroker } from './compose/broker.ts'
-import { type Core, composeCore, type HubBasics } from './compose/core.ts'
-import { composeHttp, type HttpParts, prepareHttp } from './compose/http.ts'
-import { applyReload, type ReloadResult, type ReloadStep } from './compose/reload.ts'
+import { composeCoreActions, composePollers, composeRules, composeScheduler } from './compose/automation.ts'
+import { composeBridgeStatus } from './compose/bridges.ts'
+import { composeBroker, composeBrokerPolicy, composePresence } from './compose/broker.ts'
+import { composeEventLog, composeLogging, composeShared } from './compose/core.ts'
+import { composeDevices } from './compose/devices.ts'
+import { composeFirebase } from './compose/firebase.ts'
+import { announceStore, ensureAdmin } from './compose/first-start.ts'
+import { composeHttp, type HttpModule } from './compose/http.ts'
+import { composeListeners, type ListenersModule } from './compose/listeners.ts'
+import { collect, type HubBasics, type HubModule, registerActions } from './compose/module.ts'
+import { composeOutbox } from './compose/outbox.ts'
+import { composePush } from './compose/push.ts'
+import { applyReload, type ReloadResult } from './compose/reload.ts'
+import { composeSlack } from './compose/slack.ts'
+import { composeHomeAssistant, composeTelemetry } from './compose/telemetry.ts'
+import { composeInboundHooks, composeWebhookTargets } from './compose/webhooks.ts'
 import { withPathsFrom } from './config/diff.ts'
 import { ConfigError } from './config/load.ts'
 import type { Config } from './config/schema.ts'
@@ -20,11 +29,8 @@ import type { Scheduler } from './jobs/scheduler.ts'
 import type { Logger } from './log.ts'
 import type { RulesService } from './rules/service.ts'
 import { type Backoff, createRuntime, type Runtime } from './runtime/runtime.ts'
-import type { ServiceEntry } from './runtime/service.ts'
-import { INITIAL_ADMIN_FILE, INITIAL_ADMIN_USER } from './store/initial-admin.ts'
 import { lockDataDir } from './store/lock.ts'
-import { openStore } from './store/open.ts'
-import { countUsers, createUser } from './store/users.ts'
+import { openStore, type OpenedStore as Store } from './store/open.ts'
 import { VERSION } from './version.ts'
 
 export { INITIAL_ADMIN_FILE } from './store/initial-admin.ts'
@@ -75,165 +81,199 @@ export interface Hub {
   readonly scheduler: Scheduler
 }
 
+/** What exists once the store is open and every module is built. */
+interface Built {
+  db: Database
+  modules: HubModule[]
+  broker: Broker
+  sys: SysStats
+  listeners: ListenersModule
+  http: HttpModule
+  rules: RulesService
+  scheduler: Scheduler
+}
+
 /**
- * Wires every service from the config. Building does no I/O; `start()` claims the data dir,
- * opens the store and starts the services in order; `stop()` reverses it.
+ * Builds every module on the open store, in dependency order, and answers them in start order.
+ * Modules with broker plugins are built before the broker; the HTTP edge, which mounts the
+ * others' routes, and the event log, which skips their transient events, after them.
+ */
+function buildModules(basics: HubBasics, actions: ActionRunner): Built {
+  const { config, db, bus, log, now } = basics
+  const shared = composeShared(basics)
+  const { requireAuth, metrics } = shared
+  const policy = composeBrokerPolicy({ ...basics, credentials: shared.credentials })
+  const deviceOf = policy.auth.deviceOf
+  const telemetry = composeTelemetry({ ...basics, ...shared, deviceOf })
+  const devices = composeDevices({ ...basics, requireAuth, acl: policy.acl, deviceOf, actions })
+  const plugins = collect([telemetry, devices], 'brokerPlugins')
+  const mqtt = composeBroker({ ...basics, policy, plugins, metrics })
+  const { broker } = mqtt
+  const outbox = composeOutbox({ ...basics, requireAuth, metrics })
+  const webhooks = composeWebhookTargets({ ...basics, requireAuth, broker, outbox: outbox.outbox })
+  const push = composePush({ ...basics, ...shared, outbox: outbox.outbox, actions })
+  const slack = composeSlack({ ...basics, metrics, outbox: outbox.outbox, actions })
+  const scheduler = composeScheduler({ ...basics, requireAuth, actions })
+  const firebase = composeFirebase({
+    ...basics,
+    requireAuth,
+    metrics,
+    broker,
+    outbox: outbox.outbox,
+    scheduler: scheduler.scheduler,
+  })
+  const rules = composeRules({ ...basics, requireAuth, actions, broker })
+  const listeners = composeListeners({ config, log, broker })
+  // Start order: the telemetry writer before the broker delivers; device services, bridges,
+  // schedules and rules after it; the listeners once every consumer runs.
+  const features: HubModule[] = [
+    telemetry,
+    mqtt,
+    devices,
+    composeHomeAssistant({ ...basics, broker, telemetry: telemetry.telemetry }),
+    composeCoreActions({ bus, broker }),
+    composePollers({ bus, now, broker, writer: telemetry.telemetry.writer }),
+    outbox,
+    webhooks,
+    composeInboundHooks({ ...basics, requireAuth, broker }),
+    push,
+    slack,
+    scheduler,
+    firebase,
+    rules,
+    composeBridgeStatus({
+      db,
+      outbox: outbox.outbox,
+      targets: webhooks.targets,
+      push: push.push,
+      slack: slack.slack,
+      firebase: firebase.firebase,
+      scheduler: scheduler.scheduler,
+      requireAuth,
+      now,
+    }),
+    listeners,
+  ]
+  const http = composeHttp({
+    ...basics,
+    ...shared,
+    broker,
+    presence: policy.presence,
+    tcp: listeners.tcp,
+    tls: listeners.tls,
+    modules: features,
+  })
+  const events = composeEventLog(basics, collect([...features, http], 'transientEvents'))
+  // Presence comes after the listeners: it stops first and says `offline` while the broker is up.
+  const modules = [events, ...features, http, composePresence(policy), composeLogging(log)]
+  registerActions(actions, modules)
+  return {
+    db,
+    modules,
+    broker,
+    sys: mqtt.sys,
+    listeners,
+    http,
+    rules: rules.rules,
+    scheduler: scheduler.scheduler,
+  }
+}
+
+/** The running hub: the modules built on the open store and the runtime that started their services. */
+interface Running extends Built {
+  runtime: Runtime
+}
+
+/**
+ * The hub from its config. Building does no I/O; `start()` claims the data dir, opens the store,
+ * builds the modules on it and starts their services in order; `stop()` reverses it. What needs
+ * the store (`db`, `broker`, the ports, `app` …) is there once `start()` resolved.
  */
 export function createHub(opts: HubOptions): Hub {
-  const { config } = opts
-  const log = opts.log
+  const { config, log } = opts
   const now = opts.now ?? Date.now
   const bus = createBus(log.child('bus'), now)
-  let db: Database | undefined
-  let runtime: Runtime | undefined
+  // Rules and schedules share it; modules register their kinds on it as they are built.
+  const actions = createActionRunner({ log, bus, now })
+  let running: Running | undefined
   let unlock: (() => void) | undefined
   let initialAdminPassword: string | undefined
   let stopping: Promise<void> | undefined
-  let core: Core | undefined
-  let mqtt: BrokerParts | undefined
-  let automation: Automation | undefined
-  let web: HttpParts | undefined
-  let reloadSteps: ReloadStep[] = []
   // What really runs: keys that need a restart keep their old values here until then.
-  let running = config
+  let runningConfig = config
 
-  const need = <T>(v: T | undefined, what: string): T => {
-    if (v === undefined) throw new Error(`hub is not started (${what})`)
-    return v
+  const started = (): Running => {
+    if (!running) throw new Error('hub is not started')
+    return running
   }
-
-  const actions = createHubActions({
-    log,
-    bus,
-    now,
-    broker: () => need(mqtt, 'broker').broker,
-    telemetryWriter: () => need(mqtt, 'telemetry').telemetry.writer,
-  })
 
   const hub: Hub = {
     get db() {
-      return need(db, 'db')
+      return started().db
     },
     bus,
     get broker() {
-      return need(mqtt, 'broker').broker
+      return started().broker
     },
     get sys() {
-      return need(mqtt, 'sys').sys
+      return started().sys
     },
     get mqttPort() {
-      return need(mqtt, 'mqtt').tcp.port
+      return started().listeners.tcp.port
     },
     get mqttTlsPort() {
-      return mqtt?.tls?.port
+      return running?.listeners.tls?.port
     },
     get httpPort() {
-      return need(web, 'http').server.port
+      return started().http.server.port
     },
     get httpUrl() {
-      return need(web, 'http').server.url
+      return started().http.server.url
     },
     get app() {
-      return need(web, 'http').app
+      return started().http.app
     },
     get initialAdminPassword() {
       return initialAdminPassword
     },
     get console() {
-      return need(core, 'console').consoleChannel
+      return started().http.consoleChannel
     },
     actions,
     get rules() {
-      return need(automation, 'rules').rules
+      return started().rules
     },
     get scheduler() {
-      return need(automation, 'scheduler').scheduler
+      return started().scheduler
     },
 
     async start() {
       mkdirSync(config.dataDir, { recursive: true })
       unlock = lockDataDir(config.dataDir)
+      let store: Store | undefined
       try {
-        const store = openStore(config.dataDir, () => new Date(now()))
-        db = store.db
-        const basics: HubBasics = { config, db, bus, log, now }
-        core = composeCore({ ...basics, mqttPorts: () => ({ mqtt: hub.mqttPort, mqttTls: hub.mqttTlsPort }) })
-        mqtt = composeBroker({ ...basics, ...core, actions })
-        const httpBase = prepareHttp({ config, db, sys: mqtt.sys })
-        automation = composeAutomation({ ...basics, actions, broker: mqtt.broker })
-        const bridges = composeBridges({
-          ...basics,
-          ...core,
-          ...httpBase,
-          broker: mqtt.broker,
-          actions,
-          scheduler: automation.scheduler,
-        })
-        web = composeHttp({ ...basics, ...httpBase, ...core, ...mqtt, ...bridges, ...automation })
-        reloadSteps = [
-          ...mqtt.reload,
-          ...bridges.reload,
-          ...automation.reload,
-          {
-            keys: ['log.level'],
-            apply(next) {
-              log.setLevel(next.log.level)
-              return undefined
-            },
-          },
-        ]
-
-        const { eventLog, consoleChannel } = core
-        const { broker, sys, presence, telemetry, devices, homeAssistant, tcp, tls } = mqtt
-        const { webhooks, push, slack, firebase } = bridges
-        const { scheduler, rules } = automation
-        const http = web.server
-        const consoleService = { name: 'console', start: consoleChannel.start, stop: consoleChannel.stop }
-        // Presence comes after the listeners: it stops first and says `offline` while the broker is up.
-        const entries: ServiceEntry[] = [
-          eventLog,
-          ...telemetry.services,
-          broker,
-          sys,
-          ...devices.services,
-          ...(homeAssistant ? [homeAssistant] : []),
-          ...webhooks.services,
-          ...push.services,
-          { service: slack, restart: true },
-          { service: scheduler, restart: true },
-          ...firebase.services,
-          rules.service,
-          tcp,
-          ...(tls ? [tls] : []),
-          consoleService,
-          http,
-          presence,
-        ]
-        runtime = createRuntime({
+        store = openStore(config.dataDir, () => new Date(now()))
+        const built = buildModules({ config, db: store.db, bus, log, now }, actions)
+        const runtime = createRuntime({
           log,
           bus,
-          entries,
+          entries: collect(built.modules, 'services'),
           onFatal: (err, service) => opts.onFatal?.(err, service),
           ...(opts.backoff ? { backoff: opts.backoff } : {}),
           now,
         })
+        running = { ...built, runtime }
         await runtime.start()
-        if (store.upgraded)
-          log.info('database upgraded; the copy from before stays until the next upgrade', {
-            ...store.upgraded,
-          })
-        if (store.corrupt) {
-          log.error('database failed its integrity check; started on a fresh one', store.corrupt)
-          bus.emit('store.corrupt', store.corrupt, { subject: 'database' })
-          bus.emit('alert', {
-            source: 'store',
-            severity: 'critical',
-            message: `corrupt database moved to ${store.corrupt.movedTo}`,
-          })
-        }
-        initialAdminPassword = await ensureAdmin(db, config)
-        bus.emit('hub.started', { version: VERSION, mqttPort: tcp.port, httpPort: http.port })
+        announceStore(store, log, bus)
+        initialAdminPassword = await ensureAdmin(store.db, config, now)
+        bus.emit('hub.started', {
+          version: VERSION,
+          mqttPort: built.listeners.tcp.port,
+          httpPort: built.http.server.port,
+        })
       } catch (err) {
+        // A store opened before a module failed to build is closed too.
+        if (!running) closeDb(store?.db)
         await hub.stop()
         throw err
       }
@@ -250,7 +290,7 @@ export function createHub(opts: HubOptions): Hub {
         })
         return { ok: false, problems }
       }
-      if (!runtime || stopping) return refuse(['the hub is not running'])
+      if (!running || stopping) return refuse(['the hub is not running'])
       let next: Config
       try {
         next = load()
@@ -259,11 +299,11 @@ export function createHub(opts: HubOptions): Hub {
       }
       let result: ReloadResult
       try {
-        result = applyReload(reloadSteps, running, next)
+        result = applyReload(collect(running.modules, 'reload'), runningConfig, next)
       } catch (err) {
         return refuse([(err as Error).message])
       }
-      running = withPathsFrom(next, running, result.needsRestart)
+      runningConfig = withPathsFrom(next, runningConfig, result.needsRestart)
       reloadLog.info('config reloaded', { ...result })
       if (result.needsRestart.length)
         reloadLog.warn('some changes take effect only after a restart', { needsRestart: result.needsRestart })
@@ -273,34 +313,21 @@ export function createHub(opts: HubOptions): Hub {
 
     stop() {
       stopping ??= (async () => {
-        await runtime?.stop()
-        try {
-          db?.close()
-        } catch (err) {
-          log.error('closing the database failed', { err })
-        }
+        await running?.runtime.stop()
+        closeDb(running?.db)
         unlock?.()
       })()
       return stopping
     },
   }
 
-  // ensureAdmin writes the password file here so it exists before anyone is told about it.
-  async function ensureAdmin(database: Database, cfg: Config): Promise<string | undefined> {
-    if (countUsers(database) > 0) return undefined
-    const password = cfg.admin.password ?? randomPassword()
-    await createUser(database, INITIAL_ADMIN_USER, password, 'admin', now())
-    if (cfg.admin.password) return undefined
-    const file = join(cfg.dataDir, INITIAL_ADMIN_FILE)
-    writeFileSync(file, `${password}\n`, { mode: 0o600 })
-    chmodSync(file, 0o600)
-    return password
+  function closeDb(db: Database | undefined) {
+    try {
+      db?.close()
+    } catch (err) {
+      log.error('closing the database failed', { err })
+    }
   }
 
   return hub
-}
-
-/** A URL-safe random secret of `bytes` random bytes. */
-export function randomPassword(bytes = 24): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')
 }

@@ -99,16 +99,6 @@ export function createWebhookAction(deps: WebhookActionDeps): {
   return { executor, handler }
 }
 
-/** Registers the webhook action and its outbox handler; returns an unregister for the action. */
-export function registerWebhookAction(
-  runner: { register(type: 'webhook', executor: ActionExecutor<'webhook'>): () => void },
-  deps: WebhookActionDeps,
-): () => void {
-  const { executor, handler } = createWebhookAction(deps)
-  deps.outbox.register(ACTION_WEBHOOK_KIND, handler)
-  return runner.register('webhook', executor)
-}
-
 // No body: the action's context as JSON. A string: a template (JSON when it parses as JSON).
 function bodyOf(
   body: unknown,

@@ -1,63 +1,54 @@
-import { registerCoreActions } from '../actions/core-actions.ts'
-import { type ActionRunner, createActionRunner } from '../actions/runner.ts'
+import { createEventExecutor } from '../actions/event.ts'
+import { brokerPublisher, createPublishExecutor } from '../actions/publish.ts'
+import type { ActionRunner } from '../actions/runner.ts'
+import { createPollExecutor } from '../bridges/poll/poller.ts'
 import type { Broker } from '../broker/broker.ts'
-import type { Bus } from '../bus/bus.ts'
+import type { RequireAuth } from '../http/auth/middleware.ts'
+import { createRuleRoutes } from '../http/routes/rules.ts'
+import { createScheduleRoutes } from '../http/routes/schedules.ts'
 import { systemClock } from '../jobs/clock.ts'
 import { createScheduler, type Scheduler } from '../jobs/scheduler.ts'
-import type { Logger } from '../log.ts'
 import { createRulesService, type RulesService } from '../rules/service.ts'
 import type { TelemetryWriter } from '../telemetry/writer.ts'
-import type { HubBasics } from './core.ts'
-import type { ReloadStep } from './reload.ts'
+import type { HubBasics, HubModule } from './module.ts'
 
-export interface ActionsDeps {
-  log: Logger
-  bus: Bus
-  now: () => number
-  /** The broker once the hub has started; throws before. */
-  broker(): Broker
-  /** The telemetry writer once the hub has started; throws before. */
-  telemetryWriter(): TelemetryWriter
+/** The kinds the hub carries out itself: `publish` through the broker and `event` on the bus. */
+export function composeCoreActions({ bus, broker }: Pick<HubBasics, 'bus'> & { broker: Broker }): HubModule {
+  return {
+    name: 'actions',
+    actions: { publish: createPublishExecutor(brokerPublisher(broker)), event: createEventExecutor(bus) },
+  }
 }
 
-/** The action runner rules and schedules share, with the kinds the hub carries out itself. */
-export function createHubActions(deps: ActionsDeps): ActionRunner {
-  const { log, bus, now } = deps
-  // Publish, event and poll are carried out by the hub itself (issue 5); push, slack, setDesired by later bridges.
-  const actions = createActionRunner({ log, bus, now })
-  registerCoreActions(actions, {
+/**
+ * HTTP pollers: the `poll` action schedules run (a weather API on an interval). Readings go
+ * through the telemetry writer, like ingest and MQTT readings (issue 5 point 4).
+ */
+export function composePollers(
+  deps: Pick<HubBasics, 'bus' | 'now'> & { broker: Broker; writer: TelemetryWriter },
+): HubModule {
+  const { bus, now, broker, writer } = deps
+  const poll = createPollExecutor({
     bus,
-    publish: (message) => deps.broker().publish(message),
-    // Pollers' readings go through the writer, like ingest and MQTT readings (issue 5 point 4).
-    record: (readings) => deps.telemetryWriter().write(readings, 'poll'),
+    publish: brokerPublisher(broker),
+    record: (readings) => writer.write(readings, 'poll'),
     now,
   })
-  return actions
+  return { name: 'pollers', actions: { poll } }
 }
 
 export interface AutomationDeps extends HubBasics {
+  requireAuth: RequireAuth
   actions: ActionRunner
-  broker: Broker
 }
 
-export interface Automation {
+export interface SchedulerModule extends HubModule {
   scheduler: Scheduler
-  rules: RulesService
-  /** Config rules and schedules (HTTP pollers are schedules' `poll` actions) take a reload. */
-  reload: ReloadStep[]
 }
 
-/** Schedules and rules, both acting through the shared action runner. */
-export function composeAutomation({
-  config,
-  db,
-  bus,
-  log,
-  now,
-  actions,
-  broker,
-}: AutomationDeps): Automation {
-  // Schedules (issue 5 points 3, 4): SQLite-backed, croner-timed, supervised.
+/** Schedules (issue 5 points 3, 4): SQLite-backed, croner-timed, supervised. */
+export function composeScheduler(deps: AutomationDeps): SchedulerModule {
+  const { config, db, bus, log, now, requireAuth, actions } = deps
   const scheduler = createScheduler({
     db,
     bus,
@@ -67,7 +58,30 @@ export function composeAutomation({
     timezone: config.timezone,
     configured: config.schedules,
   })
-  // Rules (issue 5 point 2): config and API rules, fed by the bus and the broker.
+  return {
+    name: 'scheduler',
+    scheduler,
+    services: [{ service: scheduler, restart: true }],
+    api: [{ path: '/schedules', router: createScheduleRoutes({ scheduler, requireAuth }) }],
+    reload: [
+      {
+        keys: ['schedules'],
+        apply(next) {
+          scheduler.setConfigured(next.schedules)
+          return undefined
+        },
+      },
+    ],
+  }
+}
+
+export interface RulesModule extends HubModule {
+  rules: RulesService
+}
+
+/** Rules (issue 5 point 2): config and API rules, fed by the bus and the broker. */
+export function composeRules(deps: AutomationDeps & { broker: Broker }): RulesModule {
+  const { config, db, bus, log, now, requireAuth, actions, broker } = deps
   const rules = createRulesService({
     db,
     bus,
@@ -77,21 +91,19 @@ export function composeAutomation({
     configRules: config.rules,
     now,
   })
-  const reload: ReloadStep[] = [
-    {
-      keys: ['rules'],
-      apply(next) {
-        rules.setConfigRules(next.rules)
-        return undefined
+  return {
+    name: 'rules',
+    rules,
+    services: [rules.service],
+    api: [{ path: '/rules', router: createRuleRoutes({ db, bus, log, rules, requireAuth, now }) }],
+    reload: [
+      {
+        keys: ['rules'],
+        apply(next) {
+          rules.setConfigRules(next.rules)
+          return undefined
+        },
       },
-    },
-    {
-      keys: ['schedules'],
-      apply(next) {
-        scheduler.setConfigured(next.schedules)
-        return undefined
-      },
-    },
-  ]
-  return { scheduler, rules, reload }
+    ],
+  }
 }

@@ -1,7 +1,5 @@
-import { brokerPublisher } from '../actions/publish.ts'
-import type { ActionRunner } from '../actions/runner.ts'
-import { createAcl } from '../broker/acl.ts'
-import { createAuth } from '../broker/auth.ts'
+import { type Acl, createAcl } from '../broker/acl.ts'
+import { type Auth, createAuth } from '../broker/auth.ts'
 import { type Broker, createBroker } from '../broker/broker.ts'
 import { createDeviceAccess } from '../broker/device-access.ts'
 import { createDottedTopics } from '../broker/dotted.ts'
@@ -10,62 +8,34 @@ import { engineLimits, LIMIT_KEYS } from '../broker/limits.ts'
 import { createPresence, type Presence } from '../broker/presence.ts'
 import { createSqliteEngineStore } from '../broker/store/sqlite-store.ts'
 import { createSysStats, type SysStats } from '../broker/sys.ts'
-import {
-  createTcpListener,
-  createTlsListener,
-  type TcpListener,
-  type TlsListener,
-} from '../broker/tcp-listener.ts'
-import { createDeviceFeatures, type DeviceFeatures } from '../devices/features.ts'
-import { createHomeAssistantDiscovery, type HomeAssistantDiscovery } from '../homeassistant/discovery.ts'
-import type { ConsoleChannel } from '../http/console/channel.ts'
-import { createTelemetry, type Telemetry } from '../telemetry/telemetry.ts'
+import type { CredentialCache } from '../devices/credentials.ts'
+import { type Metrics, registerHubMetrics } from '../http/metrics.ts'
 import { VERSION } from '../version.ts'
-import type { Core, HubBasics } from './core.ts'
-import type { ReloadStep } from './reload.ts'
+import type { HubBasics, HubModule } from './module.ts'
 
-export interface BrokerDeps extends HubBasics, Pick<Core, 'requireAuth' | 'credentials'> {
-  actions: ActionRunner
-  consoleChannel: ConsoleChannel
-}
-
-export interface BrokerParts {
-  broker: Broker
-  sys: SysStats
+/** The hub's policy on the engine, built before the modules that plug into the broker. */
+export interface BrokerPolicy {
+  auth: Auth
+  acl: Acl
   presence: Presence
-  telemetry: Telemetry
-  devices: DeviceFeatures
-  /** Home Assistant MQTT discovery of the telemetry; undefined unless `homeAssistant.discovery`. */
-  homeAssistant: HomeAssistantDiscovery | undefined
-  tcp: TcpListener
-  /** Undefined when no certificate is configured. */
-  tls: TlsListener | undefined
-  /** What a config reload can change of the broker: policy, limits, mappings and the certificate. */
-  reload: ReloadStep[]
+  sys: SysStats
+  /** In hook order: dotted topics are rewritten to `/` before anything else sees them. */
+  plugins: BrokerPlugin[]
 }
 
-/**
- * The MQTT broker with its plugins (policy, presence, $SYS, telemetry, device features,
- * persistence) and its TCP and TLS listeners. The WebSocket listener rides on the HTTP server.
- */
-export function composeBroker(deps: BrokerDeps): BrokerParts {
-  const { config, db, bus, log, now, actions, requireAuth, credentials } = deps
-  const auth = createAuth({
-    db,
-    bus,
-    log,
-    allowAnonymous: config.mqtt.allowAnonymous,
-    credentials,
-    now,
-  })
+/** Auth, the ACL, presence, dotted topics, $SYS and the queue-overflow notice. */
+export function composeBrokerPolicy(deps: HubBasics & { credentials: CredentialCache }): BrokerPolicy {
+  const { config, db, bus, log, now, credentials } = deps
+  const m = config.mqtt
+  const auth = createAuth({ db, bus, log, allowAnonymous: m.allowAnonymous, credentials, now })
   const acl = createAcl({
     db,
     bus,
     log,
     identityOf: auth.identityOf,
-    rules: config.mqtt.acl,
-    anonymousRules: config.mqtt.anonymousAcl,
-    disconnectOnDenied: config.mqtt.disconnectOnDenied,
+    rules: m.acl,
+    anonymousRules: m.anonymousAcl,
+    disconnectOnDenied: m.disconnectOnDenied,
     now,
   })
   const presence = createPresence({
@@ -73,25 +43,13 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
     bus,
     log,
     deviceOf: auth.deviceOf,
-    availabilityTopic: config.mqtt.availabilityTopic,
+    availabilityTopic: m.availabilityTopic,
     now,
   })
-  // Dotted topics are rewritten to `/` before anything else sees them; auth and the ACL then
-  // see only well-formed packets (the engine checks those); $SYS answers new subscribers.
-  const m = config.mqtt
+  // Auth and the ACL then see only well-formed packets (the engine checks those); $SYS answers
+  // new subscribers.
   const dotted = createDottedTopics({ log, all: m.dottedTopics, clients: m.dottedTopicsClients })
   const sys = createSysStats({ log, interval: m.sysInterval, version: VERSION, now })
-  // Telemetry storage and MQTT extraction; its writer also serves /ingest.
-  const ha = config.homeAssistant
-  const telemetry = createTelemetry({
-    db,
-    bus,
-    log,
-    config: config.telemetry,
-    deviceOf: auth.deviceOf,
-    ...(ha.discovery ? { ownTopics: [`${ha.stateTopicPrefix}/#`] } : {}),
-    now,
-  })
   const overflow: BrokerPlugin = {
     name: 'queue-overflow',
     // Once per episode: the engine calls it when a session's queue starts dropping.
@@ -109,101 +67,65 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
     deviceOf: auth.deviceOf,
     clientsOf: presence.clientsOf,
   })
-  const plugins: BrokerPlugin[] = [dotted, auth, acl, presence, access, sys.plugin, telemetry.mqtt, overflow]
-  // Groups, messaging, upstream and device state; group members read groups/<id>/#.
-  const devices = createDeviceFeatures({
-    db,
-    bus,
-    log,
-    config: config.devices,
-    deviceOf: auth.deviceOf,
-    acl,
-    actions,
-    requireAuth,
-    now,
-  })
-  devices.registerConsole(deps.consoleChannel)
-  plugins.push(...devices.plugins)
-  // Retained messages, sessions, queues and wills in the hub's database.
-  const broker = createBroker({
-    log,
-    plugins,
-    store: createSqliteEngineStore({ db, log }),
-    limits: engineLimits(m),
-    now,
-  })
-  // Home Assistant discovery publishes as the hub through the broker, like a rule's publish.
-  const homeAssistant = ha.discovery
-    ? createHomeAssistantDiscovery({
-        db,
-        bus,
-        log,
-        config: ha,
-        publish: brokerPublisher(broker),
-        series: () => telemetry.store.listSeries(),
-        latest: (device) => telemetry.latest(device),
-        availability: m.availabilityTopic,
-        version: VERSION,
-      })
-    : undefined
-  const tcp = createTcpListener({ broker, log, host: m.host, port: m.port })
-  const { cert, key } = m.tls
-  const tls =
-    cert && key
-      ? createTlsListener({
-          broker,
-          log,
-          host: m.host,
-          port: m.tls.port,
-          cert,
-          key,
-          ca: m.tls.ca,
-          requireClientCert: m.tls.requireClientCert,
-        })
-      : undefined
-  const reload: ReloadStep[] = [
-    {
-      keys: ['mqtt.acl', 'mqtt.anonymousAcl', 'mqtt.disconnectOnDenied', 'mqtt.allowAnonymous'],
-      apply(next) {
-        acl.setRules(next.mqtt.acl, next.mqtt.anonymousAcl)
-        acl.setDisconnectOnDenied(next.mqtt.disconnectOnDenied)
-        auth.setAllowAnonymous(next.mqtt.allowAnonymous)
-        return undefined
-      },
-    },
-    {
-      keys: LIMIT_KEYS.map((k) => `mqtt.${k}`),
-      apply(next) {
-        broker.setLimits(engineLimits(next.mqtt))
-        return undefined
-      },
-    },
-    {
-      keys: ['telemetry.mqtt'],
-      apply(next) {
-        telemetry.mqtt.setRules(next.telemetry.mqtt)
-        return undefined
-      },
-    },
-  ]
-  if (tls) reload.push(tlsReloadStep(tls))
-  return { broker, sys, presence, telemetry, devices, homeAssistant, tcp, tls, reload }
+  return { auth, acl, presence, sys, plugins: [dotted, auth, acl, presence, access, sys.plugin, overflow] }
+}
+
+export interface BrokerModule extends HubModule {
+  broker: Broker
+  sys: SysStats
+}
+
+export interface BrokerDeps extends HubBasics {
+  policy: BrokerPolicy
+  /** Other modules' hooks, after the policy's. */
+  plugins: readonly BrokerPlugin[]
+  metrics: Metrics
 }
 
 /**
- * The certificate files are read on every reload: a renewed certificate usually keeps its path.
- * Turning TLS off (or on) changes the listeners, which needs a restart.
+ * The MQTT broker with its plugins and, in the hub's database, its retained messages, sessions,
+ * queues and wills. The listeners are a module of their own, started once every consumer runs.
  */
-function tlsReloadStep(tls: TlsListener): ReloadStep {
+export function composeBroker({ config, db, log, now, policy, plugins, metrics }: BrokerDeps): BrokerModule {
+  const { auth, acl, sys } = policy
+  const broker = createBroker({
+    log,
+    plugins: [...policy.plugins, ...plugins],
+    store: createSqliteEngineStore({ db, log }),
+    limits: engineLimits(config.mqtt),
+    now,
+  })
+  registerHubMetrics(metrics, { db, brokerStats: () => sys.stats() })
   return {
-    keys: ['mqtt.tls.cert', 'mqtt.tls.key', 'mqtt.tls.ca'],
-    always: true,
-    canFail: true,
-    apply(next, changed) {
-      const { cert, key, ca } = next.mqtt.tls
-      if (!cert || !key) return { needsRestart: changed }
-      const renewed = tls.reloadCertificate({ cert, key, ca })
-      return renewed && !changed.length ? { applied: ['mqtt.tls.cert'] } : undefined
-    },
+    name: 'broker',
+    broker,
+    sys,
+    services: [broker, sys],
+    reload: [
+      {
+        keys: ['mqtt.acl', 'mqtt.anonymousAcl', 'mqtt.disconnectOnDenied', 'mqtt.allowAnonymous'],
+        apply(next) {
+          acl.setRules(next.mqtt.acl, next.mqtt.anonymousAcl)
+          acl.setDisconnectOnDenied(next.mqtt.disconnectOnDenied)
+          auth.setAllowAnonymous(next.mqtt.allowAnonymous)
+          return undefined
+        },
+      },
+      {
+        keys: LIMIT_KEYS.map((k) => `mqtt.${k}`),
+        apply(next) {
+          broker.setLimits(engineLimits(next.mqtt))
+          return undefined
+        },
+      },
+    ],
   }
+}
+
+/**
+ * Presence, last in the start order: it stops first and says `offline` while the broker and its
+ * listeners are up. Its plugin is the policy's.
+ */
+export function composePresence(policy: BrokerPolicy): HubModule {
+  return { name: 'presence', services: [policy.presence] }
 }

@@ -1,77 +1,66 @@
 import type { Database } from 'bun:sqlite'
-import type { SysStats } from '../broker/sys.ts'
+import type { Broker } from '../broker/broker.ts'
+import type { Presence } from '../broker/presence.ts'
+import type { TcpListener, TlsListener } from '../broker/tcp-listener.ts'
 import { createMqttWsRoute } from '../broker/ws-listener.ts'
 import { type App, createApp } from '../http/app.ts'
+import { type ConsoleChannel, createConsoleChannel } from '../http/console/channel.ts'
+import { consoleHubInfo } from '../http/console/hub-info.ts'
 import { createConsoleStatic } from '../http/console/static.ts'
-import {
-  createMetrics,
-  createMetricsRoute,
-  httpMetricsMiddleware,
-  type Metrics,
-  registerHubMetrics,
-} from '../http/metrics.ts'
-import { registerProcessMetrics } from '../http/process-metrics.ts'
+import { createMetricsRoute, httpMetricsMiddleware } from '../http/metrics.ts'
 import { createBackupRoutes } from '../http/routes/backup.ts'
-import { createBridgeRoutes } from '../http/routes/bridges.ts'
 import { createCoreApi } from '../http/routes/core-api.ts'
-import { createIngestRoutes } from '../http/routes/ingest.ts'
-import { createRuleRoutes } from '../http/routes/rules.ts'
-import { createScheduleRoutes } from '../http/routes/schedules.ts'
-import { createTelemetryRoutes } from '../http/routes/telemetry.ts'
 import { createHttpServer, type HttpServer } from '../http/server.ts'
 import { httpTls } from '../http/tls.ts'
+import { queryEvents } from '../store/events.ts'
 import { forgetInitialAdminPassword } from '../store/initial-admin.ts'
-import { VERSION } from '../version.ts'
-import type { Automation } from './automation.ts'
-import type { Bridges } from './bridges.ts'
-import type { BrokerParts } from './broker.ts'
-import type { Core, HubBasics } from './core.ts'
+import type { Shared } from './core.ts'
+import { collect, type HubBasics, type HubModule } from './module.ts'
 
-export interface HttpBase {
-  /** Undefined for plain HTTP. */
-  https: ReturnType<typeof httpTls>
-  metrics: Metrics
+export interface HttpDeps extends HubBasics, Shared {
+  broker: Broker
+  presence: Pick<Presence, 'clientsOf'>
+  tcp: TcpListener
+  tls: TlsListener | undefined
+  /** The modules whose API routers, routes and console actions this mounts, in order. */
+  modules: readonly HubModule[]
 }
 
-export interface HttpBaseDeps extends Pick<HubBasics, 'config' | 'db'> {
-  sys: SysStats
-}
-
-/** What the bridges need of the HTTP edge before its routes exist: TLS and the metrics registry. */
-export function prepareHttp({ config, db, sys }: HttpBaseDeps): HttpBase {
-  // HTTPS when http.tls has a certificate and key (issue 4 point 2); cookies are then Secure.
-  const https = httpTls(config.http.tls)
-  // One Prometheus registry per hub: services add their own metrics to it.
-  const metrics = createMetrics()
-  registerProcessMetrics(metrics, { version: VERSION, bun: Bun.version })
-  registerHubMetrics(metrics, { db, brokerStats: () => sys.stats() })
-  return { https, metrics }
-}
-
-export interface HttpDeps
-  extends HubBasics,
-    HttpBase,
-    Pick<Core, 'requireAuth' | 'credentials' | 'consoleChannel'>,
-    Pick<BrokerParts, 'broker' | 'telemetry' | 'devices' | 'presence' | 'tcp' | 'tls'>,
-    Bridges,
-    Automation {}
-
-export interface HttpParts {
+export interface HttpModule extends HubModule {
   app: App
   server: HttpServer
+  /** The console's live channel at `/ws`, with every module's console actions registered. */
+  consoleChannel: ConsoleChannel
 }
 
-/** The HTTP app (API routers, hooks, ingest, metrics, console) and its server with the `/ws` routes. */
-export function composeHttp(deps: HttpDeps): HttpParts {
-  const { config, db, bus, log, now, https, metrics, requireAuth, credentials, broker, telemetry } = deps
-  const { webhooks, push, slack, firebase, scheduler, rules } = deps
+/**
+ * The HTTP edge: the app (the core API and every module's routers, hooks, ingest, metrics, the
+ * console) and its server with the `/ws` routes; the console channel streams bus events.
+ */
+export function composeHttp(deps: HttpDeps): HttpModule {
+  const { config, db, bus, log, now, metrics, requireAuth, broker, modules } = deps
+  // HTTPS when http.tls has a certificate and key (issue 4 point 2); cookies are then Secure.
+  const https = httpTls(config.http.tls)
+  const mqttPorts = () => ({ mqtt: deps.tcp.port, mqttTls: deps.tls?.port })
+  const consoleChannel = createConsoleChannel({
+    db,
+    bus,
+    log,
+    now,
+    // The console's first frame: recent events, and the ports and topics its snippets show (issue 8).
+    snapshot: () => ({
+      events: queryEvents(db, { limit: 100 }).items,
+      hub: consoleHubInfo(config, mqttPorts()),
+    }),
+  })
+  for (const m of modules) if (m.consoleActions) consoleChannel.registerAll(m.consoleActions)
   const app = createApp({
     log,
     maxBodyBytes: config.http.maxBodyBytes,
     corsOrigins: config.http.corsOrigins,
     middleware: [httpMetricsMiddleware(metrics)],
     readiness: [
-      { name: 'database', check: () => isWritable(db) },
+      { name: 'database', check: () => isWritable(db, now) },
       { name: 'broker', check: () => broker.running },
     ],
     api: [
@@ -86,38 +75,14 @@ export function composeHttp(deps: HttpDeps): HttpParts {
           if (forgetInitialAdminPassword(config.dataDir, username))
             log.info('the first-start admin password file is removed: admin has a new password')
         },
-        mqttPorts: () => ({ mqtt: deps.tcp.port, mqttTls: deps.tls?.port }),
+        mqttPorts,
         now,
       }),
-      ...webhooks.api,
-      ...push.api,
-      ...firebase.api,
-      { path: '/telemetry', router: createTelemetryRoutes({ telemetry, requireAuth, now }) },
-      { path: '/schedules', router: createScheduleRoutes({ scheduler, requireAuth }) },
-      { path: '/rules', router: createRuleRoutes({ db, bus, log, rules, requireAuth, now }) },
       { path: '/backup', router: createBackupRoutes({ db, requireAuth, now }) },
-      {
-        path: '/bridges',
-        router: createBridgeRoutes({
-          db,
-          outbox: webhooks.outbox,
-          targets: webhooks.targets,
-          push: push.push,
-          slack,
-          firebase,
-          scheduler,
-          requireAuth,
-          now,
-        }),
-      },
-      ...deps.devices.api,
+      ...collect(modules, 'api'),
     ],
     routes: [
-      ...webhooks.routes,
-      {
-        path: '/ingest',
-        router: createIngestRoutes({ db, bus, writer: telemetry.writer, credentials, now }),
-      },
+      ...collect(modules, 'routes'),
       {
         path: '/metrics',
         router: createMetricsRoute({ metrics, requireAuth, public: config.http.metricsPublic }),
@@ -136,18 +101,16 @@ export function composeHttp(deps: HttpDeps): HttpParts {
     // No WebSocket frame larger than an MQTT packet may be is buffered; the console's own frames
     // are small, and keep a floor so a tiny maxPacketSize does not break the console.
     maxPayloadBytes: Math.max(config.mqtt.maxPacketSize, 64 * 1024),
-    websockets: [
-      deps.consoleChannel.route,
-      ...(ws.enabled ? [createMqttWsRoute({ broker, path: ws.path })] : []),
-    ],
+    websockets: [consoleChannel.route, ...(ws.enabled ? [createMqttWsRoute({ broker, path: ws.path })] : [])],
   })
-  return { app, server }
+  const consoleService = { name: 'console', start: consoleChannel.start, stop: consoleChannel.stop }
+  return { name: 'http', app, server, consoleChannel, services: [consoleService, server] }
 }
 
-function isWritable(db: Database): boolean {
+function isWritable(db: Database, now: () => number): boolean {
   db.run(
     'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    ['ready-check', String(Date.now())],
+    ['ready-check', String(now())],
   )
   return true
 }

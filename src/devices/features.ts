@@ -3,18 +3,11 @@ import type { ActionRunner } from '../actions/runner.ts'
 import type { Acl } from '../broker/acl.ts'
 import type { BrokerPlugin } from '../broker/hooks.ts'
 import type { Bus } from '../bus/bus.ts'
-import type { ApiMount } from '../http/api.ts'
-import type { RequireAuth } from '../http/auth/middleware.ts'
-import type { ConsoleChannel } from '../http/console/channel.ts'
-import { createDeviceStateRoutes } from '../http/routes/device-state.ts'
-import { createGroupRoutes } from '../http/routes/groups.ts'
-import { createMessageRoutes } from '../http/routes/messages.ts'
 import type { Logger } from '../log.ts'
 import type { Client } from '../mqtt/types.ts'
 import type { EventType } from '../protocol.ts'
 import type { Service } from '../runtime/service.ts'
 import type { DevicesConfig } from './config.ts'
-import { registerDeviceConsoleActions } from './console-actions.ts'
 import { createDelivery } from './delivery.ts'
 import { createGroupService, type GroupService } from './group-service.ts'
 import { groupsOfDevice } from './groups.ts'
@@ -37,7 +30,6 @@ export interface DeviceFeaturesOptions {
   deviceOf(client: Client): string | undefined
   acl: Pick<Acl, 'addProvider' | 'invalidate' | 'canSubscribe'>
   actions: ActionRunner
-  requireAuth: RequireAuth
   now?: () => number
 }
 
@@ -46,15 +38,12 @@ export interface DeviceFeatures {
   plugins: BrokerPlugin[]
   /** Start after the broker, so they stop while it still runs. */
   services: Service[]
-  api: ApiMount[]
   groups: GroupService
   messaging: Messaging
   state: DeviceState
-  /** Source (c)'s `/ws` actions. */
-  registerConsole(channel: ConsoleChannel): void
 }
 
-/** Issue 7 wired together: groups, messaging, upstream and device state over MQTT, REST and `/ws`. */
+/** Issue 7 wired together: groups, messaging, upstream and device state over MQTT (REST and `/ws` mount them). */
 export function createDeviceFeatures(opts: DeviceFeaturesOptions): DeviceFeatures {
   const { db, bus, log, config } = opts
   const now = opts.now ?? Date.now
@@ -121,14 +110,8 @@ export function createDeviceFeatures(opts: DeviceFeaturesOptions): DeviceFeature
   return {
     plugins: [delivery, upstream, state.plugin],
     services: [messaging, state, executor],
-    api: [
-      { path: '/groups', router: createGroupRoutes({ db, groups, requireAuth: opts.requireAuth }) },
-      { path: '/messages', router: createMessageRoutes({ db, messaging, requireAuth: opts.requireAuth }) },
-      { path: '/devices', router: createDeviceStateRoutes({ state, requireAuth: opts.requireAuth }) },
-    ],
     groups,
     messaging,
     state,
-    registerConsole: (channel) => registerDeviceConsoleActions(channel, { db, groups, messaging }),
   }
 }

@@ -24,8 +24,14 @@ export interface AppDeps {
   /** Resource routers mounted under `/api/v1`. */
   api?: readonly ApiMount[]
   /** Other top-level routes (`/hooks`, `/ingest`, `/metrics`, the console), mounted at their path. */
+  routes?: readonly RouteMount[]
+}
+
+/** A top-level route outside `/api/v1`, mounted at its path in order. */
+export interface RouteMount {
+  path: string
   // biome-ignore lint/suspicious/noExplicitAny: routers carry their own Env types; app.route accepts any
-  routes?: ReadonlyArray<{ path: string; router: Hono<any> }>
+  router: Hono<any>
 }
 
 /** The Hono app: middleware, the error handler and the routes every later issue mounts on. */

@@ -1,12 +1,8 @@
 import type { Database } from 'bun:sqlite'
 import { brokerPublisher } from '../../actions/publish.ts'
-import type { ActionRunner } from '../../actions/runner.ts'
+import type { ActionExecutor } from '../../actions/runner.ts'
 import type { Broker } from '../../broker/broker.ts'
 import type { Bus } from '../../bus/bus.ts'
-import type { ApiMount } from '../../http/api.ts'
-import type { RequireAuth } from '../../http/auth/middleware.ts'
-import type { Metrics } from '../../http/metrics.ts'
-import { createFirebaseRoutes } from '../../http/routes/firebase.ts'
 import type { Scheduler } from '../../jobs/scheduler.ts'
 import type { Logger } from '../../log.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
@@ -31,24 +27,24 @@ export interface FirebaseBridgeOptions {
   broker: Broker
   outbox: Outbox
   scheduler: Scheduler
-  actions: Pick<ActionRunner, 'register'>
-  requireAuth: RequireAuth
-  metrics?: Metrics
   fetch?: typeof fetch
   now?: () => number
 }
 
-/** Everything issue 6 points 3 and 4 add to the hub, for `hub.ts` to mount in one place. */
+/** The Firebase parts issue 6 points 3 and 4 add to the hub. */
 export interface FirebaseBridge {
   /** Runtime entries, all supervised: after the outbox and the scheduler, before the HTTP server. */
   services: ServiceEntry[]
-  api: ApiMount[]
   tree: LocalTree
   schedules: FirestoreSchedules | undefined
   /** What each part built from the config last saw of Firebase; parts not configured are absent. */
   health(): Partial<Record<FirebasePart, HealthSnapshot>>
+  /** Per part that has tried: 1 when it last reached Firebase, 0 when it failed. */
+  up(): Partial<Record<FirebasePart, number>>
   /** Whether Firestore (the `firestore` action and schedules) has a project to talk to. */
   readonly firestore: boolean
+  /** Carries out the `firestore` action; without a project it fails saying what is missing. */
+  executor: ActionExecutor<'firestore'>
 }
 
 /**
@@ -155,6 +151,9 @@ export function createFirebaseBridge(opts: FirebaseBridgeOptions): FirebaseBridg
       : undefined
   if (schedules) services.push({ service: schedules, restart: true })
 
+  let executor: ActionExecutor<'firestore'> = () => {
+    throw new Error('Firestore is not configured: set firebase.projectId or a service account')
+  }
   if (firestore) {
     const writes = createFirestoreWrites({
       client: firestore,
@@ -162,32 +161,22 @@ export function createFirebaseBridge(opts: FirebaseBridgeOptions): FirebaseBridg
       onDelete: (d, result, reason) => schedules?.deleted(d, result, reason),
     })
     outbox.register(FIRESTORE_KIND, writes.handler)
-    opts.actions.register('firestore', writes.executor)
-  } else {
-    opts.actions.register('firestore', () => {
-      throw new Error('Firestore is not configured: set firebase.projectId or a service account')
-    })
+    executor = writes.executor
   }
-
-  opts.metrics?.collect(
-    'hearth_firebase_up',
-    'whether each Firebase part last reached Firebase (1) or failed (0); a part that has not tried yet has no sample',
-    'gauge',
-    () =>
-      [...health.entries()].flatMap(([part, h]) => {
-        const value = h.value()
-        return value === undefined ? [] : [{ labels: { part }, value }]
-      }),
-  )
 
   return {
     services,
-    api: [
-      { path: '/firebase', router: createFirebaseRoutes({ tree, schedules, requireAuth: opts.requireAuth }) },
-    ],
     tree,
     schedules,
     health: () => Object.fromEntries([...health].map(([part, h]) => [part, h.snapshot()])),
+    up: () =>
+      Object.fromEntries(
+        [...health].flatMap(([part, h]) => {
+          const value = h.value()
+          return value === undefined ? [] : [[part, value]]
+        }),
+      ),
     firestore: firestore !== undefined,
+    executor,
   }
 }

@@ -3,7 +3,6 @@ import { resolve } from 'node:path'
 import type { ActionExecutor } from '../../actions/runner.ts'
 import { render } from '../../actions/template.ts'
 import type { Bus } from '../../bus/bus.ts'
-import type { Metrics } from '../../http/metrics.ts'
 import type { Logger } from '../../log.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import { type DeliveryHandler, Outcome } from '../../outbox/types.ts'
@@ -19,7 +18,10 @@ export interface SlackOptions {
   bus: Bus
   log: Logger
   outbox: Pick<Outbox, 'enqueue' | 'register'>
-  metrics?: Metrics
+  /** Called per message Slack accepted (the hub counts them for `/metrics`). */
+  onSent?(destination: string): void
+  /** Called per alert or `slack` action with what became of it: queued, duplicate or dead. */
+  onPost?(destination: string, outcome: PostResult): void
   /** The real client from config when absent (tests may pass one with its own fetch). */
   client?: SlackClient
   readFile?: (path: string) => string
@@ -75,21 +77,6 @@ export function createSlack(opts: SlackOptions): Slack {
     opts.client ?? createSlackClient({ apiUrl: c.apiUrl, botToken: c.botToken, timeoutMs: c.timeout, now })
   let client = clientFor(config)
 
-  const sent = opts.metrics?.counter(
-    'hearth_slack_messages_total',
-    'messages delivered to Slack, by destination',
-  )
-  const posted = opts.metrics?.counter(
-    'hearth_slack_alerts_total',
-    'alerts and slack actions by destination and outcome (queued, duplicate, dead)',
-  )
-  opts.metrics?.collect(
-    'hearth_slack_destination_dead',
-    'destinations Slack said are gone (1)',
-    'gauge',
-    () => configured.map((d) => ({ labels: { destination: d.name }, value: latched.has(d.name) ? 1 : 0 })),
-  )
-
   const dispatcher = createDispatcher({
     log,
     outbox: opts.outbox,
@@ -97,7 +84,7 @@ export function createSlack(opts: SlackOptions): Slack {
     dedupWindowMs: config.dedupWindow,
     now,
     deadReason: (d) => latched.get(d),
-    onPost: (destination, result) => posted?.inc({ destination, outcome: result }),
+    onPost: (destination, result) => opts.onPost?.(destination, result),
   })
   const alertSources = (c: SlackConfig) =>
     createAlertSources({
@@ -152,7 +139,7 @@ export function createSlack(opts: SlackOptions): Slack {
       dispatcher.attempted(dest.name)
       if (outcome.status === 'dead') latch(dest.name, outcome.reason, outcome.httpStatus ?? null)
       if (outcome.status === 'ok') {
-        sent?.inc({ destination: dest.name })
+        opts.onSent?.(dest.name)
         bus.emit(
           'slack.sent',
           { destination: dest.name, alerts: message.alerts ?? 1 },

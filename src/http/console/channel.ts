@@ -17,6 +17,14 @@ export interface ConsoleAction<B = unknown> {
   run(body: B, principal: Principal): Promise<unknown> | unknown
 }
 
+/** Console actions by name, as a module lists them. */
+export type ConsoleActions = Readonly<Record<string, ConsoleAction>>
+
+/** One console action, its body type inferred from its schema (for a `ConsoleActions` map). */
+export function consoleAction<B>(action: ConsoleAction<B>): ConsoleAction {
+  return action as ConsoleAction
+}
+
 export interface ConsoleChannelOptions {
   db: Database
   bus: Bus
@@ -220,12 +228,18 @@ export function createConsoleChannel(opts: ConsoleChannelOptions) {
     },
   }
 
+  function register<B>(name: string, action: ConsoleAction<B>) {
+    if (actions.has(name)) throw new Error(`console action ${name} is registered twice`)
+    actions.set(name, action as ConsoleAction)
+  }
+
   return {
     route: route as WsRoute,
     /** Registers a request handler by action name. */
-    register<B>(name: string, action: ConsoleAction<B>) {
-      if (actions.has(name)) throw new Error(`console action ${name} is registered twice`)
-      actions.set(name, action as ConsoleAction)
+    register,
+    /** Registers a module's actions; a name taken twice throws. */
+    registerAll(map: ConsoleActions) {
+      for (const [name, action] of Object.entries(map)) register(name, action)
     },
     /** Starts streaming bus events to consoles. */
     start() {
