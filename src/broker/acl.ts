@@ -1,6 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
-import type { AclRule } from '../config/schema.ts'
+import type { AclRule } from './config.ts'
 import { listDeviceAclRules } from '../devices/acl-rules.ts'
 import type { Logger } from '../log.ts'
 import { type Client, type Message, MqttError } from '../mqtt/types.ts'
