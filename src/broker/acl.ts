@@ -1,10 +1,10 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
-import type { AclRule } from './config.ts'
 import { listDeviceAclRules } from '../devices/acl-rules.ts'
 import type { Logger } from '../log.ts'
 import { type Client, type Message, MqttError } from '../mqtt/types.ts'
 import type { Identity } from './auth.ts'
+import type { AclRule } from './config.ts'
 import type { BrokerPlugin } from './hooks.ts'
 import { filterCovers, topicMatches } from './topic-filter.ts'
 
