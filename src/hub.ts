@@ -5,6 +5,7 @@ import type { ActionRunner } from './actions/runner.ts'
 import type { Broker } from './broker/broker.ts'
 import type { SysStats } from './broker/sys.ts'
 import { type Bus, createBus } from './bus/bus.ts'
+import type { Action } from './catalog/actions.ts'
 import { type Automation, composeAutomation, createHubActions } from './compose/automation.ts'
 import { composeBridges } from './compose/bridges.ts'
 import { type BrokerParts, composeBroker } from './compose/broker.ts'
@@ -68,7 +69,7 @@ export interface Hub {
   /** The HTTP app, for in-process requests and the check that OpenAPI lists every route. */
   readonly app: App
   /** The action runner rules and schedules share; later bridges register their kinds on it. */
-  readonly actions: ActionRunner
+  readonly actions: ActionRunner<Action>
   /** The rules service: config and API rules, evaluated on bus events and MQTT publishes. */
   readonly rules: RulesService
   /** The scheduler service; tests call `tick()` after moving the injected clock. */

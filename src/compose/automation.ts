@@ -1,7 +1,8 @@
-import { registerCoreActions } from '../actions/core-actions.ts'
 import { type ActionRunner, createActionRunner } from '../actions/runner.ts'
 import type { Broker } from '../broker/broker.ts'
 import type { Bus } from '../bus/bus.ts'
+import type { Action } from '../catalog/actions.ts'
+import { registerCoreActions } from '../catalog/core-actions.ts'
 import { systemClock } from '../jobs/clock.ts'
 import { createScheduler, type Scheduler } from '../jobs/scheduler.ts'
 import type { Logger } from '../log.ts'
@@ -21,10 +22,10 @@ export interface ActionsDeps {
 }
 
 /** The action runner rules and schedules share, with the kinds the hub carries out itself. */
-export function createHubActions(deps: ActionsDeps): ActionRunner {
+export function createHubActions(deps: ActionsDeps): ActionRunner<Action> {
   const { log, bus, now } = deps
   // Publish, event and poll are carried out by the hub itself (issue 5); push, slack, setDesired by later bridges.
-  const actions = createActionRunner({ log, bus, now })
+  const actions = createActionRunner<Action>({ log, bus, now })
   registerCoreActions(actions, {
     bus,
     publish: (message) => deps.broker().publish(message),

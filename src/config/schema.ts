@@ -12,6 +12,7 @@ import { outboxConfigSchema } from '../outbox/config.ts'
 import { ruleSchema } from '../rules/schema.ts'
 import { telemetryConfigSchema } from '../telemetry/config.ts'
 import { host, port } from '../util/address.ts'
+import { isTimeZone } from '../util/calendar.ts'
 import { duration } from '../util/duration.ts'
 
 /** A secret string; printed masked by `check-config`. Its sibling `<key>File` reads it from a file. */
@@ -97,12 +98,3 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>
 export type ConfigInput = z.input<typeof configSchema>
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz })
-    return true
-  } catch {
-    return false
-  }
-}

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts'
 import type { Service, ServiceContext } from '../runtime/service.ts'
 import type { Clock } from './clock.ts'
 import { planDue } from './missed.ts'
-import type { Schedule } from './schema.ts'
+import { type Schedule, scheduleSchema } from './schema.ts'
 import {
   deleteSchedule,
   finishRun,
@@ -40,6 +40,8 @@ export interface Scheduler extends Service {
   tick(): TickReport
   /** Resolves when no run is going on. */
   idle(): Promise<void>
+  /** The schema a definition passes before `create` and `update` take it. */
+  readonly schema: typeof scheduleSchema
   list(): ScheduleView[]
   get(id: string): ScheduleView | undefined
   /** Adds an API schedule (id generated when absent). */
@@ -425,6 +427,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   const scheduler: Scheduler = {
     name: 'scheduler',
+    schema: scheduleSchema,
 
     start(context) {
       if (started) return

@@ -7,14 +7,17 @@ import type { ApiMount } from '../../http/api.ts'
 import type { RequireAuth } from '../../http/auth/middleware.ts'
 import type { Metrics } from '../../http/metrics.ts'
 import { createFirebaseRoutes } from '../../http/routes/firebase.ts'
-import type { Scheduler } from '../../jobs/scheduler.ts'
 import type { Logger } from '../../log.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import type { ServiceEntry } from '../../runtime/service.ts'
 import { serviceAccountSchema, serviceAccountTokens, staticToken, type TokenSource } from './auth.ts'
 import type { FirebaseConfig } from './config.ts'
 import { createFirestoreClient } from './firestore/client.ts'
-import { createFirestoreSchedules, type FirestoreSchedules } from './firestore/schedules.ts'
+import {
+  createFirestoreSchedules,
+  type FirestoreSchedules,
+  type ScheduleTable,
+} from './firestore/schedules.ts'
 import { createFirestoreWrites, FIRESTORE_KIND } from './firestore/writes.ts'
 import { createHealth, type FirebasePart, type Health, type HealthSnapshot } from './health.ts'
 import { FirebaseFailure } from './http.ts'
@@ -30,7 +33,7 @@ export interface FirebaseBridgeOptions {
   log: Logger
   broker: Broker
   outbox: Outbox
-  scheduler: Scheduler
+  scheduler: ScheduleTable
   actions: Pick<ActionRunner, 'register'>
   requireAuth: RequireAuth
   metrics?: Metrics
