@@ -7,7 +7,6 @@ import { createDottedTopics } from '../broker/dotted.ts'
 import type { BrokerPlugin } from '../broker/hooks.ts'
 import { engineLimits, LIMIT_KEYS } from '../broker/limits.ts'
 import { createPresence, type Presence } from '../broker/presence.ts'
-import { createSqliteEngineStore } from '../broker/store/sqlite-store.ts'
 import { createSysStats, type SysStats } from '../broker/sys.ts'
 import {
   createTcpListener,
@@ -15,9 +14,11 @@ import {
   type TcpListener,
   type TlsListener,
 } from '../broker/tcp-listener.ts'
+import { deviceDirectory } from '../devices/directory.ts'
 import { createDeviceFeatures, type DeviceFeatures } from '../devices/features.ts'
 import { createHomeAssistantDiscovery, type HomeAssistantDiscovery } from '../homeassistant/discovery.ts'
 import type { ConsoleChannel } from '../http/console/channel.ts'
+import { createSqliteEngineStore } from '../store/mqtt/sqlite-store.ts'
 import { createTelemetry, type Telemetry } from '../telemetry/telemetry.ts'
 import { VERSION } from '../version.ts'
 import type { Core, HubBasics } from './core.ts'
@@ -54,6 +55,7 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
     bus,
     log,
     allowAnonymous: config.mqtt.allowAnonymous,
+    devices: deviceDirectory,
     credentials,
     now,
   })
@@ -65,6 +67,7 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
     rules: config.mqtt.acl,
     anonymousRules: config.mqtt.anonymousAcl,
     disconnectOnDenied: config.mqtt.disconnectOnDenied,
+    devices: deviceDirectory,
     now,
   })
   const presence = createPresence({
@@ -73,6 +76,7 @@ export function composeBroker(deps: BrokerDeps): BrokerParts {
     log,
     deviceOf: auth.deviceOf,
     availabilityTopic: config.mqtt.availabilityTopic,
+    devices: deviceDirectory,
     now,
   })
   // Dotted topics are rewritten to `/` before anything else sees them; auth and the ACL then

@@ -1,11 +1,11 @@
 import type { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
-import { createSqliteEngineStore, type SqliteEngineStore } from '../../src/broker/store/sqlite-store.ts'
 import { topicMatches } from '../../src/broker/topic-filter.ts'
 import { silentLogger } from '../../src/log.ts'
 import type { Message, QoS, QueuedMessage, StoredSession, StoreOp, Will } from '../../src/mqtt/types.ts'
 import { migrate } from '../../src/store/migrate.ts'
+import { createSqliteEngineStore, type SqliteEngineStore } from '../../src/store/mqtt/sqlite-store.ts'
 import { DB_FILE, openDatabase } from '../../src/store/open.ts'
 import { tempDir } from '../helpers/hub.ts'
 
