@@ -10,7 +10,7 @@ export const pushActionSchema = z
     type: z.literal('push'),
     group: z.string().min(1).optional().describe('a device group; absent: every registered phone'),
     tokens: z.array(z.string().min(1)).min(1).optional().describe('explicit registration tokens'),
-    // Issue 6 point 1: the other targets (one token, a device, a label).
+    // Besides a group and explicit tokens, a push may name one token, a device or a label.
     token: z.string().min(1).optional().describe('one registration token'),
     device: template()
       .min(1)

@@ -89,7 +89,7 @@ export function createFiring(core: SchedulerCore) {
       const lastDue = Math.max(...due)
 
       if (running.has(row.id)) {
-        // [issue 5] no overlap: a run still going makes this one skip, with an event.
+        // No overlap: a run still going makes this one skip, with an event (docs/schedules.md).
         db.transaction(() => {
           skip(entry, lastDue, 'overlap', plan.run.length + (plan.skipped?.count ?? 0), report)
           setRunState(db, row.id, { lastRunAt: lastDue, nextRunAt, doneAt: row.doneAt })
