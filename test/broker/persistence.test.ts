@@ -12,7 +12,7 @@ import { startTestHub, tempDir } from '../helpers/hub.ts'
 import { nextEvent, waitFor } from '../helpers/wait.ts'
 import { connectPacket, rawClient } from './raw-mqtt.ts'
 
-// What the store's own tests (store.test.ts) do not cover: the hub's broker and its store
+// What the store's own tests (test/store/mqtt-store.test.ts) do not cover: the hub's broker and its store
 // together, with state that must outlive the hub process.
 
 // Anonymous clients with the run of every topic: these tests are about storage, not the ACL.

@@ -491,7 +491,7 @@ describe('the broker store: durability', () => {
   it('keeps every batch whole when the process is killed while writing', async () => {
     using s = openStoreFile()
     s.store.write([session('c')])
-    const child = Bun.spawn([process.execPath, join(import.meta.dir, 'store-writer.ts'), s.db.filename], {
+    const child = Bun.spawn([process.execPath, join(import.meta.dir, 'mqtt-store-writer.ts'), s.db.filename], {
       stdout: 'pipe',
       stderr: 'inherit',
     })

@@ -1,4 +1,4 @@
-// Child process of store.test.ts: writes batches to the broker store until it is killed, and
+// Child process of mqtt-store.test.ts: writes batches to the broker store until it is killed, and
 // prints the number of each batch once `write` returned (committed).
 
 import { silentLogger } from '../../src/log.ts'
