@@ -491,10 +491,13 @@ describe('the broker store: durability', () => {
   it('keeps every batch whole when the process is killed while writing', async () => {
     using s = openStoreFile()
     s.store.write([session('c')])
-    const child = Bun.spawn([process.execPath, join(import.meta.dir, 'mqtt-store-writer.ts'), s.db.filename], {
-      stdout: 'pipe',
-      stderr: 'inherit',
-    })
+    const child = Bun.spawn(
+      [process.execPath, join(import.meta.dir, 'mqtt-store-writer.ts'), s.db.filename],
+      {
+        stdout: 'pipe',
+        stderr: 'inherit',
+      },
+    )
     // Killed once it reported a number of committed batches: a point in the work, not a time.
     let committed = -1
     let buffered = ''
