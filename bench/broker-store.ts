@@ -1,13 +1,13 @@
-// The broker store's write path (src/broker/store): how long one tick's batch takes to commit on
+// The broker store's write path (src/store/mqtt): how long one tick's batch takes to commit on
 // the hub's database settings (WAL, synchronous = NORMAL), and how long a start's load() takes.
 //   npx bun bench/broker-store.ts
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createSqliteEngineStore } from '../src/broker/store/sqlite-store.ts'
 import { silentLogger } from '../src/log.ts'
 import type { Message, StoreOp } from '../src/mqtt/types.ts'
 import { migrate } from '../src/store/migrate.ts'
+import { createSqliteEngineStore } from '../src/store/mqtt/sqlite-store.ts'
 import { openDatabase } from '../src/store/open.ts'
 
 const SESSIONS = 10

@@ -4,6 +4,7 @@ import { type ActionRunner, createActionRunner } from './actions/runner.ts'
 import type { Broker } from './broker/broker.ts'
 import type { SysStats } from './broker/sys.ts'
 import { type Bus, createBus } from './bus/bus.ts'
+import type { Action } from './catalog/actions.ts'
 import { composeCoreActions, composePollers, composeRules, composeScheduler } from './compose/automation.ts'
 import { composeBridgeStatus } from './compose/bridges.ts'
 import { composeBroker, composeBrokerPolicy, composePresence } from './compose/broker.ts'
@@ -74,7 +75,7 @@ export interface Hub {
   /** The HTTP app, for in-process requests and the check that OpenAPI lists every route. */
   readonly app: App
   /** The action runner rules and schedules share; later bridges register their kinds on it. */
-  readonly actions: ActionRunner
+  readonly actions: ActionRunner<Action>
   /** The rules service: config and API rules, evaluated on bus events and MQTT publishes. */
   readonly rules: RulesService
   /** The scheduler service; tests call `tick()` after moving the injected clock. */
@@ -98,7 +99,7 @@ interface Built {
  * Modules with broker plugins are built before the broker; the HTTP edge, which mounts the
  * others' routes, and the event log, which skips their transient events, after them.
  */
-function buildModules(basics: HubBasics, actions: ActionRunner): Built {
+function buildModules(basics: HubBasics, actions: ActionRunner<Action>): Built {
   const { config, db, bus, log, now } = basics
   const shared = composeShared(basics)
   const { requireAuth, metrics } = shared
@@ -194,7 +195,7 @@ export function createHub(opts: HubOptions): Hub {
   const now = opts.now ?? Date.now
   const bus = createBus(log.child('bus'), now)
   // Rules and schedules share it; modules register their kinds on it as they are built.
-  const actions = createActionRunner({ log, bus, now })
+  const actions = createActionRunner<Action>({ log, bus, now })
   let running: Running | undefined
   let unlock: (() => void) | undefined
   let initialAdminPassword: string | undefined

@@ -1,7 +1,7 @@
 import type { Broker } from '../broker/broker.ts'
 import { isServerTopic } from '../util/topic.ts'
 import type { ActionExecutor } from './runner.ts'
-import type { ActionOf } from './schema.ts'
+import type { PublishAction } from './schema.ts'
 import { render } from './template.ts'
 
 /** An MQTT message the hub publishes as itself. */
@@ -25,7 +25,7 @@ export const escapeLevel = (text: string) => text.replace(/[/+#]/g, '_').replace
 
 /** The message a publish action makes from its context, and the placeholders that had no value. */
 export function publishMessage(
-  action: ActionOf<'publish'>,
+  action: PublishAction,
   data: Record<string, unknown>,
 ): { message: MqttMessage; missing: string[] } {
   const topic = render(action.topic, data, { escape: escapeLevel })
@@ -37,7 +37,7 @@ export function publishMessage(
 }
 
 function payloadOf(
-  action: ActionOf<'publish'>,
+  action: PublishAction,
   data: Record<string, unknown>,
 ): { payload: Buffer; missing: string[] } {
   const p = action.payload
@@ -51,7 +51,7 @@ function payloadOf(
 }
 
 /** `publish`: exact bytes or a rendered template, at the action's QoS and retain flag. */
-export function createPublishExecutor(publish: PublishFn): ActionExecutor<'publish'> {
+export function createPublishExecutor(publish: PublishFn): ActionExecutor<PublishAction> {
   return async (action, ctx) => {
     const { message, missing } = publishMessage(action, ctx.data ?? {})
     await publish(message)

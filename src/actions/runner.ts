@@ -1,6 +1,5 @@
 import type { Bus } from '../bus/bus.ts'
 import type { Logger } from '../log.ts'
-import type { Action, ActionOf, ActionType } from './schema.ts'
 
 /** What an action runs with: who asked, the data its templates read, and when to give up. */
 export interface ActionContext {
@@ -12,23 +11,28 @@ export interface ActionContext {
   signal?: AbortSignal
 }
 
+/**
+ * What every action is: a kind and its fields. Each kind's schema lives with what carries it out
+ * (a bridge, devices); the union of all of them is the catalog's (src/catalog), above the bridges.
+ */
+export interface ActionBase {
+  type: string
+}
+
 /** The outcome of one action. `detail` is what the executor returned (or failed with). */
 export type ActionResult =
-  | { type: ActionType; ok: true; ms: number; detail?: unknown }
-  | { type: ActionType; ok: false; ms: number; error: string; code: 'no-executor' | 'failed' }
+  | { type: string; ok: true; ms: number; detail?: unknown }
+  | { type: string; ok: false; ms: number; error: string; code: 'no-executor' | 'failed' }
 
 /** Carries out one kind of action; a throw (or rejection) is the action failing. */
-export type ActionExecutor<T extends ActionType = ActionType> = (
-  action: ActionOf<T>,
-  ctx: ActionContext,
-) => unknown
+export type ActionExecutor<A extends ActionBase = ActionBase> = (action: A, ctx: ActionContext) => unknown
 
-export interface ActionRunner {
-  /** Plugs in the executor of a kind (later issues: push, slack, setDesired); returns an unregister. */
-  register<T extends ActionType>(type: T, executor: ActionExecutor<T>): () => void
-  has(type: ActionType): boolean
+export interface ActionRunner<A extends ActionBase = ActionBase> {
+  /** Plugs in the executor of a kind; returns an unregister. */
+  register<T extends A['type']>(type: T, executor: ActionExecutor<Extract<A, { type: T }>>): () => void
+  has(type: A['type']): boolean
   /** Runs one action. Never throws: a failure is a result with `ok: false` and an `action.failed` event. */
-  run(action: Action, ctx: ActionContext): Promise<ActionResult>
+  run(action: A, ctx: ActionContext): Promise<ActionResult>
 }
 
 export interface ActionRunnerDeps {
@@ -37,13 +41,15 @@ export interface ActionRunnerDeps {
   now?: () => number
 }
 
-export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
+export function createActionRunner<A extends ActionBase = ActionBase>(
+  deps: ActionRunnerDeps,
+): ActionRunner<A> {
   const log = deps.log.child('actions')
   const now = deps.now ?? Date.now
-  const executors = new Map<ActionType, ActionExecutor>()
+  const executors = new Map<string, ActionExecutor>()
 
   const fail = (
-    action: Action,
+    action: A,
     ctx: ActionContext,
     started: number,
     code: 'no-executor' | 'failed',
@@ -59,7 +65,7 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
     register(type, executor) {
       if (executors.has(type)) throw new Error(`an executor for action type "${type}" is already registered`)
       // The map holds every kind; `run` only ever hands an executor actions of its own type.
-      const stored = executor as unknown as ActionExecutor
+      const stored = executor as ActionExecutor
       executors.set(type, stored)
       return () => {
         if (executors.get(type) === stored) executors.delete(type)

@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import type { Scheduler } from '../jobs/scheduler.ts'
+import type { ActionBase, ActionResult } from '../actions/runner.ts'
 import type { CircuitState } from '../outbox/breaker.ts'
 import type { Outbox } from '../outbox/outbox.ts'
 import { countByTarget } from '../outbox/store.ts'
@@ -24,7 +24,20 @@ export interface BridgeStatusDeps {
   push: Pick<Push, 'enabled' | 'pauses'>
   slack: Pick<Slack, 'enabled' | 'destinations' | 'dead'>
   firebase: Pick<FirebaseBridge, 'health' | 'firestore'>
-  scheduler: Pick<Scheduler, 'list' | 'runs'>
+  scheduler: ScheduleRuns
+}
+
+/** The scheduler as the status reads it: pollers are schedules with a poll action (compose passes the scheduler). */
+export interface ScheduleRuns {
+  list(): { id: string; definition: { enabled: boolean; actions: readonly ActionBase[] } }[]
+  runs(id: string, limit: number): RunSummary[]
+}
+
+/** One run of a schedule, as far as the status reads it. */
+export interface RunSummary {
+  startedAt: number
+  finishedAt: number | null
+  results: ActionResult[] | null
 }
 
 /** What the outbox and the event log know of one bridge's deliveries. */
@@ -180,7 +193,7 @@ function withHealth(h: HealthSnapshot | undefined, d?: Deliveries): [Verdict, De
 
 /** A poller is as its newest run's poll went. */
 function pollerState(
-  runs: ReturnType<Scheduler['runs']>,
+  runs: readonly RunSummary[],
 ): [Verdict, Pick<Deliveries, 'lastSuccessAt' | 'lastErrorAt' | 'lastError'>] {
   const polls = runs.flatMap((r) => {
     const results = (r.results ?? []).filter((x) => x.type === 'poll')

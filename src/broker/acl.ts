@@ -1,10 +1,10 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
-import type { AclRule } from '../config/schema.ts'
-import { listDeviceAclRules } from '../devices/acl-rules.ts'
 import type { Logger } from '../log.ts'
 import { type Client, type Message, MqttError } from '../mqtt/types.ts'
 import type { Identity } from './auth.ts'
+import type { AclRule } from './config.ts'
+import type { DeviceDirectory } from './device-directory.ts'
 import type { BrokerPlugin } from './hooks.ts'
 import { filterCovers, topicMatches } from './topic-filter.ts'
 
@@ -28,6 +28,8 @@ export interface AclOptions {
   anonymousRules: readonly AclRule[]
   /** `mqtt.disconnectOnDenied`: close the connection instead of dropping the message. */
   disconnectOnDenied: boolean
+  /** Each device's own rules (devices/directory.ts). */
+  devices: Pick<DeviceDirectory, 'listDeviceAclRules'>
   providers?: AclRuleProvider[]
   /** How long a client's resolved rules are reused before the database is read again. */
   refreshMs?: number
@@ -88,6 +90,7 @@ const DISTINCT_EVENTS_PER_WINDOW = 10
  * `acl.denied` events, at most one per client and window. The hub's own publishes are allowed.
  */
 export function createAcl(opts: AclOptions): Acl {
+  const { listDeviceAclRules } = opts.devices
   const log = opts.log.child('acl')
   const refreshMs = opts.refreshMs ?? 1000
   const eventEveryMs = opts.eventEveryMs ?? 10_000

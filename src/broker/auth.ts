@@ -1,10 +1,9 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
-import { type CredentialCache, createCredentialCache, hashDevicePassword } from '../devices/credentials.ts'
-import { findDeviceSecret } from '../devices/registry.ts'
 import type { Logger } from '../log.ts'
 import { type Client, MqttError } from '../mqtt/types.ts'
 import type { AuthFailure } from '../protocol.ts'
+import type { CredentialCache, DeviceDirectory } from './device-directory.ts'
 import type { BrokerPlugin } from './hooks.ts'
 
 /** Who a connected client is, once authenticated. */
@@ -41,6 +40,8 @@ export interface AuthOptions {
   bus: Bus
   log: Logger
   allowAnonymous: boolean
+  /** The device registry's lookups (devices/directory.ts). */
+  devices: Pick<DeviceDirectory, 'findDeviceSecret' | 'hashDevicePassword' | 'createCredentialCache'>
   /** The hub's one cache, shared with HTTP device auth; whoever owns it forgets rotated devices. */
   credentials?: CredentialCache
   backoff?: AuthBackoff
@@ -63,6 +64,7 @@ export interface Auth extends BrokerPlugin {
  * with CONNACK 4 or 5, recorded as `auth.failed`, and slowed down per address.
  */
 export function createAuth(opts: AuthOptions): Auth {
+  const { findDeviceSecret, hashDevicePassword, createCredentialCache } = opts.devices
   const log = opts.log.child('auth')
   const credentials = opts.credentials ?? createCredentialCache()
   const backoff = opts.backoff ?? DEFAULT_AUTH_BACKOFF

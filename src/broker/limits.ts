@@ -1,5 +1,5 @@
-import type { MqttConfig } from '../config/schema.ts'
 import type { EngineLimits } from '../mqtt/types.ts'
+import type { MqttConfig } from './config.ts'
 
 /**
  * The `[mqtt]` limits a reload applies at once through `engineLimits`; a connection keeps the

@@ -1,11 +1,11 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
-import { markAllDevicesOffline, markDeviceOffline, markDeviceOnline } from '../devices/registry.ts'
 import type { Logger } from '../log.ts'
 import type { Client, DisconnectInfo } from '../mqtt/types.ts'
 import type { DeviceOfflineReason } from '../protocol.ts'
 import type { Service } from '../runtime/service.ts'
 import { addressOf } from './auth.ts'
+import type { DeviceDirectory } from './device-directory.ts'
 import type { BrokerHandle, BrokerPlugin } from './hooks.ts'
 
 export interface PresenceOptions {
@@ -13,6 +13,8 @@ export interface PresenceOptions {
   bus: Bus
   log: Logger
   deviceOf(client: Client): string | undefined
+  /** Where presence is recorded (devices/directory.ts). */
+  devices: Pick<DeviceDirectory, 'markDeviceOnline' | 'markDeviceOffline' | 'markAllDevicesOffline'>
   /** `mqtt.availabilityTopic`: keep a retained `devices/<id>/status` = `online` / `offline`. */
   availabilityTopic: boolean
   now?: () => number
@@ -51,6 +53,7 @@ const OFFLINE_REASON: Record<DisconnectInfo['cause'], DeviceOfflineReason> = {
  * dies without a will.
  */
 export function createPresence(opts: PresenceOptions): Presence {
+  const { markDeviceOnline, markDeviceOffline, markAllDevicesOffline } = opts.devices
   const log = opts.log.child('presence')
   const now = opts.now ?? Date.now
   const connections = new Map<string, Set<Client>>()

@@ -6,10 +6,11 @@ import { createDottedTopics } from '../broker/dotted.ts'
 import type { BrokerPlugin } from '../broker/hooks.ts'
 import { engineLimits, LIMIT_KEYS } from '../broker/limits.ts'
 import { createPresence, type Presence } from '../broker/presence.ts'
-import { createSqliteEngineStore } from '../broker/store/sqlite-store.ts'
 import { createSysStats, type SysStats } from '../broker/sys.ts'
 import type { CredentialCache } from '../devices/credentials.ts'
+import { deviceDirectory } from '../devices/directory.ts'
 import { type Metrics, registerHubMetrics } from '../http/metrics.ts'
+import { createSqliteEngineStore } from '../store/mqtt/sqlite-store.ts'
 import { VERSION } from '../version.ts'
 import type { HubBasics, HubModule } from './module.ts'
 
@@ -27,7 +28,15 @@ export interface BrokerPolicy {
 export function composeBrokerPolicy(deps: HubBasics & { credentials: CredentialCache }): BrokerPolicy {
   const { config, db, bus, log, now, credentials } = deps
   const m = config.mqtt
-  const auth = createAuth({ db, bus, log, allowAnonymous: m.allowAnonymous, credentials, now })
+  const auth = createAuth({
+    db,
+    bus,
+    log,
+    allowAnonymous: m.allowAnonymous,
+    devices: deviceDirectory,
+    credentials,
+    now,
+  })
   const acl = createAcl({
     db,
     bus,
@@ -36,6 +45,7 @@ export function composeBrokerPolicy(deps: HubBasics & { credentials: CredentialC
     rules: m.acl,
     anonymousRules: m.anonymousAcl,
     disconnectOnDenied: m.disconnectOnDenied,
+    devices: deviceDirectory,
     now,
   })
   const presence = createPresence({
@@ -44,6 +54,7 @@ export function composeBrokerPolicy(deps: HubBasics & { credentials: CredentialC
     log,
     deviceOf: auth.deviceOf,
     availabilityTopic: m.availabilityTopic,
+    devices: deviceDirectory,
     now,
   })
   // Auth and the ACL then see only well-formed packets (the engine checks those); $SYS answers

@@ -1,8 +1,8 @@
 import type { Database } from 'bun:sqlite'
 import type { ActionExecutor, ActionRunner } from '../actions/runner.ts'
-import type { ActionType } from '../actions/schema.ts'
 import type { BrokerPlugin } from '../broker/hooks.ts'
 import type { Bus } from '../bus/bus.ts'
+import type { Action } from '../catalog/actions.ts'
 import type { Config } from '../config/schema.ts'
 import type { ApiMount } from '../http/api.ts'
 import type { RouteMount } from '../http/app.ts'
@@ -22,7 +22,7 @@ export interface HubBasics {
 }
 
 /** The executors a module carries out, by action kind. */
-export type ActionExecutors = { [K in ActionType]?: ActionExecutor<K> }
+export type ActionExecutors = { [K in Action['type']]?: ActionExecutor<Extract<Action, { type: K }>> }
 
 /**
  * One feature of the hub, every one of the same shape (Zigbee2MQTT's extensions): the hub lists
@@ -50,10 +50,10 @@ export interface HubModule {
 }
 
 /** Registers every module's action kinds on the shared runner. */
-export function registerActions(runner: ActionRunner, modules: readonly HubModule[]): void {
+export function registerActions(runner: ActionRunner<Action>, modules: readonly HubModule[]): void {
   for (const m of modules) {
     for (const [kind, executor] of Object.entries(m.actions ?? {}))
-      runner.register(kind as ActionType, executor as ActionExecutor)
+      runner.register(kind as Action['type'], executor as ActionExecutor<Action>)
   }
 }
 

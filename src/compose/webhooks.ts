@@ -1,4 +1,4 @@
-import { ACTION_WEBHOOK_KIND, createWebhookAction } from '../actions/webhook.ts'
+import { ACTION_WEBHOOK_KIND, createWebhookAction } from '../bridges/webhook/action.ts'
 import { createWebhookBridge } from '../bridges/webhook/bridge.ts'
 import { createWebhookClient } from '../bridges/webhook/client.ts'
 import { createTargetRegistry, type TargetRegistry } from '../bridges/webhook/targets.ts'

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { z } from 'zod'
+import { aclRuleSchema } from '../broker/config.ts'
 import { isValidFilter } from '../broker/topic-filter.ts'
-import { aclRuleSchema } from '../config/schema.ts'
 import { DeviceError } from './registry.ts'
 
 /** A device's own rules grant access; denials are configured for every device (`mqtt.acl`). */

@@ -1,4 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
+import type { CredentialCache } from '../broker/device-directory.ts'
+
+export type { CredentialCache }
 
 /** Random bytes in a device password: issue 3 point 4 asks for at least 24. */
 export const DEVICE_PASSWORD_BYTES = 24
@@ -11,17 +14,6 @@ export function newDevicePassword(): string {
 /** argon2id, the algorithm issue 3 point 4 names; Bun's defaults for cost. */
 export function hashDevicePassword(password: string): Promise<string> {
   return Bun.password.hash(password, { algorithm: 'argon2id' })
-}
-
-export interface CredentialCache {
-  /**
-   * Whether `password` matches `passwordHash` (the device's stored hash). A pair verified before
-   * answers from memory; anything else pays for one argon2id verification.
-   */
-  verify(deviceId: string, password: string, passwordHash: string): Promise<boolean>
-  /** Drops what is remembered for a device (its access ended: disabled, removed or rotated). */
-  forget(deviceId: string): void
-  readonly size: number
 }
 
 /**

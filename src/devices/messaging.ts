@@ -1,8 +1,8 @@
 import type { Database } from 'bun:sqlite'
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
+import { pushActionSchema } from '../actions/push.ts'
 import type { ActionRunner } from '../actions/runner.ts'
-import { actionSchema } from '../actions/schema.ts'
 import type { Bus } from '../bus/bus.ts'
 import type { Logger } from '../log.ts'
 import type { InboxEnvelope, MessageKind, SendResult } from '../protocol.ts'
@@ -192,7 +192,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     const fail = (error: string) => setPushStatus(db, messageId, 'all', 'failed', error)
     if (!opts.actions.has('push')) return fail('no push bridge in this hub')
     const to = target.kind === 'group' ? { group: target.groupId } : { devices: recipients }
-    const action = actionSchema.safeParse({ type: 'push', ...to, ...notification, data: { messageId } })
+    const action = pushActionSchema.safeParse({ type: 'push', ...to, ...notification, data: { messageId } })
     if (!action.success) return fail(`push refused: ${action.error.issues[0]?.message ?? 'invalid'}`)
     const result = await opts.actions.run(action.data, {
       source: `message:${messageId}`,

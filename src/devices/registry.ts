@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import { z } from 'zod'
+import type { DeviceSecret } from '../broker/device-directory.ts'
 import { hashDevicePassword, newDevicePassword } from './credentials.ts'
 import { type PresetName, presetRules } from './presets.ts'
 
@@ -38,12 +39,7 @@ export interface DeviceCredentials {
   password: string
 }
 
-/** What authentication needs of a device, found by username. */
-export interface DeviceSecret {
-  id: string
-  enabled: boolean
-  passwordHash: string
-}
+export type { DeviceSecret }
 
 export class DeviceError extends Error {
   constructor(

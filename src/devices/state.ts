@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts'
 import type { Client, Message, Subscription } from '../mqtt/types.ts'
 import type { DeviceStateView, JsonObject } from '../protocol.ts'
 import type { Service } from '../runtime/service.ts'
+import type { SetDesiredAction } from './desired-action.ts'
 import {
   isObject,
   mergeState,
@@ -41,7 +42,7 @@ export interface DeviceState extends Service {
   /** Merges into the reported state (MQTT state topic, ingest, tests). */
   report(deviceId: string, patch: JsonObject): DeviceStateView | undefined
   /** The `setDesired` action of rules and schedules. */
-  executor: ActionExecutor<'setDesired'>
+  executor: ActionExecutor<SetDesiredAction>
   /** Raises what timed out now (it also runs on a timer). */
   sweep(): void
 }

@@ -1,4 +1,4 @@
-import type { AclRule } from '../config/schema.ts'
+import type { AclRule } from '../broker/config.ts'
 import type { DevicesConfig } from './config.ts'
 
 /** One configured per-device topic (`devices/%u/inbox`): build it for a device, or read the device back. */

@@ -76,12 +76,3 @@ export function describeBody(body: DeliveryBody): string {
   const read = { json: 'JSON', form: 'form fields', text: 'text', binary: 'bytes' }[body.kind]
   return `${read} (Content-Type ${body.contentType || 'none'})`
 }
-
-/** The body as text when it is valid UTF-8. */
-export function bodyText(raw: Uint8Array): string | undefined {
-  try {
-    return utf8.decode(raw)
-  } catch {
-    return undefined
-  }
-}

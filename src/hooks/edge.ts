@@ -1,14 +1,18 @@
 import type { Database } from 'bun:sqlite'
+import type { z } from 'zod'
 import type { Bus } from '../bus/bus.ts'
-import type { Config } from '../config/schema.ts'
 import type { Logger } from '../log.ts'
 import type { Service } from '../runtime/service.ts'
 import { createHookReceiver, type HookReceiver, type HookReceiverOptions } from './receiver.ts'
 import { createHookRegistry, type HookRegistry } from './registry.ts'
+import type { hookDeliveriesConfigSchema, hooksConfigSchema } from './schema.ts'
 import { createHookHousekeeping } from './service.ts'
 
 export interface InboundHooksOptions {
-  config: Pick<Config, 'hooks' | 'hookDeliveries'>
+  config: {
+    hooks: z.output<typeof hooksConfigSchema>
+    hookDeliveries: z.output<typeof hookDeliveriesConfigSchema>
+  }
   db: Database
   bus: Bus
   log: Logger

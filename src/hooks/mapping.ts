@@ -1,8 +1,9 @@
+import { asText, lookup, render } from '../actions/hook-template.ts'
 import { Errors } from '../errors.ts'
+import { bodyText } from '../util/utf8.ts'
 import type { DeliveryBody } from './body.ts'
-import { bodyText, describeBody } from './body.ts'
+import { describeBody } from './body.ts'
 import type { HookDefinition } from './schema.ts'
-import { asText, lookup, render } from './template.ts'
 
 /** The MQTT message a delivery becomes. */
 export interface HookMessage {

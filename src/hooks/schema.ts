@@ -1,7 +1,7 @@
 import { z } from 'zod'
+import { unknownPlaceholders } from '../actions/hook-template.ts'
 import { duration } from '../util/duration.ts'
 import { isPublishableTopic } from '../util/topic.ts'
-import { unknownPlaceholders } from './template.ts'
 
 /** Verification presets (issue 4 point 4). `none` is never a default: it must be chosen. */
 export const HOOK_PRESETS = ['github', 'slack', 'stripe', 'hmac-sha256', 'token', 'none'] as const

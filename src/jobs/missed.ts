@@ -1,4 +1,4 @@
-import type { MissedPolicy } from './schema.ts'
+import type { MissedPolicy } from '../util/calendar.ts'
 import type { Timing } from './timing.ts'
 
 /** Missed runs are counted up to this many (a seconds cron down for a week is "at least 1000"). */

@@ -1,30 +1,23 @@
 import type { Database } from 'bun:sqlite'
-import type { ActionResult, ActionRunner } from '../actions/runner.ts'
+import type { ActionRunner } from '../actions/runner.ts'
 import type { Bus } from '../bus/bus.ts'
 import { Errors } from '../errors.ts'
 import type { Logger } from '../log.ts'
-import type { Service, ServiceContext } from '../runtime/service.ts'
+import type { Service } from '../runtime/service.ts'
 import type { InvalidDefinition } from '../store/definitions.ts'
 import type { Clock } from './clock.ts'
-import { planDue } from './missed.ts'
-import type { Schedule } from './schema.ts'
+import { createFiring } from './firing.ts'
+import { restore, syncConfigured } from './restore.ts'
+import { createSchedulerCore } from './scheduler-core.ts'
+import { type Schedule, scheduleSchema } from './schema.ts'
 import {
-  createScheduleDefinitions,
   deleteSchedule,
-  finishRun,
-  getSchedule,
   getScheduleState,
-  insertRun,
   listRuns,
-  listScheduleStates,
-  markInterrupted,
-  pruneRuns,
   type RunRow,
   type ScheduleRow,
   saveSchedule,
-  setRunState,
 } from './store.ts'
-import { type Timing, timingOf } from './timing.ts'
 
 /** A schedule with its resolved zone and whether a run is going on. */
 export interface ScheduleView extends ScheduleRow {
@@ -43,6 +36,8 @@ export interface Scheduler extends Service {
   tick(): TickReport
   /** Resolves when no run is going on. */
   idle(): Promise<void>
+  /** The schema a definition passes before `create` and `update` take it. */
+  readonly schema: typeof scheduleSchema
   list(): ScheduleView[]
   /** Stored schedules the config file shadows, and stored schedules that no longer parse. */
   report(): { shadowed: string[]; invalid: InvalidDefinition[] }
@@ -83,11 +78,6 @@ export interface SchedulerDeps {
   historyLimit?: number
 }
 
-interface Entry {
-  row: ScheduleRow
-  timing: Timing
-}
-
 /**
  * The scheduler service (issue 5 point 3): schedules live in SQLite, croner computes their times,
  * one timer wakes the service for the earliest due run. A run is claimed in one transaction that
@@ -95,389 +85,25 @@ interface Entry {
  * the hub dies mid-run.
  */
 export function createScheduler(deps: SchedulerDeps): Scheduler {
-  const { db, bus, clock } = deps
-  const log = deps.log.child('scheduler')
-  // Config schedules win over API rows with their id (docs/definitions.md).
-  const defs = createScheduleDefinitions(db, deps.configured ?? [], log)
-  // Shadowed ids and the config definition their row's run state was last computed for.
-  const shadowing = new Map<string, string>()
-  const graceMs = deps.graceMs ?? 60_000
-  const historyLimit = deps.historyLimit ?? 200
-  const entries = new Map<string, Entry>()
-  // The chain of runs going on per schedule id; kept apart from entries, which an update replaces.
-  const running = new Map<string, Promise<void>>()
-  // Every chain going on, also of schedules removed meanwhile, so stop() waits for all of them.
-  const inflight = new Set<Promise<void>>()
-  let started = false
-  let ctx: ServiceContext | undefined
-  let abort = new AbortController()
-  let cancelTimer: (() => void) | undefined
-
-  const zoneOf = (def: Schedule) => def.timezone ?? deps.timezone
-  const timing = (row: Pick<ScheduleRow, 'definition' | 'createdAt'>) =>
-    timingOf(row.definition, zoneOf(row.definition), row.createdAt)
-  const active = (row: ScheduleRow) => row.definition.enabled && row.doneAt === null
-
-  const view = (row: ScheduleRow): ScheduleView => ({
-    ...row,
-    timezone: zoneOf(row.definition),
-    running: running.has(row.id),
-  })
-
-  const load = (row: ScheduleRow) => {
-    entries.set(row.id, { row, timing: timing(row) })
-  }
-
-  const mustGet = (id: string): ScheduleRow => {
-    const row = defs.row(id)
-    if (!row) throw Errors.notFound('schedule')
-    return row
-  }
-
-  // --- firing ---------------------------------------------------------------------------------
-
-  const arm = () => {
-    cancelTimer?.()
-    cancelTimer = undefined
-    if (!started) return
-    let earliest = Number.POSITIVE_INFINITY
-    for (const { row } of entries.values()) {
-      if (active(row) && row.nextRunAt !== null) earliest = Math.min(earliest, row.nextRunAt)
-    }
-    if (earliest === Number.POSITIVE_INFINITY) return
-    cancelTimer = clock.setTimer(onTimer, earliest - clock.now())
-  }
-
-  const onTimer = () => {
-    cancelTimer = undefined
-    try {
-      tick()
-    } catch (err) {
-      // The database is gone or broken: let the supervisor restart the service.
-      ctx?.fail(err)
-      return
-    }
-    arm()
-  }
-
-  const skip = (
-    entry: Entry,
-    at: number,
-    reason: 'overlap' | 'missed',
-    count: number,
-    report: TickReport,
-  ) => {
-    const id = entry.row.id
-    const why =
-      reason === 'overlap'
-        ? 'the previous run was still going'
-        : `missed ${count} run${count === 1 ? '' : 's'} while the hub was down (policy ${entry.row.definition.missed.policy})`
-    const now = clock.now()
-    insertRun(db, {
-      scheduleId: id,
-      scheduledAt: at,
-      startedAt: now,
-      finishedAt: now,
-      status: 'skipped',
-      late: true,
-      reason: why,
-    })
-    report.skipped.push({ id, at, reason, count })
-    log.info('schedule run skipped', { id, reason, count })
-    bus.emit('schedule.skipped', { id, scheduledAt: at, reason, count }, { subject: id })
-  }
-
-  const tick = (): TickReport => {
-    const report: TickReport = { fired: [], skipped: [] }
-    if (!started) return report
-    const now = clock.now()
-    for (const entry of [...entries.values()]) {
-      const { row } = entry
-      if (!active(row) || row.nextRunAt === null || row.nextRunAt > now) continue
-      const plan = planDue(entry.timing, row.nextRunAt - 1, now, row.definition.missed, graceMs)
-      const once = row.definition.kind === 'once'
-      const nextRunAt = once ? null : entry.timing.next(now)
-      if (!plan.run.length && !plan.skipped) {
-        // A stored next run the timing no longer produces (say, a zone's rules changed): move on.
-        setRunState(db, row.id, { lastRunAt: row.lastRunAt, nextRunAt, doneAt: row.doneAt })
-        entry.row = { ...row, nextRunAt }
-        continue
-      }
-      const due = [...plan.run.map((r) => r.at), ...(plan.skipped ? [plan.skipped.latest] : [])]
-      const lastDue = Math.max(...due)
-
-      if (running.has(row.id)) {
-        // [issue 5] no overlap: a run still going makes this one skip, with an event.
-        db.transaction(() => {
-          skip(entry, lastDue, 'overlap', plan.run.length + (plan.skipped?.count ?? 0), report)
-          setRunState(db, row.id, { lastRunAt: lastDue, nextRunAt, doneAt: row.doneAt })
-        })()
-        entry.row = { ...row, lastRunAt: lastDue, nextRunAt }
-        continue
-      }
-
-      const first = plan.run[0]
-      let definition: Schedule | undefined
-      if (
-        first &&
-        once &&
-        row.definition.kind === 'once' &&
-        row.definition.afterRun === 'disable' &&
-        row.origin === 'api'
-      ) {
-        definition = { ...row.definition, enabled: false }
-      }
-      const doneAt = first && once ? now : row.doneAt
-      let firstRunId = 0
-      // One transaction: the run's start and the schedule's new state (done, for a one-shot) together.
-      db.transaction(() => {
-        if (plan.skipped) skip(entry, plan.skipped.latest, 'missed', plan.skipped.count, report)
-        if (first) {
-          firstRunId = insertRun(db, {
-            scheduleId: row.id,
-            scheduledAt: first.at,
-            startedAt: now,
-            status: 'running',
-            late: first.late,
-          })
-        }
-        setRunState(db, row.id, {
-          lastRunAt: lastDue,
-          nextRunAt,
-          doneAt,
-          ...(definition ? { definition, updatedAt: now } : {}),
-        })
-      })()
-      entry.row = {
-        ...row,
-        lastRunAt: lastDue,
-        nextRunAt,
-        doneAt,
-        ...(definition ? { definition, updatedAt: now } : {}),
-      }
-      if (!first) continue
-      for (const r of plan.run) report.fired.push({ id: row.id, at: r.at, late: r.late })
-      startChain(entry, plan.run, firstRunId)
-    }
-    return report
-  }
-
-  // Starts a chain of runs of one schedule and keeps it where stop() and overlaps can see it.
-  const startChain = (entry: Entry, runs: Array<{ at: number; late: boolean }>, firstRunId: number) => {
-    const id = entry.row.id
-    const chain = runChain(entry, runs, firstRunId).finally(() => {
-      inflight.delete(chain)
-      if (running.get(id) === chain) running.delete(id)
-      afterChain(id)
-    })
-    running.set(id, chain)
-    inflight.add(chain)
-  }
-
-  // A run outside the schedule's timing: "Run now", and `runAtStart`.
-  const runNow = (id: string, reason: string): RunRow => {
-    if (!started) throw Errors.unavailable('the scheduler is not running')
-    const entry = entries.get(id)
-    if (!entry) throw Errors.notFound('schedule')
-    if (running.has(id)) throw Errors.conflict(`schedule ${id} is running; try again when it is done`)
-    const now = clock.now()
-    const { row } = entry
-    let runId = 0
-    db.transaction(() => {
-      runId = insertRun(db, {
-        scheduleId: id,
-        scheduledAt: now,
-        startedAt: now,
-        status: 'running',
-        late: false,
-        reason,
-      })
-      setRunState(db, id, { lastRunAt: now, nextRunAt: row.nextRunAt, doneAt: row.doneAt })
-    })()
-    entry.row = { ...row, lastRunAt: now }
-    log.info('schedule run outside its timing', { id, reason })
-    startChain(entry, [{ at: now, late: false }], runId)
-    return listRuns(db, id, 1)[0]!
-  }
-
-  // Interval schedules with `runAtStart` run once now, unless their timing just fired them.
-  const runAtStart = (fired: TickReport['fired']) => {
-    for (const { row } of entries.values()) {
-      if (row.definition.kind !== 'interval' || !row.definition.runAtStart || !active(row)) continue
-      if (running.has(row.id) || fired.some((f) => f.id === row.id)) continue
-      runNow(row.id, 'run at start')
-    }
-  }
-
-  // Runs a catch-up chain in order; the first run was claimed by tick, the others claim themselves.
-  const runChain = async (entry: Entry, runs: Array<{ at: number; late: boolean }>, firstRunId: number) => {
-    for (const [i, r] of runs.entries()) {
-      if (abort.signal.aborted) return
-      try {
-        const runId =
-          i === 0
-            ? firstRunId
-            : insertRun(db, {
-                scheduleId: entry.row.id,
-                scheduledAt: r.at,
-                startedAt: clock.now(),
-                status: 'running',
-                late: r.late,
-              })
-        await runOnce(entry, runId, r.at, r.late)
-      } catch (err) {
-        // Only the store can throw here (the runner never does): log it, the next tick retries nothing.
-        log.error('recording a schedule run failed', { id: entry.row.id, err })
-      }
-    }
-  }
-
-  const runOnce = async (entry: Entry, runId: number, at: number, late: boolean) => {
-    const { row } = entry
-    const startedAt = clock.now()
-    const context = {
-      source: `schedule:${row.id}`,
-      data: {
-        schedule: { id: row.id, name: row.definition.name ?? row.id, kind: row.definition.kind },
-        scheduledAt: at,
-        firedAt: startedAt,
-        late,
-      },
-      signal: abort.signal,
-    }
-    const results: ActionResult[] = []
-    for (const action of row.definition.actions) results.push(await deps.actions.run(action, context))
-    const status = results.every((r) => r.ok) ? 'ok' : 'failed'
-    const finishedAt = clock.now()
-    finishRun(db, runId, status, finishedAt, results)
-    pruneRuns(db, row.id, historyLimit)
-    bus.emit(
-      'schedule.run',
-      {
-        id: row.id,
-        runId,
-        scheduledAt: at,
-        late,
-        status,
-        ms: finishedAt - startedAt,
-        actions: results.map((r) =>
-          r.ok ? { type: r.type, ok: true } : { type: r.type, ok: false, error: r.error },
-        ),
-      },
-      { subject: row.id },
-    )
-  }
-
-  // A one-shot set to delete itself goes once its run is recorded (history goes with it; the event
-  // stays). The current row decides: an update during the run made it a new one-shot.
-  const afterChain = (id: string) => {
-    const row = entries.get(id)?.row
-    if (!started || !row || row.definition.kind !== 'once' || row.doneAt === null) return
-    if (row.definition.afterRun !== 'delete' || row.origin !== 'api') return
-    try {
-      if (deleteSchedule(db, id))
-        bus.emit('schedule.removed', { id, reason: 'one-shot done' }, { subject: id })
-      entries.delete(id)
-    } catch (err) {
-      log.error('deleting a finished one-shot failed', { id, err })
-    }
-  }
-
-  // --- state at start ------------------------------------------------------------------------
-
-  const syncConfigured = (now: number) => {
-    const wanted = new Map(defs.registry.config().map((def) => [def.id!, def]))
-    for (const [id, def] of wanted) {
-      const state = getScheduleState(db, id)
-      if (state?.origin === 'api') {
-        shadow(id, def, state, now)
-        continue
-      }
-      const existing = getSchedule(db, id)
-      if (existing?.origin === 'config' && JSON.stringify(existing.definition) === JSON.stringify(def))
-        continue
-      const createdAt = state?.createdAt ?? now
-      const row: ScheduleRow = {
-        id,
-        origin: 'config',
-        definition: def,
-        createdAt,
-        updatedAt: now,
-        lastRunAt: state?.lastRunAt ?? null,
-        nextRunAt: def.enabled ? timing({ definition: def, createdAt }).next(now) : null,
-        doneAt: null,
-      }
-      saveSchedule(db, row)
-      bus.emit(state ? 'schedule.updated' : 'schedule.created', { id, origin: 'config' }, { subject: id })
-    }
-    for (const row of listScheduleStates(db)) {
-      if (wanted.has(row.id)) continue
-      if (row.origin === 'api' && shadowing.has(row.id)) unshadow(row.id, now)
-      if (row.origin !== 'config') continue
-      deleteSchedule(db, row.id)
-      bus.emit('schedule.removed', { id: row.id, reason: 'config' }, { subject: row.id })
-    }
-  }
-
-  // A config schedule with an API row's id: the row keeps its definition (listed as shadowed, in
-  // use again once the config file drops the id) and lends its run-state columns to the config one.
-  const shadow = (
-    id: string,
-    def: Schedule,
-    state: { createdAt: number; lastRunAt: number | null },
-    now: number,
-  ) => {
-    const json = JSON.stringify(def)
-    if (shadowing.get(id) === json) return
-    if (!shadowing.has(id))
-      log.warn('the config file defines an API schedule id; the config schedule wins', { id })
-    shadowing.set(id, json)
-    const nextRunAt = def.enabled ? timing({ definition: def, createdAt: state.createdAt }).next(now) : null
-    setRunState(db, id, { lastRunAt: state.lastRunAt, nextRunAt, doneAt: null })
-    bus.emit('schedule.updated', { id, origin: 'config' }, { subject: id })
-  }
-
-  // The config file dropped a shadowed id: the API schedule starts afresh, as after an API update.
-  const unshadow = (id: string, now: number) => {
-    shadowing.delete(id)
-    const row = defs.row(id)
-    if (!row) return
-    const nextRunAt = row.definition.enabled ? timing(row).next(now) : null
-    setRunState(db, id, { lastRunAt: row.lastRunAt, nextRunAt, doneAt: null })
-    bus.emit('schedule.updated', { id, origin: 'api' }, { subject: id })
-  }
-
-  const restore = (now: number) => {
-    const interrupted = markInterrupted(db, now)
-    if (interrupted) log.warn('runs were interrupted by the last stop', { interrupted })
-    for (const row of defs.rows()) {
-      const def = row.definition
-      // The hub died between a delete-after-run one-shot's run and its deletion.
-      if (def.kind === 'once' && def.afterRun === 'delete' && row.origin === 'api' && row.doneAt !== null) {
-        deleteSchedule(db, row.id)
-        bus.emit('schedule.removed', { id: row.id, reason: 'one-shot done' }, { subject: row.id })
-        continue
-      }
-      load(row)
-    }
-  }
-
-  // --- the service and CRUD ---------------------------------------------------------------------
+  const core = createSchedulerCore(deps)
+  const { db, bus, clock, log, entries, inflight, active, view, load, mustGet, timing } = core
+  const { arm, tick, runNow, runAtStart } = createFiring(core)
 
   const scheduler: Scheduler = {
     name: 'scheduler',
+    schema: scheduleSchema,
 
     start(context) {
-      if (started) return
-      ctx = context
-      abort = new AbortController()
+      if (core.started) return
+      core.ctx = context
+      core.abort = new AbortController()
       const now = clock.now()
       entries.clear()
       db.transaction(() => {
-        syncConfigured(now)
-        restore(now)
+        syncConfigured(core, now)
+        restore(core, now)
       })()
-      started = true
+      core.started = true
       // Runs missed while the hub was down are handled now, by each schedule's policy.
       runAtStart(tick().fired)
       arm()
@@ -485,11 +111,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     },
 
     async stop() {
-      if (!started) return
-      started = false
-      cancelTimer?.()
-      cancelTimer = undefined
-      abort.abort()
+      if (!core.started) return
+      core.started = false
+      core.cancelTimer?.()
+      core.cancelTimer = undefined
+      core.abort.abort()
       await scheduler.idle()
       entries.clear()
     },
@@ -504,21 +130,21 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       while (inflight.size) await Promise.allSettled([...inflight])
     },
 
-    list: () => defs.rows().map(view),
+    list: () => core.defs.rows().map(view),
 
     report() {
-      const { shadowed, invalid } = defs.registry.list()
+      const { shadowed, invalid } = core.defs.registry.list()
       return { shadowed, invalid }
     },
 
     get(id) {
-      const row = defs.row(id)
+      const row = core.defs.row(id)
       return row ? view(row) : undefined
     },
 
     create(def) {
       const id = def.id ?? `sch_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`
-      defs.registry.refuseConfigDefined(id)
+      core.defs.registry.refuseConfigDefined(id)
       if (getScheduleState(db, id)) throw Errors.conflict(`a schedule with id ${id} exists`)
       const now = clock.now()
       const definition = { ...def, id }
@@ -538,18 +164,18 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         doneAt: null,
       }
       saveSchedule(db, row)
-      if (started) load(row)
+      if (core.started) load(row)
       arm()
       bus.emit('schedule.created', { id, origin: 'api' }, { subject: id })
-      defs.registry.notify(id)
+      core.defs.registry.notify(id)
       // A poller that fires at once shows data now, not one interval after it was made.
-      if (started && definition.kind === 'interval' && definition.runAtStart && active(row))
+      if (core.started && definition.kind === 'interval' && definition.runAtStart && active(row))
         runNow(id, 'run at start')
-      return view(getSchedule(db, id) ?? row)
+      return view(core.defs.row(id) ?? row)
     },
 
     update(id, def) {
-      defs.registry.refuseConfigDefined(id)
+      core.defs.registry.refuseConfigDefined(id)
       // A stored row that no longer parses may be replaced: its run state is kept, its definition new.
       const old = getScheduleState(db, id)
       if (!old) throw Errors.notFound('schedule')
@@ -566,15 +192,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       // A changed definition starts afresh: its next run from now, a one-shot not done.
       const row: ScheduleRow = { ...old, definition, updatedAt: now, nextRunAt, doneAt: null }
       saveSchedule(db, row)
-      if (started) load(row)
+      if (core.started) load(row)
       arm()
       bus.emit('schedule.updated', { id, origin: 'api' }, { subject: id })
-      defs.registry.notify(id)
+      core.defs.registry.notify(id)
       return view(row)
     },
 
     remove(id) {
-      defs.registry.refuseConfigDefined(id)
+      core.defs.registry.refuseConfigDefined(id)
       const old = getScheduleState(db, id)
       if (!old) throw Errors.notFound('schedule')
       if (old.origin === 'config') throw Errors.conflict(`schedule ${id} is defined in the config file`)
@@ -583,7 +209,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       entries.delete(id)
       arm()
       bus.emit('schedule.removed', { id, reason: 'api' }, { subject: id })
-      defs.registry.notify(id)
+      core.defs.registry.notify(id)
     },
 
     runNow: (id, reason = 'run now') => {
@@ -591,13 +217,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return runNow(id, reason)
     },
     setConfigured(schedules) {
-      const before = new Set(defs.registry.config().map((c) => c.id!))
-      defs.registry.setConfig(schedules)
-      if (!started) return
+      const before = new Set(core.defs.registry.config().map((c) => c.id!))
+      core.defs.registry.setConfig(schedules)
+      if (!core.started) return
       const now = clock.now()
-      db.transaction(() => syncConfigured(now))()
+      db.transaction(() => syncConfigured(core, now))()
       for (const id of new Set([...before, ...schedules.map((c) => c.id!)])) {
-        const row = defs.row(id)
+        const row = core.defs.row(id)
         if (row) load(row)
         else entries.delete(id)
       }

@@ -1,14 +1,12 @@
 import { Cron } from 'croner'
 import { z } from 'zod'
-import { actionSchema } from '../actions/schema.ts'
+import { actionSchema } from '../catalog/actions.ts'
+import { missedSchema, timeZoneSchema, WEEKDAYS } from '../util/calendar.ts'
 import { duration } from '../util/duration.ts'
 
 export const scheduleIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64')
-
-/** IANA zone names only: a fixed offset would silently ignore daylight saving time. */
-export const timeZoneSchema = z.string().refine(isTimeZone, 'not an IANA time zone (e.g. Asia/Seoul)')
 
 // TOML has date-time and time values: `at = 2025-06-01T09:00` unquoted arrives as a TomlDate,
 // whose toISOString keeps TOML's form (no offset when local). Whole seconds only.
@@ -27,18 +25,6 @@ const dateTime = z.preprocess(
   fromToml,
   z.string().refine(isDateTime, 'a date-time like 2025-06-01T09:00 or 2025-06-01T09:00:00+09:00'),
 )
-
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
-
-/**
- * What happens to runs that fell while the hub was down: `skip` them, run the latest one if it is
- * at most `within` late (`runIfLateWithin`), or run each of the last `max` (`runAll`, at most 100).
- */
-export const missedSchema = z.discriminatedUnion('policy', [
-  z.strictObject({ policy: z.literal('skip') }),
-  z.strictObject({ policy: z.literal('runIfLateWithin'), within: duration() }),
-  z.strictObject({ policy: z.literal('runAll'), max: z.number().int().min(1).max(100).default(100) }),
-])
 
 const common = {
   id: scheduleIdSchema
@@ -122,16 +108,6 @@ export const scheduleListSchema = z.array(scheduleSchema).superRefine((list, ctx
 export type Schedule = z.infer<typeof scheduleSchema>
 export type ScheduleInput = z.input<typeof scheduleSchema>
 export type ScheduleKind = Schedule['kind']
-export type MissedPolicy = z.infer<typeof missedSchema>
-
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz })
-    return true
-  } catch {
-    return false
-  }
-}
 
 function isDateTime(text: string): boolean {
   const m = LOCAL_DATE_TIME.exec(text)

@@ -1,5 +1,6 @@
 import { Cron, CronDate } from 'croner'
-import { LOCAL_DATE_TIME, type Schedule, WEEKDAYS } from './schema.ts'
+import { WEEKDAYS } from '../util/calendar.ts'
+import { LOCAL_DATE_TIME, type Schedule } from './schema.ts'
 
 /** When a schedule fires, as pure functions of time: the scheduler and the preview share them. */
 export interface Timing {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { actionSchema } from '../actions/schema.ts'
+import { actionSchema } from '../catalog/actions.ts'
 import { duration } from '../util/duration.ts'
 import { conditionSchema } from './conditions.ts'
 

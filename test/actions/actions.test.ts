@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import mqtt from 'mqtt'
-import { actionSchema } from '../../src/actions/schema.ts'
+import { actionSchema } from '../../src/catalog/actions.ts'
 import { queryEvents } from '../../src/store/events.ts'
 import { startTestHub } from '../helpers/hub.ts'
 import { waitFor } from '../helpers/wait.ts'

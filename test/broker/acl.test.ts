@@ -5,6 +5,7 @@ import { createBroker } from '../../src/broker/broker.ts'
 import { createTcpListener } from '../../src/broker/tcp-listener.ts'
 import { createBus } from '../../src/bus/bus.ts'
 import { setDeviceAclRule } from '../../src/devices/acl-rules.ts'
+import { deviceDirectory } from '../../src/devices/directory.ts'
 import { silentLogger } from '../../src/log.ts'
 import { openStore } from '../../src/store/open.ts'
 import { startTestHub, tempDir } from '../helpers/hub.ts'
@@ -201,7 +202,7 @@ describe('broker ACL', () => {
     const { db } = openStore(dir.path)
     const log = silentLogger()
     const bus = createBus(log)
-    const auth = createAuth({ db, bus, log, allowAnonymous: false })
+    const auth = createAuth({ db, bus, log, allowAnonymous: false, devices: deviceDirectory })
     const acl = createAcl({
       db,
       bus,
@@ -210,6 +211,7 @@ describe('broker ACL', () => {
       rules: [],
       anonymousRules: [],
       disconnectOnDenied: false,
+      devices: deviceDirectory,
     })
     acl.addProvider((id) => (id === 'd1' ? [{ pattern: 'groups/lights/#', access: 'read' }] : []))
     const broker = createBroker({ log, plugins: [auth, acl] })

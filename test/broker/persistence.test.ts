@@ -3,16 +3,16 @@ import { describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import mqtt, { type IClientOptions } from 'mqtt'
 import type { IConnackPacket, Packet } from 'mqtt-packet'
-import { createSqliteEngineStore } from '../../src/broker/store/sqlite-store.ts'
 import { createLogger } from '../../src/log.ts'
 import type { StoreOp } from '../../src/mqtt/types.ts'
 import { migrate } from '../../src/store/migrate.ts'
+import { createSqliteEngineStore } from '../../src/store/mqtt/sqlite-store.ts'
 import { DB_FILE, openDatabase } from '../../src/store/open.ts'
 import { startTestHub, tempDir } from '../helpers/hub.ts'
 import { nextEvent, waitFor } from '../helpers/wait.ts'
 import { connectPacket, rawClient } from './raw-mqtt.ts'
 
-// What the store's own tests (store.test.ts) do not cover: the hub's broker and its store
+// What the store's own tests (test/store/mqtt-store.test.ts) do not cover: the hub's broker and its store
 // together, with state that must outlive the hub process.
 
 // Anonymous clients with the run of every topic: these tests are about storage, not the ACL.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import type mqttPacket from 'mqtt-packet'
-import type { ActionOf } from '../../src/actions/schema.ts'
+import type { ActionOf } from '../../src/catalog/actions.ts'
 import { addDevice, collect } from '../broker/mqtt-fixture.ts'
 import { connectPacket, type RawClient, rawClient } from '../broker/raw-mqtt.ts'
 import { startTestHub, type TestHub, tempDir } from '../helpers/hub.ts'

@@ -1,6 +1,6 @@
 // GET /api/v1/bridges against real local peers: Slack, webhook receivers, FCM and a polled API.
 import { afterAll, describe, expect, it } from 'bun:test'
-import { actionSchema } from '../../src/actions/schema.ts'
+import { actionSchema } from '../../src/catalog/actions.ts'
 import type { BridgeStatusView } from '../../src/protocol.ts'
 import { createToken } from '../../src/store/tokens.ts'
 import { startFcmPeer } from '../bridges/fcm/peer.ts'

@@ -1,7 +1,7 @@
 // Every page in a real browser: each opens without an error, the rules page tests a rule against a
 // pasted payload, and Settings shows a Slack destination that Slack called gone as down.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { actionSchema } from '../../src/actions/schema.ts'
+import { actionSchema } from '../../src/catalog/actions.ts'
 import { SlackAnswers, startSlackPeer } from '../bridges/slack/peer.ts'
 import { addDevice } from '../broker/mqtt-fixture.ts'
 import { startTestHub } from '../helpers/hub.ts'

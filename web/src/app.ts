@@ -5,11 +5,12 @@ import type { MeView } from '../../src/protocol.ts'
 import { createApi, errorText } from './api.ts'
 import type { Ctx, Page } from './ctx.ts'
 import { h, replace } from './dom.ts'
+import { href } from './href.ts'
 import { createLive, type Live } from './live.ts'
 import { showLogin } from './login.ts'
 import { createMetricsSampler, type MetricsSampler } from './metrics.ts'
 import { createRecentEvents, type RecentEvents } from './recent.ts'
-import { href, ROUTES, resolve } from './routes.ts'
+import { ROUTES, resolve } from './routes.ts'
 
 const root = document.getElementById('app') as HTMLElement
 let live: Live | undefined

@@ -42,6 +42,3 @@ export function resolve(hash: string): { route: Route; params: string[] } {
   const route = ROUTES.find((r) => r.name === (parts[0] ?? '')) ?? ROUTES[0]!
   return { route, params: route.name ? parts.slice(1) : [] }
 }
-
-export const href = (name: string, ...params: string[]) =>
-  `#/${[name, ...params.map(encodeURIComponent)].filter(Boolean).join('/')}`

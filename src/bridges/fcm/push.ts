@@ -1,6 +1,6 @@
 import type { Database } from 'bun:sqlite'
+import type { PushAction } from '../../actions/push.ts'
 import type { ActionExecutor } from '../../actions/runner.ts'
-import type { ActionOf } from '../../actions/schema.ts'
 import { render } from '../../actions/template.ts'
 import type { Bus } from '../../bus/bus.ts'
 import type { Logger } from '../../log.ts'
@@ -47,7 +47,7 @@ export interface PushOptions {
 /** FCM push (issue 6 point 1): the `push` action, the outbox handler of its batches, paused targets. */
 export interface Push extends Service {
   readonly enabled: boolean
-  executor: ActionExecutor<'push'>
+  executor: ActionExecutor<PushAction>
   handler: DeliveryHandler
   pauses(): PushPause[]
   /** Lets a paused target send again; its batches refused while paused are dead letters to replay. */
@@ -66,7 +66,7 @@ export function createPush(opts: PushOptions): Push {
   let client = opts.client
   let config = opts.config
 
-  const executor: ActionExecutor<'push'> = async (action, ctx) => {
+  const executor: ActionExecutor<PushAction> = async (action, ctx) => {
     if (!client) throw new PushRefused('not-configured', 'push is not configured (push.serviceAccount)')
     const data = ctx.data ?? {}
     const target = targetOf(action, data)
@@ -143,7 +143,7 @@ export function createPush(opts: PushOptions): Push {
   }
 }
 
-function targetOf(a: ActionOf<'push'>, data: Record<string, unknown>): PushTarget {
+function targetOf(a: PushAction, data: Record<string, unknown>): PushTarget {
   if (a.token !== undefined) return { kind: 'token', token: a.token }
   if (a.tokens !== undefined) return { kind: 'tokens', tokens: a.tokens }
   if (a.device !== undefined) {
@@ -158,7 +158,7 @@ function targetOf(a: ActionOf<'push'>, data: Record<string, unknown>): PushTarge
 }
 
 /** The action's template with its placeholders filled from the run's data. */
-export function messageOf(a: ActionOf<'push'>, data: Record<string, unknown>): PushMessage {
+export function messageOf(a: PushAction, data: Record<string, unknown>): PushMessage {
   const text = (t: string | undefined) => (t === undefined ? undefined : render(t, data).text)
   const values = Object.fromEntries(Object.entries(a.data).map(([k, v]) => [k, render(v, data).text]))
   const optional = {

@@ -3,14 +3,18 @@ import { brokerPublisher } from '../../actions/publish.ts'
 import type { ActionExecutor } from '../../actions/runner.ts'
 import type { Broker } from '../../broker/broker.ts'
 import type { Bus } from '../../bus/bus.ts'
-import type { Scheduler } from '../../jobs/scheduler.ts'
 import type { Logger } from '../../log.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import type { ServiceEntry } from '../../runtime/service.ts'
 import { serviceAccountSchema, serviceAccountTokens, staticToken, type TokenSource } from './auth.ts'
 import type { FirebaseConfig } from './config.ts'
+import type { FirestoreAction } from './firestore/action-schema.ts'
 import { createFirestoreClient } from './firestore/client.ts'
-import { createFirestoreSchedules, type FirestoreSchedules } from './firestore/schedules.ts'
+import {
+  createFirestoreSchedules,
+  type FirestoreSchedules,
+  type ScheduleTable,
+} from './firestore/schedules.ts'
 import { createFirestoreWrites, FIRESTORE_KIND } from './firestore/writes.ts'
 import { createHealth, type FirebasePart, type Health, type HealthSnapshot } from './health.ts'
 import { FirebaseFailure } from './http.ts'
@@ -26,7 +30,7 @@ export interface FirebaseBridgeOptions {
   log: Logger
   broker: Broker
   outbox: Outbox
-  scheduler: Scheduler
+  scheduler: ScheduleTable
   fetch?: typeof fetch
   now?: () => number
 }
@@ -44,7 +48,7 @@ export interface FirebaseBridge {
   /** Whether Firestore (the `firestore` action and schedules) has a project to talk to. */
   readonly firestore: boolean
   /** Carries out the `firestore` action; without a project it fails saying what is missing. */
-  executor: ActionExecutor<'firestore'>
+  executor: ActionExecutor<FirestoreAction>
 }
 
 /**
@@ -151,7 +155,7 @@ export function createFirebaseBridge(opts: FirebaseBridgeOptions): FirebaseBridg
       : undefined
   if (schedules) services.push({ service: schedules, restart: true })
 
-  let executor: ActionExecutor<'firestore'> = () => {
+  let executor: ActionExecutor<FirestoreAction> = () => {
     throw new Error('Firestore is not configured: set firebase.projectId or a service account')
   }
   if (firestore) {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { badPlaceholders } from '../../actions/template.ts'
 import { isValidFilter } from '../../broker/topic-filter.ts'
-import { missedSchema, timeZoneSchema } from '../../jobs/schema.ts'
+import { missedSchema, timeZoneSchema } from '../../util/calendar.ts'
 import { duration } from '../../util/duration.ts'
 import { jsonPathSchema, parseSteps } from '../../util/json-path.ts'
 import { serviceAccountSchema } from './auth.ts'

@@ -34,7 +34,7 @@ export interface PollReport {
  * `action.event`s. A failure (network, timeout, status, not JSON) fails the action, which the
  * runner records as an `action.failed` event; nothing is thrown past the runner.
  */
-export function createPollExecutor(deps: PollDeps): ActionExecutor<'poll'> {
+export function createPollExecutor(deps: PollDeps): ActionExecutor<PollAction> {
   const doFetch = deps.fetch ?? ((input: string, init: RequestInit) => fetch(input, init))
   const now = deps.now ?? Date.now
 

@@ -7,6 +7,7 @@ import type { Logger } from '../../log.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import { type DeliveryHandler, Outcome } from '../../outbox/types.ts'
 import type { Service } from '../../runtime/service.ts'
+import type { SlackAction } from './action.ts'
 import { createAlertSources } from './alerts.ts'
 import type { SlackAlert } from './blocks.ts'
 import { createSlackClient, type Destination, type SlackClient } from './client.ts'
@@ -32,7 +33,7 @@ export interface SlackOptions {
 export interface Slack extends Service {
   /** Whether any destination is configured. */
   readonly enabled: boolean
-  executor: ActionExecutor<'slack'>
+  executor: ActionExecutor<SlackAction>
   handler: DeliveryHandler
   /** Queues one alert for a destination (default: the alerts destination). */
   post(alert: SlackAlert, destination?: string): PostResult
@@ -150,7 +151,7 @@ export function createSlack(opts: SlackOptions): Slack {
     },
   }
 
-  const executor: ActionExecutor<'slack'> = (action, ctx) => {
+  const executor: ActionExecutor<SlackAction> = (action, ctx) => {
     const destination = action.target ?? (action.channel ? botChannel(action.channel) : alertsTo)
     if (!destination || !destinations.has(destination))
       throw new Error(

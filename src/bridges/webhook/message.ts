@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
-import { bodyText } from '../../hooks/body.ts'
-import { render } from '../../hooks/template.ts'
+import { render } from '../../actions/hook-template.ts'
+import { bodyText } from '../../util/utf8.ts'
 import { VERSION } from '../../version.ts'
 import type { WebhookTarget } from './schema.ts'
 

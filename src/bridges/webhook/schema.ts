@@ -1,6 +1,6 @@
 import { z } from 'zod'
+import { unknownPlaceholders } from '../../actions/hook-template.ts'
 import { isValidFilter } from '../../broker/topic-filter.ts'
-import { unknownPlaceholders } from '../../hooks/template.ts'
 import { duration } from '../../util/duration.ts'
 
 /** Roots a target's body template may use. */

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
-import { pushActionSchema } from '../../actions/schema.ts'
+import { pushActionSchema } from '../../actions/push.ts'
 import { PLATFORMS } from '../../bridges/fcm/message.ts'
 import { type Push, PushRefused } from '../../bridges/fcm/push.ts'
 import {

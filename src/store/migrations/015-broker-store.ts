@@ -14,10 +14,10 @@ const MESSAGE = `topic TEXT NOT NULL,
       expires_at INTEGER`
 
 /**
- * The broker's own store (src/broker/store) of the MQTT engine's state: sessions own their
+ * The broker's own store (src/store/mqtt) of the MQTT engine's state: sessions own their
  * subscriptions, queue, incoming QoS 2 ids and will, so deleting a session deletes all of it. The
  * Aedes-era tables of migration 002 stay until the engine replaces Aedes; their rows are carried
- * over by a later step (src/broker/store/aedes-upgrade.ts).
+ * over by a later step (016-aedes-upgrade.ts).
  */
 export const brokerStore: Migration = {
   version: 15,

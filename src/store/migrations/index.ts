@@ -1,5 +1,4 @@
 import type { Database } from 'bun:sqlite'
-import { aedesUpgrade } from '../../broker/store/aedes-upgrade.ts'
 import { core } from './001-core.ts'
 import { mqtt } from './002-mqtt.ts'
 import { devices } from './003-devices.ts'
@@ -15,6 +14,7 @@ import { deviceTokens } from './012-device-tokens.ts'
 import { outboxIds } from './013-outbox-ids.ts'
 import { devicePresets } from './014-device-presets.ts'
 import { brokerStore } from './015-broker-store.ts'
+import { aedesUpgrade } from './016-aedes-upgrade.ts'
 
 /** One schema step. `up` runs inside a transaction; steps never change once released. */
 export interface Migration {

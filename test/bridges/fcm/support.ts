@@ -1,4 +1,4 @@
-import { actionSchema } from '../../../src/actions/schema.ts'
+import { actionSchema } from '../../../src/catalog/actions.ts'
 import type { EventType, HubEvent } from '../../../src/protocol.ts'
 import { createToken } from '../../../src/store/tokens.ts'
 import { startTestHub, type TestHub } from '../../helpers/hub.ts'

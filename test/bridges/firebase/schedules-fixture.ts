@@ -1,4 +1,3 @@
-import { registerCoreActions } from '../../../src/actions/core-actions.ts'
 import { brokerPublisher } from '../../../src/actions/publish.ts'
 import { createActionRunner } from '../../../src/actions/runner.ts'
 import { staticToken } from '../../../src/bridges/firebase/auth.ts'
@@ -9,6 +8,7 @@ import { createFirestoreWrites, FIRESTORE_KIND } from '../../../src/bridges/fire
 import { createHealth } from '../../../src/bridges/firebase/health.ts'
 import { createBroker } from '../../../src/broker/broker.ts'
 import { createBus } from '../../../src/bus/bus.ts'
+import { registerCoreActions } from '../../../src/catalog/core-actions.ts'
 import { createScheduler } from '../../../src/jobs/scheduler.ts'
 import { silentLogger } from '../../../src/log.ts'
 import { outboxConfigSchema } from '../../../src/outbox/config.ts'

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import type { ActionInput } from '../../../src/actions/schema.ts'
-import { actionSchema } from '../../../src/actions/schema.ts'
+import type { ActionInput } from '../../../src/catalog/actions.ts'
+import { actionSchema } from '../../../src/catalog/actions.ts'
 import { silentLogger } from '../../../src/log.ts'
 import { createRuntime } from '../../../src/runtime/runtime.ts'
 import type { ServiceContext } from '../../../src/runtime/service.ts'

@@ -11,7 +11,7 @@ import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { credentialsPanel } from '../device-snippets.ts'
 import { type Column, field, h, replace, section, select, table } from '../dom.ts'
 import { ago, brief, clock, dateTime } from '../format.ts'
-import { href } from '../routes.ts'
+import { href } from '../href.ts'
 import { actionButton, onSubmit, parseJsonInput } from '../widgets.ts'
 import { presence } from './devices.ts'
 

@@ -3,7 +3,7 @@ import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { credentialsPanel } from '../device-snippets.ts'
 import { type Column, field, h, replace, section, select, table } from '../dom.ts'
 import { ago, dateTime } from '../format.ts'
-import { href } from '../routes.ts'
+import { href } from '../href.ts'
 import { badge, onSubmit } from '../widgets.ts'
 
 /** The presets the API accepts; a `Record` so that a preset added there fails the type check here. */

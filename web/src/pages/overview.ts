@@ -3,8 +3,8 @@ import { align, createChart } from '../chart.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { h, replace, section } from '../dom.ts'
 import { bytes, count, dateTime, duration } from '../format.ts'
+import { href } from '../href.ts'
 import { metric, rates, type Sample } from '../metrics.ts'
-import { href } from '../routes.ts'
 import { badge, stat } from '../widgets.ts'
 
 const ALERT_TYPES = new Set(['alert', 'service.failed', 'delivery.dead', 'outbox.circuit', 'store.corrupt'])

@@ -2,7 +2,7 @@ import type { AnyHubEvent, ScheduleNextView, ScheduleRunView, ScheduleView } fro
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { type Column, field, h, replace, section, select, table } from '../dom.ts'
 import { ago, brief, dateTime, duration } from '../format.ts'
-import { href } from '../routes.ts'
+import { href } from '../href.ts'
 import { actionButton, badge, onSubmit, parseJsonInput } from '../widgets.ts'
 
 /** An interval in milliseconds (what the API answers for `every`) as people read it: "15 min". */

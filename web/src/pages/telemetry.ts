@@ -3,7 +3,7 @@ import { align, createChart } from '../chart.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { field, h, replace, section, select, uid } from '../dom.ts'
 import { dateTime } from '../format.ts'
-import { href } from '../routes.ts'
+import { href } from '../href.ts'
 
 const SPANS: Record<string, number> = {
   hour: 3_600_000,

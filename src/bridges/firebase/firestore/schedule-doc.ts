@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { type Schedule, scheduleSchema, WEEKDAYS } from '../../../jobs/schema.ts'
+import { WEEKDAYS } from '../../../util/calendar.ts'
 import type { FirestoreSchedulesConfig } from '../config.ts'
 
 // Source (a)'s apps wrote numbers and booleans; its Python read them back loosely (str(), truthiness).
@@ -68,15 +68,19 @@ export function applianceCommand(d: ScheduleDoc): string {
 }
 
 export type DocSchedule =
-  | { ok: true; definition: Schedule; command: string; oneShot: boolean }
+  | { ok: true; definition: unknown; command: string; oneShot: boolean }
   | { ok: false; reason: string }
 
-/** A document as a hub schedule whose one action publishes its command; or why it cannot be one. */
+/**
+ * A document as a hub schedule whose one action publishes its command, checked by `schema` (the
+ * scheduler's); or why it cannot be one.
+ */
 export function scheduleFromDoc(
   id: string,
   docId: string,
   fields: Record<string, unknown>,
   config: FirestoreSchedulesConfig,
+  schema: z.ZodType,
 ): DocSchedule {
   const parsed = scheduleDocSchema.safeParse(fields)
   if (!parsed.success) return { ok: false, reason: describe(parsed.error) }
@@ -91,7 +95,7 @@ export function scheduleFromDoc(
         at: `${d.activeDate!.slice(0, 4)}-${d.activeDate!.slice(5, 7)}-${d.activeDate!.slice(8, 10)}T${at}`,
         afterRun: 'keep',
       }
-  const definition = scheduleSchema.safeParse({
+  const definition = schema.safeParse({
     id,
     name: d.title ?? docId,
     enabled: d.enabled,

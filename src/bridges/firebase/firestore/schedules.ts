@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
+import type { z } from 'zod'
 import type { Bus } from '../../../bus/bus.ts'
 import { HubError } from '../../../errors.ts'
-import type { Scheduler } from '../../../jobs/scheduler.ts'
 import type { Logger } from '../../../log.ts'
 import type { Outbox } from '../../../outbox/outbox.ts'
 import type { Service } from '../../../runtime/service.ts'
@@ -16,13 +16,26 @@ export interface FirestoreSchedulesOptions {
   collection: string
   config: FirestoreSchedulesConfig
   client: FirestoreClient
-  scheduler: Pick<Scheduler, 'get' | 'create' | 'update' | 'remove'>
+  scheduler: ScheduleTable
   outbox: Pick<Outbox, 'enqueue'>
   db: Database
   bus: Bus
   log: Logger
   health: Health
   now?: () => number
+}
+
+/**
+ * The hub's scheduler as the mirror uses it (compose passes the scheduler). The scheduler sits
+ * above the bridges, its schedules holding any action, so the mirror names only what it calls.
+ */
+export interface ScheduleTable {
+  /** The schema a definition passes before `create` and `update` take it. */
+  readonly schema: z.ZodType
+  get(id: string): { doneAt: number | null } | undefined
+  create(definition: unknown): unknown
+  update(id: string, definition: unknown): unknown
+  remove(id: string): void
 }
 
 /** What one pass over the collection did. */
@@ -100,7 +113,7 @@ export function createFirestoreSchedules(opts: FirestoreSchedulesOptions): Fires
 
   const apply = (doc: FirestoreDocument, row: DocRow | undefined, report: SyncReport) => {
     const scheduleId = row?.scheduleId ?? scheduleIdFor(doc)
-    const made = scheduleFromDoc(scheduleId, doc.id, doc.fields, opts.config)
+    const made = scheduleFromDoc(scheduleId, doc.id, doc.fields, opts.config, scheduler.schema)
     const definitionHash = made.ok ? hash(JSON.stringify(made.definition)) : null
     if (row && row.updateTime === doc.updateTime) {
       // Unchanged; a fired one-shot stays fired even when the config that made it changed.

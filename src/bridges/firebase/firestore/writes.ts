@@ -4,6 +4,7 @@ import type { Outbox } from '../../../outbox/outbox.ts'
 import { type DeliveryHandler, Outcome } from '../../../outbox/types.ts'
 import { valueAt } from '../../../util/json-path.ts'
 import { FirebaseFailure, outcomeOf } from '../http.ts'
+import type { FirestoreAction } from './action-schema.ts'
 import type { FirestoreClient } from './client.ts'
 
 /** The outbox kind of every Firestore write; the target is the collection, so writes to one go in order. */
@@ -31,12 +32,12 @@ const MAX_WRITES = 500
 
 /** The `firestore` action (queued in the outbox, like every outbound write) and the outbox handler. */
 export function createFirestoreWrites(opts: FirestoreWritesOptions): {
-  executor: ActionExecutor<'firestore'>
+  executor: ActionExecutor<FirestoreAction>
   handler: DeliveryHandler
 } {
   const { client } = opts
 
-  const executor: ActionExecutor<'firestore'> = async (action, ctx) => {
+  const executor: ActionExecutor<FirestoreAction> = async (action, ctx) => {
     const data = ctx.data ?? {}
     const missing: string[] = []
     let id = autoId()

@@ -2,12 +2,16 @@ import type { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { aedesUpgrade, dropAedesTables, migrateAedesTables } from '../../src/broker/store/aedes-upgrade.ts'
-import { createSqliteEngineStore } from '../../src/broker/store/sqlite-store.ts'
 import { silentLogger } from '../../src/log.ts'
 import type { QueuedMessage, StoredSession } from '../../src/mqtt/types.ts'
 import { migrate, schemaVersion } from '../../src/store/migrate.ts'
+import {
+  aedesUpgrade,
+  dropAedesTables,
+  migrateAedesTables,
+} from '../../src/store/migrations/016-aedes-upgrade.ts'
 import { MIGRATIONS } from '../../src/store/migrations/index.ts'
+import { createSqliteEngineStore } from '../../src/store/mqtt/sqlite-store.ts'
 import { DB_FILE, openDatabase, openStore } from '../../src/store/open.ts'
 import fixture from '../fixtures/hearth-0.1.0.json'
 import { tempDir } from '../helpers/hub.ts'

@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import { type Logger, silentLogger } from '../../log.ts'
+import { topicMatches } from '../../mqtt/topics.ts'
 import type {
   Message,
   MessageProperties,
@@ -8,10 +9,9 @@ import type {
   StoreOp,
   Subscription,
 } from '../../mqtt/types.ts'
-import type { Migration } from '../../store/migrations/index.ts'
-import { topicMatches } from '../topic-filter.ts'
-import { asBuffer } from './message-columns.ts'
-import { createSqliteEngineStore, rowSubscription, type SubscriptionRow } from './sqlite-store.ts'
+import { asBuffer } from '../mqtt/message-columns.ts'
+import { createSqliteEngineStore, rowSubscription, type SubscriptionRow } from '../mqtt/sqlite-store.ts'
+import type { Migration } from './index.ts'
 
 // The Aedes-era broker tables of migration 002, as release 0.1.0 wrote them
 // (src/broker/persistence). This file reads their rows on its own, so it keeps working once that

@@ -1,8 +1,8 @@
+import { createEventExecutor } from '../actions/event.ts'
+import { createPublishExecutor, type PublishFn } from '../actions/publish.ts'
+import type { ActionRunner } from '../actions/runner.ts'
 import { createPollExecutor, type PollDeps } from '../bridges/poll/poller.ts'
 import type { Bus } from '../bus/bus.ts'
-import { createEventExecutor } from './event.ts'
-import { createPublishExecutor, type PublishFn } from './publish.ts'
-import type { ActionRunner } from './runner.ts'
 
 export interface CoreActionDeps {
   bus: Bus

@@ -1,11 +1,11 @@
 import type { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
-import { createSqliteEngineStore, type SqliteEngineStore } from '../../src/broker/store/sqlite-store.ts'
 import { topicMatches } from '../../src/broker/topic-filter.ts'
 import { silentLogger } from '../../src/log.ts'
 import type { Message, QoS, QueuedMessage, StoredSession, StoreOp, Will } from '../../src/mqtt/types.ts'
 import { migrate } from '../../src/store/migrate.ts'
+import { createSqliteEngineStore, type SqliteEngineStore } from '../../src/store/mqtt/sqlite-store.ts'
 import { DB_FILE, openDatabase } from '../../src/store/open.ts'
 import { tempDir } from '../helpers/hub.ts'
 
@@ -491,10 +491,13 @@ describe('the broker store: durability', () => {
   it('keeps every batch whole when the process is killed while writing', async () => {
     using s = openStoreFile()
     s.store.write([session('c')])
-    const child = Bun.spawn([process.execPath, join(import.meta.dir, 'store-writer.ts'), s.db.filename], {
-      stdout: 'pipe',
-      stderr: 'inherit',
-    })
+    const child = Bun.spawn(
+      [process.execPath, join(import.meta.dir, 'mqtt-store-writer.ts'), s.db.filename],
+      {
+        stdout: 'pipe',
+        stderr: 'inherit',
+      },
+    )
     // Killed once it reported a number of committed batches: a point in the work, not a time.
     let committed = -1
     let buffered = ''

@@ -4,12 +4,12 @@
  * optional `|json` filter is a placeholder, so JSON braces in a template stay literal.
  */
 
-import { type Rendered, type RenderOptions, substitute } from '../actions/template.ts'
 import { valueAt } from '../util/json-path.ts'
+import { type Rendered, type RenderOptions, substitute } from './template.ts'
 
-// Text and lookups are the actions' ones; only the placeholder syntax differs.
-export { asText } from '../actions/template.ts'
 export { valueAt as lookup } from '../util/json-path.ts'
+// Text and lookups are the actions' ones; only the placeholder syntax differs.
+export { asText } from './template.ts'
 
 const PLACEHOLDER = /\{([A-Za-z_][\w-]*(?:\.[\w-]+)*)(\|json)?\}/g
 

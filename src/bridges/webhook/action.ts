@@ -1,12 +1,28 @@
-import { WEBHOOK_KIND } from '../bridges/webhook/bridge.ts'
-import type { WebhookClient } from '../bridges/webhook/client.ts'
-import type { QueuedMessage } from '../bridges/webhook/message.ts'
-import type { TargetRegistry } from '../bridges/webhook/targets.ts'
-import type { Outbox } from '../outbox/outbox.ts'
-import { type DeliveryHandler, Outcome } from '../outbox/types.ts'
-import { VERSION } from '../version.ts'
-import type { ActionExecutor } from './runner.ts'
-import { asText, render } from './template.ts'
+import { z } from 'zod'
+import type { ActionExecutor } from '../../actions/runner.ts'
+import { asText, render } from '../../actions/template.ts'
+import type { Outbox } from '../../outbox/outbox.ts'
+import { type DeliveryHandler, Outcome } from '../../outbox/types.ts'
+import { VERSION } from '../../version.ts'
+import { WEBHOOK_KIND } from './bridge.ts'
+import type { WebhookClient } from './client.ts'
+import type { QueuedMessage } from './message.ts'
+import type { TargetRegistry } from './targets.ts'
+
+/** POSTs to an outbound webhook target (by name) or a URL, delivered through the outbox. */
+export const webhookActionSchema = z
+  .strictObject({
+    type: z.literal('webhook'),
+    target: z.string().min(1).optional().describe('name of an outbound webhook target'),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('or a URL, for a target-less POST'),
+    body: z.unknown().optional().describe('a template string or a JSON value; default: the action context'),
+  })
+  .refine((a) => (a.target === undefined) !== (a.url === undefined), 'give target or url, exactly one')
+
+export type WebhookAction = z.infer<typeof webhookActionSchema>
 
 /** The outbox kind of webhook actions that name a URL rather than a target. */
 export const ACTION_WEBHOOK_KIND = 'action-webhook'
@@ -33,13 +49,13 @@ export interface WebhookActionDeps {
  * The action succeeds once the delivery is committed; delivery outcomes are the outbox's events.
  */
 export function createWebhookAction(deps: WebhookActionDeps): {
-  executor: ActionExecutor<'webhook'>
+  executor: ActionExecutor<WebhookAction>
   handler: DeliveryHandler
 } {
   const now = deps.now ?? Date.now
   const timeoutMs = deps.timeoutMs ?? 10_000
 
-  const executor: ActionExecutor<'webhook'> = async (action, ctx) => {
+  const executor: ActionExecutor<WebhookAction> = async (action, ctx) => {
     const data = ctx.data ?? {}
     const { text, json, missing } = bodyOf(action.body, data)
     if (action.target !== undefined) {

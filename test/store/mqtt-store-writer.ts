@@ -1,7 +1,8 @@
-// Child process of store.test.ts: writes batches to the broker store until it is killed, and
+// Child process of mqtt-store.test.ts: writes batches to the broker store until it is killed, and
 // prints the number of each batch once `write` returned (committed).
-import { createSqliteEngineStore } from '../../src/broker/store/sqlite-store.ts'
+
 import { silentLogger } from '../../src/log.ts'
+import { createSqliteEngineStore } from '../../src/store/mqtt/sqlite-store.ts'
 import { openDatabase } from '../../src/store/open.ts'
 
 const [path] = process.argv.slice(2)
