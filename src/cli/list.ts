@@ -19,14 +19,11 @@ export function printList<T>(
 /** A header and rows as columns two spaces apart, each as wide as its widest cell; one line a row. */
 export function table(header: readonly string[], body: readonly (readonly string[])[]): string {
   const rows = [header, ...body]
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? []
-  return rows
-    .map(
-      (r) =>
-        `${r
-          .map((c, i) => c.padEnd(widths[i] ?? 0))
-          .join('  ')
-          .trimEnd()}\n`,
-    )
-    .join('')
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0)))
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd()
+  return rows.map((r) => `${line(r)}\n`).join('')
 }
