@@ -34,7 +34,7 @@ export function logFormat(format: LoggerOptions['format'], isTTY: boolean): 'jso
 export function createLogger(opts: LoggerOptions): Logger {
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`))
   const isTTY = opts.isTTY ?? Boolean(process.stdout.isTTY)
-  const pretty = logFormat(opts.format, isTTY) === 'pretty'
+  const format = logFormat(opts.format, isTTY) === 'pretty' ? formatPretty : formatJson
   const now = opts.now ?? (() => new Date())
   // One threshold for the whole tree, so a reload's new level reaches every module's child logger.
   const state = { level: opts.level, threshold: RANK[opts.level] }
@@ -48,9 +48,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       if (RANK[level] < state.threshold) return
       const text = typeof msg === 'function' ? msg() : msg
       const all = { ...base, ...fields }
-      write(
-        pretty ? formatPretty(now(), level, module, text, all) : formatJson(now(), level, module, text, all),
-      )
+      write(format(now(), level, module, text, all))
     }
     return {
       get level() {
@@ -76,13 +74,16 @@ function serializable(fields: LogFields): LogFields {
   return out
 }
 
-function formatJson(
+/** One log line as text; JSON and pretty are the two ways to write it. */
+type Formatter = (
   t: Date,
   level: string,
   module: string | undefined,
   msg: string,
   fields: LogFields,
-): string {
+) => string
+
+const formatJson: Formatter = (t, level, module, msg, fields) => {
   try {
     return JSON.stringify({ time: t.toISOString(), level, module, msg, ...serializable(fields) })
   } catch {
@@ -90,13 +91,7 @@ function formatJson(
   }
 }
 
-function formatPretty(
-  t: Date,
-  level: string,
-  module: string | undefined,
-  msg: string,
-  fields: LogFields,
-): string {
+const formatPretty: Formatter = (t, level, module, msg, fields) => {
   const extra = Object.entries(fields)
     .map(([k, v]) => `${k}=${v instanceof Error ? v.message : typeof v === 'string' ? v : safeJson(v)}`)
     .join(' ')

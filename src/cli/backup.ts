@@ -1,28 +1,24 @@
 import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { lockHolder } from '../store/lock.ts'
 import { schemaVersion } from '../store/migrate.ts'
 import { SCHEMA_VERSION } from '../store/migrations/index.ts'
 import { checkIntegrity, DB_FILE, openDatabase } from '../store/open.ts'
-import { CONFIG_OPTION, type Command, UsageError } from './command.ts'
-import { configFor } from './config.ts'
+import { configCommand, fileArgument } from './config.ts'
 import { createProgress, type Progress } from './progress.ts'
 import type { VacuumRequest, VacuumResult } from './vacuum-worker.ts'
 
-export const backup: Command = {
+export const backup = configCommand({
   name: 'backup',
   summary: 'Write a consistent snapshot of the live database to FILE (safe while the hub runs).',
   usage: '<file> [--config FILE]',
-  options: CONFIG_OPTION,
-  async run(args, io) {
-    const target = args.positionals[0]
-    if (!target) throw new UsageError('backup needs a target file')
-    const out = resolve(io.cwd, target)
+  async run(args, io, loadConfig) {
+    const out = fileArgument(args, io, 'backup needs a target file')
     if (existsSync(out)) {
       io.err(`hearth: ${out} already exists; choose a new file name\n`)
       return 1
     }
-    const { config } = configFor(args, io)
+    const { config } = loadConfig()
     const source = join(config.dataDir, DB_FILE)
     if (!existsSync(source)) {
       io.err(`hearth: no database at ${source}\n`)
@@ -41,18 +37,15 @@ export const backup: Command = {
     io.out(`backup written to ${out}\n`)
     return 0
   },
-}
+})
 
-export const restore: Command = {
+export const restore = configCommand({
   name: 'restore',
   summary: 'Replace the database with a backup FILE. Refused while a hub runs on the same data dir.',
   usage: '<file> [--config FILE]',
-  options: CONFIG_OPTION,
-  async run(args, io) {
-    const source = args.positionals[0]
-    if (!source) throw new UsageError('restore needs a backup file')
-    const file = resolve(io.cwd, source)
-    const { config } = configFor(args, io)
+  async run(args, io, loadConfig) {
+    const file = fileArgument(args, io, 'restore needs a backup file')
+    const { config } = loadConfig()
     const holder = lockHolder(config.dataDir)
     if (holder) {
       io.err(
@@ -76,7 +69,7 @@ export const restore: Command = {
     io.out(`restored ${file} into ${target}\n`)
     return 0
   },
-}
+})
 
 /** Why a file cannot be restored, or undefined when it can. */
 export function verifyBackup(file: string): string | undefined {

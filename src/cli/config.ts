@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { type LoadedConfig, loadConfig } from '../config/load.ts'
-import { type CliIo, type ParsedArgs, str } from './command.ts'
+import { type CliIo, CONFIG_OPTION, type Command, type ParsedArgs, str, UsageError } from './command.ts'
 
 /** Loads the config the way every command does: `--config`, then env, then `./hearth.toml`. */
 export function configFor(args: ParsedArgs, io: CliIo): LoadedConfig {
@@ -8,4 +8,26 @@ export function configFor(args: ParsedArgs, io: CliIo): LoadedConfig {
   const loaded = loadConfig({ env: io.env, cwd: io.cwd, ...(file ? { file } : {}) })
   loaded.config.dataDir = resolve(io.cwd, loaded.config.dataDir)
   return loaded
+}
+
+/**
+ * A command whose one option is `--config FILE`: its `run` gets `config()`, which loads the config
+ * as `configFor` does, when the command needs it (and again on a reload).
+ */
+export function configCommand(
+  c: Omit<Command, 'options' | 'usage' | 'run'> & {
+    /** Defaults to `[--config FILE]`, all such a command takes. */
+    usage?: string
+    run(args: ParsedArgs, io: CliIo, config: () => LoadedConfig): Promise<number>
+  },
+): Command {
+  const run: Command['run'] = (args, io) => c.run(args, io, () => configFor(args, io))
+  return { ...c, usage: c.usage ?? '[--config FILE]', options: CONFIG_OPTION, run }
+}
+
+/** The command's first argument, a file, resolved against the working directory; `missing` when absent. */
+export function fileArgument(args: ParsedArgs, io: CliIo, missing: string): string {
+  const file = args.positionals[0]
+  if (!file) throw new UsageError(missing)
+  return resolve(io.cwd, file)
 }

@@ -16,6 +16,7 @@ import { type CliIo, CONFIG_OPTION, type Command, type ParsedArgs, str, UsageErr
 import { configFor } from './config.ts'
 import { eventLogBus } from './events.ts'
 import { commandForm } from './invocation.ts'
+import { printList, table } from './list.ts'
 
 const ACCESS = ['read', 'write', 'readwrite'] as const
 
@@ -191,28 +192,10 @@ async function rotate({ db, devices, io, args, config }: CredentialsContext, id:
 }
 
 function list(db: Database, io: CliIo, args: ParsedArgs): number {
-  const devices = listDevices(db)
-  if (args.values.json) {
-    io.out(`${JSON.stringify(devices)}\n`)
-    return 0
-  }
-  if (devices.length === 0) {
-    io.out(`no devices yet (${commandForm(io)} device add <id>)\n`)
-    return 0
-  }
-  const rows = [
-    ['ID', 'NAME', 'STATE', 'LAST SEEN', 'LAST DISCONNECT'],
-    ...devices.map((d) => [d.id, d.name, state(d), time(d.lastSeen), d.lastDisconnectReason ?? '-']),
-  ]
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  for (const r of rows)
-    io.out(
-      `${r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd()}\n`,
-    )
-  return 0
+  const header = ['ID', 'NAME', 'STATE', 'LAST SEEN', 'LAST DISCONNECT']
+  const row = (d: Device) => [d.id, d.name, state(d), time(d.lastSeen), d.lastDisconnectReason ?? '-']
+  const empty = `no devices yet (${commandForm(io)} device add <id>)\n`
+  return printList(io, args, listDevices(db), (devices) => table(header, devices.map(row)), empty)
 }
 
 function show(db: Database, io: CliIo, args: ParsedArgs, id: string): number {

@@ -6,19 +6,16 @@ import { ListenError } from '../runtime/listen-error.ts'
 import { DataDirLockedError } from '../store/lock.ts'
 import { SchemaTooNewError } from '../store/migrate.ts'
 import { UpgradeFailedError } from '../store/upgrade.ts'
-import { CONFIG_OPTION, type Command } from './command.ts'
-import { configFor } from './config.ts'
+import { configCommand } from './config.ts'
 import { commandForm } from './invocation.ts'
 
 const STOP_DEADLINE_MS = 5000
 
-export const serve: Command = {
+export const serve = configCommand({
   name: 'serve',
   summary: 'Run the hub: MQTT broker, HTTP API, console, rules, schedules and bridges.',
-  usage: '[--config FILE]',
-  options: CONFIG_OPTION,
-  async run(args, io) {
-    const { config, file } = configFor(args, io)
+  async run(_args, io, loadConfig) {
+    const { config, file } = loadConfig()
     const format = logFormat(config.log.format, io.isTTY)
     const log = createLogger({ level: config.log.level, format, write: (line) => io.out(`${line}\n`) })
     // With JSON logs (journald, Docker) stdout is for machines: every line is JSON, and the
@@ -81,7 +78,7 @@ export const serve: Command = {
     // SIGHUP: read the file and environment again and apply what can be applied live.
     const stopReloads = io.onReload?.(() => {
       log.info('reloading the config', { config: file ?? '(embedded defaults)' })
-      hub.reload(() => configFor(args, io).config)
+      hub.reload(() => loadConfig().config)
     })
 
     const code = await Promise.race([
@@ -104,7 +101,7 @@ export const serve: Command = {
     log.info('stopped')
     return 'code' in code ? code.code : 0
   },
-}
+})
 
 /** One line a person can act on, for the failures that stop the hub from starting. */
 export function explainStartFailure(err: unknown, dataDir: string): string {

@@ -2,11 +2,12 @@ import type { Database } from 'bun:sqlite'
 import { createTokenService, type TokenService } from '../accounts/token-service.ts'
 import { getDevice } from '../devices/registry.ts'
 import { openStore } from '../store/open.ts'
-import { listTokens, type TokenScope } from '../store/tokens.ts'
+import { type ApiToken, listTokens, type TokenScope } from '../store/tokens.ts'
 import { type CliIo, CONFIG_OPTION, type Command, type ParsedArgs, str, UsageError } from './command.ts'
 import { configFor } from './config.ts'
 import { eventLogBus } from './events.ts'
 import { commandForm } from './invocation.ts'
+import { printList, table } from './list.ts'
 
 const SCOPES = ['read', 'write', 'admin'] as const
 
@@ -87,28 +88,10 @@ function create(
 }
 
 function list(db: Database, io: CliIo, args: ParsedArgs): number {
-  const tokens = listTokens(db)
-  if (args.values.json) {
-    io.out(`${JSON.stringify(tokens)}\n`)
-    return 0
-  }
-  if (tokens.length === 0) {
-    io.out(`no API tokens yet (${commandForm(io)} token create --name N --scope read)\n`)
-    return 0
-  }
-  const rows = [
-    ['ID', 'NAME', 'SCOPE', 'PREFIX', 'CREATED', 'LAST USED'],
-    ...tokens.map((t) => [t.id, t.name, t.scope, `${t.prefix}…`, iso(t.createdAt), iso(t.lastUsedAt)]),
-  ]
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? []
-  for (const r of rows)
-    io.out(
-      `${r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd()}\n`,
-    )
-  return 0
+  const header = ['ID', 'NAME', 'SCOPE', 'PREFIX', 'CREATED', 'LAST USED']
+  const row = (t: ApiToken) => [t.id, t.name, t.scope, `${t.prefix}…`, iso(t.createdAt), iso(t.lastUsedAt)]
+  const empty = `no API tokens yet (${commandForm(io)} token create --name N --scope read)\n`
+  return printList(io, args, listTokens(db), (tokens) => table(header, tokens.map(row)), empty)
 }
 
 function revoke(tokens: TokenService, io: CliIo, id: string): number {

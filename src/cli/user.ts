@@ -7,6 +7,7 @@ import { listUsers } from '../store/users.ts'
 import { type CliIo, CONFIG_OPTION, type Command, type ParsedArgs, str, UsageError } from './command.ts'
 import { configFor } from './config.ts'
 import { eventLogBus } from './events.ts'
+import { printList } from './list.ts'
 
 const ROLES = ['admin', 'viewer'] as const
 const MIN_PASSWORD = 8
@@ -130,17 +131,17 @@ function remove(users: UserService, io: CliIo, name: string): number {
 }
 
 function list(db: Database, io: CliIo, args: ParsedArgs): number {
-  const users = listUsers(db)
-  if (args.values.json) {
-    io.out(`${JSON.stringify(users)}\n`)
-    return 0
-  }
-  const width = Math.max(4, ...users.map((u) => u.username.length))
-  io.out(`${'NAME'.padEnd(width)}  ROLE    CREATED\n`)
-  for (const u of users) {
-    io.out(`${u.username.padEnd(width)}  ${u.role.padEnd(6)}  ${new Date(u.createdAt).toISOString()}\n`)
-  }
-  return 0
+  return printList(io, args, listUsers(db), (users) => {
+    const width = Math.max(4, ...users.map((u) => u.username.length))
+    return (
+      `${'NAME'.padEnd(width)}  ROLE    CREATED\n` +
+      users
+        .map(
+          (u) => `${u.username.padEnd(width)}  ${u.role.padEnd(6)}  ${new Date(u.createdAt).toISOString()}\n`,
+        )
+        .join('')
+    )
+  })
 }
 
 function notFound(io: CliIo, name: string): number {

@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import type { Logger } from '../log.ts'
+import { periodic } from '../runtime/periodic.ts'
 import type { Service } from '../runtime/service.ts'
 import { pruneHookData } from './store.ts'
 
@@ -18,25 +19,13 @@ export interface HookHousekeepingOptions {
 export function createHookHousekeeping(opts: HookHousekeepingOptions): Service & { prune(): number } {
   const log = opts.log.child('hooks')
   const now = opts.now ?? Date.now
-  let timer: ReturnType<typeof setInterval> | undefined
 
   const prune = () => {
     const removed = pruneHookData(opts.db, now() - opts.retentionMs, now() - opts.rememberIdsMs)
     if (removed) log.info('pruned hook deliveries', { removed })
     return removed
   }
+  const timer = periodic(prune, opts.everyMs ?? 3_600_000)
 
-  return {
-    name: 'hook-housekeeping',
-    prune,
-    start() {
-      prune()
-      timer = setInterval(prune, opts.everyMs ?? 3_600_000)
-      timer.unref?.()
-    },
-    stop() {
-      if (timer) clearInterval(timer)
-      timer = undefined
-    },
-  }
+  return { name: 'hook-housekeeping', prune, start: timer.start, stop: timer.stop }
 }

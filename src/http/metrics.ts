@@ -215,47 +215,46 @@ export function registerHubMetrics(metrics: Metrics, deps: HubMetricsDeps): void
   )
   const broker = deps.brokerStats
   if (!broker) return
-  const read = (pick: (s: BrokerStats) => number) => () => {
+  const read = () => {
     const s = broker()
     if (!s) throw new Error('broker not started')
-    return pick(s)
+    return s
   }
-  const figures: Array<[string, string, Kind, (s: BrokerStats) => number]> = [
-    ['hearth_mqtt_clients_connected', 'MQTT clients connected now', 'gauge', (s) => s.clientsConnected],
+  collectFields(metrics, read, [
+    ['hearth_mqtt_clients_connected', 'MQTT clients connected now', 'gauge', 'clientsConnected'],
     [
       'hearth_mqtt_messages_received_total',
       'PUBLISH packets accepted from clients',
       'counter',
-      (s) => s.messagesReceived,
+      'messagesReceived',
     ],
-    [
-      'hearth_mqtt_messages_sent_total',
-      'PUBLISH packets delivered to clients',
-      'counter',
-      (s) => s.messagesSent,
-    ],
+    ['hearth_mqtt_messages_sent_total', 'PUBLISH packets delivered to clients', 'counter', 'messagesSent'],
     [
       'hearth_mqtt_messages_dropped_total',
       'deliveries dropped: full output or queue, expired, or too large for the client',
       'counter',
-      (s) => s.messagesDropped,
+      'messagesDropped',
     ],
     [
       'hearth_mqtt_queue_overflow_total',
       'messages dropped because a persistent session queue was full',
       'counter',
-      (s) => s.queueOverflows,
+      'queueOverflows',
     ],
-    ['hearth_mqtt_bytes_received_total', 'MQTT bytes read from clients', 'counter', (s) => s.bytesReceived],
-    ['hearth_mqtt_bytes_sent_total', 'MQTT bytes written to clients', 'counter', (s) => s.bytesSent],
-    [
-      'hearth_mqtt_retained_messages',
-      'retained messages held by the broker',
-      'gauge',
-      (s) => s.retainedMessages,
-    ],
-  ]
-  for (const [name, help, kind, pick] of figures) metrics.collect(name, help, kind, read(pick))
+    ['hearth_mqtt_bytes_received_total', 'MQTT bytes read from clients', 'counter', 'bytesReceived'],
+    ['hearth_mqtt_bytes_sent_total', 'MQTT bytes written to clients', 'counter', 'bytesSent'],
+    ['hearth_mqtt_retained_messages', 'retained messages held by the broker', 'gauge', 'retainedMessages'],
+  ])
+}
+
+/** Registers numeric fields of what `read` returns at scrape time, each as `[name, help, kind, field]`. */
+function collectFields<T>(
+  metrics: Metrics,
+  read: () => T,
+  fields: ReadonlyArray<[string, string, Kind, { [K in keyof T]: T[K] extends number ? K : never }[keyof T]]>,
+): void {
+  for (const [name, help, kind, field] of fields)
+    metrics.collect(name, help, kind, () => read()[field] as number)
 }
 
 /** `page_count × page_size` of the main file plus the WAL, which holds pages not yet checkpointed. */
@@ -295,28 +294,10 @@ export function registerOutboxMetrics(metrics: Metrics, stats: () => OutboxFigur
   metrics.collect('hearth_outbox_depth', 'stored deliveries by state (pending, sending, dead)', 'gauge', () =>
     Object.entries(stats().byState).map(([state, value]) => ({ labels: { state }, value })),
   )
-  metrics.collect(
-    'hearth_outbox_delivered_total',
-    'deliveries that succeeded since start',
-    'counter',
-    () => stats().succeeded,
-  )
-  metrics.collect(
-    'hearth_outbox_failures_total',
-    'failed delivery attempts since start',
-    'counter',
-    () => stats().failedAttempts,
-  )
-  metrics.collect(
-    'hearth_outbox_dead_total',
-    'deliveries moved to dead letters since start',
-    'counter',
-    () => stats().dead,
-  )
-  metrics.collect(
-    'hearth_outbox_open_circuits',
-    'targets whose circuit breaker is not closed',
-    'gauge',
-    () => stats().openCircuits,
-  )
+  collectFields(metrics, stats, [
+    ['hearth_outbox_delivered_total', 'deliveries that succeeded since start', 'counter', 'succeeded'],
+    ['hearth_outbox_failures_total', 'failed delivery attempts since start', 'counter', 'failedAttempts'],
+    ['hearth_outbox_dead_total', 'deliveries moved to dead letters since start', 'counter', 'dead'],
+    ['hearth_outbox_open_circuits', 'targets whose circuit breaker is not closed', 'gauge', 'openCircuits'],
+  ])
 }

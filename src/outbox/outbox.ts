@@ -136,10 +136,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     pump()
   }
 
-  const dead = (entry: OutboxEntry, reason: string, outcome?: DeliveryOutcome) => {
-    const status = outcome && 'httpStatus' in outcome ? (outcome.httpStatus ?? null) : null
-    const error = outcome && 'reason' in outcome ? outcome.reason : null
-    markDead(db, entry.id, { reason, error, status, now: now() })
+  // Whether it failed for good or grew too old, a dead letter is counted and announced the same way.
+  const announceDead = (entry: OutboxEntry, reason: string) => {
     counters.dead++
     bus.emit(
       'delivery.dead',
@@ -153,6 +151,13 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       },
       { subject: `${entry.kind}:${entry.target}` },
     )
+  }
+
+  const dead = (entry: OutboxEntry, reason: string, outcome?: DeliveryOutcome) => {
+    const status = outcome && 'httpStatus' in outcome ? (outcome.httpStatus ?? null) : null
+    const error = outcome && 'reason' in outcome ? outcome.reason : null
+    markDead(db, entry.id, { reason, error, status, now: now() })
+    announceDead(entry, reason)
     log.warn('delivery is a dead letter', { id: entry.id, kind: entry.kind, target: entry.target, reason })
   }
 
@@ -264,21 +269,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     if (!running) return
     try {
       const t = now()
-      for (const entry of expireOld(db, t)) {
-        counters.dead++
-        bus.emit(
-          'delivery.dead',
-          {
-            id: entry.id,
-            kind: entry.kind,
-            target: entry.target,
-            key: entry.key,
-            attempts: entry.attempts,
-            reason: 'expired',
-          },
-          { subject: `${entry.kind}:${entry.target}` },
-        )
-      }
+      for (const entry of expireOld(db, t)) announceDead(entry, 'expired')
       let wake = nextDueAfter(db, t) ?? Number.POSITIVE_INFINITY
       for (const due of dueTargets(db, t)) {
         const handler = handlers.get(due.kind)

@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import type { Page } from '../protocol.ts'
+import { pageOf, pageSize, SqlFilter } from '../util/sql.ts'
 import type { DeliveryState, OutboxEntry } from './types.ts'
 
 interface Row {
@@ -177,27 +178,15 @@ export interface EntryQuery {
 
 /** Oldest first (the order they are delivered in), one page at a time. */
 export function listEntries(db: Database, q: EntryQuery = {}): Page<OutboxEntry> {
-  const where = ['id > ?']
-  const args: Array<string | number> = [q.cursor ?? 0]
-  if (q.states?.length) {
-    where.push(`state IN (${q.states.map(() => '?').join(', ')})`)
-    args.push(...q.states)
-  }
-  if (q.kind) {
-    where.push('kind = ?')
-    args.push(q.kind)
-  }
-  if (q.target) {
-    where.push('target = ?')
-    args.push(q.target)
-  }
-  const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000)
+  const filter = new SqlFilter().add('id > ?', q.cursor ?? 0)
+  if (q.states?.length) filter.add(`state IN (${q.states.map(() => '?').join(', ')})`, ...q.states)
+  // An empty kind or target (`?kind=`) filters nothing.
+  filter.equals('kind', q.kind || undefined).equals('target', q.target || undefined)
+  const size = pageSize(q.limit)
   const rows = db
-    .query(`SELECT * FROM outbox WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
-    .all(...args, limit + 1) as Row[]
-  const items = rows.slice(0, limit).map(toEntry)
-  const last = items.at(-1)
-  return rows.length > limit && last ? { items, nextCursor: String(last.id) } : { items }
+    .query(`SELECT * FROM outbox ${filter.where()} ORDER BY id LIMIT ?`)
+    .all(...filter.args, size + 1) as Row[]
+  return pageOf(rows, size, toEntry, (last) => String(last.id))
 }
 
 /** Dead letters back to pending with a fresh budget of attempts and age. Returns how many. */
@@ -207,26 +196,17 @@ export function revive(
   now: number,
   maxAgeMs: number,
 ): number {
-  const cond = [`state = 'dead'`]
-  const args: Array<string | number> = []
-  if (where.id !== undefined) {
-    cond.push('id = ?')
-    args.push(where.id)
-  }
-  if (where.kind) {
-    cond.push('kind = ?')
-    args.push(where.kind)
-  }
-  if (where.target) {
-    cond.push('target = ?')
-    args.push(where.target)
-  }
+  const filter = new SqlFilter()
+    .add(`state = 'dead'`)
+    .equals('id', where.id)
+    .equals('kind', where.kind || undefined)
+    .equals('target', where.target || undefined)
   return db
     .query(
       `UPDATE outbox SET state = 'pending', attempts = 0, next_at = ?, expires_at = ?, dead_reason = NULL,
-         updated_at = ? WHERE ${cond.join(' AND ')}`,
+         updated_at = ? ${filter.where()}`,
     )
-    .run(now, now + maxAgeMs, now, ...args).changes
+    .run(now, now + maxAgeMs, now, ...filter.args).changes
 }
 
 export function countByState(db: Database): Record<DeliveryState, number> {

@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
 import type { Logger } from '../log.ts'
 import type { EventType } from '../protocol.ts'
+import { periodic } from '../runtime/periodic.ts'
 import type { Service } from '../runtime/service.ts'
 import { insertEvent, pruneEvents } from './events.ts'
 
@@ -22,13 +23,13 @@ export function createEventLog(opts: EventLogOptions): Service & { prune(): numb
   const log = opts.log.child('events')
   const now = opts.now ?? Date.now
   const transient = opts.transient ?? new Set<EventType>()
-  let timer: ReturnType<typeof setInterval> | undefined
 
   const prune = () => {
     const removed = pruneEvents(opts.db, now() - opts.retentionMs)
     if (removed) log.info('pruned old events', { removed })
     return removed
   }
+  const timer = periodic(prune, opts.pruneEveryMs ?? 3_600_000)
 
   return {
     name: 'event-log',
@@ -39,14 +40,11 @@ export function createEventLog(opts: EventLogOptions): Service & { prune(): numb
         if (transient.has(event.type)) return
         event.id = insertEvent(opts.db, event)
       })
-      prune()
-      timer = setInterval(prune, opts.pruneEveryMs ?? 3_600_000)
-      timer.unref?.()
+      timer.start()
     },
     stop() {
       opts.bus.off('event-log')
-      if (timer) clearInterval(timer)
-      timer = undefined
+      timer.stop()
     },
   }
 }

@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import type { AnyHubEvent, EventType, Page } from '../protocol.ts'
+import { pageOf, pageSize, type SqlArg, SqlFilter } from '../util/sql.ts'
 
 export interface EventQuery {
   /** Exact types, or prefixes ending in `*` (`device.*`; `*` alone is every type). */
@@ -33,36 +34,24 @@ export function insertEvent(db: Database, event: AnyHubEvent): number {
 }
 
 /** The WHERE clause of a query's filters (no cursor), and its arguments. */
-function filterOf(q: EventQuery): { where: string[]; args: (string | number)[] } {
-  const where: string[] = []
-  const args: (string | number)[] = []
+function filterOf(q: EventQuery): SqlFilter {
+  const filter = new SqlFilter()
   if (q.types?.length && !q.types.includes('*')) {
     const exact = q.types.filter((t) => !t.endsWith('*'))
     const either = exact.length ? [`type IN (${exact.map(() => '?').join(', ')})`] : []
-    args.push(...exact)
+    const args: SqlArg[] = [...exact]
     for (const t of q.types.filter((t) => t.endsWith('*'))) {
       either.push('(type >= ? AND type < ?)')
       args.push(...prefixRange(t.slice(0, -1)))
     }
-    where.push(`(${either.join(' OR ')})`)
+    filter.add(`(${either.join(' OR ')})`, ...args)
   }
-  if (q.subject !== undefined) {
-    where.push('subject = ?')
-    args.push(q.subject)
-  }
-  if (q.subjectPrefix !== undefined) {
-    where.push('subject >= ? AND subject < ?')
-    args.push(...prefixRange(q.subjectPrefix))
-  }
-  if (q.from !== undefined) {
-    where.push('ts >= ?')
-    args.push(q.from)
-  }
-  if (q.to !== undefined) {
-    where.push('ts < ?')
-    args.push(q.to)
-  }
-  return { where, args }
+  filter.equals('subject', q.subject)
+  if (q.subjectPrefix !== undefined)
+    filter.add('subject >= ? AND subject < ?', ...prefixRange(q.subjectPrefix))
+  if (q.from !== undefined) filter.add('ts >= ?', q.from)
+  if (q.to !== undefined) filter.add('ts < ?', q.to)
+  return filter
 }
 
 // A prefix as a range keeps the (type, ts) and (subject, ts) indexes usable:
@@ -73,32 +62,25 @@ function prefixRange(p: string): [string, string] {
 
 /** Newest first, filtered, one page at a time (the cursor is the last id seen). */
 export function queryEvents(db: Database, q: EventQuery = {}): Page<AnyHubEvent> {
-  const { where, args } = filterOf(q)
+  const filter = filterOf(q)
   if (q.cursor !== undefined) {
     const before = Number.parseInt(q.cursor, 36)
-    if (Number.isFinite(before)) {
-      where.push('id < ?')
-      args.push(before)
-    }
+    if (Number.isFinite(before)) filter.add('id < ?', before)
   }
-  const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000)
-  const sql = `SELECT id, ts, type, subject, detail FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
-  const rows = db.query(sql).all(...args, limit + 1) as EventRow[]
-  const more = rows.length > limit
-  const items = rows.slice(0, limit).map(toEvent)
-  const last = items.at(-1)
-  return more && last?.id !== undefined ? { items, nextCursor: last.id.toString(36) } : { items }
+  const size = pageSize(q.limit)
+  const sql = `SELECT id, ts, type, subject, detail FROM events ${filter.where()} ORDER BY id DESC LIMIT ?`
+  const rows = db.query(sql).all(...filter.args, size + 1) as EventRow[]
+  return pageOf(rows, size, toEvent, (last) => last.id?.toString(36))
 }
 
 /** The newest event (by time, so the (subject, ts) index answers it) that matches the filters. */
 export function lastEvent(db: Database, q: Omit<EventQuery, 'limit' | 'cursor'>): AnyHubEvent | undefined {
-  const { where, args } = filterOf(q)
+  const filter = filterOf(q)
   const row = db
     .query(
-      `SELECT id, ts, type, subject, detail FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY ts DESC, id DESC LIMIT 1`,
+      `SELECT id, ts, type, subject, detail FROM events ${filter.where()} ORDER BY ts DESC, id DESC LIMIT 1`,
     )
-    .get(...args) as EventRow | null
+    .get(...filter.args) as EventRow | null
   return row ? toEvent(row) : undefined
 }
 

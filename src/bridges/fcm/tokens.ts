@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import type { Page } from '../../protocol.ts'
+import { pageOf, pageSize, SqlFilter } from '../../util/sql.ts'
 import { PLATFORMS, type Platform } from './message.ts'
 
 export const labelSchema = z
@@ -132,39 +133,19 @@ export interface TokenQuery {
 
 /** Tokens oldest first, a page at a time; the cursor is `<createdAt>:<id>` of the last one. */
 export function listPushTokens(db: Database, q: TokenQuery = {}): Page<PushToken> {
-  const where: string[] = []
-  const args: Array<string | number> = []
-  if (q.device !== undefined) {
-    where.push('device_id = ?')
-    args.push(q.device)
-  }
-  if (q.user !== undefined) {
-    where.push('user = ?')
-    args.push(q.user)
-  }
-  if (q.platform !== undefined) {
-    where.push('platform = ?')
-    args.push(q.platform)
-  }
-  if (q.label !== undefined) {
-    where.push('token IN (SELECT token FROM push_token_labels WHERE label = ?)')
-    args.push(q.label)
-  }
+  const filter = new SqlFilter()
+    .equals('device_id', q.device)
+    .equals('user', q.user)
+    .equals('platform', q.platform)
+  if (q.label !== undefined)
+    filter.add('token IN (SELECT token FROM push_token_labels WHERE label = ?)', q.label)
   const cursor = /^(\d+):([0-9a-f]+)$/.exec(q.cursor ?? '')
-  if (cursor) {
-    where.push('(created_at, id) > (?, ?)')
-    args.push(Number(cursor[1]), cursor[2]!)
-  }
-  const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000)
+  if (cursor) filter.add('(created_at, id) > (?, ?)', Number(cursor[1]), cursor[2]!)
+  const size = pageSize(q.limit)
   const rows = db
-    .query(
-      `SELECT * FROM push_tokens ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY created_at, id LIMIT ?`,
-    )
-    .all(...args, limit + 1) as Row[]
-  const items = rows.slice(0, limit).map(toToken)
-  const last = items.at(-1)
-  return rows.length > limit && last ? { items, nextCursor: `${last.createdAt}:${last.id}` } : { items }
+    .query(`SELECT * FROM push_tokens ${filter.where()} ORDER BY created_at, id LIMIT ?`)
+    .all(...filter.args, size + 1) as Row[]
+  return pageOf(rows, size, toToken, (last) => `${last.createdAt}:${last.id}`)
 }
 
 export function countPushTokens(db: Database): number {

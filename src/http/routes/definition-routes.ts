@@ -55,12 +55,15 @@ export function definitionRoutes<
   Update extends z.ZodType,
   Param extends z.ZodObject,
 >(s: DefinitionRouteSchemas<Item, Created, Create, Update, Param>) {
+  const described = (op: keyof typeof s.operations) => {
+    const [operationId, summary] = s.operations[op]
+    return { operationId, summary }
+  }
   return {
     list: createRoute({
       method: 'get',
       path: '/',
-      operationId: s.operations.list[0],
-      summary: s.operations.list[1],
+      ...described('list'),
       responses: {
         200: jsonResponse(z.object({ items: z.array(s.item), ...definitionReport }), `every ${s.noun}`),
         ...errorResponses(401, 403),
@@ -69,32 +72,28 @@ export function definitionRoutes<
     create: createRoute({
       method: 'post',
       path: '/',
-      operationId: s.operations.create[0],
-      summary: s.operations.create[1],
+      ...described('create'),
       request: { body: jsonBody(s.create) },
       responses: { 201: jsonResponse(s.created, 'created'), ...errorResponses(400, 401, 403, 409) },
     }),
     get: createRoute({
       method: 'get',
       path: '/{name}',
-      operationId: s.operations.get[0],
-      summary: s.operations.get[1],
+      ...described('get'),
       request: { params: s.param },
       responses: { 200: jsonResponse(s.item, `the ${s.noun}`), ...errorResponses(401, 403, 404) },
     }),
     update: createRoute({
       method: 'put',
       path: '/{name}',
-      operationId: s.operations.update[0],
-      summary: s.operations.update[1],
+      ...described('update'),
       request: { params: s.param, body: jsonBody(s.update) },
       responses: { 200: jsonResponse(s.item, `the ${s.noun}`), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     remove: createRoute({
       method: 'delete',
       path: '/{name}',
-      operationId: s.operations.remove[0],
-      summary: s.operations.remove[1],
+      ...described('remove'),
       request: { params: s.param },
       responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
     }),

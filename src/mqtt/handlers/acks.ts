@@ -2,6 +2,7 @@
 // flows, read in place (packet id, then a v5 reason code when the packet is longer than 2).
 import { PUBCOMP, PUBREL, writeAck } from '../codec.ts'
 import type { Connection } from '../connection.ts'
+import type { Session } from '../session.ts'
 
 /**
  * The packet id of an ack whose fixed-header flags must be `flags` ([MQTT-2.1.3-1]: 0000, PUBREL
@@ -34,29 +35,35 @@ function reasonOf(buf: Buffer, start: number, end: number): number {
   return end - start > 2 ? buf[start + 2]! : 0
 }
 
-/** PUBACK (§4.3.2) or PUBCOMP (§4.3.3): an outgoing flow ends, the next queued message may go. */
-function endFlow(conn: Connection, flags: number, buf: Buffer, start: number, end: number): undefined {
-  const id = packetIdOf(conn, flags, 0, buf, start, end)
-  const session = conn.session
-  if (id === 0 || !session) return
-  // A v5 PUBACK with a failure code ends the flow too, but the client did not take the message.
-  const by = reasonOf(buf, start, end) < 0x80 ? conn : undefined
-  if (conn.core.complete(session, id, by)) conn.core.pump(session)
+type AckHandler = (conn: Connection, flags: number, buf: Buffer, start: number, end: number) => undefined
+
+/**
+ * The handler of an ack whose fixed-header flags must be `flags`: `apply` runs only for a
+ * well-formed ack on a connection with a session, with its packet id and (v5) reason code.
+ */
+function ackHandler(
+  flags: number,
+  apply: (conn: Connection, session: Session, id: number, reason: number) => void,
+): AckHandler {
+  return (conn, actual, buf, start, end) => {
+    const id = packetIdOf(conn, actual, flags, buf, start, end)
+    const session = conn.session
+    if (id === 0 || !session) return
+    apply(conn, session, id, reasonOf(buf, start, end))
+  }
 }
+
+/** PUBACK (§4.3.2) or PUBCOMP (§4.3.3): an outgoing flow ends, the next queued message may go. */
+const endFlow = ackHandler(0, (conn, session, id, reason) => {
+  // A v5 PUBACK with a failure code ends the flow too, but the client did not take the message.
+  const by = reason < 0x80 ? conn : undefined
+  if (conn.core.complete(session, id, by)) conn.core.pump(session)
+})
 
 export const handlePuback = endFlow
 export const handlePubcomp = endFlow
 
-export function handlePubrec(
-  conn: Connection,
-  flags: number,
-  buf: Buffer,
-  start: number,
-  end: number,
-): undefined {
-  const id = packetIdOf(conn, flags, 0, buf, start, end)
-  const session = conn.session
-  if (id === 0 || !session) return
+export const handlePubrec = ackHandler(0, (conn, session, id, reason) => {
   const core = conn.core
   const item = session.inflight?.get(id)
   if (!item) {
@@ -65,7 +72,7 @@ export function handlePubrec(
     core.markDirty(conn)
     return
   }
-  if (reasonOf(buf, start, end) >= 0x80) {
+  if (reason >= 0x80) {
     // §4.3.3 a PUBREC with an error ends the flow: no PUBREL
     core.complete(session, id)
     core.pump(session)
@@ -80,18 +87,9 @@ export function handlePubrec(
   }
   writeAck(conn.out, PUBREL, id, conn.protocolLevel)
   core.markDirty(conn)
-}
+})
 
-export function handlePubrel(
-  conn: Connection,
-  flags: number,
-  buf: Buffer,
-  start: number,
-  end: number,
-): undefined {
-  const id = packetIdOf(conn, flags, 2, buf, start, end)
-  const session = conn.session
-  if (id === 0 || !session) return
+export const handlePubrel = ackHandler(2, (conn, session, id) => {
   const core = conn.core
   const known = session.releaseIncoming(id)
   if (known && session.persistent)
@@ -100,4 +98,4 @@ export function handlePubrel(
   writeAck(conn.out, PUBCOMP, id, conn.protocolLevel, known ? 0 : 0x92)
   core.gate(conn)
   core.markDirty(conn)
-}
+})
