@@ -78,6 +78,10 @@ interface Denials {
   seen: Set<string>
 }
 
+/** Keys of the shared rules of anonymous clients and of clients not (yet) authenticated. */
+const ANONYMOUS_KEY = Symbol('anonymous')
+const NOBODY_KEY = Symbol('nobody')
+
 /** Distinct denials of one client reported one by one per window; beyond, they are counted. */
 const DISTINCT_EVENTS_PER_WINDOW = 10
 
@@ -93,7 +97,12 @@ export function createAcl(opts: AclOptions): Acl {
   const eventEveryMs = opts.eventEveryMs ?? 10_000
   const now = opts.now ?? Date.now
   const providers = [...(opts.providers ?? [])]
-  const resolved = new WeakMap<Client, Resolved>()
+  /**
+   * Resolved rules are shared by every client whose rules expand alike: all anonymous clients, all
+   * connections of one device. Only a client whose rules name `%c` holds its own.
+   */
+  const shared = new Map<string | symbol, Resolved>()
+  const own = new WeakMap<Client, Resolved>()
   const denials = new WeakMap<Client, Denials>()
   let rules = opts.rules
   let anonymousRules = opts.anonymousRules
@@ -103,10 +112,28 @@ export function createAcl(opts: AclOptions): Acl {
   let generation = 0
   let disconnectOnDenied = opts.disconnectOnDenied
 
+  // Entries of an older generation stay until replaced: `authorizeForward` applies the last ones.
+  const changed = () => {
+    generation++
+  }
+
+  const keyOf = (identity: Identity | undefined): string | symbol =>
+    identity?.kind === 'device'
+      ? identity.deviceId
+      : identity?.kind === 'anonymous'
+        ? ANONYMOUS_KEY
+        : NOBODY_KEY
+
+  const fresh = (r: Resolved | undefined, t: number): r is Resolved =>
+    r !== undefined && r.generation === generation && t - r.at < refreshMs
+
   const rulesOf = (client: Client, identity: Identity | undefined): Resolved => {
     const t = now()
-    const cached = resolved.get(client)
-    if (cached && cached.generation === generation && t - cached.at < refreshMs) return cached
+    const mine = own.get(client)
+    if (fresh(mine, t)) return mine
+    const key = keyOf(identity)
+    const common = shared.get(key)
+    if (fresh(common, t)) return common
     const list: AclRule[] = []
     let deviceId: string | undefined
     if (identity?.kind === 'device') {
@@ -117,7 +144,9 @@ export function createAcl(opts: AclOptions): Acl {
       list.push(...anonymousRules)
     }
     const out: Resolved = { generation, at: t, read: [], write: [], deny: [] }
+    let perClient = false
     for (const rule of list) {
+      if (rule.pattern.includes('%c')) perClient = true
       const pattern = expand(rule.pattern, deviceId, client.id)
       if (pattern === undefined) continue
       if (rule.access === 'deny') {
@@ -127,9 +156,17 @@ export function createAcl(opts: AclOptions): Acl {
       if (rule.access !== 'write') out.read.push(pattern)
       if (rule.access !== 'read') out.write.push(pattern)
     }
-    resolved.set(client, out)
+    if (perClient) own.set(client, out)
+    else {
+      own.delete(client)
+      shared.set(key, out)
+    }
     return out
   }
+
+  /** The rules the client was last checked against, as they were (no refresh). */
+  const lastRulesOf = (client: Client): Resolved | undefined =>
+    own.get(client) ?? shared.get(keyOf(opts.identityOf(client)))
 
   const canPublish = (client: Client, topic: string): boolean => {
     // Devices can never publish to $SYS, whatever a rule says.
@@ -204,16 +241,16 @@ export function createAcl(opts: AclOptions): Acl {
     name: 'acl',
     addProvider(provider) {
       providers.push(provider)
-      generation++
+      changed()
     },
     invalidate() {
-      generation++
+      changed()
     },
     setRules(next, nextAnonymous) {
       rules = next
       anonymousRules = nextAnonymous
       denying = hasDeny()
-      generation++
+      changed()
     },
     setDisconnectOnDenied(disconnect) {
       disconnectOnDenied = disconnect
@@ -239,7 +276,7 @@ export function createAcl(opts: AclOptions): Acl {
     authorizeForward(client, message) {
       // A deny pattern narrower than the subscription (deny `a/secret` under a grant of `a/#`).
       if (!denying) return message
-      const r = resolved.get(client)
+      const r = lastRulesOf(client)
       if (!r || r.deny.length === 0) return message
       return r.deny.some((p) => topicMatches(p, message.topic)) ? null : message
     },

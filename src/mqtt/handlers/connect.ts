@@ -8,6 +8,7 @@ import { isPromise } from '../promise.ts'
 import { NEVER, Session } from '../session.ts'
 import { validTopicName } from '../topics.ts'
 import { type ConnectRequest, type Message, MqttError, type ProtocolLevel, type Will } from '../types.ts'
+import { quickConnect } from './quick-parse.ts'
 
 /** The 3.1/3.1.1 CONNACK return code nearest to a v5 reason code [MQTT-3.2.2.3]. */
 export function v3ConnackCode(code: number): number {
@@ -78,7 +79,7 @@ export function handleConnect(conn: Connection, frame: Buffer): void | Promise<v
   const core = conn.core
   let packet: IConnectPacket
   try {
-    packet = conn.core.parser.parse(frame, 4) as IConnectPacket
+    packet = quickConnect(frame) ?? (conn.core.parser.parse(frame, 4) as IConnectPacket)
   } catch (err) {
     if (/protocol version|protocolId/i.test((err as Error).message)) {
       // [MQTT-3.1.2-2] unsupported protocol level: CONNACK 0x01 (3.1.1 format, all a client reads)

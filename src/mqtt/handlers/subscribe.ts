@@ -7,6 +7,7 @@ import type { Connection } from '../connection.ts'
 import { isPromise } from '../promise.ts'
 import { parseFilter } from '../topics.ts'
 import type { Message, Subscription } from '../types.ts'
+import { quickSubscribe } from './quick-parse.ts'
 
 /** A v5 reason code as 3.1.1's SUBACK has it: the granted QoS or 0x80 failure [MQTT-3.9.3-2]. */
 const v3Code = (code: number): number => Math.min(code, 0x80)
@@ -16,7 +17,9 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
   if ((frame[0]! & 0x0f) !== 2) return conn.close(0x81, 'SUBSCRIBE flags')
   let packet: ISubscribePacket
   try {
-    packet = conn.core.parser.parse(frame, conn.protocolLevel) as ISubscribePacket
+    packet =
+      quickSubscribe(frame, conn.protocolLevel) ??
+      (conn.core.parser.parse(frame, conn.protocolLevel) as ISubscribePacket)
   } catch (err) {
     return conn.close(0x81, (err as Error).message)
   }
@@ -96,7 +99,17 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
 
   const done = (): void => {
     if (conn.state === 3) return
-    writePacket(conn.out, { cmd: 'suback', messageId: packet.messageId, granted: codes }, conn.protocolLevel)
+    if (conn.protocolLevel === 5) {
+      writePacket(conn.out, { cmd: 'suback', messageId: packet.messageId, granted: codes }, 5)
+    } else {
+      // [MQTT-3.9] 3.1.1 SUBACK: packet id and one return code per filter
+      const out = conn.out
+      out.ensure(5 + 2 + codes.length)
+      out.byte(0x90)
+      out.varint(2 + codes.length)
+      out.u16(packet.messageId!)
+      for (const code of codes) out.byte(code)
+    }
     core.gate(conn)
     core.markDirty(conn)
     const session = conn.session!
