@@ -172,15 +172,13 @@ export function createAcl(opts: AclOptions): Acl {
     // Devices can never publish to $SYS, whatever a rule says.
     if (topic === '$SYS' || topic.startsWith('$SYS/')) return false
     const r = rulesOf(client, opts.identityOf(client))
-    if (r.deny.length > 0 && r.deny.some((p) => topicMatches(p, topic))) return false
-    return r.write.some((p) => topicMatches(p, topic))
+    return !anyMatches(r.deny, topic, topicMatches) && anyMatches(r.write, topic, topicMatches)
   }
 
   /** A filter is refused when a deny pattern covers it; narrower denials are applied per delivery. */
   const canSubscribe = (client: Client, filter: string): boolean => {
     const r = rulesOf(client, opts.identityOf(client))
-    if (r.deny.length > 0 && r.deny.some((p) => filterCovers(p, filter))) return false
-    return r.read.some((p) => filterCovers(p, filter))
+    return !anyMatches(r.deny, filter, filterCovers) && anyMatches(r.read, filter, filterCovers)
   }
 
   const emitDenied = (client: Client, last: DenialKey, count?: number) => {
@@ -278,7 +276,7 @@ export function createAcl(opts: AclOptions): Acl {
       if (!denying) return message
       const r = lastRulesOf(client)
       if (!r || r.deny.length === 0) return message
-      return r.deny.some((p) => topicMatches(p, message.topic)) ? null : message
+      return anyMatches(r.deny, message.topic, topicMatches) ? null : message
     },
 
     disconnected(client) {
@@ -287,6 +285,12 @@ export function createAcl(opts: AclOptions): Acl {
     },
   }
 }
+/** Whether a pattern applies; a loop, as it runs for every PUBLISH and SUBSCRIBE (no closure). */
+function anyMatches(patterns: readonly string[], topic: string, matches: (p: string, t: string) => boolean) {
+  for (let i = 0; i < patterns.length; i++) if (matches(patterns[i]!, topic)) return true
+  return false
+}
+
 /**
  * Replaces `%u` (device id) and `%c` (client id). A rule naming an identity the client does not
  * have (`%u` for anonymous clients) does not apply; nor does one whose substitution holds a

@@ -109,10 +109,11 @@ export function composeHooks(
   ) => {
     const list = having(plugins, k)
     if (list.length === 0) return undefined
-    return (...args: unknown[]) => {
+    // Every notification has at most two arguments: a fixed arity makes no array per call.
+    return (a: unknown, b: unknown) => {
       for (const { name, plugin } of list) {
         try {
-          ;(plugin[k] as (...a: unknown[]) => void)(...args)
+          ;(plugin[k] as (a: unknown, b: unknown) => void)(a, b)
         } catch (err) {
           onError(err, `${k}:${name}`)
         }

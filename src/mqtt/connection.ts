@@ -50,6 +50,9 @@ const CLOSED = 3
 
 const header: FrameHeader = { headerLen: 0, remaining: 0 }
 
+/** The size OutBuffer allocates first. */
+const FIRST_OUT_BUFFER = 256
+
 /** A client over its outgoing bound that took nothing for this long does not read. */
 const STALLED_MS = 500
 
@@ -383,6 +386,10 @@ export class Connection implements Client {
     const all = n >= this.out.len
     this.out.consume(n)
     if (!all) this.blocked = true
+    // A buffer of the first size is given back once written: most connections write a CONNACK
+    // and a SUBACK, then idle (≤ 4 KiB per idle connection), and a short-lived buffer is cheaper
+    // than one held for a second. A burst grows the buffer, which is then kept while in use.
+    else if (this.out.buf.length <= FIRST_OUT_BUFFER) this.out.reset()
   }
 
   /** The transport can take more. */

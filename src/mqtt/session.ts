@@ -6,10 +6,57 @@ import type { ProtocolLevel, QueuedMessage, StoredSession, Subscription, Will } 
 /** Session Expiry Interval meaning "never expires" (§3.1.2.11.2). */
 export const NEVER = 0xffffffff
 
+const NONE: readonly Subscription[] = Object.freeze([])
+
+/**
+ * A session's subscriptions by filter, in the order subscribed. Most sessions hold one: it is
+ * kept inline, and the Map (about 250 bytes even for one entry) is made at the second.
+ */
+export class Subscriptions {
+  private oneFilter: string | undefined
+  private one: Subscription | undefined
+  private many: Map<string, Subscription> | undefined
+
+  has(filter: string): boolean {
+    return this.many ? this.many.has(filter) : this.oneFilter === filter && this.one !== undefined
+  }
+
+  set(filter: string, sub: Subscription): void {
+    if (this.many) this.many.set(filter, sub)
+    else if (this.one === undefined || this.oneFilter === filter) {
+      this.oneFilter = filter
+      this.one = sub
+    } else {
+      this.many = new Map([[this.oneFilter!, this.one]])
+      this.many.set(filter, sub)
+      this.oneFilter = undefined
+      this.one = undefined
+    }
+  }
+
+  delete(filter: string): boolean {
+    if (this.many) return this.many.delete(filter)
+    if (this.one === undefined || this.oneFilter !== filter) return false
+    this.oneFilter = undefined
+    this.one = undefined
+    return true
+  }
+
+  clear(): void {
+    this.many = undefined
+    this.oneFilter = undefined
+    this.one = undefined
+  }
+
+  values(): Iterable<Subscription> {
+    return this.many ? this.many.values() : this.one ? [this.one] : NONE
+  }
+}
+
 export class Session {
   conn: Connection | null = null
   /** By the filter as subscribed (a `$share/<group>/` prefix kept). */
-  readonly subs = new Map<string, Subscription>()
+  readonly subs = new Subscriptions()
   /** Messages not yet sent, oldest first. */
   queue: QueuedMessage[] = []
   queuedBytes = 0
