@@ -9,6 +9,12 @@ export const NEVER = 0xffffffff
 const NONE: readonly Subscription[] = Object.freeze([])
 
 /**
+ * The queue of every session that has queued nothing: frozen, so a push that bypasses
+ * `Session.enqueue` fails loudly instead of queueing for everyone.
+ */
+export const NO_QUEUE: QueuedMessage[] = Object.freeze([]) as unknown as QueuedMessage[]
+
+/**
  * A session's subscriptions by filter, in the order subscribed. Most sessions hold one: it is
  * kept inline, and the Map (about 250 bytes even for one entry) is made at the second.
  */
@@ -57,8 +63,8 @@ export class Session {
   conn: Connection | null = null
   /** By the filter as subscribed (a `$share/<group>/` prefix kept). */
   readonly subs = new Subscriptions()
-  /** Messages not yet sent, oldest first. */
-  queue: QueuedMessage[] = []
+  /** Messages not yet sent, oldest first; the shared empty one until the first (see `enqueue`). */
+  queue: QueuedMessage[] = NO_QUEUE
   queuedBytes = 0
   /** Sent and not yet completed, by packet id [MQTT-4.4.0-1]. */
   inflight: Map<number, QueuedMessage> | undefined
@@ -86,6 +92,12 @@ export class Session {
    * so a will outlives a crash of the hub [MQTT-3.1.2-8].
    */
   stored = false
+
+  /** Queues a message; most sessions never do, and hold no array of their own. */
+  enqueue(item: QueuedMessage): void {
+    if (this.queue === NO_QUEUE) this.queue = [item]
+    else this.queue.push(item)
+  }
 
   get persistent(): boolean {
     return this.expiryInterval > 0
@@ -151,7 +163,7 @@ export class Session {
       if (item.packetId !== undefined && item.state !== undefined && item.state !== 'queued') {
         session.track(item.packetId, item)
       } else {
-        session.queue.push(item)
+        session.enqueue(item)
         session.queuedBytes += item.message.payload.length
       }
     }
