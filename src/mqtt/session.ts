@@ -1,12 +1,11 @@
 // A session: what outlives a connection [MQTT-4.1]. Subscriptions, the messages queued for the
 // client, those in flight to it, the QoS 2 packet ids received from it, and its will.
 import type { Connection } from './connection.ts'
+import { SmallMap } from './small-map.ts'
 import type { ProtocolLevel, QueuedMessage, StoredSession, Subscription, Will } from './types.ts'
 
 /** Session Expiry Interval meaning "never expires" (§3.1.2.11.2). */
 export const NEVER = 0xffffffff
-
-const NONE: readonly Subscription[] = Object.freeze([])
 
 /**
  * The queue of every session that has queued nothing: frozen, so a push that bypasses
@@ -14,55 +13,10 @@ const NONE: readonly Subscription[] = Object.freeze([])
  */
 export const NO_QUEUE: QueuedMessage[] = Object.freeze([]) as unknown as QueuedMessage[]
 
-/**
- * A session's subscriptions by filter, in the order subscribed. Most sessions hold one: it is
- * kept inline, and the Map (about 250 bytes even for one entry) is made at the second.
- */
-export class Subscriptions {
-  private oneFilter: string | undefined
-  private one: Subscription | undefined
-  private many: Map<string, Subscription> | undefined
-
-  has(filter: string): boolean {
-    return this.many ? this.many.has(filter) : this.oneFilter === filter && this.one !== undefined
-  }
-
-  set(filter: string, sub: Subscription): void {
-    if (this.many) this.many.set(filter, sub)
-    else if (this.one === undefined || this.oneFilter === filter) {
-      this.oneFilter = filter
-      this.one = sub
-    } else {
-      this.many = new Map([[this.oneFilter!, this.one]])
-      this.many.set(filter, sub)
-      this.oneFilter = undefined
-      this.one = undefined
-    }
-  }
-
-  delete(filter: string): boolean {
-    if (this.many) return this.many.delete(filter)
-    if (this.one === undefined || this.oneFilter !== filter) return false
-    this.oneFilter = undefined
-    this.one = undefined
-    return true
-  }
-
-  clear(): void {
-    this.many = undefined
-    this.oneFilter = undefined
-    this.one = undefined
-  }
-
-  values(): Iterable<Subscription> {
-    return this.many ? this.many.values() : this.one ? [this.one] : NONE
-  }
-}
-
 export class Session {
   conn: Connection | null = null
   /** By the filter as subscribed (a `$share/<group>/` prefix kept). */
-  readonly subs = new Subscriptions()
+  readonly subs = new SmallMap<string, Subscription>()
   /** Messages not yet sent, oldest first; the shared empty one until the first (see `enqueue`). */
   queue: QueuedMessage[] = NO_QUEUE
   queuedBytes = 0
