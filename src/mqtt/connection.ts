@@ -35,6 +35,8 @@ import { type Client, type DisconnectCause, MqttError, type ProtocolLevel, type 
 export interface Wire {
   /** Takes as many bytes as it can now; returns how many (the rest waits for `drain`). */
   write(data: Uint8Array): number
+  /** `write` of the first `length` bytes of `data`, where the transport needs no view of them. */
+  writeHead?(data: Uint8Array, length: number): number
   /** Bytes accepted but not yet sent (WebSocket backpressure); 0 when the transport keeps none. */
   buffered(): number
   end(): void
@@ -376,7 +378,11 @@ export class Connection implements Client {
   flush(): void {
     if (this.out.len === 0 || this.blocked || this.holds > 0 || this.waitBatch > this.core.commits.committed)
       return
-    const n = this.wire.write(this.out.buf.subarray(0, this.out.len))
+    const out = this.out
+    // Once per flush of every connection: no view object where the transport takes a length.
+    const n = this.wire.writeHead
+      ? this.wire.writeHead(out.buf, out.len)
+      : this.wire.write(out.buf.subarray(0, out.len))
     if (n <= 0) {
       if (n < 0 || this.out.len > 0) this.blocked = true
       return
