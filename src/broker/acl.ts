@@ -80,6 +80,10 @@ interface Denials {
   seen: Set<string>
 }
 
+/** Keys of the shared rules of anonymous clients and of clients not (yet) authenticated. */
+const ANONYMOUS_KEY = Symbol('anonymous')
+const NOBODY_KEY = Symbol('nobody')
+
 /** Distinct denials of one client reported one by one per window; beyond, they are counted. */
 const DISTINCT_EVENTS_PER_WINDOW = 10
 
@@ -96,7 +100,12 @@ export function createAcl(opts: AclOptions): Acl {
   const eventEveryMs = opts.eventEveryMs ?? 10_000
   const now = opts.now ?? Date.now
   const providers = [...(opts.providers ?? [])]
-  const resolved = new WeakMap<Client, Resolved>()
+  /**
+   * Resolved rules are shared by every client whose rules expand alike: all anonymous clients, all
+   * connections of one device. Only a client whose rules name `%c` holds its own.
+   */
+  const shared = new Map<string | symbol, Resolved>()
+  const own = new WeakMap<Client, Resolved>()
   const denials = new WeakMap<Client, Denials>()
   let rules = opts.rules
   let anonymousRules = opts.anonymousRules
@@ -106,10 +115,28 @@ export function createAcl(opts: AclOptions): Acl {
   let generation = 0
   let disconnectOnDenied = opts.disconnectOnDenied
 
+  // Entries of an older generation stay until replaced: `authorizeForward` applies the last ones.
+  const changed = () => {
+    generation++
+  }
+
+  const keyOf = (identity: Identity | undefined): string | symbol =>
+    identity?.kind === 'device'
+      ? identity.deviceId
+      : identity?.kind === 'anonymous'
+        ? ANONYMOUS_KEY
+        : NOBODY_KEY
+
+  const fresh = (r: Resolved | undefined, t: number): r is Resolved =>
+    r !== undefined && r.generation === generation && t - r.at < refreshMs
+
   const rulesOf = (client: Client, identity: Identity | undefined): Resolved => {
     const t = now()
-    const cached = resolved.get(client)
-    if (cached && cached.generation === generation && t - cached.at < refreshMs) return cached
+    const mine = own.get(client)
+    if (fresh(mine, t)) return mine
+    const key = keyOf(identity)
+    const common = shared.get(key)
+    if (fresh(common, t)) return common
     const list: AclRule[] = []
     let deviceId: string | undefined
     if (identity?.kind === 'device') {
@@ -120,7 +147,9 @@ export function createAcl(opts: AclOptions): Acl {
       list.push(...anonymousRules)
     }
     const out: Resolved = { generation, at: t, read: [], write: [], deny: [] }
+    let perClient = false
     for (const rule of list) {
+      if (rule.pattern.includes('%c')) perClient = true
       const pattern = expand(rule.pattern, deviceId, client.id)
       if (pattern === undefined) continue
       if (rule.access === 'deny') {
@@ -130,23 +159,29 @@ export function createAcl(opts: AclOptions): Acl {
       if (rule.access !== 'write') out.read.push(pattern)
       if (rule.access !== 'read') out.write.push(pattern)
     }
-    resolved.set(client, out)
+    if (perClient) own.set(client, out)
+    else {
+      own.delete(client)
+      shared.set(key, out)
+    }
     return out
   }
+
+  /** The rules the client was last checked against, as they were (no refresh). */
+  const lastRulesOf = (client: Client): Resolved | undefined =>
+    own.get(client) ?? shared.get(keyOf(opts.identityOf(client)))
 
   const canPublish = (client: Client, topic: string): boolean => {
     // Devices can never publish to $SYS, whatever a rule says.
     if (topic === '$SYS' || topic.startsWith('$SYS/')) return false
     const r = rulesOf(client, opts.identityOf(client))
-    if (r.deny.length > 0 && r.deny.some((p) => topicMatches(p, topic))) return false
-    return r.write.some((p) => topicMatches(p, topic))
+    return !anyMatches(r.deny, topic, topicMatches) && anyMatches(r.write, topic, topicMatches)
   }
 
   /** A filter is refused when a deny pattern covers it; narrower denials are applied per delivery. */
   const canSubscribe = (client: Client, filter: string): boolean => {
     const r = rulesOf(client, opts.identityOf(client))
-    if (r.deny.length > 0 && r.deny.some((p) => filterCovers(p, filter))) return false
-    return r.read.some((p) => filterCovers(p, filter))
+    return !anyMatches(r.deny, filter, filterCovers) && anyMatches(r.read, filter, filterCovers)
   }
 
   const emitDenied = (client: Client, last: DenialKey, count?: number) => {
@@ -207,16 +242,16 @@ export function createAcl(opts: AclOptions): Acl {
     name: 'acl',
     addProvider(provider) {
       providers.push(provider)
-      generation++
+      changed()
     },
     invalidate() {
-      generation++
+      changed()
     },
     setRules(next, nextAnonymous) {
       rules = next
       anonymousRules = nextAnonymous
       denying = hasDeny()
-      generation++
+      changed()
     },
     setDisconnectOnDenied(disconnect) {
       disconnectOnDenied = disconnect
@@ -242,9 +277,9 @@ export function createAcl(opts: AclOptions): Acl {
     authorizeForward(client, message) {
       // A deny pattern narrower than the subscription (deny `a/secret` under a grant of `a/#`).
       if (!denying) return message
-      const r = resolved.get(client)
+      const r = lastRulesOf(client)
       if (!r || r.deny.length === 0) return message
-      return r.deny.some((p) => topicMatches(p, message.topic)) ? null : message
+      return anyMatches(r.deny, message.topic, topicMatches) ? null : message
     },
 
     disconnected(client) {
@@ -253,6 +288,12 @@ export function createAcl(opts: AclOptions): Acl {
     },
   }
 }
+/** Whether a pattern applies; a loop, as it runs for every PUBLISH and SUBSCRIBE (no closure). */
+function anyMatches(patterns: readonly string[], topic: string, matches: (p: string, t: string) => boolean) {
+  for (let i = 0; i < patterns.length; i++) if (matches(patterns[i]!, topic)) return true
+  return false
+}
+
 /**
  * Replaces `%u` (device id) and `%c` (client id). A rule naming an identity the client does not
  * have (`%u` for anonymous clients) does not apply; nor does one whose substitution holds a

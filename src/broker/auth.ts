@@ -115,6 +115,23 @@ export function createAuth(opts: AuthOptions): Auth {
     return ownerOf(secret.id)
   }
 
+  const viaPassword = async (client: Client, username: string, password: Buffer | undefined) => {
+    const secret = findDeviceSecret(opts.db, username)
+    if (!secret) {
+      // Spend what a real verification costs, so timing does not tell which usernames exist.
+      dummyHash ??= hashDevicePassword(crypto.randomUUID())
+      await Bun.password.verify(password?.toString('utf8') ?? '', await dummyHash)
+      return refuse(client, CONNACK_BAD_CREDENTIALS, 'unknown device', username)
+    }
+    const ok = password
+      ? await credentials.verify(secret.id, password.toString('utf8'), secret.passwordHash)
+      : false
+    if (!ok) return refuse(client, CONNACK_BAD_CREDENTIALS, 'bad password', username)
+    if (!secret.enabled) return refuse(client, CONNACK_NOT_AUTHORIZED, 'device disabled', username)
+    identities.set(client, { kind: 'device', deviceId: secret.id, via: 'password' })
+    return ownerOf(secret.id)
+  }
+
   return {
     name: 'auth',
     identityOf: (client) => identities.get(client),
@@ -143,7 +160,8 @@ export function createAuth(opts: AuthOptions): Auth {
       )
     },
 
-    async authenticate(client, username, password) {
+    // Synchronous for anonymous clients: a CONNECT that needs no verification makes no promise.
+    authenticate(client, username, password) {
       const cn = verifiedCommonName(client)
       if (cn !== undefined) return viaCertificate(client, cn, username)
       if (username === undefined || username === '') {
@@ -154,20 +172,7 @@ export function createAuth(opts: AuthOptions): Auth {
         // Mosquitto answers 5 (not authorized) to anonymous clients it does not allow.
         return refuse(client, CONNACK_NOT_AUTHORIZED, 'anonymous refused', undefined)
       }
-      const secret = findDeviceSecret(opts.db, username)
-      if (!secret) {
-        // Spend what a real verification costs, so timing does not tell which usernames exist.
-        dummyHash ??= hashDevicePassword(crypto.randomUUID())
-        await Bun.password.verify(password?.toString('utf8') ?? '', await dummyHash)
-        return refuse(client, CONNACK_BAD_CREDENTIALS, 'unknown device', username)
-      }
-      const ok = password
-        ? await credentials.verify(secret.id, password.toString('utf8'), secret.passwordHash)
-        : false
-      if (!ok) return refuse(client, CONNACK_BAD_CREDENTIALS, 'bad password', username)
-      if (!secret.enabled) return refuse(client, CONNACK_NOT_AUTHORIZED, 'device disabled', username)
-      identities.set(client, { kind: 'device', deviceId: secret.id, via: 'password' })
-      return ownerOf(secret.id)
+      return viaPassword(client, username, password)
     },
   }
 }

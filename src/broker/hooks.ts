@@ -87,6 +87,21 @@ export function composeHooks(
     throw new Error(`only one broker plugin may authenticate (${auth.map((a) => a.name).join(', ')})`)
   const authenticator = auth[0]?.plugin
 
+  // Runs for every SUBSCRIBE: synchronous and without closures while every plugin answers at once.
+  const authorizeSubscribeFrom = (
+    client: Client,
+    subscription: Subscription | number,
+    from: number,
+  ): MaybePromise<Subscription | number> => {
+    let s = subscription
+    for (let i = from; i < sub.length && typeof s !== 'number'; i++) {
+      const verdict = sub[i]!.plugin.authorizeSubscribe!(client, s)
+      if (verdict instanceof Promise) return verdict.then((v) => authorizeSubscribeFrom(client, v, i + 1))
+      s = verdict
+    }
+    return s
+  }
+
   const notify = <
     K extends 'connected' | 'disconnected' | 'subscribed' | 'delivered' | 'sessionRefused' | 'queueOverflow',
   >(
@@ -94,10 +109,11 @@ export function composeHooks(
   ) => {
     const list = having(plugins, k)
     if (list.length === 0) return undefined
-    return (...args: unknown[]) => {
+    // Every notification has at most two arguments: a fixed arity makes no array per call.
+    return (a: unknown, b: unknown) => {
       for (const { name, plugin } of list) {
         try {
-          ;(plugin[k] as (...a: unknown[]) => void)(...args)
+          ;(plugin[k] as (a: unknown, b: unknown) => void)(a, b)
         } catch (err) {
           onError(err, `${k}:${name}`)
         }
@@ -126,17 +142,7 @@ export function composeHooks(
       return r instanceof Promise ? r.then(answer) : answer()
     },
     authorizeSubscribe(client: Client, subscription: Subscription) {
-      let s: Subscription | number = subscription
-      const r = series(sub, (p) => {
-        if (typeof s === 'number') return
-        const verdict = p.plugin.authorizeSubscribe!(client, s)
-        if (verdict instanceof Promise)
-          return verdict.then((v) => {
-            s = v
-          })
-        s = verdict
-      })
-      return r instanceof Promise ? r.then(() => s) : s
+      return authorizeSubscribeFrom(client, subscription, 0)
     },
     authorizeForward(client: Client, message: Message) {
       let out: Message | null = message
@@ -178,5 +184,7 @@ export function composeHooks(
       return t
     }
   if (fwd.length === 0) delete hooks.authorizeForward
+  // Without a plugin to ask, a CONNECT makes no call (and no closure) for it.
+  if (pre.length === 0) delete hooks.preConnect
   return hooks
 }

@@ -51,6 +51,8 @@ interface Sample {
 
 const WINDOW_MS = 60_000
 
+const isDollar = (s: Subscription) => s.filter.startsWith('$')
+
 export function createSysStats(opts: SysStatsOptions): SysStats {
   const log = opts.log.child('sys')
   const now = opts.now ?? Date.now
@@ -140,8 +142,9 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
    * new subscriber gets the current values at once instead, as if they were.
    */
   function onSubscribe(client: Client, subs: readonly Subscription[]) {
-    const wanted = subs.filter((s) => s.filter.startsWith('$'))
-    if (wanted.length === 0 || !broker) return
+    // Runs for every SUBSCRIBE: nothing is allocated unless a filter asks for `$` topics.
+    if (!broker || !subs.some(isDollar)) return
+    const wanted = subs.filter(isDollar)
     for (const [topic, payload] of topics()) {
       if (!wanted.some((s) => topicMatches(s.filter, topic))) continue
       broker.sendTo(client.id, { topic, payload: Buffer.from(payload), qos: 0, retain: true })

@@ -15,6 +15,8 @@ export { isValidFilter, topicMatches } from '../mqtt/topics.ts'
 export function filterCovers(rule: string, sub: string): boolean {
   // [MQTT-4.7.2-1] `+/…` and `#` never reach `$` topics; a literal `$SYS/…` needs a literal rule.
   if (!firstLevelReaches(rule, sub)) return false
+  // The rule of anonymous clients in most setups: covers every other filter, nothing to split.
+  if (rule === '#') return true
   const r = rule.split('/')
   const s = sub.split('/')
   for (let i = 0; i < r.length; i++) {

@@ -35,6 +35,8 @@ import { type Client, type DisconnectCause, MqttError, type ProtocolLevel, type 
 export interface Wire {
   /** Takes as many bytes as it can now; returns how many (the rest waits for `drain`). */
   write(data: Uint8Array): number
+  /** `write` of the first `length` bytes of `data`, where the transport needs no view of them. */
+  writeHead?(data: Uint8Array, length: number): number
   /** Bytes accepted but not yet sent (WebSocket backpressure); 0 when the transport keeps none. */
   buffered(): number
   end(): void
@@ -49,6 +51,9 @@ const CONNECTED = 2
 const CLOSED = 3
 
 const header: FrameHeader = { headerLen: 0, remaining: 0 }
+
+/** The size OutBuffer allocates first. */
+const FIRST_OUT_BUFFER = 256
 
 /** A client over its outgoing bound that took nothing for this long does not read. */
 const STALLED_MS = 500
@@ -373,7 +378,11 @@ export class Connection implements Client {
   flush(): void {
     if (this.out.len === 0 || this.blocked || this.holds > 0 || this.waitBatch > this.core.commits.committed)
       return
-    const n = this.wire.write(this.out.buf.subarray(0, this.out.len))
+    const out = this.out
+    // Once per flush of every connection: no view object where the transport takes a length.
+    const n = this.wire.writeHead
+      ? this.wire.writeHead(out.buf, out.len)
+      : this.wire.write(out.buf.subarray(0, out.len))
     if (n <= 0) {
       if (n < 0 || this.out.len > 0) this.blocked = true
       return
@@ -383,6 +392,10 @@ export class Connection implements Client {
     const all = n >= this.out.len
     this.out.consume(n)
     if (!all) this.blocked = true
+    // A buffer of the first size is given back once written: most connections write a CONNACK
+    // and a SUBACK, then idle (≤ 4 KiB per idle connection), and a short-lived buffer is cheaper
+    // than one held for a second. A burst grows the buffer, which is then kept while in use.
+    else if (this.out.buf.length <= FIRST_OUT_BUFFER) this.out.reset()
   }
 
   /** The transport can take more. */

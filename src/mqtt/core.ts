@@ -7,7 +7,7 @@ import { GroupCommit } from './group-commit.ts'
 import { PublishWriter } from './outgoing.ts'
 import { isPromise } from './promise.ts'
 import { TokenBucket } from './rate.ts'
-import { NEVER, type Session } from './session.ts'
+import { NEVER, NO_QUEUE, type Session } from './session.ts'
 import { topicMatches } from './topics.ts'
 import { type MatchResult, SubscriptionTrie } from './trie.ts'
 import {
@@ -405,7 +405,7 @@ export class EngineCore {
       }
       return
     }
-    session.queue.push(item)
+    session.enqueue(item)
     session.queuedBytes += size
     if (session.persistent) this.op({ op: 'enqueue', clientId: session.clientId, item })
   }
@@ -536,7 +536,7 @@ export class EngineCore {
   destroySession(session: Session): void {
     for (const sub of session.subs.values()) this.unsubscribeTrie(session, sub.filter)
     session.subs.clear()
-    session.queue = []
+    session.queue = NO_QUEUE
     session.queuedBytes = 0
     session.inflight = undefined
     this.timed.delete(session)

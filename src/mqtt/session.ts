@@ -1,17 +1,24 @@
 // A session: what outlives a connection [MQTT-4.1]. Subscriptions, the messages queued for the
 // client, those in flight to it, the QoS 2 packet ids received from it, and its will.
 import type { Connection } from './connection.ts'
+import { SmallMap } from './small-map.ts'
 import type { ProtocolLevel, QueuedMessage, StoredSession, Subscription, Will } from './types.ts'
 
 /** Session Expiry Interval meaning "never expires" (§3.1.2.11.2). */
 export const NEVER = 0xffffffff
 
+/**
+ * The queue of every session that has queued nothing: frozen, so a push that bypasses
+ * `Session.enqueue` fails loudly instead of queueing for everyone.
+ */
+export const NO_QUEUE: QueuedMessage[] = Object.freeze([]) as unknown as QueuedMessage[]
+
 export class Session {
   conn: Connection | null = null
   /** By the filter as subscribed (a `$share/<group>/` prefix kept). */
-  readonly subs = new Map<string, Subscription>()
-  /** Messages not yet sent, oldest first. */
-  queue: QueuedMessage[] = []
+  readonly subs = new SmallMap<string, Subscription>()
+  /** Messages not yet sent, oldest first; the shared empty one until the first (see `enqueue`). */
+  queue: QueuedMessage[] = NO_QUEUE
   queuedBytes = 0
   /** Sent and not yet completed, by packet id [MQTT-4.4.0-1]. */
   inflight: Map<number, QueuedMessage> | undefined
@@ -39,6 +46,12 @@ export class Session {
    * so a will outlives a crash of the hub [MQTT-3.1.2-8].
    */
   stored = false
+
+  /** Queues a message; most sessions never do, and hold no array of their own. */
+  enqueue(item: QueuedMessage): void {
+    if (this.queue === NO_QUEUE) this.queue = [item]
+    else this.queue.push(item)
+  }
 
   get persistent(): boolean {
     return this.expiryInterval > 0
@@ -104,7 +117,7 @@ export class Session {
       if (item.packetId !== undefined && item.state !== undefined && item.state !== 'queued') {
         session.track(item.packetId, item)
       } else {
-        session.queue.push(item)
+        session.enqueue(item)
         session.queuedBytes += item.message.payload.length
       }
     }

@@ -2,11 +2,13 @@
 // published over and over costs one map lookup. Any change to the trie clears the cache.
 
 import { isServerTopic } from '../util/topic.ts'
+import { SmallMap } from './small-map.ts'
 import type { InProcessSubscriber, Subscription } from './types.ts'
 
 interface Node<S> {
   children: Map<string, Node<S>> | undefined
-  subs: Map<S, Subscription> | undefined
+  /** Most filters have one subscriber: a SmallMap holds it without a Map. */
+  subs: SmallMap<S, Subscription> | undefined
   shared: Map<string, SharedGroup<S>> | undefined
   handlers: Set<InProcessSubscriber> | undefined
 }
@@ -65,7 +67,7 @@ export class SubscriptionTrie<S> {
     const n = this.walk(filter, true)!
     this.cache.clear()
     if (group === undefined) {
-      n.subs ??= new Map()
+      n.subs ??= new SmallMap()
       if (!n.subs.has(session)) this.size++
       n.subs.set(session, sub)
       return

@@ -8,6 +8,7 @@ import { isPromise } from '../promise.ts'
 import { NEVER, Session } from '../session.ts'
 import { validTopicName } from '../topics.ts'
 import { type ConnectRequest, type Message, MqttError, type ProtocolLevel, type Will } from '../types.ts'
+import { quickConnect } from './quick-parse.ts'
 
 /** The 3.1/3.1.1 CONNACK return code nearest to a v5 reason code [MQTT-3.2.2.3]. */
 export function v3ConnackCode(code: number): number {
@@ -74,11 +75,13 @@ function malformed(conn: Connection, code: number, reason: string): undefined {
   else conn.close(code, reason)
 }
 
+const NO_PROPERTIES: NonNullable<IConnectPacket['properties']> = Object.freeze({})
+
 export function handleConnect(conn: Connection, frame: Buffer): void | Promise<void> {
   const core = conn.core
   let packet: IConnectPacket
   try {
-    packet = conn.core.parser.parse(frame, 4) as IConnectPacket
+    packet = quickConnect(frame) ?? (conn.core.parser.parse(frame, 4) as IConnectPacket)
   } catch (err) {
     if (/protocol version|protocolId/i.test((err as Error).message)) {
       // [MQTT-3.1.2-2] unsupported protocol level: CONNACK 0x01 (3.1.1 format, all a client reads)
@@ -90,7 +93,7 @@ export function handleConnect(conn: Connection, frame: Buffer): void | Promise<v
   }
   const level = (packet.protocolVersion ?? 4) as ProtocolLevel
   conn.protocolLevel = level
-  const props = packet.properties ?? {}
+  const props = packet.properties ?? NO_PROPERTIES
   let clientId = packet.clientId ?? ''
 
   // [MQTT-1.5.4-1] / 3.1.1 [MQTT-1.5.3-1] ill-formed UTF-8 is a malformed packet
@@ -175,48 +178,17 @@ export function handleConnect(conn: Connection, frame: Buffer): void | Promise<v
     }
   }
 
-  const request: ConnectRequest = {
+  const attempt = new ConnectAttempt(
+    conn,
+    packet,
     clientId,
-    protocolLevel: level,
-    cleanStart: conn.cleanStart,
-    keepAlive: conn.keepAlive,
-    username: packet.username,
+    level,
     will,
-    sessionExpiryInterval: expiry,
-  }
-
-  const fail = (err: unknown): undefined => {
-    if (err instanceof MqttError) return refuse(conn, err.reasonCode, err.message)
-    core.log.error('hook threw during CONNECT', { err, clientId })
-    refuse(conn, 0x83, 'implementation specific error')
-  }
-  const admit = (owner: string | undefined): void => {
-    if (conn.state === 3) return
-    accept(conn, request, owner, expiry, requested, assigned, serverKeepAlive, packet)
-  }
-  // The will is authorized like a PUBLISH of the client as soon as the client is known: one it
-  // may not publish is withdrawn now (the refusal reported once), not found out when it fires.
-  const finish = (owner: string | undefined): void | Promise<void> => {
-    const will = request.will
-    const rewrite = core.hooks.rewriteTopic
-    if (will && rewrite) will.message.topic = rewrite(conn, will.message.topic)
-    const authorize = core.hooks.authorizePublish
-    if (!will || !authorize || conn.state === 3) return admit(owner)
-    const decide = (v: Message | number | undefined) => {
-      if (typeof v === 'number') request.will = undefined
-      else if (v) will.message = v
-      admit(owner)
-    }
-    const r = authorize(conn, will.message)
-    if (isPromise<Message | number | undefined>(r)) return r.then(decide, fail)
-    decide(r)
-  }
-  const authenticate = (): void | Promise<void> => {
-    const hook = core.hooks.authenticate
-    const r = hook ? hook(conn, packet.username, packet.password) : undefined
-    if (isPromise<string>(r)) return r.then(finish, fail)
-    return finish(r)
-  }
+    expiry,
+    requested,
+    assigned,
+    serverKeepAlive,
+  )
   try {
     if (!core.connectAllowed(conn.remoteAddress)) {
       core.counters.refusedConnections++
@@ -226,19 +198,100 @@ export function handleConnect(conn: Connection, frame: Buffer): void | Promise<v
       core.counters.refusedConnections++
       return refuse(conn, 0x97, 'server is at its connection limit')
     }
-    const pre = core.hooks.preConnect?.(conn, request)
+    const pre = core.hooks.preConnect?.(conn, attempt)
     if (isPromise<void>(pre)) {
       return pre.then(() => {
         try {
-          return authenticate()
+          return attempt.authenticate()
         } catch (err) {
-          fail(err)
+          attempt.fail(err)
         }
-      }, fail)
+      }, attempt.failed)
     }
-    return authenticate()
+    return attempt.authenticate()
   } catch (err) {
-    fail(err)
+    attempt.fail(err)
+  }
+}
+
+/**
+ * One CONNECT between its validation and CONNACK: what it asked for (the hooks' ConnectRequest)
+ * and the steps through the hooks. One object per CONNECT; closures only when a hook is async.
+ */
+class ConnectAttempt implements ConnectRequest {
+  readonly cleanStart: boolean
+  readonly keepAlive: number
+  readonly username: string | undefined
+  readonly sessionExpiryInterval: number
+
+  constructor(
+    readonly conn: Connection,
+    readonly packet: IConnectPacket,
+    readonly clientId: string,
+    readonly protocolLevel: ProtocolLevel,
+    public will: Will | undefined,
+    readonly expiry: number,
+    readonly requested: number,
+    readonly assigned: string | undefined,
+    readonly serverKeepAlive: number | undefined,
+  ) {
+    this.cleanStart = conn.cleanStart
+    this.keepAlive = conn.keepAlive
+    this.username = packet.username
+    this.sessionExpiryInterval = expiry
+  }
+
+  fail(err: unknown): undefined {
+    const conn = this.conn
+    if (err instanceof MqttError) return refuse(conn, err.reasonCode, err.message)
+    conn.core.log.error('hook threw during CONNECT', { err, clientId: this.clientId })
+    refuse(conn, 0x83, 'implementation specific error')
+  }
+
+  /** `fail` for a promise's rejection. */
+  get failed(): (err: unknown) => undefined {
+    return (err) => this.fail(err)
+  }
+
+  authenticate(): void | Promise<void> {
+    const conn = this.conn
+    const hook = conn.core.hooks.authenticate
+    const r = hook ? hook(conn, this.packet.username, this.packet.password) : undefined
+    if (isPromise<string>(r)) return r.then((owner) => this.finish(owner), this.failed)
+    return this.finish(r)
+  }
+
+  // The will is authorized like a PUBLISH of the client as soon as the client is known: one it
+  // may not publish is withdrawn now (the refusal reported once), not found out when it fires.
+  finish(owner: string | undefined): void | Promise<void> {
+    const conn = this.conn
+    const will = this.will
+    const rewrite = conn.core.hooks.rewriteTopic
+    if (will && rewrite) will.message.topic = rewrite(conn, will.message.topic)
+    const authorize = conn.core.hooks.authorizePublish
+    if (!will || !authorize || conn.state === 3) return this.admit(owner)
+    const decide = (v: Message | number | undefined) => {
+      if (typeof v === 'number') this.will = undefined
+      else if (v) will.message = v
+      this.admit(owner)
+    }
+    const r = authorize(conn, will.message)
+    if (isPromise<Message | number | undefined>(r)) return r.then(decide, this.failed)
+    decide(r)
+  }
+
+  admit(owner: string | undefined): void {
+    if (this.conn.state === 3) return
+    accept(
+      this.conn,
+      this,
+      owner,
+      this.expiry,
+      this.requested,
+      this.assigned,
+      this.serverKeepAlive,
+      this.packet,
+    )
   }
 }
 

@@ -7,6 +7,7 @@ import type { Connection } from '../connection.ts'
 import { isPromise } from '../promise.ts'
 import { parseFilter } from '../topics.ts'
 import type { Message, Subscription } from '../types.ts'
+import { quickSubscribe } from './quick-parse.ts'
 
 /** A v5 reason code as 3.1.1's SUBACK has it: the granted QoS or 0x80 failure [MQTT-3.9.3-2]. */
 const v3Code = (code: number): number => Math.min(code, 0x80)
@@ -16,7 +17,9 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
   if ((frame[0]! & 0x0f) !== 2) return conn.close(0x81, 'SUBSCRIBE flags')
   let packet: ISubscribePacket
   try {
-    packet = conn.core.parser.parse(frame, conn.protocolLevel) as ISubscribePacket
+    packet =
+      quickSubscribe(frame, conn.protocolLevel) ??
+      (conn.core.parser.parse(frame, conn.protocolLevel) as ISubscribePacket)
   } catch (err) {
     return conn.close(0x81, (err as Error).message)
   }
@@ -27,31 +30,46 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
   const identifier = packet.properties?.subscriptionIdentifier
   // §3.8.2.1.2 a Subscription Identifier of 0 is a protocol error
   if (identifier === 0) return conn.close(0x82, 'subscription identifier 0')
-  const core = conn.core
-  const codes: number[] = []
-  const accepted: Subscription[] = []
-  const isNew: boolean[] = []
+  return new SubscribeRequest(conn, packet, identifier).step(0)
+}
 
-  const apply = (result: Subscription | number): void => {
+/** One SUBSCRIBE on its way through the hooks: one object, closures only when a hook is async. */
+class SubscribeRequest {
+  readonly codes: number[] = []
+  readonly accepted: Subscription[] = []
+  readonly isNew: boolean[] = []
+
+  constructor(
+    readonly conn: Connection,
+    readonly packet: ISubscribePacket,
+    readonly identifier: number | undefined,
+  ) {}
+
+  apply(result: Subscription | number): void {
+    const conn = this.conn
     if (typeof result === 'number') {
-      codes.push(conn.protocolLevel === 5 ? result : v3Code(result))
+      this.codes.push(conn.protocolLevel === 5 ? result : v3Code(result))
       return
     }
+    const core = conn.core
     const session = conn.session!
     const existed = session.subs.has(result.filter)
     // [MQTT-3.8.4-3] a subscription to the same filter replaces the old one
     session.subs.set(result.filter, result)
     core.subscribeTrie(session, result)
     if (session.persistent) core.op({ op: 'subscribe', clientId: session.clientId, subscription: result })
-    codes.push(result.qos)
-    accepted.push(result)
-    isNew.push(!existed)
+    this.codes.push(result.qos)
+    this.accepted.push(result)
+    this.isNew.push(!existed)
   }
 
-  const step = (i: number): void | Promise<void> => {
-    for (; i < packet.subscriptions.length; i++) {
+  step(i: number): void | Promise<void> {
+    const conn = this.conn
+    const core = conn.core
+    const subscriptions = this.packet.subscriptions
+    for (; i < subscriptions.length; i++) {
       if (conn.state === 3) return
-      const s = packet.subscriptions[i]!
+      const s = subscriptions[i]!
       // [MQTT-1.5.4-1] ill-formed UTF-8 is a malformed packet; U+0000 [MQTT-1.5.4-2] only makes
       // this filter invalid (parseFilter refuses it), the rest of the SUBSCRIBE stands
       if (s.topic.includes('\uFFFD')) return conn.close(0x81, 'filter is not valid UTF-8')
@@ -59,7 +77,7 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
       const parsed = parseFilter(filter, core.limits.maxTopicLevels)
       if (!parsed) {
         // §3.9.3 0x8F topic filter invalid (3.1.1: 0x80)
-        apply(0x8f)
+        this.apply(0x8f)
         continue
       }
       // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error
@@ -69,11 +87,11 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
         if (s.nl) sub.noLocal = true
         if (s.rap) sub.retainAsPublished = true
         if (s.rh) sub.retainHandling = s.rh as 1 | 2
-        if (identifier !== undefined) sub.identifier = identifier
+        if (this.identifier !== undefined) sub.identifier = this.identifier
       }
       const hook = core.hooks.authorizeSubscribe
       if (!hook) {
-        apply(sub)
+        this.apply(sub)
         continue
       }
       let r: Subscription | number | Promise<Subscription | number>
@@ -85,18 +103,31 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
       if (isPromise<Subscription | number>(r)) {
         const next = i + 1
         return r.then((v) => {
-          apply(v)
-          return step(next)
+          this.apply(v)
+          return this.step(next)
         })
       }
-      apply(r)
+      this.apply(r)
     }
-    done()
+    this.done()
   }
 
-  const done = (): void => {
+  done(): void {
+    const conn = this.conn
+    const core = conn.core
+    const { codes, accepted, isNew, packet } = this
     if (conn.state === 3) return
-    writePacket(conn.out, { cmd: 'suback', messageId: packet.messageId, granted: codes }, conn.protocolLevel)
+    if (conn.protocolLevel === 5) {
+      writePacket(conn.out, { cmd: 'suback', messageId: packet.messageId, granted: codes }, 5)
+    } else {
+      // [MQTT-3.9] 3.1.1 SUBACK: packet id and one return code per filter
+      const out = conn.out
+      out.ensure(5 + 2 + codes.length)
+      out.byte(0x90)
+      out.varint(2 + codes.length)
+      out.u16(packet.messageId!)
+      for (const code of codes) out.byte(code)
+    }
     core.gate(conn)
     core.markDirty(conn)
     const session = conn.session!
@@ -126,6 +157,4 @@ export function handleSubscribe(conn: Connection, frame: Buffer): void | Promise
       }
     }
   }
-
-  return step(0)
 }

@@ -41,6 +41,9 @@ class TcpWire implements Wire {
   write(data: Uint8Array): number {
     return this.socket.write(data)
   }
+  writeHead(data: Uint8Array, length: number): number {
+    return this.socket.write(data, 0, length)
+  }
   buffered(): number {
     return 0
   }
