@@ -190,7 +190,7 @@ export function createAcl(opts: AclOptions): Acl {
     opts.bus.emit(
       'acl.denied',
       {
-        deviceId: deviceId ?? null,
+        device: deviceId ?? null,
         clientId: client.id,
         action,
         topic,

@@ -1,8 +1,8 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
+import type { AuthFailure } from '../bus/events.ts'
 import type { Logger } from '../log.ts'
 import { type Client, MqttError } from '../mqtt/types.ts'
-import type { AuthFailure } from '../protocol.ts'
 import type { CredentialCache, DeviceDirectory } from './device-directory.ts'
 import type { BrokerPlugin } from './hooks.ts'
 

@@ -1,8 +1,8 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
-import type { CredentialCache } from '../devices/credentials.ts'
 import type { Logger } from '../log.ts'
 import type { Client } from '../mqtt/types.ts'
+import type { CredentialCache } from './device-directory.ts'
 import type { BrokerHandle, BrokerPlugin } from './hooks.ts'
 
 const OWNER = 'device-access'

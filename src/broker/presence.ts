@@ -1,8 +1,8 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
+import type { DeviceOfflineReason } from '../bus/events.ts'
 import type { Logger } from '../log.ts'
 import type { Client, DisconnectInfo } from '../mqtt/types.ts'
-import type { DeviceOfflineReason } from '../protocol.ts'
 import type { Service } from '../runtime/service.ts'
 import { addressOf } from './auth.ts'
 import type { DeviceDirectory } from './device-directory.ts'
@@ -79,7 +79,7 @@ export function createPresence(opts: PresenceOptions): Presence {
 
   const offline = (deviceId: string, clientId: string | null, reason: DeviceOfflineReason) => {
     markDeviceOffline(opts.db, deviceId, reason, now())
-    opts.bus.emit('device.offline', { id: deviceId, clientId, reason }, { subject: deviceId })
+    opts.bus.emit('device.offline', { device: deviceId, clientId, reason }, { subject: deviceId })
     publishStatus(deviceId, 'offline')
   }
 
@@ -97,7 +97,7 @@ export function createPresence(opts: PresenceOptions): Presence {
     // A second connection of a device that is already online changes nothing a person sees.
     if (set.size > 1) return
     log.debug('online', { deviceId, clientId: client.id, address })
-    opts.bus.emit('device.online', { id: deviceId, clientId: client.id, address }, { subject: deviceId })
+    opts.bus.emit('device.online', { device: deviceId, clientId: client.id, address }, { subject: deviceId })
     publishStatus(deviceId, 'online')
   }
 
@@ -126,7 +126,11 @@ export function createPresence(opts: PresenceOptions): Presence {
       stopping = false
       // Flags left by a hub that crashed: nobody is connected to a broker that just started.
       for (const id of markAllDevicesOffline(opts.db, 'hub restarted')) {
-        opts.bus.emit('device.offline', { id, clientId: null, reason: 'hub restarted' }, { subject: id })
+        opts.bus.emit(
+          'device.offline',
+          { device: id, clientId: null, reason: 'hub restarted' },
+          { subject: id },
+        )
         publishStatus(id, 'offline')
       }
     },

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.ts'
-import type { AnyHubEvent, EventMap, EventType, HubEvent } from '../protocol.ts'
+import type { AnyHubEvent, EventMap, EventType, HubEvent } from './events.ts'
 
 type Listener<K extends EventType> = (event: HubEvent<K>) => void
 type AnyListener = (event: AnyHubEvent) => void

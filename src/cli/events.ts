@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { type Bus, createBus } from '../bus/bus.ts'
+import type { AnyHubEvent } from '../bus/events.ts'
 import { silentLogger } from '../log.ts'
-import type { AnyHubEvent } from '../protocol.ts'
 import { insertEvent } from '../store/events.ts'
 
 /**

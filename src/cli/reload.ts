@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { AnyHubEvent } from '../protocol.ts'
+import type { AnyHubEvent } from '../bus/events.ts'
 import { queryEvents } from '../store/events.ts'
 import { DB_FILE, openDatabase } from '../store/open.ts'
 import { CONFIG_OPTION, type Command, str } from './command.ts'

@@ -2,13 +2,13 @@ import type { Database } from 'bun:sqlite'
 import type { ActionExecutor, ActionRunner } from '../actions/runner.ts'
 import type { BrokerPlugin } from '../broker/hooks.ts'
 import type { Bus } from '../bus/bus.ts'
+import type { EventType } from '../bus/events.ts'
 import type { Action } from '../catalog/actions.ts'
 import type { Config } from '../config/schema.ts'
 import type { ApiMount } from '../http/api.ts'
 import type { RouteMount } from '../http/app.ts'
-import type { ConsoleActions } from '../http/console/channel.ts'
+import type { ConsoleActionSet } from '../http/console/channel.ts'
 import type { Logger } from '../log.ts'
-import type { EventType } from '../protocol.ts'
 import type { ServiceEntry } from '../runtime/service.ts'
 import type { ReloadStep } from './reload.ts'
 
@@ -40,7 +40,7 @@ export interface HubModule {
   /** Routes at their own path. */
   routes?: readonly RouteMount[]
   /** Requests a console may send over `/ws`, by action name. */
-  consoleActions?: ConsoleActions
+  consoleActions?: ConsoleActionSet
   /** Action kinds this module carries out, registered on the shared runner once every module is built. */
   actions?: ActionExecutors
   /** What a config reload can change of this module. */

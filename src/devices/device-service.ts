@@ -54,7 +54,7 @@ export function createDeviceService(opts: DeviceServiceOptions): DeviceService {
     async create(input) {
       const created = await createDevice(db, input, now())
       const { device } = created
-      bus.emit('device.created', { id: device.id, name: device.name }, { subject: device.id })
+      bus.emit('device.created', { device: device.id, name: device.name }, { subject: device.id })
       return created
     },
     rename(id, name) {
@@ -62,7 +62,8 @@ export function createDeviceService(opts: DeviceServiceOptions): DeviceService {
       if (!before) return undefined
       renameDevice(db, id, name)
       const after = getDevice(db, id) ?? before
-      if (after.name !== before.name) bus.emit('device.renamed', { id, name: after.name }, { subject: id })
+      if (after.name !== before.name)
+        bus.emit('device.renamed', { device: id, name: after.name }, { subject: id })
       return after
     },
     setEnabled(id, enabled) {
@@ -81,12 +82,12 @@ export function createDeviceService(opts: DeviceServiceOptions): DeviceService {
     },
     async rotate(id) {
       const credentials = await rotateDeviceCredentials(db, id, now())
-      bus.emit('device.rotated', { id }, { subject: id })
+      bus.emit('device.rotated', { device: id }, { subject: id })
       return credentials
     },
     remove(id) {
       if (!removeDevice(db, id)) return false
-      bus.emit('device.removed', { id }, { subject: id })
+      bus.emit('device.removed', { device: id }, { subject: id })
       return true
     },
   }

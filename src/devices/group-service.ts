@@ -5,7 +5,7 @@ import type {
   GroupCreateResult,
   GroupDeleteResult,
   GroupSubtractResult,
-} from '../protocol.ts'
+} from '../bus/payloads.ts'
 import {
   addToGroup,
   createGroup,

@@ -1,7 +1,8 @@
 import type { Database } from 'bun:sqlite'
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import type { DeviceGroupInfo, GroupAddResult, GroupCreateResult, GroupSubtractResult } from '../protocol.ts'
+import type { GroupAddResult, GroupCreateResult, GroupSubtractResult } from '../bus/payloads.ts'
+import type { DeviceGroupInfo } from './schema.ts'
 
 /** Issue 7 point 1: at most this many devices in one create, add, subtract or multicast. */
 export const MAX_DEVICES_PER_CALL = 2000

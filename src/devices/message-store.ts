@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
-import type { MessageCounts, MessageKind, MessageView, RecipientStatus, RecipientView } from '../protocol.ts'
+import type { MessageCounts, MessageKind } from '../bus/payloads.ts'
+import type { MessageView, RecipientStatus, RecipientView } from './schema.ts'
 
 /** A message as stored: one row, plus a row per recipient. */
 export interface StoredMessage {

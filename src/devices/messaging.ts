@@ -4,8 +4,8 @@ import { z } from 'zod'
 import { pushActionSchema } from '../actions/push.ts'
 import type { ActionRunner } from '../actions/runner.ts'
 import type { Bus } from '../bus/bus.ts'
+import type { MessageKind, SendResult } from '../bus/payloads.ts'
 import type { Logger } from '../log.ts'
-import type { InboxEnvelope, MessageKind, SendResult } from '../protocol.ts'
 import type { Service } from '../runtime/service.ts'
 import type { Delivery, InboxAck } from './delivery.ts'
 import { groupExists, groupMembers, partitionDevices } from './groups.ts'
@@ -21,6 +21,7 @@ import {
   pruneMessages,
   setPushStatus,
 } from './message-store.ts'
+import type { InboxEnvelope } from './schema.ts'
 import { createWakeup } from './wakeup.ts'
 
 /** A message body may be any JSON value up to this size (it travels in one MQTT packet). */

@@ -1,5 +1,8 @@
 import { z } from 'zod'
 import type { DeviceAclRule } from './acl-rules.ts'
+import type { PresetSettings } from './schema.ts'
+
+export type { PresetSettings }
 
 /** The firmware and tools a device can be registered for (`hearth device add <id> --preset …`). */
 export const PRESET_NAMES = ['home-assistant', 'zigbee2mqtt', 'tasmota', 'shelly', 'esphome'] as const
@@ -14,22 +17,6 @@ export interface ConnectionInfo {
   id: string
   username: string
   password: string
-}
-
-/** What to paste into the tool: its fields one by one, and the same as one block where it takes one. */
-export interface PresetSettings {
-  preset: PresetName
-  /** The tool's name for people. */
-  tool: string
-  /** Where in the tool the settings go. */
-  where: string
-  fields: Array<{ label: string; value: string }>
-  /** A block to paste as is (YAML, a console command), where the tool takes one. */
-  snippet?: { format: 'yaml' | 'console' | 'shell'; text: string }
-  /** The topic trees the device was granted, on top of `devices/<id>/#`. */
-  acl: DeviceAclRule[]
-  /** The tool's own documentation of these settings. */
-  docs: string
 }
 
 interface Preset {

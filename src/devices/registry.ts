@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { DeviceSecret } from '../broker/device-directory.ts'
 import { hashDevicePassword, newDevicePassword } from './credentials.ts'
 import { type PresetName, presetRules } from './presets.ts'
+import type { DeviceCredentialsView, DeviceView } from './schema.ts'
 
 /**
  * A device id is also its MQTT username and a level of its topics (`devices/<id>/…`), so it may
@@ -15,29 +16,10 @@ export const deviceIdSchema = z
 export const deviceNameSchema = z.string().trim().min(1).max(200)
 
 /** One registered device (issue 3 point 4), without its secret. */
-export interface Device {
-  id: string
-  name: string
-  username: string
-  enabled: boolean
-  createdAt: number
-  /** When the current password was issued (create or rotate). */
-  credentialsAt: number
-  lastSeen: number | null
-  online: boolean
-  lastClientId: string | null
-  lastAddress: string | null
-  lastDisconnectReason: string | null
-  /** The tool the device was registered for (its topic trees are among its ACL rules). */
-  preset: PresetName | null
-}
+export type Device = DeviceView
 
 /** What `device add` / `device rotate` show once: the hub keeps only the hash. */
-export interface DeviceCredentials {
-  id: string
-  username: string
-  password: string
-}
+export type DeviceCredentials = DeviceCredentialsView
 
 export type { DeviceSecret }
 

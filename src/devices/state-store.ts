@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
-import type { DeviceStateView, JsonObject } from '../protocol.ts'
+import type { JsonObject } from '../bus/payloads.ts'
+import type { DeviceStateView } from './schema.ts'
 
 export const isObject = (v: unknown): v is JsonObject =>
   typeof v === 'object' && v !== null && !Array.isArray(v)

@@ -4,11 +4,12 @@ import { render } from '../actions/template.ts'
 import type { BrokerHandle, BrokerPlugin } from '../broker/hooks.ts'
 import { topicMatches } from '../broker/topic-filter.ts'
 import type { Bus } from '../bus/bus.ts'
+import type { JsonObject } from '../bus/payloads.ts'
 import type { Logger } from '../log.ts'
 import type { Client, Message, Subscription } from '../mqtt/types.ts'
-import type { DeviceStateView, JsonObject } from '../protocol.ts'
 import type { Service } from '../runtime/service.ts'
 import type { SetDesiredAction } from './desired-action.ts'
+import type { DeviceStateView } from './schema.ts'
 import {
   isObject,
   mergeState,
@@ -79,7 +80,7 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
       log.info('device did not reach its desired state in time', { deviceId })
       bus.emit(
         'device.convergence_timeout',
-        { id: deviceId, desiredVersion: s.desiredVersion, delta: s.delta, waitedMs: t - (s.sentAt ?? t) },
+        { device: deviceId, desiredVersion: s.desiredVersion, delta: s.delta, waitedMs: t - (s.sentAt ?? t) },
         { subject: deviceId },
       )
     }
@@ -110,7 +111,7 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
     bus.emit(
       'device.reported',
       {
-        id: deviceId,
+        device: deviceId,
         version: next.reportedVersion,
         reported: next.reported,
         delta: next.delta,
@@ -122,7 +123,7 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
       bus.emit(
         'device.converged',
         {
-          id: deviceId,
+          device: deviceId,
           desiredVersion: next.desiredVersion,
           reportedVersion: next.reportedVersion,
           ms: t - sentAt,
@@ -160,7 +161,7 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
     }
     bus.emit(
       'device.desired',
-      { id: deviceId, version: next.desiredVersion, desired: next.desired, delta: next.delta, source },
+      { device: deviceId, version: next.desiredVersion, desired: next.desired, delta: next.delta, source },
       { subject: deviceId },
     )
     return next

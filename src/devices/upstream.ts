@@ -1,8 +1,8 @@
 import type { Database } from 'bun:sqlite'
 import type { BrokerPlugin } from '../broker/hooks.ts'
 import type { Bus } from '../bus/bus.ts'
+import type { DeviceUpstream } from '../bus/payloads.ts'
 import type { Client, Message } from '../mqtt/types.ts'
-import type { DeviceUpstream } from '../protocol.ts'
 import type { DeviceTopic } from './topics.ts'
 
 export interface UpstreamOptions {
@@ -41,16 +41,16 @@ export function createUpstream(opts: UpstreamOptions): BrokerPlugin {
   return {
     name: 'device-upstream',
     published(packet: Message, client: Client | null) {
-      const sender = opts.outbox.deviceIn(packet.topic)
-      if (!sender || !registered.get(sender)) return
+      const device = opts.outbox.deviceIn(packet.topic)
+      if (!device || !registered.get(device)) return
       const detail: DeviceUpstream = {
-        sender,
+        device,
         sendTime: now(),
         topic: packet.topic,
         ...decodePayload(packet.payload),
         clientId: client?.id ?? null,
       }
-      opts.bus.emit('device.upstream', detail, { subject: sender })
+      opts.bus.emit('device.upstream', detail, { subject: device })
     },
   }
 }

@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import type { Page } from '../protocol.ts'
+import type { Page } from '../util/page.ts'
 
 /** What was published for a delivery. */
 export interface PublishedRecord {

@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import type { Page } from '../protocol.ts'
+import type { Page } from '../util/page.ts'
 import { pageOf, pageSize, SqlFilter } from '../util/sql.ts'
 import type { DeliveryState, OutboxEntry } from './types.ts'
 

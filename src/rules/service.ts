@@ -188,9 +188,9 @@ export function createRulesService(opts: RulesServiceOptions) {
         opts.bus.on('rules', `device.${event}`, (e) =>
           feed({
             kind: 'device',
-            subject: e.detail.id,
+            subject: e.detail.device,
             data: { ...e.detail, event },
-            meta: { device: e.detail.id, event },
+            meta: { device: e.detail.device, event },
           }),
         )
       }

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
+import type { EventType } from '../bus/events.ts'
 import type { Logger } from '../log.ts'
-import type { EventType } from '../protocol.ts'
 import { periodic } from '../runtime/periodic.ts'
 import type { Service } from '../runtime/service.ts'
 import { insertEvent, pruneEvents } from './events.ts'

@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
-import type { AnyHubEvent, EventType, Page } from '../protocol.ts'
+import type { AnyHubEvent, EventType } from '../bus/events.ts'
+import type { Page } from '../util/page.ts'
 import { pageOf, pageSize, type SqlArg, SqlFilter } from '../util/sql.ts'
 
 export interface EventQuery {

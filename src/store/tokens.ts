@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import type { Scope, TokenView } from './schema.ts'
 
 /** A URL-safe random secret with `bytes` bytes of entropy. */
 export function randomSecret(bytes = 32): string {
@@ -10,24 +11,13 @@ export function sha256(text: string): string {
   return new Bun.CryptoHasher('sha256').update(text).digest('hex')
 }
 
-export type TokenScope = 'read' | 'write' | 'admin'
+export type TokenScope = Scope
 
 /** Every API token starts with this, so secret scanners and people can tell what it is. */
 export const TOKEN_PREFIX = 'hth_'
 
 /** An API token as listed: never the secret itself. */
-export interface ApiToken {
-  id: string
-  name: string
-  scope: TokenScope
-  /** The first characters of the secret, to tell tokens apart. */
-  prefix: string
-  createdBy: string | null
-  createdAt: number
-  lastUsedAt: number | null
-  /** Set for a device-scoped token: it may only post that device's readings (`/ingest/<device>`). */
-  device: string | null
-}
+export type ApiToken = TokenView
 
 interface TokenRow {
   id: string

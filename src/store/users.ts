@@ -1,11 +1,7 @@
 import type { Database } from 'bun:sqlite'
+import type { UserView } from './schema.ts'
 
-export interface User {
-  id: number
-  username: string
-  role: string
-  createdAt: number
-}
+export type User = UserView
 
 interface UserRow {
   id: number

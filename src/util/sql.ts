@@ -1,3 +1,4 @@
+import type { Page } from './page.ts'
 /** A value bound to a `?` placeholder. */
 export type SqlArg = string | number
 
@@ -38,7 +39,7 @@ export function pageOf<R, T>(
   size: number,
   toItem: (row: R) => T,
   cursorOf: (last: T) => string | undefined,
-): { items: T[]; nextCursor?: string } {
+): Page<T> {
   const items = rows.slice(0, size).map(toItem)
   const last = items.at(-1)
   const nextCursor = rows.length > size && last !== undefined ? cursorOf(last) : undefined

@@ -78,14 +78,14 @@ describe('broker ACL', () => {
     expect(c.connected).toBe(true)
     expect(denied.map((e) => e.detail)).toEqual([
       {
-        deviceId: 'd1',
+        device: 'd1',
         clientId: c.options.clientId!,
         action: 'publish',
         topic: 'devices/d2/state',
         disconnected: false,
       },
       {
-        deviceId: 'd1',
+        device: 'd1',
         clientId: c.options.clientId!,
         action: 'publish',
         topic: 'elsewhere',
@@ -116,7 +116,7 @@ describe('broker ACL', () => {
       will: { topic: 'devices/d2/state', payload: Buffer.from('spoofed'), qos: 1, retain: false },
     })
     await waitFor(() => denied.length > 0, { what: 'acl.denied' })
-    expect(denied[0]?.detail).toMatchObject({ deviceId: 'd1', action: 'publish', topic: 'devices/d2/state' })
+    expect(denied[0]?.detail).toMatchObject({ device: 'd1', action: 'publish', topic: 'devices/d2/state' })
     // Dies without DISCONNECT: a will it was allowed would be published now.
     d1.stream.destroy()
     await waitFor(() => offline.some((e) => e.subject === 'd1'), { what: 'd1 offline' })

@@ -60,14 +60,16 @@ describe('device presence', () => {
     const c = await connect(t.mqttUrl, { ...login(d1), clientId: 'd1-main' })
     expect(await up).toEqual({ payload: 'online', retain: false, qos: 1 })
     expect(online.filter((e) => e.subject === 'd1').map((e) => e.detail)).toEqual([
-      { id: 'd1', clientId: 'd1-main', address: '127.0.0.1' },
+      { device: 'd1', clientId: 'd1-main', address: '127.0.0.1' },
     ])
     expect(getDevice(t.hub.db, 'd1')).toMatchObject({ online: true, lastClientId: 'd1-main' })
 
     const down = nextMessage(w, 'devices/d1/status')
     await c.endAsync()
     expect((await down).payload).toBe('offline')
-    expect(offline.map((e) => e.detail)).toEqual([{ id: 'd1', clientId: 'd1-main', reason: 'disconnect' }])
+    expect(offline.map((e) => e.detail)).toEqual([
+      { device: 'd1', clientId: 'd1-main', reason: 'disconnect' },
+    ])
     expect(getDevice(t.hub.db, 'd1')).toMatchObject({ online: false, lastDisconnectReason: 'disconnect' })
     expect(getDevice(t.hub.db, 'd1')?.lastSeen).toBeGreaterThan(0)
 
@@ -90,7 +92,7 @@ describe('device presence', () => {
     })
     // [MQTT-3.1.2-24] the server closes after 1.5 × keepalive without a packet.
     await waitFor(() => offline.length > 0, { what: 'device.offline' })
-    expect(offline[0]?.detail).toEqual({ id: 'd1', clientId: 'k1', reason: 'keepalive timeout' })
+    expect(offline[0]?.detail).toEqual({ device: 'd1', clientId: 'k1', reason: 'keepalive timeout' })
   })
 
   it('says "connection lost" when the socket closes without DISCONNECT', async () => {
@@ -135,7 +137,7 @@ describe('device presence', () => {
     await using second = await connect(t.mqttUrl, { ...login(d1), clientId: 'same' })
     await closed
     await waitFor(() => online.length === 2, { what: 'second device.online' })
-    expect(offline.map((e) => e.detail)).toEqual([{ id: 'd1', clientId: 'same', reason: 'taken over' }])
+    expect(offline.map((e) => e.detail)).toEqual([{ device: 'd1', clientId: 'same', reason: 'taken over' }])
     expect(second.connected).toBe(true)
     expect(getDevice(t.hub.db, 'd1')?.online).toBe(true)
   })

@@ -59,7 +59,7 @@ describe('MQTT over TLS', () => {
       key: readFileSync(files.key),
     })
     await using c = await connect(tlsUrl(t.hub.mqttTlsPort), { ...withCert(d1), clientId: 'cert-client' })
-    expect(online.map((e) => e.detail.id)).toEqual(['d1'])
+    expect(online.map((e) => e.detail.device)).toEqual(['d1'])
     expect(await c.subscribeAsync('devices/d1/#', { qos: 1 })).toEqual([{ topic: 'devices/d1/#', qos: 1 }])
     // A valid certificate for a device nobody registered: not authorized.
     expect(await connackCode(tlsUrl(t.hub.mqttTlsPort), withCert(ghost))).toBe(5)

@@ -77,7 +77,7 @@ describe('hearth device', () => {
     try {
       expect(getDevice(db, 'hall-1')?.name).toBe('Hall lamp')
       const logged = db.query("SELECT subject, detail FROM events WHERE type = 'device.renamed'").all()
-      expect(logged).toEqual([{ subject: 'hall-1', detail: '{"id":"hall-1","name":"Hall lamp"}' }])
+      expect(logged).toEqual([{ subject: 'hall-1', detail: '{"device":"hall-1","name":"Hall lamp"}' }])
     } finally {
       db.close()
     }

@@ -56,7 +56,7 @@ describe('desired vs reported state', () => {
     await d1.client.publishAsync('devices/d1/state', JSON.stringify({ level: 5 }), { qos: 1 })
     await waitFor(() => converged.length === 1)
     expect(converged[0]!.detail).toEqual({
-      id: 'd1',
+      device: 'd1',
       desiredVersion: 1,
       reportedVersion: 2,
       ms: expect.any(Number),
@@ -78,7 +78,7 @@ describe('desired vs reported state', () => {
     await a.patch('/devices/slow/state', { desired: { power: 'off' } })
     await waitFor(() => timeouts.length === 1, { what: 'the convergence timeout' })
     expect(timeouts[0]!.detail).toEqual({
-      id: 'slow',
+      device: 'slow',
       desiredVersion: 1,
       delta: { power: 'off' },
       waitedMs: expect.any(Number),
@@ -131,7 +131,7 @@ describe('desired vs reported state', () => {
     const desired = t.hub.db.query("SELECT detail FROM events WHERE type = 'device.desired'").get() as {
       detail: string
     }
-    expect(JSON.parse(desired.detail)).toMatchObject({ id: 'd1', source: 'rule:cold' })
+    expect(JSON.parse(desired.detail)).toMatchObject({ device: 'd1', source: 'rule:cold' })
     const missing = await t.hub.actions.run(
       { type: 'setDesired', device: 'ghost', state: { heater: true } },
       { source: 'rule:cold' },

@@ -16,7 +16,7 @@ describe('upstream messages', () => {
     await waitFor(() => seen.length === 3)
     expect(seen.map((e) => e.detail)).toEqual([
       {
-        sender: 'd1',
+        device: 'd1',
         sendTime: expect.any(Number),
         topic: 'devices/d1/outbox',
         payload: { temp: 21.5 },
@@ -70,6 +70,6 @@ describe('upstream messages', () => {
     const seen = collect(t, 'device.upstream')
     await d1.client.publishAsync('up/d1', 'hi', { qos: 1 })
     await waitFor(() => seen.length === 1)
-    expect(seen[0]!.detail).toMatchObject({ sender: 'd1', topic: 'up/d1', payload: 'hi' })
+    expect(seen[0]!.detail).toMatchObject({ device: 'd1', topic: 'up/d1', payload: 'hi' })
   })
 })

@@ -91,7 +91,7 @@ describe('devices API', () => {
     // The rename is an event (the console and Home Assistant discovery follow names); the
     // document says what PATCH does.
     expect(queryEvents(f.db, { types: ['device.renamed'] }).items.map((e) => e.detail)).toEqual([
-      { id: 'pi-1', name: 'Hall sensor' },
+      { device: 'pi-1', name: 'Hall sensor' },
     ])
     const doc = (await (await f.request('/api/v1/openapi.json')).json()) as {
       paths: Record<string, { patch: { summary: string } }>

@@ -12,12 +12,12 @@ async function seeded() {
   for (let i = 0; i < 5; i++) {
     f.bus.emit(
       'device.online',
-      { id: `d${i % 2}`, clientId: 'c', address: null },
+      { device: `d${i % 2}`, clientId: 'c', address: null },
       { subject: `d${i % 2}`, ts: t0 + i * 60_000 },
     )
     f.bus.emit(
       'device.offline',
-      { id: `d${i % 2}`, clientId: 'c', reason: 'disconnect' },
+      { device: `d${i % 2}`, clientId: 'c', reason: 'disconnect' },
       { subject: `d${i % 2}`, ts: t0 + i * 60_000 + 1 },
     )
   }

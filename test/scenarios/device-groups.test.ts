@@ -92,7 +92,7 @@ describe('source (c): device groups and messaging from two live consoles', () =>
     await both('device.upstream', 1)
     for (const c of consoles)
       expect(c.events('device.upstream')[0]?.detail).toMatchObject({
-        sender: 'd3',
+        device: 'd3',
         sendTime: expect.any(Number),
         payload: { hello: 'from d3' },
       })

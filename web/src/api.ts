@@ -1,4 +1,14 @@
 import type { ErrorBody } from '../../src/protocol.ts'
+import type {
+  GetPath,
+  GetResult,
+  PatchPath,
+  PatchResult,
+  PostPath,
+  PostResult,
+  PutPath,
+  PutResult,
+} from './api-paths.ts'
 
 /** An error answer of the API: its stable numeric code, HTTP status and message. */
 export class ApiError extends Error {
@@ -14,11 +24,12 @@ export class ApiError extends Error {
 
 export type Query = Record<string, string | number | boolean | undefined>
 
+/** `/api/v1` by path: each answer's type follows from its path (`api-paths.ts`). */
 export interface Api {
-  get<T>(path: string, query?: Query): Promise<T>
-  post<T>(path: string, body?: unknown): Promise<T>
-  put<T>(path: string, body: unknown): Promise<T>
-  patch<T>(path: string, body: unknown): Promise<T>
+  get<P extends GetPath>(path: P, query?: Query): Promise<GetResult<P>>
+  post<P extends PostPath>(path: P, body?: unknown): Promise<PostResult<P>>
+  put<P extends PutPath>(path: P, body: unknown): Promise<PutResult<P>>
+  patch<P extends PatchPath>(path: P, body: unknown): Promise<PatchResult<P>>
   del(path: string, query?: Query): Promise<void>
   /** The session's CSRF token, sent as `X-CSRF-Token` on every change. */
   csrf: string | undefined
@@ -27,16 +38,19 @@ export interface Api {
 /** `/api/v1` over fetch with the session cookie; a 401 calls `onUnauthorized` (back to the login form). */
 export function createApi(opts: { base?: string; onUnauthorized(): void }): Api {
   const base = opts.base ?? '/api/v1'
+  // The server's answers follow its OpenAPI document, which the path tables mirror: trusted here.
   const api: Api = {
     csrf: undefined,
-    get: (path, query) => call('GET', path, undefined, query),
-    post: (path, body) => call('POST', path, body ?? {}),
-    put: (path, body) => call('PUT', path, body),
-    patch: (path, body) => call('PATCH', path, body),
-    del: (path, query) => call('DELETE', path, undefined, query),
+    get: (path, query) => call('GET', path, undefined, query) as Promise<never>,
+    post: (path, body) => call('POST', path, body ?? {}) as Promise<never>,
+    put: (path, body) => call('PUT', path, body) as Promise<never>,
+    patch: (path, body) => call('PATCH', path, body) as Promise<never>,
+    del: async (path, query) => {
+      await call('DELETE', path, undefined, query)
+    },
   }
 
-  async function call<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+  async function call(method: string, path: string, body?: unknown, query?: Query): Promise<unknown> {
     const url = new URL(base + path, location.origin)
     for (const [k, v] of Object.entries(query ?? {}))
       if (v !== undefined && v !== '') url.searchParams.set(k, String(v))
@@ -49,7 +63,7 @@ export function createApi(opts: { base?: string; onUnauthorized(): void }): Api 
       credentials: 'same-origin',
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     })
-    if (res.status === 204) return undefined as T
+    if (res.status === 204) return undefined
     const text = await res.text()
     let data: unknown
     try {
@@ -67,7 +81,7 @@ export function createApi(opts: { base?: string; onUnauthorized(): void }): Api 
         err?.error ?? `${res.status} ${res.statusText}`,
       )
     }
-    return data as T
+    return data
   }
 
   return api

@@ -157,7 +157,7 @@ function start(me: MeView) {
 
 async function boot() {
   try {
-    const me = await api.get<MeView>('/auth/me')
+    const me = await api.get('/auth/me')
     start(me)
   } catch {
     showLogin(root, api, start)

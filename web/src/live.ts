@@ -1,4 +1,4 @@
-import type { AnyHubEvent, ConsoleFrame, ConsoleSnapshot } from '../../src/protocol.ts'
+import type { AnyHubEvent, ConsoleActions, ConsoleFrame, ConsoleSnapshot } from '../../src/protocol.ts'
 
 export type LiveStatus = 'connecting' | 'open' | 'closed'
 
@@ -15,7 +15,10 @@ export class LiveError extends Error {
 
 export interface Live {
   /** Sends `{id, action, body}` and resolves with the reply's data (rejects with a LiveError). */
-  request<T = unknown>(action: string, body?: unknown): Promise<T>
+  request<A extends keyof ConsoleActions>(
+    action: A,
+    body: ConsoleActions[A]['body'],
+  ): Promise<ConsoleActions[A]['result']>
   /** Every event as it arrives; returns the unsubscribe function. */
   onEvent(fn: (event: AnyHubEvent) => void): () => void
   /** Connection status changes, and `dropped` notices (frames lost while the console lagged). */
@@ -91,7 +94,7 @@ export function createLive(opts: {
   const onFrame = (frame: ConsoleFrame) => {
     switch (frame.type) {
       case 'snapshot':
-        snapshot = (frame.data as ConsoleSnapshot) ?? { events: [] }
+        snapshot = frame.data
         retryMs = 500
         setStatus('open')
         break
@@ -123,8 +126,8 @@ export function createLive(opts: {
   connect()
 
   return {
-    request<T>(action: string, body?: unknown) {
-      return new Promise<T>((resolve, reject) => {
+    request<A extends keyof ConsoleActions>(action: A, body: ConsoleActions[A]['body']) {
+      return new Promise<ConsoleActions[A]['result']>((resolve, reject) => {
         const go = () => {
           const id = nextId++
           const timer = window.setTimeout(() => {
@@ -132,7 +135,7 @@ export function createLive(opts: {
             reject(new LiveError(50401, `no reply to ${action} within ${timeoutMs / 1000} s`))
           }, timeoutMs)
           pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer })
-          ws?.send(JSON.stringify({ id, action, body: body ?? {} }))
+          ws?.send(JSON.stringify({ id, action, body }))
         }
         if (status === 'open') go()
         else waiting.push(go)

@@ -1,4 +1,4 @@
-import type { MeView, UserView } from '../../src/protocol.ts'
+import type { MeView } from '../../src/protocol.ts'
 import { type Api, errorText } from './api.ts'
 import { field, h, replace } from './dom.ts'
 
@@ -34,7 +34,7 @@ export function showLogin(root: HTMLElement, api: Api, onLoggedIn: (me: MeView) 
     button.disabled = true
     error.textContent = ''
     try {
-      const session = await api.post<{ user: UserView; csrfToken: string }>('/auth/login', {
+      const session = await api.post('/auth/login', {
         username: user.value,
         password: pass.value,
       })

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import type { Page } from '../../protocol.ts'
+import type { Page } from '../../util/page.ts'
 import { pageOf, pageSize, SqlFilter } from '../../util/sql.ts'
 import { PLATFORMS, type Platform } from './message.ts'
 

@@ -1,5 +1,5 @@
 import type { Bus } from '../../bus/bus.ts'
-import type { EventMap } from '../../protocol.ts'
+import type { EventMap } from '../../bus/events.ts'
 
 export type FirebasePart = EventMap['firebase.status']['part']
 

@@ -1,28 +1,48 @@
 import type { Database } from 'bun:sqlite'
 import type { ServerWebSocket } from 'bun'
-import { z } from 'zod'
+import type { z } from 'zod'
 import type { Bus } from '../../bus/bus.ts'
+import type { AnyHubEvent } from '../../bus/events.ts'
 import { Errors, HubError, invalidFrom, toErrorBody } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
-import type { AnyHubEvent, ConsoleFrame, Reply } from '../../protocol.ts'
 import type { WsData, WsRoute } from '../../runtime/ws-route.ts'
 import { findSession } from '../../store/sessions.ts'
 import type { Principal } from '../api.ts'
 import { allows, type Scope, SESSION_COOKIE, scopeOfRole } from '../auth/middleware.ts'
+import {
+  type ConsoleActions,
+  type ConsoleFrame,
+  type ConsoleSnapshot,
+  consoleRequestSchema,
+  type Reply,
+} from './frames.ts'
 
-/** A request a console may send over `/ws` (source (c)'s action names plug in here). */
-export interface ConsoleAction<B = unknown> {
+/**
+ * A request a console may send over `/ws` (source (c)'s action names plug in here): `B` the
+ * parsed body, `R` the reply's data, `I` the body as a console sends it.
+ */
+export interface ConsoleAction<B = unknown, R = unknown, I = unknown> {
   scope: Scope
-  body: z.ZodType<B, unknown>
-  run(body: B, principal: Principal): Promise<unknown> | unknown
+  body: z.ZodType<B, I>
+  run(body: B, principal: Principal): Promise<R> | R
 }
 
-/** Console actions by name, as a module lists them. */
-export type ConsoleActions = Readonly<Record<string, ConsoleAction>>
+/** The body and result of action `N` when it is one of `ConsoleActions`, else anything. */
+type Known<N extends string, K extends 'body' | 'result'> = N extends keyof ConsoleActions
+  ? ConsoleActions[N][K]
+  : unknown
 
-/** One console action, its body type inferred from its schema (for a `ConsoleActions` map). */
-export function consoleAction<B>(action: ConsoleAction<B>): ConsoleAction {
-  return action as ConsoleAction
+/** Console actions by name, as a module lists them. */
+export type ConsoleActionSet = Readonly<Record<string, ConsoleAction>>
+
+/** A module's actions, each held to the body and result `ConsoleActions` gives its name. */
+export type TypedConsoleActions<M extends Record<string, { body: unknown; result: unknown }>> = {
+  readonly [A in keyof M]: ConsoleAction<unknown, M[A]['result'], M[A]['body']>
+}
+
+/** One console action, its body type inferred from its schema (for a module's map). */
+export function consoleAction<B, R, I>(action: ConsoleAction<B, R, I>): ConsoleAction<B, R, I> {
+  return action
 }
 
 export interface ConsoleChannelOptions {
@@ -30,7 +50,7 @@ export interface ConsoleChannelOptions {
   bus: Bus
   log: Logger
   /** What a console receives first on connect (recent events, broker stats, devices …). */
-  snapshot(): Promise<unknown> | unknown
+  snapshot(): Promise<ConsoleSnapshot> | ConsoleSnapshot
   /** Frames kept for a console that reads slower than events arrive; older ones are dropped. */
   maxQueuedFrames?: number
   /** Bytes Bun may buffer for one socket before we queue (and eventually drop) instead. */
@@ -61,12 +81,6 @@ export const CLOSE_ROLE_CHANGED = 4403
 
 /** Events after which the sessions of their subject (a username) are looked up again. */
 const ACCOUNT_EVENTS = new Set(['auth.logout', 'user.updated', 'user.removed'])
-
-const requestSchema = z.strictObject({
-  id: z.union([z.string().max(100), z.number()]),
-  action: z.string().min(1).max(100),
-  body: z.unknown().optional(),
-})
 
 /**
  * The console's live channel at `/ws`: checks the session at upgrade (close 4401 otherwise),
@@ -140,9 +154,9 @@ export function createConsoleChannel(opts: ConsoleChannelOptions) {
   const reply = (ws: ServerWebSocket<WsData>, r: Reply) => send(ws, { type: 'reply', ...r })
 
   const handleRequest = async (ws: ServerWebSocket<WsData>, text: string) => {
-    let parsed: z.infer<typeof requestSchema>
+    let parsed: z.infer<typeof consoleRequestSchema>
     try {
-      const result = requestSchema.safeParse(JSON.parse(text))
+      const result = consoleRequestSchema.safeParse(JSON.parse(text))
       if (!result.success) {
         const e = invalidFrom(result.error)
         return reply(ws, { id: 0, ok: false, code: e.code, error: e.message })
@@ -228,17 +242,19 @@ export function createConsoleChannel(opts: ConsoleChannelOptions) {
     },
   }
 
-  function register<B>(name: string, action: ConsoleAction<B>) {
+  function register<B, R, I>(name: string, action: ConsoleAction<B, R, I>) {
     if (actions.has(name)) throw new Error(`console action ${name} is registered twice`)
-    actions.set(name, action as ConsoleAction)
+    actions.set(name, action as unknown as ConsoleAction)
   }
 
   return {
     route: route as WsRoute,
-    /** Registers a request handler by action name. */
-    register,
+    /** Registers a request handler by action name; a name of `ConsoleActions` must keep its types. */
+    register<N extends string, B>(name: N, action: ConsoleAction<B, Known<N, 'result'>, Known<N, 'body'>>) {
+      register(name, action)
+    },
     /** Registers a module's actions; a name taken twice throws. */
-    registerAll(map: ConsoleActions) {
+    registerAll(map: ConsoleActionSet) {
       for (const [name, action] of Object.entries(map)) register(name, action)
     },
     /** Starts streaming bus events to consoles. */

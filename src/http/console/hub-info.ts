@@ -1,6 +1,6 @@
 import type { Config } from '../../config/schema.ts'
-import type { ConsoleHubInfo } from '../../protocol.ts'
 import { VERSION } from '../../version.ts'
+import type { ConsoleHubInfo } from './frames.ts'
 
 /** What the console's snapshot says about the hub: ports and per-device topics, for its snippets. */
 export function consoleHubInfo(

@@ -4,6 +4,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { createUserService } from '../../accounts/user-service.ts'
 import type { Bus } from '../../bus/bus.ts'
 import { Errors } from '../../errors.ts'
+import { scopeSchema } from '../../store/schema.ts'
 import { createSession, deleteSession, findSession, pruneSessions } from '../../store/sessions.ts'
 import { findUser, verifyUser } from '../../store/users.ts'
 import { createRouter } from '../api.ts'
@@ -41,17 +42,19 @@ const SessionSchema = z
   })
   .openapi('Session')
 
-const MeSchema = z
+/** Who is asking: the console's `GET /auth/me`. */
+export const MeSchema = z
   .object({
     principal: z.object({
       kind: z.enum(['user', 'token', 'device']),
       id: z.string(),
-      scope: z.enum(['read', 'write', 'admin']),
+      scope: scopeSchema,
     }),
     user: UserSchema.optional(),
     csrfToken: z.string().optional(),
   })
   .openapi('Me')
+export type MeView = z.infer<typeof MeSchema>
 
 const login = createRoute({
   method: 'post',

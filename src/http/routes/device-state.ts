@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { deviceStateViewSchema } from '../../devices/schema.ts'
 import type { DeviceState } from '../../devices/state.ts'
 import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
@@ -15,26 +16,7 @@ const MAX_STATE_BYTES = 64 * 1024
 
 const StateObject = z.record(z.string(), z.unknown())
 
-const StateSchema = z
-  .object({
-    deviceId: z.string(),
-    reported: StateObject,
-    reportedVersion: z.number().int(),
-    reportedAt: z.number().int().nullable(),
-    desired: StateObject,
-    desiredVersion: z.number().int(),
-    desiredAt: z.number().int().nullable(),
-    delta: StateObject.openapi({ description: 'desired keys whose reported value differs' }),
-    pending: z.boolean().openapi({ description: 'desired state sent and not yet reported back' }),
-    sentAt: z.number().int().nullable(),
-    deadline: z
-      .number()
-      .int()
-      .nullable()
-      .openapi({ description: 'device.convergence_timeout is raised if still pending then' }),
-    timedOutAt: z.number().int().nullable(),
-  })
-  .openapi('DeviceState')
+const StateSchema = deviceStateViewSchema
 
 const PatchSchema = z
   .object({

@@ -3,8 +3,14 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Bus } from '../../bus/bus.ts'
 import { listDeviceAclRules, removeDeviceAclRule, setDeviceAclRule } from '../../devices/acl-rules.ts'
 import { createDeviceService } from '../../devices/device-service.ts'
-import { PRESET_NAMES, presetNameSchema, presetSettings } from '../../devices/presets.ts'
+import { presetNameSchema, presetSettings } from '../../devices/presets.ts'
 import { DeviceError, getDevice, listDevices } from '../../devices/registry.ts'
+import {
+  aclRuleViewSchema,
+  deviceCredentialsViewSchema,
+  deviceViewSchema,
+  presetSettingsSchema,
+} from '../../devices/schema.ts'
 import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
@@ -19,56 +25,11 @@ export interface DeviceRoutesDeps {
   now?: () => number
 }
 
-const AccessSchema = z.enum(['read', 'write', 'readwrite'])
-const AclRuleSchema = z
-  .object({
-    pattern: z
-      .string()
-      .min(1)
-      .openapi({ example: 'sensors/%u/#', description: 'topic filter; %u and %c allowed' }),
-    access: AccessSchema,
-  })
-  .openapi('AclRule')
+const AclRuleSchema = aclRuleViewSchema
+const DeviceSchema = deviceViewSchema
+const CredentialsSchema = deviceCredentialsViewSchema
 
-const DeviceSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    username: z.string(),
-    enabled: z.boolean(),
-    createdAt: z.number().int(),
-    credentialsAt: z.number().int(),
-    lastSeen: z.number().int().nullable(),
-    online: z.boolean(),
-    lastClientId: z.string().nullable(),
-    lastAddress: z.string().nullable(),
-    lastDisconnectReason: z.string().nullable(),
-    preset: z
-      .enum(PRESET_NAMES)
-      .nullable()
-      .openapi({ description: 'the tool the device was registered for; its topic trees are ACL rules' }),
-  })
-  .openapi('Device')
-
-const CredentialsSchema = z
-  .object({ id: z.string(), username: z.string(), password: z.string() })
-  .openapi('DeviceCredentials', {
-    description: 'MQTT credentials; the password is shown only in this answer',
-  })
-
-const PresetSettingsSchema = z
-  .object({
-    preset: z.enum(PRESET_NAMES),
-    tool: z.string(),
-    where: z.string().openapi({ description: 'where in the tool the settings go' }),
-    fields: z.array(z.object({ label: z.string(), value: z.string() })),
-    snippet: z.object({ format: z.enum(['yaml', 'console', 'shell']), text: z.string() }).optional(),
-    acl: z.array(AclRuleSchema).openapi({ description: 'the topic trees granted, besides devices/<id>/#' }),
-    docs: z.string().openapi({ description: "the tool's documentation of these settings" }),
-  })
-  .openapi('PresetSettings', {
-    description: 'connection settings to paste into the tool; they hold the password, shown only here',
-  })
+const PresetSettingsSchema = presetSettingsSchema
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'pi-1' }) })
 const NewDeviceSchema = z

@@ -1,7 +1,14 @@
 import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
+import {
+  groupAddResultSchema,
+  groupCreateResultSchema,
+  groupDeleteResultSchema,
+  groupSubtractResultSchema,
+} from '../../bus/payloads.ts'
 import type { GroupService } from '../../devices/group-service.ts'
 import { getGroup, listGroups, MAX_DEVICES_PER_CALL } from '../../devices/groups.ts'
+import { deviceGroupInfoSchema } from '../../devices/schema.ts'
 import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
@@ -27,18 +34,7 @@ const DeviceIds = z
     description: `device ids, at most ${MAX_DEVICES_PER_CALL}; unknown ones come back in failedDevices`,
   })
 
-const FailedDevices = z.array(z.string()).openapi({ description: 'ids that are not registered devices' })
-
-const GroupSchema = z
-  .object({
-    groupId: z.string(),
-    name: z.string(),
-    description: z.string().nullable(),
-    deviceSize: z.number().int(),
-    createdAt: z.number().int(),
-    updatedAt: z.number().int(),
-  })
-  .openapi('DeviceGroup')
+const GroupSchema = deviceGroupInfoSchema
 
 const NewGroupSchema = z
   .object({
@@ -79,10 +75,7 @@ const routes = {
     summary: 'Create a device group',
     request: { body: jsonBody(NewGroupSchema) },
     responses: {
-      201: jsonResponse(
-        z.object({ groupId: z.string(), deviceSize: z.number().int(), failedDevices: FailedDevices }),
-        'created',
-      ),
+      201: jsonResponse(groupCreateResultSchema, 'created'),
       ...errorResponses(400, 401, 403),
     },
   }),
@@ -93,15 +86,7 @@ const routes = {
     summary: 'Add devices to a group',
     request: { params: GroupIdParam, body: jsonBody(MembersSchema) },
     responses: {
-      200: jsonResponse(
-        z.object({
-          groupId: z.string(),
-          totalDeviceSize: z.number().int(),
-          addedDeviceSize: z.number().int(),
-          failedDevices: FailedDevices,
-        }),
-        'added',
-      ),
+      200: jsonResponse(groupAddResultSchema, 'added'),
       ...errorResponses(400, 401, 403, 404),
     },
   }),
@@ -112,15 +97,7 @@ const routes = {
     summary: 'Remove devices from a group',
     request: { params: GroupIdParam, body: jsonBody(MembersSchema) },
     responses: {
-      200: jsonResponse(
-        z.object({
-          groupId: z.string(),
-          totalDeviceSize: z.number().int(),
-          removedDeviceSize: z.number().int(),
-          failedDevices: FailedDevices,
-        }),
-        'removed',
-      ),
+      200: jsonResponse(groupSubtractResultSchema, 'removed'),
       ...errorResponses(400, 401, 403, 404),
     },
   }),
@@ -131,7 +108,7 @@ const routes = {
     summary: 'Delete a device group',
     request: { params: GroupIdParam },
     responses: {
-      200: jsonResponse(z.object({ groupId: z.string() }), 'deleted'),
+      200: jsonResponse(groupDeleteResultSchema, 'deleted'),
       ...errorResponses(401, 403, 404),
     },
   }),

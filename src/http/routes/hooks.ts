@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
 import { Hono } from 'hono'
 import { Errors } from '../../errors.ts'
+import { type HookDeliveryView, hookDeliveryViewSchema } from '../../hooks/delivery-schema.ts'
 import type { HookReceiver } from '../../hooks/receiver.ts'
 import type { HookRegistry } from '../../hooks/registry.ts'
 import { hookCreateSchema, hookUpdateSchema, hookView, hookViewSchema } from '../../hooks/schema.ts'
@@ -56,36 +57,8 @@ const CreatedHookSchema = z
     secret: z.string().optional().describe('the generated secret, shown only now'),
   })
   .openapi('CreatedHook')
-const DeliverySchema = z
-  .object({
-    id: z.number().int(),
-    hook: z.string(),
-    ts: z.number().int(),
-    deliveryId: z.string().nullable(),
-    contentType: z.string().nullable(),
-    headers: z.record(z.string(), z.string()),
-    query: z.record(z.string(), z.string()),
-    body: z.string(),
-    bodyEncoding: z.enum(['utf8', 'base64']),
-    bodySize: z.number().int(),
-    truncated: z.boolean(),
-    verification: z.string(),
-    status: z.number().int(),
-    code: z.number().int().nullable(),
-    published: z
-      .object({
-        topic: z.string(),
-        payload: z.string(),
-        encoding: z.literal('base64').optional(),
-        qos: z.number().int(),
-        retain: z.boolean(),
-      })
-      .nullable(),
-    replayOf: z.number().int().nullable(),
-  })
-  .openapi('HookDelivery')
 const DeliveryPageSchema = z
-  .object({ items: z.array(DeliverySchema), nextCursor: z.string().optional() })
+  .object({ items: z.array(hookDeliveryViewSchema), nextCursor: z.string().optional() })
   .openapi('HookDeliveryPage')
 
 const routes = {
@@ -118,7 +91,10 @@ const routes = {
     operationId: 'getHookDelivery',
     summary: 'Get one captured delivery',
     request: { params: DeliveryParams },
-    responses: { 200: jsonResponse(DeliverySchema, 'the delivery'), ...errorResponses(401, 403, 404) },
+    responses: {
+      200: jsonResponse(hookDeliveryViewSchema, 'the delivery'),
+      ...errorResponses(401, 403, 404),
+    },
   }),
   replay: createRoute({
     method: 'post',
@@ -127,7 +103,7 @@ const routes = {
     summary: 'Publish a captured delivery again with the current mapping (write)',
     request: { params: DeliveryParams },
     responses: {
-      200: jsonResponse(DeliverySchema, 'the new capture'),
+      200: jsonResponse(hookDeliveryViewSchema, 'the new capture'),
       ...errorResponses(401, 403, 404, 409, 503),
     },
   }),
@@ -188,7 +164,7 @@ export function createHooksApi(deps: HooksApiDeps) {
   return router
 }
 
-function deliveryView(d: HookDelivery): z.infer<typeof DeliverySchema> {
+function deliveryView(d: HookDelivery): HookDeliveryView {
   const { payload, encoding } = describePayload(d.body)
   return { ...d, body: payload, bodyEncoding: encoding, truncated: d.body.length < d.bodySize }
 }

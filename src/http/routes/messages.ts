@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import { createRoute, z } from '@hono/zod-openapi'
+import { sendResultSchema } from '../../bus/payloads.ts'
 import { MAX_DEVICES_PER_CALL } from '../../devices/groups.ts'
 import { listMessages, viewMessage } from '../../devices/message-store.ts'
 import {
@@ -9,6 +10,7 @@ import {
   pushOptionSchema,
   type SendTarget,
 } from '../../devices/messaging.ts'
+import { messageSummarySchema, messageViewSchema, recipientStatusSchema } from '../../devices/schema.ts'
 import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
@@ -20,8 +22,7 @@ export interface MessageRoutesDeps {
   requireAuth: RequireAuth
 }
 
-const Kind = z.enum(['unicast', 'multicast', 'broadcast', 'group'])
-const Status = z.enum(['queued', 'delivered', 'expired', 'failed'])
+const Status = recipientStatusSchema
 
 const sendFields = {
   message: messageValueSchema.openapi({
@@ -40,56 +41,9 @@ const sendFields = {
     .openapi({ description: 'ms an absent device may still get it; default devices.messageTtl (3 days)' }),
 }
 
-const SendResultSchema = z
-  .object({
-    messageId: z.string(),
-    kind: Kind,
-    groupId: z.string().nullable(),
-    recipientSize: z.number().int().openapi({ description: 'registered devices it is for' }),
-    sentSize: z.number().int().openapi({ description: 'published at once; the rest when they come back' }),
-    failedDevices: z.array(z.string()).openapi({ description: 'ids that are not registered devices' }),
-    expiresAt: z.number().int(),
-  })
-  .openapi('SendResult')
-
-const Counts = {
-  queued: z.number().int(),
-  delivered: z.number().int().openapi({ description: 'the device’s PUBACK reached the hub' }),
-  expired: z.number().int(),
-  failed: z.number().int(),
-}
-
-const MessageSummarySchema = z
-  .object({
-    messageId: z.string(),
-    kind: Kind,
-    groupId: z.string().nullable(),
-    message: z.unknown(),
-    push: z.object({ title: z.string(), body: z.string() }).nullable(),
-    failedDevices: z.array(z.string()),
-    createdBy: z.string().nullable(),
-    createdAt: z.number().int(),
-    expiresAt: z.number().int(),
-    ...Counts,
-  })
-  .openapi('MessageSummary')
-
-const RecipientSchema = z
-  .object({
-    deviceId: z.string(),
-    status: Status,
-    sentAt: z.number().int().nullable(),
-    attempts: z.number().int(),
-    deliveredAt: z.number().int().nullable(),
-    error: z.string().nullable(),
-    push: z.object({ status: z.enum(['sent', 'failed']), error: z.string().nullable() }).nullable(),
-  })
-  .openapi('MessageRecipient')
-
-const MessageSchema = MessageSummarySchema.extend({
-  recipients: z.array(RecipientSchema),
-  nextCursor: z.string().optional(),
-}).openapi('Message')
+const SendResultSchema = sendResultSchema
+const MessageSummarySchema = messageSummarySchema
+const MessageSchema = messageViewSchema
 
 const DeviceIds = z.array(z.string().min(1).max(64)).min(1).max(MAX_DEVICES_PER_CALL)
 const BroadcastBody = z.object(sendFields).openapi('BroadcastMessage')

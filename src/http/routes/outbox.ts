@@ -1,39 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { Errors } from '../../errors.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
+import { OUTBOX_STATES, outboxEntryViewSchema } from '../../outbox/schema.ts'
 import type { OutboxEntry } from '../../outbox/types.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 
-const STATES = ['pending', 'sending', 'dead'] as const
-
-const EntrySchema = z
-  .object({
-    id: z.number().int(),
-    kind: z.string().openapi({ example: 'webhook' }),
-    target: z.string(),
-    key: z.string().describe('idempotency key, stable across retries'),
-    payload: z.unknown(),
-    state: z.enum(STATES),
-    attempts: z.number().int(),
-    createdAt: z.number().int(),
-    nextAt: z.number().int(),
-    expiresAt: z.number().int(),
-    updatedAt: z.number().int(),
-    lastError: z.string().nullable(),
-    lastStatus: z.number().int().nullable(),
-    deadReason: z.string().nullable(),
-  })
-  .openapi('OutboxEntry')
-
 const PageSchema = z
-  .object({ items: z.array(EntrySchema), nextCursor: z.string().optional() })
+  .object({ items: z.array(outboxEntryViewSchema), nextCursor: z.string().optional() })
   .openapi('OutboxPage')
 
 const ListQuery = z.object({
   state: z
-    .enum(STATES)
+    .enum(OUTBOX_STATES)
     .optional()
     .openapi({ description: 'dead for the dead letters; without it, what is still to be delivered' }),
   kind: z.string().optional(),
@@ -72,7 +52,7 @@ const routes = {
     operationId: 'getOutboxDelivery',
     summary: 'Get one delivery',
     request: { params: IdParam },
-    responses: { 200: jsonResponse(EntrySchema, 'the delivery'), ...errorResponses(401, 403, 404) },
+    responses: { 200: jsonResponse(outboxEntryViewSchema, 'the delivery'), ...errorResponses(401, 403, 404) },
   }),
   replay: createRoute({
     method: 'post',
@@ -80,7 +60,10 @@ const routes = {
     operationId: 'replayOutboxDelivery',
     summary: 'Queue a dead letter again with a fresh budget of attempts (write)',
     request: { params: IdParam },
-    responses: { 200: jsonResponse(EntrySchema, 'queued again'), ...errorResponses(401, 403, 404, 409) },
+    responses: {
+      200: jsonResponse(outboxEntryViewSchema, 'queued again'),
+      ...errorResponses(401, 403, 404, 409),
+    },
   }),
   replayAll: createRoute({
     method: 'post',

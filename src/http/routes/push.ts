@@ -12,11 +12,17 @@ import {
   removePushTokens,
   tokenRegistrationSchema,
 } from '../../bridges/fcm/tokens.ts'
+import {
+  type PushSendView,
+  type PushTokenView,
+  pushPauseViewSchema,
+  pushSendViewSchema,
+  pushTokenViewSchema,
+} from '../../bridges/fcm/views.ts'
 import type { Bus } from '../../bus/bus.ts'
 import { type CredentialCache, createCredentialCache } from '../../devices/credentials.ts'
 import { getDevice } from '../../devices/registry.ts'
 import { Errors, invalidFrom } from '../../errors.ts'
-import type { PushSendView, PushTokenView } from '../../protocol.ts'
 import { type ApiEnv, createRouter, type Principal } from '../api.ts'
 import { createDeviceAuthenticator, parseBasic } from '../auth/device.ts'
 import type { RequireAuth, Scope } from '../auth/middleware.ts'
@@ -30,24 +36,6 @@ export interface PushRoutesDeps {
   credentials?: CredentialCache
   now?: () => number
 }
-
-const TokenSchema = z
-  .object({
-    id: z.string().openapi({ example: '3f2a9c0d1b7e4a55' }),
-    token: z.string(),
-    platform: z.enum(PLATFORMS),
-    device: z.string().nullable(),
-    user: z.string().nullable(),
-    labels: z.array(z.string()),
-    createdAt: z.number().int(),
-    updatedAt: z.number().int().describe('last (re-)registration'),
-    ageMs: z.number().int().describe('ms since the last (re-)registration'),
-    lastSuccessAt: z.number().int().nullable(),
-    lastFailureAt: z.number().int().nullable(),
-    lastError: z.string().nullable(),
-    failures: z.number().int().describe('failed sends since the last success'),
-  })
-  .openapi('PushToken')
 
 const TokenQuery = z.object({
   device: z.string().optional(),
@@ -71,10 +59,6 @@ const TargetParam = z.object({
     .openapi({ param: { name: 'target', in: 'path' }, example: 'all', description: 'e.g. all, label:beta' }),
 })
 
-const PauseSchema = z
-  .object({ target: z.string(), reason: z.string(), pausedAt: z.number().int() })
-  .openapi('PushPause')
-
 const BASIC = 'API token or session, or the device credentials over HTTP Basic (username = device id)'
 
 const routes = {
@@ -86,8 +70,8 @@ const routes = {
     description: `${BASIC}; a device registers tokens for itself only.`,
     request: { body: jsonBody(tokenRegistrationSchema) },
     responses: {
-      200: jsonResponse(TokenSchema, 'refreshed'),
-      201: jsonResponse(TokenSchema, 'registered'),
+      200: jsonResponse(pushTokenViewSchema, 'refreshed'),
+      201: jsonResponse(pushTokenViewSchema, 'registered'),
       ...errorResponses(400, 401, 403, 404),
     },
   }),
@@ -100,7 +84,7 @@ const routes = {
     request: { query: TokenQuery },
     responses: {
       200: jsonResponse(
-        z.object({ items: z.array(TokenSchema), nextCursor: z.string().optional() }),
+        z.object({ items: z.array(pushTokenViewSchema), nextCursor: z.string().optional() }),
         'one page',
       ),
       ...errorResponses(400, 401, 403),
@@ -112,7 +96,7 @@ const routes = {
     operationId: 'getPushToken',
     summary: 'Get a push token',
     request: { params: IdParam },
-    responses: { 200: jsonResponse(TokenSchema, 'the token'), ...errorResponses(401, 403, 404) },
+    responses: { 200: jsonResponse(pushTokenViewSchema, 'the token'), ...errorResponses(401, 403, 404) },
   }),
   remove: createRoute({
     method: 'delete',
@@ -136,19 +120,7 @@ const routes = {
       ),
     },
     responses: {
-      202: jsonResponse(
-        z
-          .object({
-            target: z.string(),
-            tokens: z.number().int(),
-            batches: z.number().int(),
-            batchKeys: z
-              .array(z.string())
-              .describe('each batch is named by its key in its push.result and push.batch events'),
-          })
-          .openapi('PushSendResult'),
-        'queued in the outbox',
-      ),
+      202: jsonResponse(pushSendViewSchema, 'queued in the outbox'),
       ...errorResponses(400, 401, 403, 404, 409, 503),
     },
   }),
@@ -158,7 +130,7 @@ const routes = {
     operationId: 'listPushPauses',
     summary: 'List push targets paused because more than half of a batch came back dead',
     responses: {
-      200: jsonResponse(z.object({ items: z.array(PauseSchema) }), 'paused targets'),
+      200: jsonResponse(z.object({ items: z.array(pushPauseViewSchema) }), 'paused targets'),
       ...errorResponses(401, 403),
     },
   }),

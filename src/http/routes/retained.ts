@@ -6,7 +6,8 @@ import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses, jsonResponse } from './api-shared.ts'
 import { describePayload, isTopicFilter, isTopicName } from './mqtt-payload.ts'
 
-const RetainedSchema = z
+/** A retained message as `GET /api/v1/retained` answers it (an HTTP shape only). */
+export const RetainedSchema = z
   .object({
     topic: z.string(),
     payload: z.string(),
@@ -14,6 +15,7 @@ const RetainedSchema = z
     qos: z.number().int(),
   })
   .openapi('RetainedMessage')
+export type RetainedView = z.infer<typeof RetainedSchema>
 
 const ListQuery = z.object({
   filter: z

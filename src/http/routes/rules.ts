@@ -5,18 +5,11 @@ import { Errors, invalidFrom } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
 import { ruleBodySchema, ruleSchema } from '../../rules/schema.ts'
 import { type RulesService, simulate } from '../../rules/service.ts'
+import { ruleTestViewSchema, ruleViewSchema } from '../../rules/view-schema.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 import { definitionReport, listReport } from './definition-routes.ts'
-
-const RuleView = z
-  .object({
-    rule: z.record(z.string(), z.unknown()).openapi({ description: 'the definition, as in the config file' }),
-    origin: z.enum(['config', 'api']),
-    suspended: z.boolean().openapi({ description: 'stopped after firing too often (a loop)' }),
-  })
-  .openapi('Rule')
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) })
 
@@ -38,19 +31,6 @@ const TestBody = z
   })
   .openapi('RuleTest')
 
-const TestResult = z
-  .object({
-    firings: z.array(
-      z.object({
-        subject: z.string().optional(),
-        reason: z.enum(['fired', 'cleared']),
-        input: z.unknown(),
-        actions: z.array(z.unknown()),
-      }),
-    ),
-  })
-  .openapi('RuleTestResult')
-
 const routes = {
   list: createRoute({
     method: 'get',
@@ -58,7 +38,7 @@ const routes = {
     operationId: 'listRules',
     summary: 'List rules (config and API)',
     responses: {
-      200: jsonResponse(z.object({ items: z.array(RuleView), ...definitionReport }), 'rules'),
+      200: jsonResponse(z.object({ items: z.array(ruleViewSchema), ...definitionReport }), 'rules'),
       ...errorResponses(401, 403),
     },
   }),
@@ -68,7 +48,7 @@ const routes = {
     operationId: 'getRule',
     summary: 'Get a rule',
     request: { params: IdParam },
-    responses: { 200: jsonResponse(RuleView, 'the rule'), ...errorResponses(401, 403, 404) },
+    responses: { 200: jsonResponse(ruleViewSchema, 'the rule'), ...errorResponses(401, 403, 404) },
   }),
   put: createRoute({
     method: 'put',
@@ -77,8 +57,8 @@ const routes = {
     summary: 'Create or replace a rule (config rules cannot be changed here)',
     request: { params: IdParam, body: jsonBody(z.record(z.string(), z.unknown()).openapi('RuleBody')) },
     responses: {
-      200: jsonResponse(RuleView, 'replaced'),
-      201: jsonResponse(RuleView, 'created'),
+      200: jsonResponse(ruleViewSchema, 'replaced'),
+      201: jsonResponse(ruleViewSchema, 'created'),
       ...errorResponses(400, 401, 403, 409),
     },
   }),
@@ -97,7 +77,7 @@ const routes = {
     summary: 'Report what a rule would do for a payload or for readings, without acting',
     request: { params: IdParam, body: jsonBody(TestBody) },
     responses: {
-      200: jsonResponse(TestResult, 'what would have fired'),
+      200: jsonResponse(ruleTestViewSchema, 'what would have fired'),
       ...errorResponses(400, 401, 403, 404),
     },
   }),

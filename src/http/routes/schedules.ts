@@ -4,50 +4,13 @@ import type { Scheduler, ScheduleView } from '../../jobs/scheduler.ts'
 import { scheduleSchema } from '../../jobs/schema.ts'
 import type { RunRow } from '../../jobs/store.ts'
 import { localIso } from '../../jobs/timing.ts'
+import { scheduleNextViewSchema, scheduleRunViewSchema, scheduleViewSchema } from '../../jobs/view-schema.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 import { definitionReport, listReport } from './definition-routes.ts'
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) })
-
-const ScheduleStateSchema = z.object({
-  timezone: z
-    .string()
-    .openapi({ description: 'the zone its times are read in (its own or the config default)' }),
-  nextRunAt: z.number().int().nullable().openapi({ description: 'ms since the epoch; null: none' }),
-  nextRun: z.string().nullable().openapi({ description: 'the same, as local ISO 8601 with offset' }),
-  lastRunAt: z.number().int().nullable().openapi({ description: 'scheduled time of the last run (or skip)' }),
-  doneAt: z.number().int().nullable().openapi({ description: 'when a one-shot fired' }),
-  running: z.boolean(),
-})
-
-const ScheduleViewSchema = z
-  .object({
-    id: z.string(),
-    origin: z.enum(['api', 'config']),
-    schedule: z
-      .record(z.string(), z.unknown())
-      .openapi({ description: 'the definition, defaults filled in' }),
-    state: ScheduleStateSchema,
-    createdAt: z.number().int(),
-    updatedAt: z.number().int(),
-  })
-  .openapi('ScheduleView')
-
-const RunSchema = z
-  .object({
-    id: z.number().int(),
-    scheduledAt: z.number().int(),
-    scheduled: z.string().openapi({ description: 'scheduledAt as local ISO 8601' }),
-    startedAt: z.number().int(),
-    finishedAt: z.number().int().nullable(),
-    status: z.enum(['running', 'ok', 'failed', 'skipped', 'interrupted']),
-    late: z.boolean().openapi({ description: 'caught up after downtime' }),
-    reason: z.string().nullable().openapi({ description: 'why it was skipped or interrupted' }),
-    results: z.array(z.record(z.string(), z.unknown())).nullable().openapi({ description: 'one per action' }),
-  })
-  .openapi('ScheduleRun')
 
 const NextQuery = z.object({
   count: z.coerce.number().int().min(1).max(100).default(10),
@@ -68,7 +31,7 @@ const list = createRoute({
   operationId: 'listSchedules',
   summary: 'List schedules (from the API and the config file)',
   responses: {
-    200: jsonResponse(z.object({ items: z.array(ScheduleViewSchema), ...definitionReport }), 'schedules'),
+    200: jsonResponse(z.object({ items: z.array(scheduleViewSchema), ...definitionReport }), 'schedules'),
     ...errorResponses(401, 403),
   },
 })
@@ -78,7 +41,7 @@ const get = createRoute({
   operationId: 'getSchedule',
   summary: 'Get a schedule with its state',
   request: { params: IdParam },
-  responses: { 200: jsonResponse(ScheduleViewSchema, 'the schedule'), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonResponse(scheduleViewSchema, 'the schedule'), ...errorResponses(401, 403, 404) },
 })
 const create = createRoute({
   method: 'post',
@@ -86,7 +49,7 @@ const create = createRoute({
   operationId: 'createSchedule',
   summary: 'Create a schedule (the same schema as a [[schedules]] table of the config file)',
   request: { body: jsonBody(scheduleSchema) },
-  responses: { 201: jsonResponse(ScheduleViewSchema, 'created'), ...errorResponses(400, 401, 403, 409) },
+  responses: { 201: jsonResponse(scheduleViewSchema, 'created'), ...errorResponses(400, 401, 403, 409) },
 })
 const update = createRoute({
   method: 'put',
@@ -95,7 +58,7 @@ const update = createRoute({
   summary: 'Replace a schedule; its next run is computed afresh from now',
   request: { params: IdParam, body: jsonBody(scheduleSchema) },
   responses: {
-    200: jsonResponse(ScheduleViewSchema, 'replaced'),
+    200: jsonResponse(scheduleViewSchema, 'replaced'),
     ...errorResponses(400, 401, 403, 404, 409),
   },
 })
@@ -114,14 +77,7 @@ const next = createRoute({
   summary: 'Preview the next run times',
   request: { params: IdParam, query: NextQuery },
   responses: {
-    200: jsonResponse(
-      z.object({
-        id: z.string(),
-        timezone: z.string(),
-        runs: z.array(z.object({ at: z.number().int(), local: z.string() })),
-      }),
-      'the next runs, soonest first; empty when disabled or done',
-    ),
+    200: jsonResponse(scheduleNextViewSchema, 'the next runs, soonest first; empty when disabled or done'),
     ...errorResponses(400, 401, 403, 404),
   },
 })
@@ -135,7 +91,7 @@ const runNow = createRoute({
     'the result follows as a `schedule.run` event and in the run history. 409 while a run of it is going on.',
   request: { params: IdParam },
   responses: {
-    202: jsonResponse(RunSchema, 'the run, started'),
+    202: jsonResponse(scheduleRunViewSchema, 'the run, started'),
     ...errorResponses(401, 403, 404, 409, 503),
   },
 })
@@ -146,7 +102,10 @@ const runs = createRoute({
   summary: 'List the run history of a schedule, newest first',
   request: { params: IdParam, query: RunsQuery },
   responses: {
-    200: jsonResponse(z.object({ items: z.array(RunSchema), nextCursor: z.string().optional() }), 'one page'),
+    200: jsonResponse(
+      z.object({ items: z.array(scheduleRunViewSchema), nextCursor: z.string().optional() }),
+      'one page',
+    ),
     ...errorResponses(400, 401, 403, 404),
   },
 })

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { Errors } from '../../errors.ts'
 import { parseTimestamp } from '../../telemetry/reading.ts'
+import { telemetryLatestViewSchema, telemetrySeriesViewSchema } from '../../telemetry/schema.ts'
 import type { Telemetry } from '../../telemetry/telemetry.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
@@ -36,45 +37,13 @@ const SeriesQuerySchema = z.object({
     .openapi({ description: 'the most values to return; wider buckets are used to stay under it' }),
 })
 
-const PointSchema = z
-  .object({
-    ts: z.number().int().openapi({ description: 'reading time, or bucket start (ms since the epoch)' }),
-    value: z.number().openapi({ description: 'the reading, or the bucket average' }),
-    min: z.number().optional(),
-    max: z.number().optional(),
-    count: z.number().int().optional(),
-    last: z.number().optional(),
-  })
-  .openapi('TelemetryPoint')
-
-const SeriesSchema = z
-  .object({
-    device: z.string(),
-    metric: z.string(),
-    from: z.number().int(),
-    to: z.number().int(),
-    resolution: z.string().openapi({ description: '`raw`, or the bucket width (`10s`, `5m`, `1h`, `1d`)' }),
-    source: z.enum(['raw', 'minute', 'hour']).openapi({ description: 'which table answered' }),
-    stepMs: z.number().int().openapi({ description: 'bucket width in ms; 0 for raw readings' }),
-    points: z.array(PointSchema),
-  })
-  .openapi('TelemetrySeries')
-
-const LatestSchema = z
-  .object({
-    items: z.array(
-      z.object({ device: z.string(), metric: z.string(), ts: z.number().int(), value: z.number() }),
-    ),
-  })
-  .openapi('TelemetryLatest')
-
 const series = createRoute({
   method: 'get',
   path: '/',
   operationId: 'queryTelemetry',
   summary: 'Query one metric of one device over time, at most `points` values (raw or rolled up)',
   request: { query: SeriesQuerySchema },
-  responses: { 200: jsonResponse(SeriesSchema, 'the series'), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonResponse(telemetrySeriesViewSchema, 'the series'), ...errorResponses(400, 401, 403) },
 })
 
 const latest = createRoute({
@@ -84,7 +53,7 @@ const latest = createRoute({
   summary: 'Get the latest value of every metric of a device (or of every device)',
   request: { query: z.object({ device: z.string().min(1).optional().openapi({ example: 'pi-1' }) }) },
   responses: {
-    200: jsonResponse(LatestSchema, 'latest values by device and metric'),
+    200: jsonResponse(telemetryLatestViewSchema, 'latest values by device and metric'),
     ...errorResponses(401, 403),
   },
 })

@@ -3,25 +3,14 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { createTokenService } from '../../accounts/token-service.ts'
 import type { Bus } from '../../bus/bus.ts'
 import { Errors } from '../../errors.ts'
+import { scopeSchema, tokenViewSchema } from '../../store/schema.ts'
 import { getToken, listTokens } from '../../store/tokens.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 
-export const ScopeSchema = z.enum(['read', 'write', 'admin'])
-
-export const TokenSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    scope: ScopeSchema,
-    prefix: z.string().openapi({ description: 'first characters of the secret' }),
-    createdBy: z.string().nullable(),
-    createdAt: z.number().int(),
-    lastUsedAt: z.number().int().nullable().openapi({ description: 'updated at most once a minute' }),
-    device: z.string().nullable().openapi({ description: 'set for a device-scoped (ingest only) token' }),
-  })
-  .openapi('Token')
+export const ScopeSchema = scopeSchema
+export const TokenSchema = tokenViewSchema
 
 const NewTokenSchema = z
   .object({

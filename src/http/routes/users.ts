@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { createUserService } from '../../accounts/user-service.ts'
 import type { Bus } from '../../bus/bus.ts'
 import { Errors } from '../../errors.ts'
+import { userViewSchema } from '../../store/schema.ts'
 import { findUser, listUsers } from '../../store/users.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
@@ -11,14 +12,7 @@ import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
 /** Roles a person can have: admins change everything, viewers only read. */
 export const RoleSchema = z.enum(['admin', 'viewer'])
 
-export const UserSchema = z
-  .object({
-    id: z.number().int(),
-    username: z.string(),
-    role: z.string(),
-    createdAt: z.number().int(),
-  })
-  .openapi('User')
+export const UserSchema = userViewSchema
 
 const username = () =>
   z

@@ -1,15 +1,9 @@
-import type {
-  AclRuleView,
-  AnyHubEvent,
-  DeviceCredentialsView,
-  DeviceStateView,
-  DeviceView,
-  SendResult,
-} from '../../../src/protocol.ts'
+import type { AclRuleView, AnyHubEvent } from '../../../src/protocol.ts'
 import { ApiError } from '../api.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { credentialsPanel } from '../device-snippets.ts'
 import { type Column, field, h, replace, section, select, table } from '../dom.ts'
+import { deviceOf } from '../events.ts'
 import { ago, brief, clock, dateTime } from '../format.ts'
 import { href } from '../href.ts'
 import { actionButton, onSubmit, parseJsonInput } from '../widgets.ts'
@@ -25,10 +19,10 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
   const stateBox = h('div')
   const sendResult = h('div', { 'aria-live': 'polite' })
   const events = h('ul', { class: 'alerts', 'aria-label': `Recent events of ${id}` })
-  const path = `/devices/${encodeURIComponent(id)}`
+  const path: `/devices/${string}` = `/devices/${encodeURIComponent(id)}`
 
   const loadDevice = async () => {
-    const dv = await ctx.attempt('Loading the device', () => ctx.api.get<DeviceView>(path))
+    const dv = await ctx.attempt('Loading the device', () => ctx.api.get(path))
     if (!dv) return
     if (document.activeElement !== newName) newName.value = dv.name
     const toggle = actionButton(dv.enabled ? 'Disable' : 'Enable', async () => {
@@ -37,7 +31,7 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
     })
     const rotate = actionButton('Rotate credentials', async () => {
       if (!confirm(`Issue a new password for ${id}? The old one stops working at its next connect.`)) return
-      const c = await ctx.attempt('Rotating', () => ctx.api.post<DeviceCredentialsView>(`${path}/rotate`))
+      const c = await ctx.attempt('Rotating', () => ctx.api.post(`${path}/rotate`))
       if (!c) return
       ctx.notify(`New credentials issued for ${id}`)
       const panel = credentialsPanel(c, ctx.live.snapshot.hub, ctx.notify)
@@ -90,7 +84,7 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
     ),
     async () => {
       const dv = await ctx.attempt('Renaming the device', () =>
-        ctx.api.patch<DeviceView>(path, { name: newName.value.trim() }),
+        ctx.api.patch(path, { name: newName.value.trim() }),
       )
       if (!dv) return
       ctx.notify(`${id} is now named ${dv.name}`)
@@ -99,9 +93,7 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
   )
 
   const loadAcl = async () => {
-    const res = await ctx.attempt('Loading ACL rules', () =>
-      ctx.api.get<{ items: AclRuleView[] }>(`${path}/acl`),
-    )
+    const res = await ctx.attempt('Loading ACL rules', () => ctx.api.get(`${path}/acl`))
     if (!res) return
     const cols: Column<AclRuleView>[] = [
       { label: 'Pattern', cell: (r) => h('code', null, r.pattern) },
@@ -154,7 +146,7 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
 
   const loadState = async () => {
     try {
-      const s = await ctx.api.get<DeviceStateView>(`${path}/state`)
+      const s = await ctx.api.get(`${path}/state`)
       const keys = [...new Set([...Object.keys(s.desired), ...Object.keys(s.reported)])].sort()
       const cols: Column<string>[] = [
         { label: 'Key', cell: (k) => h('code', null, k) },
@@ -228,7 +220,7 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
     ),
     async () => {
       const r = await ctx.attempt('Sending', () =>
-        ctx.live.request<SendResult>('sendUnicastMsg', {
+        ctx.live.request('sendUnicastMsg', {
           deviceId: id,
           message: parseJsonInput(message.value, true),
         }),
@@ -255,14 +247,9 @@ export function devicePage(ctx: Ctx, params: string[]): Page {
       ' ',
       brief(e.detail, 100),
     )
-  const about = (e: AnyHubEvent) => {
-    const x = e.detail as { id?: unknown; deviceId?: unknown; sender?: unknown }
-    return e.subject === id || x?.id === id || x?.deviceId === id || x?.sender === id
-  }
+  const about = (e: AnyHubEvent) => e.subject === id || deviceOf(e) === id
   const loadEvents = async () => {
-    const res = await ctx.attempt('Loading events', () =>
-      ctx.api.get<{ items: AnyHubEvent[] }>('/events', { subject: id, limit: 15 }),
-    )
+    const res = await ctx.attempt('Loading events', () => ctx.api.get('/events', { subject: id, limit: 15 }))
     if (res)
       replace(
         events,

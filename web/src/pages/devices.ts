@@ -1,4 +1,4 @@
-import type { DeviceCredentialsView, DeviceView, PresetName, PresetSettings } from '../../../src/protocol.ts'
+import type { DeviceView, PresetName } from '../../../src/protocol.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { credentialsPanel } from '../device-snippets.ts'
 import { type Column, field, h, replace, section, select, table } from '../dom.ts'
@@ -37,7 +37,7 @@ export function devicesPage(ctx: Ctx): Page {
   ]
   const render = () => replace(listBox, table('Devices', columns, devices, 'No devices yet: add one below.'))
   const load = async () => {
-    const res = await ctx.attempt('Loading devices', () => ctx.api.get<{ items: DeviceView[] }>('/devices'))
+    const res = await ctx.attempt('Loading devices', () => ctx.api.get('/devices'))
     if (res) {
       devices = res.items
       render()
@@ -47,7 +47,7 @@ export function devicesPage(ctx: Ctx): Page {
   d.add(
     ctx.live.onEvent((e) => {
       if (e.type === 'device.online' || e.type === 'device.offline') {
-        const dv = devices.find((x) => x.id === e.detail.id)
+        const dv = devices.find((x) => x.id === e.detail.device)
         if (dv) {
           dv.online = e.type === 'device.online'
           dv.lastSeen = e.ts
@@ -90,14 +90,11 @@ export function devicesPage(ctx: Ctx): Page {
     ),
     async () => {
       const res = await ctx.attempt('Adding the device', () =>
-        ctx.api.post<{ device: DeviceView; credentials: DeviceCredentialsView; settings?: PresetSettings }>(
-          '/devices',
-          {
-            id: id.value.trim(),
-            ...(name.value.trim() ? { name: name.value.trim() } : {}),
-            ...(preset.value ? { preset: preset.value } : {}),
-          },
-        ),
+        ctx.api.post('/devices', {
+          id: id.value.trim(),
+          ...(name.value.trim() ? { name: name.value.trim() } : {}),
+          ...(preset.value ? { preset: preset.value } : {}),
+        }),
       )
       if (!res) return
       ctx.notify(`Device ${res.device.id} added`)

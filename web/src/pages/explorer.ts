@@ -105,7 +105,7 @@ export function explorerPage(ctx: Ctx): Page {
   const filter = h('input', { value: '#', autocomplete: 'off', autocapitalize: 'none' })
   const loadTree = async () => {
     const res = await ctx.attempt('Loading retained messages', () =>
-      ctx.api.get<{ items: RetainedView[]; truncated: boolean }>('/retained', {
+      ctx.api.get('/retained', {
         filter: filter.value || '#',
         limit: 1000,
       }),
@@ -169,7 +169,7 @@ export function explorerPage(ctx: Ctx): Page {
     ),
     async () => {
       const r = await ctx.attempt('Publishing', () =>
-        ctx.api.post<{ topic: string; bytes: number }>('/publish', {
+        ctx.api.post('/publish', {
           topic: topic.value.trim(),
           payload: payload.value,
           encoding: 'utf8',
@@ -199,14 +199,14 @@ export function explorerPage(ctx: Ctx): Page {
     let creds: DeviceCredentialsView
     try {
       creds = (
-        await ctx.api.post<{ credentials: DeviceCredentialsView }>('/devices', {
+        await ctx.api.post('/devices', {
           id,
           name: 'MQTT explorer of the console',
         })
       ).credentials
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 409)) throw err
-      creds = await ctx.api.post<DeviceCredentialsView>(`/devices/${encodeURIComponent(id)}/rotate`)
+      creds = await ctx.api.post(`/devices/${encodeURIComponent(id)}/rotate`)
     }
     await ctx.api.post(`/devices/${encodeURIComponent(id)}/acl`, { pattern: '#', access: 'read' })
     return { username: creds.username, password: creds.password }

@@ -1,4 +1,10 @@
-import type { AnyHubEvent, DeviceGroupInfo, MessageProgress, SendResult } from '../../../src/protocol.ts'
+import type {
+  AnyHubEvent,
+  ConsoleActions,
+  DeviceGroupInfo,
+  MessageProgress,
+  SendResult,
+} from '../../../src/protocol.ts'
 import { errorText } from '../api.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { type Column, field, h, replace, section, table } from '../dom.ts'
@@ -22,18 +28,24 @@ const LABELS: Record<string, string> = {
  * Groups & messages: source (c)'s console. Every action goes over /ws with the source's action and
  * field names; every result is a bus event, so it appears here live in every open console.
  */
+/** The group or device a console action is about, for its result row. */
+function subjectOf(body: ConsoleActions[keyof ConsoleActions]['body']): string {
+  if ('groupId' in body) return body.groupId
+  if ('deviceId' in body) return body.deviceId
+  return ''
+}
+
 export function groupsPage(ctx: Ctx): Page {
   const d = disposer()
   const groupsBox = h('div')
   const groupIds = h('datalist', { id: 'group-ids' })
   const results = h('tbody')
   const upstream = h('tbody')
-  const messageRows = new Map<string, HTMLElement>()
+  /** Each sent message's row and what was sent, so progress rewrites its details without reading them back. */
+  const messageRows = new Map<string, { row: HTMLElement; sent: string }>()
 
   const loadGroups = async () => {
-    const res = await ctx.attempt('Loading groups', () =>
-      ctx.live.request<{ items: DeviceGroupInfo[] }>('listDeviceGroups'),
-    )
+    const res = await ctx.attempt('Loading groups', () => ctx.live.request('listDeviceGroups', {}))
     if (!res) return
     const cols: Column<DeviceGroupInfo>[] = [
       { label: 'Group id', cell: (g) => h('code', null, g.groupId) },
@@ -94,14 +106,8 @@ export function groupsPage(ctx: Ctx): Page {
       }
       case 'group.added':
       case 'group.subtracted': {
-        const x = e.detail as {
-          groupId: string
-          totalDeviceSize: number
-          failedDevices: string[]
-          addedDeviceSize?: number
-          removedDeviceSize?: number
-        }
-        const n = x.addedDeviceSize ?? x.removedDeviceSize ?? 0
+        const x = e.detail
+        const n = 'addedDeviceSize' in x ? x.addedDeviceSize : x.removedDeviceSize
         addResult(
           resultRow(
             e.ts,
@@ -124,25 +130,27 @@ export function groupsPage(ctx: Ctx): Page {
         // A message none of whose devices exists (a unicast to an unknown id) reached no one.
         const none = x.recipientSize === 0 && x.failedDevices.length > 0
         if (x.failedDevices.length) partlyFailed.add(x.messageId)
+        const sent = `${x.groupId ? `group ${x.groupId}, ` : ''}${x.sentSize} of ${x.recipientSize} sent now${failed(x.failedDevices)}`
         const tr = resultRow(
           e.ts,
           e.type,
           `${cap(x.kind)} message ${none ? 'failed' : 'sent'}`,
           none ? false : x.failedDevices.length ? 'partly' : true,
           x.messageId,
-          `${x.groupId ? `group ${x.groupId}, ` : ''}${x.sentSize} of ${x.recipientSize} sent now${failed(x.failedDevices)}`,
+          sent,
         )
         tr.dataset.message = x.messageId
         tr.dataset.group = x.groupId ?? ''
-        messageRows.set(x.messageId, tr)
+        messageRows.set(x.messageId, { row: tr, sent })
         addResult(tr)
         break
       }
       case 'message.progress':
       case 'message.completed': {
-        const tr = messageRows.get(e.detail.messageId)
+        const shown = messageRows.get(e.detail.messageId)
+        const tr = shown?.row
         const cell = tr?.querySelector('td.details')
-        if (cell) cell.textContent = `${cell.textContent?.split(' · ')[0]} · ${progressText(e.detail)}`
+        if (shown && cell) cell.textContent = `${shown.sent} · ${progressText(e.detail)}`
         if (tr && e.type === 'message.completed') tr.dataset.completed = 'true'
         if (e.type === 'message.completed') {
           addResult(
@@ -166,7 +174,7 @@ export function groupsPage(ctx: Ctx): Page {
             'tr',
             null,
             h('td', { 'data-label': 'Time', class: 'mono' }, clock(e.ts)),
-            h('td', { 'data-label': 'Sender' }, x.sender),
+            h('td', { 'data-label': 'Sender' }, x.device),
             h('td', { 'data-label': 'Sent at' }, dateTime(x.sendTime)),
             h('td', { 'data-label': 'Message' }, h('code', null, brief(x.payload, 200))),
           ),
@@ -179,21 +187,12 @@ export function groupsPage(ctx: Ctx): Page {
   d.add(ctx.live.onEvent(onEvent))
 
   /** Runs an action over /ws; a refusal becomes a red result row (successes arrive as events). */
-  const run = async (action: string, body: Record<string, unknown>) => {
+  const run = async <A extends keyof ConsoleActions>(action: A, body: ConsoleActions[A]['body']) => {
     try {
       await ctx.live.request(action, body)
       return true
     } catch (err) {
-      addResult(
-        resultRow(
-          Date.now(),
-          'error',
-          `${action} failed`,
-          false,
-          String(body.groupId ?? body.deviceId ?? ''),
-          errorText(err),
-        ),
-      )
+      addResult(resultRow(Date.now(), 'error', `${action} failed`, false, subjectOf(body), errorText(err)))
       ctx.notify(`${action} failed: ${errorText(err)}`, 'error')
       return false
     }

@@ -65,19 +65,15 @@ export function outboxSection(ctx: Ctx): { el: HTMLElement; dispose(): void } {
 
   const load = async () => {
     const [pending, dead] = await Promise.all([
-      ctx.attempt('Loading the outbox', () =>
-        ctx.api.get<{ items: OutboxEntryView[] }>('/outbox', { limit: 50 }),
-      ),
-      ctx.attempt('Loading dead letters', () =>
-        ctx.api.get<{ items: OutboxEntryView[] }>('/outbox', { state: 'dead', limit: 50 }),
-      ),
+      ctx.attempt('Loading the outbox', () => ctx.api.get('/outbox', { limit: 50 })),
+      ctx.attempt('Loading dead letters', () => ctx.api.get('/outbox', { state: 'dead', limit: 50 })),
     ])
     if (pending)
       replace(pendingBox, table('Pending deliveries', columns(false), pending.items, 'Nothing waiting.'))
     if (dead) replace(deadBox, table('Dead letters', columns(true), dead.items, 'No dead letters.'))
   }
   const replayAll = actionButton('Replay all dead letters', async () => {
-    const r = await ctx.attempt('Replaying', () => ctx.api.post<{ replayed: number }>('/outbox/replay', {}))
+    const r = await ctx.attempt('Replaying', () => ctx.api.post('/outbox/replay', {}))
     if (r) ctx.notify(`${r.replayed} dead letters queued again`)
     await load()
   })

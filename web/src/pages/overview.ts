@@ -1,7 +1,8 @@
-import type { AnyHubEvent, DeviceView } from '../../../src/protocol.ts'
+import type { AnyHubEvent } from '../../../src/protocol.ts'
 import { align, createChart } from '../chart.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { h, replace, section } from '../dom.ts'
+import { detailText } from '../events.ts'
 import { bytes, count, dateTime, duration } from '../format.ts'
 import { href } from '../href.ts'
 import { metric, rates, type Sample } from '../metrics.ts'
@@ -58,7 +59,7 @@ export function overviewPage(ctx: Ctx): Page {
   }
 
   const loadDevices = async () => {
-    const res = await ctx.attempt('Loading devices', () => ctx.api.get<{ items: DeviceView[] }>('/devices'))
+    const res = await ctx.attempt('Loading devices', () => ctx.api.get('/devices'))
     if (!res) return
     const online = res.items.filter((x) => x.online).length
     replace(
@@ -70,14 +71,8 @@ export function overviewPage(ctx: Ctx): Page {
   }
 
   const alertItem = (e: AnyHubEvent) => {
-    const detail = e.detail as {
-      message?: string
-      service?: string
-      error?: string
-      reason?: string
-      state?: string
-    }
-    const text = detail.message ?? detail.error ?? detail.reason ?? detail.state ?? ''
+    const text =
+      ['message', 'error', 'reason', 'state'].map((k) => detailText(e, k)).find((t) => t !== undefined) ?? ''
     return h(
       'li',
       null,
@@ -92,7 +87,7 @@ export function overviewPage(ctx: Ctx): Page {
   const loadAlerts = async () => {
     const snapshot = ctx.live.snapshot.events.filter((e) => ALERT_TYPES.has(e.type))
     const stored = await ctx.attempt('Loading alerts', () =>
-      ctx.api.get<{ items: AnyHubEvent[] }>('/events', { type: 'alert', limit: 10 }),
+      ctx.api.get('/events', { type: 'alert', limit: 10 }),
     )
     const seen = new Set<number>()
     const all = [...(stored?.items ?? []), ...snapshot]

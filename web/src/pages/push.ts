@@ -1,6 +1,5 @@
 import type {
   AnyHubEvent,
-  BridgeStatusView,
   EventMap,
   PushPauseView,
   PushSendView,
@@ -31,9 +30,7 @@ export function pushPage(ctx: Ctx): Page {
   let sent: PushSendView | undefined
 
   const loadStatus = async () => {
-    const bridge = await ctx.attempt('Loading the push status', () =>
-      ctx.api.get<BridgeStatusView>('/bridges/fcm:push'),
-    )
+    const bridge = await ctx.attempt('Loading the push status', () => ctx.api.get('/bridges/fcm:push'))
     if (!bridge) return
     replace(
       statusBox,
@@ -94,7 +91,7 @@ export function pushPage(ctx: Ctx): Page {
 
   const loadTokens = async () => {
     const res = await ctx.attempt('Loading push tokens', () =>
-      ctx.api.get<{ items: PushTokenView[]; nextCursor?: string }>('/push/tokens', { limit: TOKEN_PAGE }),
+      ctx.api.get('/push/tokens', { limit: TOKEN_PAGE }),
     )
     if (!res) return
     replace(
@@ -107,9 +104,7 @@ export function pushPage(ctx: Ctx): Page {
   }
 
   const loadPauses = async () => {
-    const res = await ctx.attempt('Loading paused targets', () =>
-      ctx.api.get<{ items: PushPauseView[] }>('/push/pauses'),
-    )
+    const res = await ctx.attempt('Loading paused targets', () => ctx.api.get('/push/pauses'))
     if (!res) return
     const cols: Column<PushPauseView>[] = [
       { label: 'Target', cell: (p) => h('code', null, p.target) },
@@ -206,7 +201,7 @@ export function pushPage(ctx: Ctx): Page {
     async () => {
       const target = to.value === 'all' ? {} : { [to.value]: toValue.value.trim() }
       const res = await ctx.attempt('Sending the test push', () =>
-        ctx.api.post<PushSendView>('/push/send', { ...target, title: title.value, body: body.value }),
+        ctx.api.post('/push/send', { ...target, title: title.value, body: body.value }),
       )
       if (!res) return
       sent = res

@@ -1,4 +1,4 @@
-import type { RuleTestView, RuleView } from '../../../src/protocol.ts'
+import type { RuleView } from '../../../src/protocol.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { type Column, field, h, jsonBlock, replace, section, select, table } from '../dom.ts'
 import { brief } from '../format.ts'
@@ -32,7 +32,7 @@ export function rulesPage(ctx: Ctx): Page {
   const testResult = h('div', { 'aria-live': 'polite' })
 
   const load = async () => {
-    const res = await ctx.attempt('Loading rules', () => ctx.api.get<{ items: RuleView[] }>('/rules'))
+    const res = await ctx.attempt('Loading rules', () => ctx.api.get('/rules'))
     if (!res) return
     rules = res.items
     const cols: Column<RuleView>[] = [
@@ -119,10 +119,7 @@ export function rulesPage(ctx: Ctx): Page {
     ),
     async () => {
       const saved = await ctx.attempt('Saving the rule', async () =>
-        ctx.api.put<RuleView>(
-          `/rules/${encodeURIComponent(idInput.value.trim())}`,
-          parseJsonInput(body.value),
-        ),
+        ctx.api.put(`/rules/${encodeURIComponent(idInput.value.trim())}`, parseJsonInput(body.value)),
       )
       if (saved) {
         ctx.notify(`Rule ${saved.rule.id} saved`)
@@ -143,7 +140,7 @@ export function rulesPage(ctx: Ctx): Page {
     ),
     async () => {
       const res = await ctx.attempt('Testing the rule', async () =>
-        ctx.api.post<RuleTestView>(`/rules/${encodeURIComponent(testRule.value)}/test`, {
+        ctx.api.post(`/rules/${encodeURIComponent(testRule.value)}/test`, {
           payload: parseJsonInput(payload.value, true),
           ...(topic.value.trim() ? { topic: topic.value.trim() } : {}),
           ...(device.value.trim() ? { device: device.value.trim() } : {}),

@@ -1,4 +1,4 @@
-import type { AnyHubEvent, ScheduleNextView, ScheduleRunView, ScheduleView } from '../../../src/protocol.ts'
+import type { AnyHubEvent, ScheduleRunView, ScheduleView } from '../../../src/protocol.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { type Column, field, h, replace, section, select, table } from '../dom.ts'
 import { ago, brief, dateTime, duration } from '../format.ts'
@@ -39,7 +39,7 @@ const stateBadge = (v: ScheduleView) =>
         ? badge('running', 'warn')
         : badge('enabled', 'ok')
 
-const path = (id: string) => `/schedules/${encodeURIComponent(id)}`
+const path = (id: string): `/schedules/${string}` => `/schedules/${encodeURIComponent(id)}`
 const withoutId = (s: ScheduleView['schedule']) => {
   const { id: _id, ...rest } = s
   return rest
@@ -52,9 +52,7 @@ export function schedulesPage(ctx: Ctx, params: string[]): Page {
   const listBox = h('div')
 
   const load = async () => {
-    const res = await ctx.attempt('Loading schedules', () =>
-      ctx.api.get<{ items: ScheduleView[] }>('/schedules'),
-    )
+    const res = await ctx.attempt('Loading schedules', () => ctx.api.get('/schedules'))
     if (!res) return
     const cols: Column<ScheduleView>[] = [
       { label: 'Schedule', cell: (v) => h('a', { href: href('schedules', v.id) }, v.id) },
@@ -176,9 +174,7 @@ export function schedulesPage(ctx: Ctx, params: string[]): Page {
         body.every = every.value.trim()
         if (atStart.checked) body.runAtStart = true
       }
-      const created = await ctx.attempt('Creating the schedule', async () =>
-        ctx.api.post<ScheduleView>('/schedules', body),
-      )
+      const created = await ctx.attempt('Creating the schedule', async () => ctx.api.post('/schedules', body))
       if (created) {
         ctx.notify(`Schedule ${created.id} created`)
         ctx.navigate(href('schedules', created.id))
@@ -202,9 +198,7 @@ function runButton(ctx: Ctx, id: string) {
   return actionButton(
     'Run now',
     async () => {
-      const run = await ctx.attempt('Starting the run', () =>
-        ctx.api.post<ScheduleRunView>(`${path(id)}/run`),
-      )
+      const run = await ctx.attempt('Starting the run', () => ctx.api.post(`${path(id)}/run`))
       if (run) ctx.notify(`Schedule ${id} is running`)
     },
     { 'aria-label': `Run ${id} now` },
@@ -234,7 +228,7 @@ function schedulePage(ctx: Ctx, id: string): Page {
   const editorBox = h('div')
 
   const load = async () => {
-    const v = await ctx.attempt('Loading the schedule', () => ctx.api.get<ScheduleView>(path(id)))
+    const v = await ctx.attempt('Loading the schedule', () => ctx.api.get(path(id)))
     if (!v) return
     replace(
       summary,
@@ -286,7 +280,7 @@ function schedulePage(ctx: Ctx, id: string): Page {
           ),
           async () => {
             const saved = await ctx.attempt('Saving', async () =>
-              ctx.api.put<ScheduleView>(path(id), parseJsonInput(text.value)),
+              ctx.api.put(path(id), parseJsonInput(text.value)),
             )
             if (saved) {
               ctx.notify('Schedule saved')
@@ -299,7 +293,7 @@ function schedulePage(ctx: Ctx, id: string): Page {
   }
   const loadNext = async () => {
     const res = await ctx.attempt('Loading the next runs', () =>
-      ctx.api.get<ScheduleNextView>(`${path(id)}/next`, { count: 10 }),
+      ctx.api.get(`${path(id)}/next`, { count: 10 }),
     )
     if (!res) return
     const cols: Column<{ at: number; local: string }>[] = [
@@ -312,9 +306,7 @@ function schedulePage(ctx: Ctx, id: string): Page {
     nextBox.dataset.runs = String(res.runs.length)
   }
   const loadRuns = async () => {
-    const res = await ctx.attempt('Loading the history', () =>
-      ctx.api.get<{ items: ScheduleRunView[] }>(`${path(id)}/runs`, { limit: 20 }),
-    )
+    const res = await ctx.attempt('Loading the history', () => ctx.api.get(`${path(id)}/runs`, { limit: 20 }))
     if (!res) return
     const cols: Column<ScheduleRunView>[] = [
       { label: 'Scheduled', cell: (r) => dateTime(r.scheduledAt) },

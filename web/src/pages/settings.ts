@@ -34,9 +34,7 @@ export function settingsPage(ctx: Ctx): Page {
   const admin = ctx.me.principal.scope === 'admin'
 
   const loadBridges = async () => {
-    const res = await ctx.attempt('Loading bridge status', () =>
-      ctx.api.get<{ items: BridgeStatusView[]; checkedAt: number }>('/bridges'),
-    )
+    const res = await ctx.attempt('Loading bridge status', () => ctx.api.get('/bridges'))
     if (!res) return
     const info = ctx.live.snapshot.hub
     const count = (state: BridgeState) => res.items.filter((b) => b.state === state).length
@@ -83,7 +81,7 @@ export function settingsPage(ctx: Ctx): Page {
   }
 
   const loadUsers = async () => {
-    const res = await ctx.attempt('Loading users', () => ctx.api.get<{ items: UserView[] }>('/users'))
+    const res = await ctx.attempt('Loading users', () => ctx.api.get('/users'))
     if (!res) return
     const cols: Column<UserView>[] = [
       { label: 'User', cell: (u) => u.username },
@@ -186,7 +184,7 @@ export function settingsPage(ctx: Ctx): Page {
     ),
     async () => {
       const res = await ctx.attempt('Adding the user', () =>
-        ctx.api.post<{ user: UserView; password?: string }>('/users', {
+        ctx.api.post('/users', {
           username: newUser.value.trim(),
           role: newRole.value,
           ...(newPassword.value ? { password: newPassword.value } : {}),
@@ -245,7 +243,7 @@ export function settingsPage(ctx: Ctx): Page {
   )
 
   const loadTokens = async () => {
-    const res = await ctx.attempt('Loading API tokens', () => ctx.api.get<{ items: TokenView[] }>('/tokens'))
+    const res = await ctx.attempt('Loading API tokens', () => ctx.api.get('/tokens'))
     if (!res) return
     const cols: Column<TokenView>[] = [
       { label: 'Name', cell: (t) => t.name },
@@ -283,7 +281,7 @@ export function settingsPage(ctx: Ctx): Page {
     ),
     async () => {
       const res = await ctx.attempt('Creating the token', () =>
-        ctx.api.post<{ token: TokenView; secret: string }>('/tokens', {
+        ctx.api.post('/tokens', {
           name: tokenName.value.trim(),
           scope: tokenScope.value,
         }),

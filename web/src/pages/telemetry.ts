@@ -1,4 +1,4 @@
-import type { TelemetryLatestView, TelemetrySeriesView } from '../../../src/protocol.ts'
+import type { TelemetryLatestView } from '../../../src/protocol.ts'
 import { align, createChart } from '../chart.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { field, h, replace, section, select, uid } from '../dom.ts'
@@ -96,9 +96,7 @@ export function telemetryPage(ctx: Ctx, params: string[]): Page {
     status.textContent = 'Loading…'
     const loaded = await ctx.attempt('Loading telemetry', () =>
       Promise.all(
-        metrics.map((metric) =>
-          ctx.api.get<TelemetrySeriesView>('/telemetry', { device, metric, from, to, points: POINTS }),
-        ),
+        metrics.map((metric) => ctx.api.get('/telemetry', { device, metric, from, to, points: POINTS })),
       ),
     )
     if (!loaded || ticket !== loading) return
@@ -134,9 +132,7 @@ export function telemetryPage(ctx: Ctx, params: string[]): Page {
   }
 
   const loadLatest = async (preDevice?: string, preMetrics?: string[]) => {
-    const res = await ctx.attempt('Loading devices with telemetry', () =>
-      ctx.api.get<TelemetryLatestView>('/telemetry/latest'),
-    )
+    const res = await ctx.attempt('Loading devices with telemetry', () => ctx.api.get('/telemetry/latest'))
     if (!res) return
     latest = res.items
     const devices = [...new Set(latest.map((x) => x.device))].sort()

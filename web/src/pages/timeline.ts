@@ -1,14 +1,12 @@
 import type { AnyHubEvent } from '../../../src/protocol.ts'
 import { type Ctx, disposer, type Page } from '../ctx.ts'
 import { field, h, jsonBlock, replace, section } from '../dom.ts'
+import { detailText, deviceOf } from '../events.ts'
 import { brief, clock, dateTime } from '../format.ts'
 import { RECENT_MAX as TIMELINE_MAX } from '../recent.ts'
 
 /** The topic an event is about, if it has one (hooks, upstream messages, ACL denials …). */
-function topicOf(e: AnyHubEvent): string {
-  const d = e.detail as { topic?: unknown }
-  return typeof d?.topic === 'string' ? d.topic : ''
-}
+const topicOf = (e: AnyHubEvent): string => detailText(e, 'topic') ?? ''
 
 /** Live timeline: every event over /ws, filterable, pausable, each one openable. */
 export function timelinePage(ctx: Ctx): Page {
@@ -42,15 +40,7 @@ export function timelinePage(ctx: Ctx): Page {
     const tp = topicFilter.value.trim().toLowerCase()
     if (t && !(t.endsWith('*') ? e.type.startsWith(t.slice(0, -1)) : e.type.includes(t))) return false
     if (dv) {
-      const detailDevice =
-        (e.detail as { id?: unknown; device?: unknown; deviceId?: unknown; sender?: unknown }) ?? {}
-      const names = [
-        e.subject,
-        detailDevice.id,
-        detailDevice.device,
-        detailDevice.deviceId,
-        detailDevice.sender,
-      ]
+      const names = [e.subject, deviceOf(e)]
       if (!names.some((n) => typeof n === 'string' && n.toLowerCase().includes(dv))) return false
     }
     if (tp && !topicOf(e).toLowerCase().includes(tp)) return false

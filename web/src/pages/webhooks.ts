@@ -19,7 +19,7 @@ export function webhooksPage(ctx: Ctx): Page {
   let chosen: string | undefined
 
   const loadHooks = async () => {
-    const res = await ctx.attempt('Loading hooks', () => ctx.api.get<{ items: HookView[] }>('/hooks'))
+    const res = await ctx.attempt('Loading hooks', () => ctx.api.get('/hooks'))
     if (!res) return
     const cols: Column<HookView>[] = [
       { label: 'Hook', cell: (x) => h('code', null, x.name) },
@@ -48,7 +48,7 @@ export function webhooksPage(ctx: Ctx): Page {
     chosen = name
     deliveriesTitle.textContent = `Recent deliveries of ${name}`
     const res = await ctx.attempt('Loading deliveries', () =>
-      ctx.api.get<{ items: HookDeliveryView[] }>(`/hooks/${encodeURIComponent(name)}/deliveries`, {
+      ctx.api.get(`/hooks/${encodeURIComponent(name)}/deliveries`, {
         limit: 25,
       }),
     )
@@ -77,9 +77,7 @@ export function webhooksPage(ctx: Ctx): Page {
                   'Replay',
                   async () => {
                     const r = await ctx.attempt('Replaying', () =>
-                      ctx.api.post<HookDeliveryView>(
-                        `/hooks/${encodeURIComponent(name)}/deliveries/${x.id}/replay`,
-                      ),
+                      ctx.api.post(`/hooks/${encodeURIComponent(name)}/deliveries/${x.id}/replay`),
                     )
                     if (r) {
                       ctx.notify(
@@ -98,9 +96,7 @@ export function webhooksPage(ctx: Ctx): Page {
   }
 
   const loadTargets = async () => {
-    const res = await ctx.attempt('Loading targets', () =>
-      ctx.api.get<{ items: WebhookTargetView[] }>('/webhook-targets'),
-    )
+    const res = await ctx.attempt('Loading targets', () => ctx.api.get('/webhook-targets'))
     if (!res) return
     const cols: Column<WebhookTargetView>[] = [
       { label: 'Target', cell: (x) => h('code', null, x.name) },
@@ -127,7 +123,7 @@ export function webhooksPage(ctx: Ctx): Page {
     ),
     async () => {
       const res = await ctx.attempt('Creating the hook', () =>
-        ctx.api.post<{ hook: HookView; secret?: string }>('/hooks', {
+        ctx.api.post('/hooks', {
           name: hookName.value.trim(),
           preset: preset.value,
           ...(hookTopic.value.trim() ? { topic: hookTopic.value.trim() } : {}),
@@ -171,7 +167,7 @@ export function webhooksPage(ctx: Ctx): Page {
     ),
     async () => {
       const res = await ctx.attempt('Creating the target', () =>
-        ctx.api.post<{ target: WebhookTargetView; secret?: string }>('/webhook-targets', {
+        ctx.api.post('/webhook-targets', {
           name: tName.value.trim(),
           filter: tFilter.value.trim(),
           url: tUrl.value.trim(),

@@ -1,16 +1,11 @@
 import type { Database } from 'bun:sqlite'
-import { z } from 'zod'
+import { type DeviceConsoleActions, deviceConsoleBodies } from '../../../devices/console-schema.ts'
 import type { GroupService } from '../../../devices/group-service.ts'
-import { deviceListSchema, getGroup, groupIdSchema, listGroups } from '../../../devices/groups.ts'
+import { getGroup, listGroups } from '../../../devices/groups.ts'
 import { viewMessage } from '../../../devices/message-store.ts'
-import {
-  type Messaging,
-  messageValueSchema,
-  pushOptionSchema,
-  type SendTarget,
-} from '../../../devices/messaging.ts'
+import type { Messaging, SendTarget } from '../../../devices/messaging.ts'
 import { Errors } from '../../../errors.ts'
-import { type ConsoleActions, consoleAction } from '../channel.ts'
+import { consoleAction, type TypedConsoleActions } from '../channel.ts'
 
 export interface DeviceConsoleDeps {
   db: Database
@@ -18,26 +13,12 @@ export interface DeviceConsoleDeps {
   messaging: Messaging
 }
 
-/** Per-send options every send action takes besides the source system's fields. */
-const sendFields = {
-  message: messageValueSchema,
-  push: pushOptionSchema.optional(),
-  ttl: z
-    .number()
-    .int()
-    .min(1)
-    .max(30 * 86_400_000)
-    .optional(),
-}
-
-const deviceList = deviceListSchema.min(1)
-
 /**
  * Source (c)'s console actions over `/ws` (issue 7 point 5), with its action and field names
  * (`groupName`, `groupDesc`, `deviceList`, `groupId`, `message`). The reply goes to the caller;
  * the result is also an event on the bus, which every console receives.
  */
-export function deviceConsoleActions(deps: DeviceConsoleDeps): ConsoleActions {
+export function deviceConsoleActions(deps: DeviceConsoleDeps): TypedConsoleActions<DeviceConsoleActions> {
   const { groups, messaging } = deps
   const found = <T>(v: T | undefined, what: string): T => {
     if (v === undefined) throw Errors.notFound(what)
@@ -56,65 +37,61 @@ export function deviceConsoleActions(deps: DeviceConsoleDeps): ConsoleActions {
   return {
     createDeviceGroup: consoleAction({
       scope: 'write',
-      body: z.strictObject({
-        groupName: z.string().trim().min(1).max(200),
-        groupDesc: z.string().max(2000).nullish(),
-        deviceList: deviceListSchema.default([]),
-      }),
+      body: deviceConsoleBodies.createDeviceGroup,
       run: (b) =>
         groups.create({ name: b.groupName, description: b.groupDesc ?? null, devices: b.deviceList }),
     }),
     addDeviceGroup: consoleAction({
       scope: 'write',
-      body: z.strictObject({ groupId: groupIdSchema, deviceList: deviceList }),
+      body: deviceConsoleBodies.addDeviceGroup,
       run: (b) => found(groups.add(b.groupId, b.deviceList), 'group'),
     }),
     subtractDeviceGroup: consoleAction({
       scope: 'write',
-      body: z.strictObject({ groupId: groupIdSchema, deviceList: deviceList }),
+      body: deviceConsoleBodies.subtractDeviceGroup,
       run: (b) => found(groups.subtract(b.groupId, b.deviceList), 'group'),
     }),
     deleteDeviceGroup: consoleAction({
       scope: 'write',
-      body: z.strictObject({ groupId: groupIdSchema }),
+      body: deviceConsoleBodies.deleteDeviceGroup,
       run: (b) => found(groups.remove(b.groupId), 'group'),
     }),
 
     sendUnicastMsg: consoleAction({
       scope: 'write',
-      body: z.strictObject({ ...sendFields, deviceId: z.string().min(1).max(64) }),
+      body: deviceConsoleBodies.sendUnicastMsg,
       run: (b, p) => send({ kind: 'unicast', deviceId: b.deviceId }, b, p.id),
     }),
     sendMulticastMsg: consoleAction({
       scope: 'write',
-      body: z.strictObject({ ...sendFields, deviceList: deviceList }),
+      body: deviceConsoleBodies.sendMulticastMsg,
       run: (b, p) => send({ kind: 'multicast', devices: b.deviceList }, b, p.id),
     }),
     sendBroadcastMsg: consoleAction({
       scope: 'write',
-      body: z.strictObject(sendFields),
+      body: deviceConsoleBodies.sendBroadcastMsg,
       run: (b, p) => send({ kind: 'broadcast' }, b, p.id),
     }),
     sendGroupMsg: consoleAction({
       scope: 'write',
-      body: z.strictObject({ ...sendFields, groupId: groupIdSchema }),
+      body: deviceConsoleBodies.sendGroupMsg,
       run: (b, p) => send({ kind: 'group', groupId: b.groupId }, b, p.id),
     }),
 
     // Read-only views the console needs next to the actions above.
     listDeviceGroups: consoleAction({
       scope: 'read',
-      body: z.strictObject({}),
+      body: deviceConsoleBodies.listDeviceGroups,
       run: () => ({ items: listGroups(deps.db) }),
     }),
     getDeviceGroup: consoleAction({
       scope: 'read',
-      body: z.strictObject({ groupId: groupIdSchema }),
+      body: deviceConsoleBodies.getDeviceGroup,
       run: (b) => found(getGroup(deps.db, b.groupId), 'group'),
     }),
     getMessage: consoleAction({
       scope: 'read',
-      body: z.strictObject({ messageId: z.string().min(1).max(100) }),
+      body: deviceConsoleBodies.getMessage,
       run: (b) => found(viewMessage(deps.db, b.messageId, { limit: 500 }), 'message'),
     }),
   }
