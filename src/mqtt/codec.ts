@@ -20,14 +20,38 @@ export const AUTH = 15
 
 const EMPTY = Buffer.alloc(0)
 
-/** A growable byte buffer a connection's outgoing packets are written into, flushed once per read. */
+/** Past this, the output buffer grows by blocks of this size rather than by doubling. */
+const BLOCK = 1024 * 1024
+
+/**
+ * A connection's outgoing packets, written into `buf` (flushed once per read). Up to a megabyte it
+ * grows by doubling; past that, full blocks are set aside and a new one started, so a client that
+ * reads nothing costs what it holds (bounded by maxOutgoingBytes), not twice that in copies.
+ */
 export class OutBuffer {
   buf: Buffer = EMPTY
+  /** Bytes written into `buf`. */
   len = 0
+  /** Earlier bytes, in order, set aside when `buf` was full. */
+  private blocks: Buffer[] | undefined
+  private blockBytes = 0
+
+  /** Every byte written and not yet taken. */
+  size(): number {
+    return this.blockBytes + this.len
+  }
 
   ensure(extra: number): void {
     const need = this.len + extra
     if (need <= this.buf.length) return
+    if (this.buf.length >= BLOCK && this.len > 0) {
+      this.blocks ??= []
+      this.blocks.push(this.buf.subarray(0, this.len))
+      this.blockBytes += this.len
+      this.buf = Buffer.allocUnsafe(Math.max(BLOCK, extra))
+      this.len = 0
+      return
+    }
     let size = Math.max(256, this.buf.length * 2)
     while (size < need) size *= 2
     const next = Buffer.allocUnsafe(size)
@@ -74,8 +98,35 @@ export class OutBuffer {
     this.len += b.length
   }
 
-  /** Takes `n` bytes off the front (what the transport took), keeping the rest. */
-  consume(n: number): void {
+  /**
+   * Hands the bytes, in order, to `wire.write` (which returns how many it took) until it takes less
+   * than it was given. Returns the bytes taken, or -1 when it refused at once (a closed socket).
+   */
+  drainTo(wire: { write(data: Uint8Array): number }): number {
+    let taken = 0
+    const blocks = this.blocks
+    while (blocks && blocks.length > 0) {
+      const b = blocks[0]!
+      const n = wire.write(b)
+      if (n < 0) return taken > 0 ? taken : -1
+      taken += n
+      this.blockBytes -= n
+      if (n < b.length) {
+        blocks[0] = b.subarray(n)
+        return taken
+      }
+      blocks.shift()
+    }
+    if (blocks) this.blocks = undefined
+    if (this.len === 0) return taken
+    const n = wire.write(this.buf.subarray(0, this.len))
+    if (n < 0) return taken > 0 ? taken : -1
+    this.consume(n)
+    return taken + n
+  }
+
+  /** Takes `n` bytes off the front of `buf` (what the transport took), keeping the rest. */
+  private consume(n: number): void {
     if (n >= this.len) {
       this.len = 0
       // A burst grew the buffer: give the memory back rather than hold it per idle connection.
@@ -86,8 +137,15 @@ export class OutBuffer {
     this.len -= n
   }
 
-  reset(): void {
+  /** Drops everything written and not yet taken. */
+  clear(): void {
     this.len = 0
+    this.blocks = undefined
+    this.blockBytes = 0
+  }
+
+  reset(): void {
+    this.clear()
     this.buf = EMPTY
   }
 }

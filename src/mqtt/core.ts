@@ -261,6 +261,8 @@ export class EngineCore {
       if (this.deliverMatching(entry.session, message, entry.subs, publisher, false)) n++
     }
     for (const group of match.shared) if (this.deliverShared(group, message)) n++
+    // An in-process subscriber may keep the message (a webhook's outbox entry).
+    if (match.handlers.length > 0) own(message)
     for (const handler of match.handlers) {
       n++
       try {
@@ -516,6 +518,7 @@ export class EngineCore {
       return
     }
     // [MQTT-3.3.1-7] QoS 0 retained messages replace the previous one like any other
+    own(message)
     this.retainedByTopic.set(message.topic, message)
     this.op({ op: 'retain', topic: message.topic, message })
   }
@@ -640,4 +643,15 @@ export class EngineCore {
     c.retained = this.retainedByTopic.size
     return { ...c }
   }
+}
+
+/**
+ * Gives a message the engine keeps beyond the PUBLISH being handled bytes of its own: a QoS 0
+ * payload is a view of the read it came in (see handlers/publish.ts), which it would pin whole.
+ * The bytes are the same, so the object may change in place.
+ */
+export function own(message: Message): Message {
+  const p = message.payload
+  if (p.byteLength < p.buffer.byteLength) message.payload = Buffer.from(p)
+  return message
 }

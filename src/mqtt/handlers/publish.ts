@@ -24,9 +24,9 @@ export function handlePublish(
   const topicLen = buf.readUInt16BE(start)
   let pos = start + 2
   if (pos + topicLen > end) return conn.close(0x81, 'PUBLISH topic past the end')
+  let topic = topicName(conn, buf, pos, topicLen)
   // [MQTT-1.5.4-1] (3.1.1 [MQTT-1.5.3-1]) the topic must be well-formed UTF-8
-  if (!validUtf8(buf, pos, pos + topicLen)) return conn.close(0x81, 'topic is not valid UTF-8')
-  let topic = topicLen === 0 ? '' : buf.toString('utf8', pos, pos + topicLen)
+  if (topic === undefined) return conn.close(0x81, 'topic is not valid UTF-8')
   pos += topicLen
   let packetId = 0
   if (qos > 0) {
@@ -77,7 +77,9 @@ export function handlePublish(
   // [MQTT-3.3.2-2] no wildcards in a topic name; [MQTT-4.7.3-1] not empty
   if (!validTopicName(topic, core.limits.maxTopicLevels))
     return conn.close(v5 ? 0x90 : 0x81, 'invalid topic name')
-  const payload = Buffer.from(buf.subarray(pos, end))
+  // QoS 0 is mostly written out and forgotten within this call: a view of the read, copied only
+  // where the engine keeps it (EngineCore.own). QoS 1/2 is queued or stored: it owns its bytes.
+  const payload = qos === 0 ? buf.subarray(pos, end) : Buffer.from(buf.subarray(pos, end))
   // [MQTT-3.3.2-4] a payload marked UTF-8 must be UTF-8: 0x99 payload format invalid
   if (properties?.payloadFormatIndicator === 1 && !validUtf8(payload, 0, payload.length)) {
     if (qos === 0) return conn.close(0x99, 'payload is not UTF-8')
@@ -120,6 +122,28 @@ export function handlePublish(
     )
   }
   finish(conn, message, packetId, r)
+}
+
+/**
+ * The topic name at `pos`: the string read last time when the bytes are the same (a publisher
+ * mostly repeats its topic), so a flood decodes and validates no topic twice. Undefined when the
+ * bytes are not UTF-8.
+ */
+function topicName(conn: Connection, buf: Buffer, pos: number, len: number): string | undefined {
+  if (len === 0) return ''
+  const last = conn.lastTopicBytes
+  if (last !== undefined && last.length === len) {
+    let i = 0
+    while (i < len && last[i] === buf[pos + i]) i++
+    if (i === len) return conn.lastTopic
+  }
+  if (!validUtf8(buf, pos, pos + len)) return undefined
+  const topic = buf.toString('utf8', pos, pos + len)
+  if (len <= 256) {
+    conn.lastTopicBytes = Buffer.from(buf.subarray(pos, pos + len))
+    conn.lastTopic = topic
+  }
+  return topic
 }
 
 function finish(
