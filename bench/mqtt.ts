@@ -471,19 +471,27 @@ async function flows(both: Target[]) {
   ]
   let lostQos1 = 0
   let unackedQos1 = 0
-  for (const f of all) {
-    if (ONLY && !ONLY.has(f.name)) continue
+  const chosen = all.filter((f) => !ONLY || ONLY.has(f.name))
+  for (const f of chosen) {
     out(
       `\n${f.title}, ${PAYLOAD} B payloads, publishing for ${DURATION_MS / 1000} s, ${ROUNDS} rounds after a ${WARMUP_MS / 1000} s warm-up`,
     )
     // The hub's JIT compiles each path on first use (the first 3 s round ran ~25% slower than the
     // others); a hub that has been running is warm, so is what this measures.
     for (const t of both) await flow(t, f, 'warm-up (not counted)', WARMUP_MS)
-    const row: Row = { scenario: f.short, unit: f.unit, higherIsBetter: true, hub: [], mosquitto: [] }
-    for (let round = 0; round < ROUNDS; round++) {
+  }
+  const rowOf = new Map<(typeof chosen)[number], Row>(
+    chosen.map((f) => [f, { scenario: f.short, unit: f.unit, higherIsBetter: true, hub: [], mosquitto: [] }]),
+  )
+  // Round by round over every flow, so that flows compared with each other (MQTT 5 with 3.1.1)
+  // meet the same stretches of the machine's other load.
+  for (let round = 0; round < ROUNDS; round++) {
+    out(`\nround ${round + 1}`)
+    for (const f of chosen) {
+      const row = rowOf.get(f)!
       // Alternate who goes first, so neither always meets the same moment of the others' load.
       for (const t of round % 2 ? [...both].reverse() : both) {
-        const r = await flow(t, f, `${round + 1}`)
+        const r = await flow(t, f, `${round + 1} ${f.short}`)
         row[t.name].push(r.rate)
         if (t.name === 'hub' && f.qos === 1) {
           lostQos1 += r.lost
@@ -491,8 +499,9 @@ async function flows(both: Target[]) {
         }
       }
     }
-    record(row)
   }
+  out('')
+  for (const row of rowOf.values()) record(row)
   lost.qos1 += lostQos1
   lost.unacked += unackedQos1
 }
