@@ -204,117 +204,6 @@ export function looksMalformed(s: string): boolean {
 
 // ── PUBLISH ─────────────────────────────────────────────────────────────────────────────────────
 
-/** What a v5 PUBLISH carries beyond the message properties, read from its property block. */
-export interface PublishExtras {
-  topicAlias: number
-  /** Seconds; -1 when absent. */
-  messageExpiry: number
-  /** A property the client must not send or one repeated: the reason code to disconnect with. */
-  error: number
-}
-
-/**
- * Reads a v5 PUBLISH property block [MQTT-3.3.2.3]. Returns the properties (undefined when none
- * the message keeps) and fills `extras`.
- */
-export function readPublishProperties(
-  buf: Buffer,
-  start: number,
-  end: number,
-  extras: PublishExtras,
-): MessageProperties | undefined {
-  extras.topicAlias = 0
-  extras.messageExpiry = -1
-  extras.error = 0
-  let props: MessageProperties | undefined
-  let seen = 0
-  let pos = start
-  const fail = (code: number) => {
-    extras.error = code
-    return undefined
-  }
-  while (pos < end) {
-    const id = buf[pos++]!
-    // Properties other than user properties appear at most once (§2.2.2.2): a protocol error.
-    const bit = id < 32 ? 1 << id : id === 0x23 ? 1 << 30 : 0
-    if (id !== 0x26 && bit !== 0) {
-      if (seen & bit) return fail(0x82)
-      seen |= bit
-    }
-    switch (id) {
-      case 0x01: {
-        if (pos >= end) return fail(0x81)
-        const v = buf[pos++]!
-        if (v > 1) return fail(0x82)
-        props ??= {}
-        props.payloadFormatIndicator = v as 0 | 1
-        break
-      }
-      case 0x02:
-        if (pos + 4 > end) return fail(0x81)
-        extras.messageExpiry = buf.readUInt32BE(pos)
-        pos += 4
-        break
-      case 0x23:
-        if (pos + 2 > end) return fail(0x81)
-        extras.topicAlias = buf.readUInt16BE(pos)
-        pos += 2
-        break
-      case 0x03:
-      case 0x08: {
-        if (pos + 2 > end) return fail(0x81)
-        const n = buf.readUInt16BE(pos)
-        pos += 2
-        if (pos + n > end || !validUtf8(buf, pos, pos + n)) return fail(0x81)
-        const s = buf.toString('utf8', pos, pos + n)
-        pos += n
-        props ??= {}
-        if (id === 0x03) props.contentType = s
-        else {
-          // [MQTT-3.3.2-14] a Response Topic is a topic name, not a filter
-          if (s.length === 0 || s.includes('+') || s.includes('#')) return fail(0x82)
-          props.responseTopic = s
-        }
-        break
-      }
-      case 0x09: {
-        if (pos + 2 > end) return fail(0x81)
-        const n = buf.readUInt16BE(pos)
-        pos += 2
-        if (pos + n > end) return fail(0x81)
-        props ??= {}
-        props.correlationData = Buffer.from(buf.subarray(pos, pos + n))
-        pos += n
-        break
-      }
-      case 0x26: {
-        if (pos + 2 > end) return fail(0x81)
-        const kn = buf.readUInt16BE(pos)
-        pos += 2
-        if (pos + kn + 2 > end || !validUtf8(buf, pos, pos + kn)) return fail(0x81)
-        const k = buf.toString('utf8', pos, pos + kn)
-        pos += kn
-        const vn = buf.readUInt16BE(pos)
-        pos += 2
-        if (pos + vn > end || !validUtf8(buf, pos, pos + vn)) return fail(0x81)
-        const v = buf.toString('utf8', pos, pos + vn)
-        pos += vn
-        props ??= {}
-        const list = (props.userProperties ?? []) as Array<readonly [string, string]>
-        list.push([k, v])
-        props.userProperties = list
-        break
-      }
-      // [MQTT-3.3.4-6] a PUBLISH from a client must not carry a Subscription Identifier
-      case 0x0b:
-        return fail(0x82)
-      default:
-        return fail(0x81)
-    }
-  }
-  return props
-}
-
 /** Byte size of a message's properties as written by `writeMessageProperties`. */
 export function messagePropertiesSize(p: MessageProperties): number {
   let n = 0
@@ -367,6 +256,8 @@ export interface OutgoingPublish {
   dup: boolean
   packetId: number
   properties: MessageProperties | undefined
+  /** The forwarded properties as they came on the wire; written instead of `properties`. */
+  rawProperties: Buffer | undefined
   /** Seconds left, -1 when the message does not expire. */
   messageExpiry: number
   subscriptionIds: readonly number[] | undefined
@@ -381,7 +272,8 @@ export function publishSize(
   let body = 2 + topicBytes + (p.qos > 0 ? 2 : 0) + p.payload.length
   let props = 0
   if (level === 5) {
-    if (p.properties) props += messagePropertiesSize(p.properties)
+    if (p.rawProperties) props += p.rawProperties.length
+    else if (p.properties) props += messagePropertiesSize(p.properties)
     if (p.messageExpiry >= 0) props += 5
     if (p.topicAlias > 0) props += 3
     if (p.subscriptionIds) for (const id of p.subscriptionIds) props += 1 + varintSize(id)
@@ -424,7 +316,9 @@ export function writePublish(
         out.varint(id)
       }
     }
-    if (p.properties) writeMessageProperties(out, p.properties)
+    // [MQTT-3.3.2-18] user properties in the order they came
+    if (p.rawProperties) out.bytes(p.rawProperties)
+    else if (p.properties) writeMessageProperties(out, p.properties)
   }
   out.bytes(p.payload)
 }

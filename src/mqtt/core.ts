@@ -6,6 +6,7 @@ import type { Connection } from './connection.ts'
 import { GroupCommit } from './group-commit.ts'
 import { PublishWriter } from './outgoing.ts'
 import { isPromise } from './promise.ts'
+import { WireProperties } from './properties.ts'
 import { TokenBucket } from './rate.ts'
 import { NEVER, type Session } from './session.ts'
 import { topicMatches } from './topics.ts'
@@ -647,11 +648,16 @@ export class EngineCore {
 
 /**
  * Gives a message the engine keeps beyond the PUBLISH being handled bytes of its own: a QoS 0
- * payload is a view of the read it came in (see handlers/publish.ts), which it would pin whole.
+ * payload (and its forwarded properties) is a view of the read it came in (see
+ * handlers/publish.ts), which it would pin whole.
  * The bytes are the same, so the object may change in place.
  */
 export function own(message: Message): Message {
   const p = message.payload
   if (p.byteLength < p.buffer.byteLength) message.payload = Buffer.from(p)
+  const props = message.properties
+  if (props instanceof WireProperties && props.raw.byteLength < props.raw.buffer.byteLength) {
+    props.raw = Buffer.from(props.raw)
+  }
   return message
 }

@@ -1,13 +1,14 @@
 // PUBLISH from a client [MQTT-3.3], read in place: topic (or topic alias), packet id, v5
 // properties, payload. Then authorizePublish, accept (retain + route) and the acknowledgement,
 // held until the store has what the message changed (§4.3.2, §4.3.3).
-import { PUBACK, PUBREC, type PublishExtras, readPublishProperties, validUtf8, writeAck } from '../codec.ts'
+import { PUBACK, PUBREC, validUtf8, writeAck } from '../codec.ts'
 import type { Connection } from '../connection.ts'
 import { isPromise } from '../promise.ts'
+import { type PublishExtras, readPublishProperties, WireProperties } from '../properties.ts'
 import { validTopicName } from '../topics.ts'
 import type { Message, QoS } from '../types.ts'
 
-const extras: PublishExtras = { topicAlias: 0, messageExpiry: -1, error: 0 }
+const extras: PublishExtras = { topicAlias: 0, messageExpiry: -1, payloadFormat: 0, error: 0 }
 
 export function handlePublish(
   conn: Connection,
@@ -37,7 +38,7 @@ export function handlePublish(
     if (packetId === 0) return conn.close(0x82, 'packet id 0')
   }
   const v5 = conn.protocolLevel === 5
-  let properties: Message['properties']
+  let properties: Buffer | undefined
   let expiresAt: number | undefined
   if (v5) {
     if (pos >= end) return conn.close(0x81, 'PUBLISH without properties')
@@ -81,7 +82,7 @@ export function handlePublish(
   // where the engine keeps it (EngineCore.own). QoS 1/2 is queued or stored: it owns its bytes.
   const payload = qos === 0 ? buf.subarray(pos, end) : Buffer.from(buf.subarray(pos, end))
   // [MQTT-3.3.2-4] a payload marked UTF-8 must be UTF-8: 0x99 payload format invalid
-  if (properties?.payloadFormatIndicator === 1 && !validUtf8(payload, 0, payload.length)) {
+  if (v5 && extras.payloadFormat === 1 && !validUtf8(payload, 0, payload.length)) {
     if (qos === 0) return conn.close(0x99, 'payload is not UTF-8')
     writeAck(conn.out, qos === 1 ? PUBACK : PUBREC, packetId, 5, 0x99)
     core.markDirty(conn)
@@ -104,7 +105,8 @@ export function handlePublish(
     return conn.close(0x93, 'receive maximum exceeded')
   }
   const message: Message = { topic, payload, qos: qos as QoS, retain: (flags & 1) === 1 }
-  if (properties) message.properties = properties
+  // Forwarded as the bytes they came in; QoS 1/2 owns them like its payload.
+  if (properties) message.properties = new WireProperties(qos === 0 ? properties : Buffer.from(properties))
   if (expiresAt !== undefined) message.expiresAt = expiresAt
 
   const authorize = core.hooks.authorizePublish
