@@ -135,8 +135,8 @@ export function createAcl(opts: AclOptions): Acl {
     // Devices can never publish to $SYS, whatever a rule says.
     if (topic === '$SYS' || topic.startsWith('$SYS/')) return false
     const r = rulesOf(client, opts.identityOf(client))
-    if (r.deny.length > 0 && r.deny.some((p) => topicMatches(p, topic))) return false
-    return r.write.some((p) => topicMatches(p, topic))
+    if (r.deny.length > 0 && anyMatches(r.deny, topic)) return false
+    return anyMatches(r.write, topic)
   }
 
   /** A filter is refused when a deny pattern covers it; narrower denials are applied per delivery. */
@@ -250,6 +250,12 @@ export function createAcl(opts: AclOptions): Acl {
     },
   }
 }
+/** Whether a pattern matches: a loop, not `some` with a closure, as every PUBLISH asks it. */
+function anyMatches(patterns: readonly string[], topic: string): boolean {
+  for (const p of patterns) if (topicMatches(p, topic)) return true
+  return false
+}
+
 /**
  * Replaces `%u` (device id) and `%c` (client id). A rule naming an identity the client does not
  * have (`%u` for anonymous clients) does not apply; nor does one whose substitution holds a

@@ -138,17 +138,23 @@ export function composeHooks(
         onError(err, `published:${p.name}`)
         continue
       }
-      if (r instanceof Promise) {
-        return r.then(
-          () => publishedFrom(i + 1, message, client),
-          (err: unknown) => {
-            onError(err, `published:${p.name}`)
-            return publishedFrom(i + 1, message, client)
-          },
-        )
-      }
+      if (r instanceof Promise) return publishedAfter(r, i, message, client)
     }
   }
+  // Apart from publishedFrom so that it makes no closure (nor scope for one) per message.
+  const publishedAfter = (
+    r: Promise<unknown>,
+    i: number,
+    message: Message,
+    client: Client | null,
+  ): Promise<void> =>
+    r.then(
+      () => publishedFrom(i + 1, message, client),
+      (err: unknown) => {
+        onError(err, `published:${done[i]!.name}`)
+        return publishedFrom(i + 1, message, client)
+      },
+    )
 
   const hooks: EngineHooks = {
     preConnect(client: Client, connect: ConnectRequest) {

@@ -204,13 +204,16 @@ export class EngineCore {
     if (!hook) return
     try {
       const r = hook(message, conn)
-      if (isPromise(r)) {
-        const settled = r.catch((err: unknown) => this.log.error('hook published threw', { err }))
-        if (conn && message.qos > 0) this.hold(conn, settled)
-      }
+      if (isPromise(r)) this.settlePublished(r, message, conn)
     } catch (err) {
       this.log.error('hook published threw', { err, clientId: conn?.id })
     }
+  }
+
+  /** Apart from firePublished so that it makes no closure (nor scope for one) per message. */
+  private settlePublished(r: Promise<unknown>, message: Message, conn: Connection | null): void {
+    const settled = r.catch((err: unknown) => this.log.error('hook published threw', { err }))
+    if (conn && message.qos > 0) this.hold(conn, settled)
   }
 
   /**
@@ -268,21 +271,24 @@ export class EngineCore {
       n++
       try {
         const r: unknown = handler(message)
-        if (message.qos > 0 && isPromise(r)) {
-          const settled = r.catch((err: unknown) =>
-            this.log.error('in-process subscriber failed', { err, topic: message.topic }),
-          )
-          if (publisher) this.hold(publisher, settled)
-          else {
-            this.hubWaits ??= []
-            this.hubWaits.push(settled)
-          }
-        }
+        if (message.qos > 0 && isPromise(r)) this.settleHandler(r, message, publisher)
       } catch (err) {
         this.log.error('in-process subscriber threw', { err, topic: message.topic })
       }
     }
     return n
+  }
+
+  /** Apart from route so that it makes no closure (nor scope for one) per message. */
+  private settleHandler(r: Promise<unknown>, message: Message, publisher: Connection | null): void {
+    const settled = r.catch((err: unknown) =>
+      this.log.error('in-process subscriber failed', { err, topic: message.topic }),
+    )
+    if (publisher) this.hold(publisher, settled)
+    else {
+      this.hubWaits ??= []
+      this.hubWaits.push(settled)
+    }
   }
 
   private deliverShared(
