@@ -625,8 +625,9 @@ export class EngineCore {
     }
     for (const conn of this.connections) {
       conn.checkTimers(now)
-      // A subscriber that stopped reading no longer holds its publishers back: its QoS 0 drops.
-      if (conn.waiters && conn.overOutgoingLimit()) conn.releaseWaiters()
+      // A subscriber that stopped reading no longer holds its publishers back: its QoS 0 drops;
+      // they resume a few at a time (their sockets gathered a backlog meanwhile).
+      if (conn.waiters && conn.overOutgoingLimit()) conn.releaseWaiters(true)
     }
     for (const session of this.timed) {
       if (session.willAt > 0 && session.willAt <= now) this.publishWill(session, null)
