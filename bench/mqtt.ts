@@ -16,7 +16,8 @@
 // process started here is stopped at the end, also on failure.
 //
 // Env: DURATION_S=3 (per throughput run), ROUNDS=3 (throughput runs per broker; the table gives
-// the median), LATENCY_S=5, STORM=5000, MAX_S=280 (whole run), ONLY=storm (the storm scenario alone).
+// the median), LATENCY_S=5, STORM=5000, MAX_S=280 (whole run), ONLY=storm,latency,fanin0,fanin0v5
+// (only these scenarios, by name, and only the targets they tell).
 import { join } from 'node:path'
 import {
   ensureMosquitto,
@@ -36,7 +37,7 @@ const WARMUP_MS = 1000
 const LATENCY_MS = Number(process.env.LATENCY_S ?? 5) * 1000
 const STORM = Number(process.env.STORM ?? 5000)
 const MAX_MS = Number(process.env.MAX_S ?? 280) * 1000
-const ONLY_STORM = process.env.ONLY === 'storm'
+const ONLY = process.env.ONLY ? new Set(process.env.ONLY.split(',').map((s) => s.trim())) : undefined
 const PAYLOAD = 64
 const WORKER = join(import.meta.dir, 'mqtt', 'worker.ts')
 
@@ -356,30 +357,39 @@ async function main() {
   out(`mqtt: mosquitto = ${version.trim()} on 127.0.0.1:${mosquitto.port} (${mosquitto.settings})`)
   const both = [hub, mosquitto]
 
-  out(
-    `\nconnection storm: ${fmt(STORM)} clients (2 processes, 50 connecting at a time each) connect + subscribe`,
-  )
   const st: Record<string, Awaited<ReturnType<typeof storm>>> = {}
-  for (const t of both) st[t.name] = await storm(t)
-  const storms = [st.hub!, st.mosquitto!]
-  const [sh, sm] = storms
-  record({ scenario: 'storm: time', unit: 'ms', higherIsBetter: false, hub: [sh!.ms], mosquitto: [sm!.ms] })
+  if (!ONLY || ONLY.has('storm')) {
+    out(
+      `\nconnection storm: ${fmt(STORM)} clients (2 processes, 50 connecting at a time each) connect + subscribe`,
+    )
+    for (const t of both) st[t.name] = await storm(t)
+  }
+  const [sh, sm] = [st.hub, st.mosquitto]
+  if (sh && sm) recordStorm(sh, sm)
+  if (!ONLY || ONLY.has('latency')) await latencyRows(both)
+  await flows(both)
+  targets(sh, sm)
+}
+
+function recordStorm(sh: Awaited<ReturnType<typeof storm>>, sm: Awaited<ReturnType<typeof storm>>) {
+  record({ scenario: 'storm: time', unit: 'ms', higherIsBetter: false, hub: [sh.ms], mosquitto: [sm.ms] })
   record({
     scenario: 'storm: broker CPU',
     unit: 'ms',
     higherIsBetter: false,
-    hub: [sh!.cpuMs],
-    mosquitto: [sm!.cpuMs],
+    hub: [sh.cpuMs],
+    mosquitto: [sm.cpuMs],
   })
   record({
     scenario: 'storm: memory per idle connection',
     unit: 'KiB',
     higherIsBetter: false,
-    hub: [sh!.perConn],
-    mosquitto: [sm!.perConn],
+    hub: [sh.perConn],
+    mosquitto: [sm.perConn],
   })
-  if (ONLY_STORM) return stormTargets(sh!, sm!)
+}
 
+async function latencyRows(both: Target[]) {
   out(`\nlatency: 1 publisher → 1 subscriber, QoS 0, ${PAYLOAD} B, 1,000 msg/s for ${LATENCY_MS / 1000} s`)
   const lat: Record<string, Awaited<ReturnType<typeof latency>>> = {}
   for (const t of both) lat[t.name] = await latency(t)
@@ -391,8 +401,10 @@ async function main() {
       hub: [lat.hub![p]],
       mosquitto: [lat.mosquitto![p]],
     })
+}
 
-  const flows: (FlowOptions & { title: string; short: string; unit: string })[] = [
+async function flows(both: Target[]) {
+  const all: (FlowOptions & { title: string; short: string; unit: string })[] = [
     {
       title: 'fan-in QoS 0: 8 publishers (2 processes) → 1 subscriber',
       short: 'fan-in QoS 0',
@@ -458,18 +470,27 @@ async function main() {
   ]
   let lostQos1 = 0
   let unackedQos1 = 0
-  for (const f of flows) {
+  const chosen = all.filter((f) => !ONLY || ONLY.has(f.name))
+  for (const f of chosen) {
     out(
       `\n${f.title}, ${PAYLOAD} B payloads, publishing for ${DURATION_MS / 1000} s, ${ROUNDS} rounds after a ${WARMUP_MS / 1000} s warm-up`,
     )
     // The hub's JIT compiles each path on first use (the first 3 s round ran ~25% slower than the
     // others); a hub that has been running is warm, so is what this measures.
     for (const t of both) await flow(t, f, 'warm-up (not counted)', WARMUP_MS)
-    const row: Row = { scenario: f.short, unit: f.unit, higherIsBetter: true, hub: [], mosquitto: [] }
-    for (let round = 0; round < ROUNDS; round++) {
+  }
+  const rowOf = new Map<(typeof chosen)[number], Row>(
+    chosen.map((f) => [f, { scenario: f.short, unit: f.unit, higherIsBetter: true, hub: [], mosquitto: [] }]),
+  )
+  // Round by round over every flow, so that flows compared with each other (MQTT 5 with 3.1.1)
+  // meet the same stretches of the machine's other load.
+  for (let round = 0; round < ROUNDS; round++) {
+    out(`\nround ${round + 1}`)
+    for (const f of chosen) {
+      const row = rowOf.get(f)!
       // Alternate who goes first, so neither always meets the same moment of the others' load.
       for (const t of round % 2 ? [...both].reverse() : both) {
-        const r = await flow(t, f, `${round + 1}`)
+        const r = await flow(t, f, `${round + 1} ${f.short}`)
         row[t.name].push(r.rate)
         if (t.name === 'hub' && f.qos === 1) {
           lostQos1 += r.lost
@@ -477,52 +498,58 @@ async function main() {
         }
       }
     }
-    record(row)
   }
+  out('')
+  for (const row of rowOf.values()) record(row)
+  lost.qos1 += lostQos1
+  lost.unacked += unackedQos1
+}
 
-  const row = (name: string) => rows.find((r) => r.scenario === name)!
+/** QoS 1 messages the hub lost over the fan-in flows. */
+const lost = { qos1: 0, unacked: 0 }
+
+/** The issue's targets, those the rows measured tell. */
+function targets(
+  sh: Awaited<ReturnType<typeof storm>> | undefined,
+  sm: Awaited<ReturnType<typeof storm>> | undefined,
+) {
+  const row = (name: string) => rows.find((r) => r.scenario === name)
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met')
   const atLeast = (name: string, times: number) => {
-    const r = ratioOf(row(name))
+    const found = row(name)
+    if (!found) return
+    const r = ratioOf(found)
     out(`  ${name} ≥ ${times}× mosquitto: ${r.toFixed(2)}× ${met(r >= times)}`)
   }
   out('\ntargets:')
   atLeast('fan-in QoS 0', 3)
   atLeast('fan-in QoS 1', 1.5)
-  out(
-    `  no loss at QoS 1: hub lost ${fmt(lostQos1)} PUBACKed messages${unackedQos1 ? ` (${fmt(unackedQos1)} never acknowledged)` : ''} ${met(lostQos1 === 0)}`,
-  )
+  if (row('fan-in QoS 1') || row('fan-in QoS 1 (MQTT 5)'))
+    out(
+      `  no loss at QoS 1: hub lost ${fmt(lost.qos1)} PUBACKed messages${lost.unacked ? ` (${fmt(lost.unacked)} never acknowledged)` : ''} ${met(lost.qos1 === 0)}`,
+    )
   atLeast('fan-out 1 → 100', 2)
-  stormTargets(sh!, sm!, false)
+  if (sh && sm) {
+    const memory = sh.perConn
+    out(`  ≤ 4 KiB per idle connection: ${memory.toFixed(1)} KiB ${met(memory <= 4)}`)
+    out(`  storm time ≤ mosquitto's: ${fmt(sh.ms)} ms against ${fmt(sm.ms)} ms ${met(sh.ms <= sm.ms)}`)
+  }
   const p99 = row('latency p99 at 1,000 msg/s')
-  out(
-    `  latency p99 ≤ mosquitto's: ${median(p99.hub).toFixed(2)} ms against ${median(p99.mosquitto).toFixed(2)} ms ${met(median(p99.hub) <= median(p99.mosquitto))}`,
-  )
+  if (p99)
+    out(
+      `  latency p99 ≤ mosquitto's: ${median(p99.hub).toFixed(2)} ms against ${median(p99.mosquitto).toFixed(2)} ms ${met(median(p99.hub) <= median(p99.mosquitto))}`,
+    )
   for (const qos of [0, 1]) {
-    const v5 = median(row(`fan-in QoS ${qos} (MQTT 5)`).hub)
-    const v311 = median(row(`fan-in QoS ${qos}`).hub)
+    const v5row = row(`fan-in QoS ${qos} (MQTT 5)`)
+    const v311row = row(`fan-in QoS ${qos}`)
+    if (!v5row || !v311row) continue
+    const v5 = median(v5row.hub)
+    const v311 = median(v311row.hub)
     out(
       `  MQTT 5 fan-in QoS ${qos} within 20% of 3.1.1: ${(v5 / v311).toFixed(2)} of it ${met(v5 >= 0.8 * v311)}`,
     )
   }
 
-  table()
-}
-
-type StormFigures = { ms: number; perConn: number }
-
-/** The storm's two targets; alone (`ONLY=storm`), with their heading and the table. */
-function stormTargets(hub: StormFigures, mosquitto: StormFigures, alone = true) {
-  const met = (ok: boolean) => (ok ? 'met' : 'NOT met')
-  if (alone) out('\ntargets:')
-  out(`  ≤ 4 KiB per idle connection: ${hub.perConn.toFixed(1)} KiB ${met(hub.perConn <= 4)}`)
-  out(
-    `  storm time ≤ mosquitto's: ${fmt(hub.ms)} ms against ${fmt(mosquitto.ms)} ms ${met(hub.ms <= mosquitto.ms)}`,
-  )
-  if (alone) table()
-}
-
-function table() {
   out('\n| scenario | hub | mosquitto | hub/mosquitto |')
   out('| --- | --- | --- | --- |')
   const num = (n: number, unit: string) => `${n >= 100 ? fmt(n) : n.toFixed(n >= 10 ? 1 : 2)} ${unit}`

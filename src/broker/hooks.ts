@@ -54,6 +54,29 @@ export interface BrokerHandle {
 
 type Step<T> = (item: T) => unknown
 
+type Publishers = ReadonlyArray<{ name: string; plugin: BrokerPlugin }>
+
+/** The rest of `authorizePublish` once a plugin answered with a promise. */
+async function authorizeLater(
+  pub: Publishers,
+  from: number,
+  client: Client | null,
+  message: Message,
+  current: Message,
+  pending: Promise<Message | number | undefined>,
+): Promise<Message | number | undefined> {
+  let m = current
+  const first = await pending
+  if (typeof first === 'number') return first
+  if (first) m = first
+  for (let i = from; i < pub.length; i++) {
+    const verdict = await pub[i]!.plugin.authorizePublish!(client, m)
+    if (typeof verdict === 'number') return verdict
+    if (verdict) m = verdict
+  }
+  return m === message ? undefined : m
+}
+
 /**
  * Runs `step` for each item in order and stays synchronous while no step returns a promise: this
  * runs for every message and most plugins answer at once, so no promise is made for them.
@@ -121,25 +144,48 @@ export function composeHooks(
     }
   }
 
+  const publishedFrom = (from: number, message: Message, client: Client | null): MaybePromise<void> => {
+    for (let i = from; i < done.length; i++) {
+      const p = done[i]!
+      let r: unknown
+      try {
+        r = p.plugin.published!(message, client)
+      } catch (err) {
+        onError(err, `published:${p.name}`)
+        continue
+      }
+      if (r instanceof Promise) return publishedAfter(r, i, message, client)
+    }
+  }
+  // Apart from publishedFrom so that it makes no closure (nor scope for one) per message.
+  const publishedAfter = (
+    r: Promise<unknown>,
+    i: number,
+    message: Message,
+    client: Client | null,
+  ): Promise<void> =>
+    r.then(
+      () => publishedFrom(i + 1, message, client),
+      (err: unknown) => {
+        onError(err, `published:${done[i]!.name}`)
+        return publishedFrom(i + 1, message, client)
+      },
+    )
+
   const hooks: EngineHooks = {
     preConnect(client: Client, connect: ConnectRequest) {
       return series(pre, (p) => p.plugin.preConnect!(client, connect))
     },
     authorizePublish(client: Client | null, message: Message) {
+      // Every PUBLISH comes through here: no closure while every plugin answers at once.
       let m = message
-      let refused: number | undefined
-      const r = series(pub, (p) => {
-        if (refused !== undefined) return
-        const verdict = p.plugin.authorizePublish!(client, m)
-        const take = (v: Message | number | undefined) => {
-          if (typeof v === 'number') refused = v
-          else if (v) m = v
-        }
-        if (verdict instanceof Promise) return verdict.then(take)
-        take(verdict)
-      })
-      const answer = () => (refused !== undefined ? refused : m === message ? undefined : m)
-      return r instanceof Promise ? r.then(answer) : answer()
+      for (let i = 0; i < pub.length; i++) {
+        const verdict = pub[i]!.plugin.authorizePublish!(client, m)
+        if (verdict instanceof Promise) return authorizeLater(pub, i + 1, client, message, m, verdict)
+        if (typeof verdict === 'number') return verdict
+        if (verdict) m = verdict
+      }
+      return m === message ? undefined : m
     },
     authorizeSubscribe(client: Client, subscription: Subscription) {
       return authorizeSubscribeFrom(client, subscription, 0)
@@ -158,16 +204,9 @@ export function composeHooks(
       return out
     },
     published(message: Message, client: Client | null) {
-      // One plugin's bookkeeping must not fail the publish for the others.
-      return series(done, (p) => {
-        const report = (err: unknown) => onError(err, `published:${p.name}`)
-        try {
-          const r = p.plugin.published!(message, client)
-          if (r instanceof Promise) return r.catch(report)
-        } catch (err) {
-          report(err)
-        }
-      })
+      // One plugin's bookkeeping must not fail the publish for the others; every message comes
+      // through here, so no closure while every plugin answers at once.
+      return publishedFrom(0, message, client)
     },
     connected: notify('connected') as EngineHooks['connected'],
     disconnected: notify('disconnected') as ((client: Client, info: DisconnectInfo) => void) | undefined,

@@ -16,10 +16,20 @@ export function deviceTopic(pattern: string): DeviceTopic {
     pattern,
     of: (deviceId) => pattern.replace('%u', () => deviceId),
     deviceIn(topic) {
-      const t = topic.split('/')
-      if (t.length !== levels.length) return undefined
-      for (let i = 0; i < levels.length; i++) if (i !== at && t[i] !== levels[i]) return undefined
-      const id = t[at]
+      // Level by level without splitting: the broker asks this of every PUBLISH.
+      let start = 0
+      let id: string | undefined
+      for (let i = 0; i < levels.length; i++) {
+        if (start > topic.length) return undefined
+        let end = topic.indexOf('/', start)
+        if (end < 0) end = topic.length
+        const level = levels[i]!
+        if (i === at) id = topic.slice(start, end)
+        else if (end - start !== level.length || !topic.startsWith(level, start)) return undefined
+        start = end + 1
+      }
+      // More levels than the pattern has.
+      if (start <= topic.length) return undefined
       return id ? id : undefined
     },
   }

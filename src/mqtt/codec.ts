@@ -20,14 +20,38 @@ export const AUTH = 15
 
 const EMPTY = Buffer.alloc(0)
 
-/** A growable byte buffer a connection's outgoing packets are written into, flushed once per read. */
+/** Past this, the output buffer grows by blocks of this size rather than by doubling. */
+const BLOCK = 1024 * 1024
+
+/**
+ * A connection's outgoing packets, written into `buf` (flushed once per read). Up to a megabyte it
+ * grows by doubling; past that, full blocks are set aside and a new one started, so a client that
+ * reads nothing costs what it holds (bounded by maxOutgoingBytes), not twice that in copies.
+ */
 export class OutBuffer {
   buf: Buffer = EMPTY
+  /** Bytes written into `buf`. */
   len = 0
+  /** Earlier bytes, in order, set aside when `buf` was full. */
+  private blocks: Buffer[] | undefined
+  private blockBytes = 0
+
+  /** Every byte written and not yet taken. */
+  size(): number {
+    return this.blockBytes + this.len
+  }
 
   ensure(extra: number): void {
     const need = this.len + extra
     if (need <= this.buf.length) return
+    if (this.buf.length >= BLOCK && this.len > 0) {
+      this.blocks ??= []
+      this.blocks.push(this.buf.subarray(0, this.len))
+      this.blockBytes += this.len
+      this.buf = Buffer.allocUnsafe(Math.max(BLOCK, extra))
+      this.len = 0
+      return
+    }
     let size = Math.max(256, this.buf.length * 2)
     while (size < need) size *= 2
     const next = Buffer.allocUnsafe(size)
@@ -74,8 +98,39 @@ export class OutBuffer {
     this.len += b.length
   }
 
-  /** Takes `n` bytes off the front (what the transport took), keeping the rest. */
-  consume(n: number): void {
+  /**
+   * Hands the bytes, in order, to `wire.write` (which returns how many it took) until it takes less
+   * than it was given. Returns the bytes taken, or -1 when it refused at once (a closed socket).
+   */
+  drainTo(wire: {
+    write(data: Uint8Array): number
+    writeHead?(data: Uint8Array, length: number): number
+  }): number {
+    let taken = 0
+    const blocks = this.blocks
+    while (blocks && blocks.length > 0) {
+      const b = blocks[0]!
+      const n = wire.write(b)
+      if (n < 0) return taken > 0 ? taken : -1
+      taken += n
+      this.blockBytes -= n
+      if (n < b.length) {
+        blocks[0] = b.subarray(n)
+        return taken
+      }
+      blocks.shift()
+    }
+    if (blocks) this.blocks = undefined
+    if (this.len === 0) return taken
+    // Once per flush of every connection: no view object where the transport takes a length.
+    const n = wire.writeHead ? wire.writeHead(this.buf, this.len) : wire.write(this.buf.subarray(0, this.len))
+    if (n < 0) return taken > 0 ? taken : -1
+    this.consume(n)
+    return taken + n
+  }
+
+  /** Takes `n` bytes off the front of `buf` (what the transport took), keeping the rest. */
+  private consume(n: number): void {
     if (n >= this.len) {
       this.len = 0
       // A burst grew the buffer: give the memory back rather than hold it per idle connection.
@@ -86,8 +141,15 @@ export class OutBuffer {
     this.len -= n
   }
 
-  reset(): void {
+  /** Drops everything written and not yet taken. */
+  clear(): void {
     this.len = 0
+    this.blocks = undefined
+    this.blockBytes = 0
+  }
+
+  reset(): void {
+    this.clear()
     this.buf = EMPTY
   }
 }
@@ -146,117 +208,6 @@ export function looksMalformed(s: string): boolean {
 
 // ── PUBLISH ─────────────────────────────────────────────────────────────────────────────────────
 
-/** What a v5 PUBLISH carries beyond the message properties, read from its property block. */
-export interface PublishExtras {
-  topicAlias: number
-  /** Seconds; -1 when absent. */
-  messageExpiry: number
-  /** A property the client must not send or one repeated: the reason code to disconnect with. */
-  error: number
-}
-
-/**
- * Reads a v5 PUBLISH property block [MQTT-3.3.2.3]. Returns the properties (undefined when none
- * the message keeps) and fills `extras`.
- */
-export function readPublishProperties(
-  buf: Buffer,
-  start: number,
-  end: number,
-  extras: PublishExtras,
-): MessageProperties | undefined {
-  extras.topicAlias = 0
-  extras.messageExpiry = -1
-  extras.error = 0
-  let props: MessageProperties | undefined
-  let seen = 0
-  let pos = start
-  const fail = (code: number) => {
-    extras.error = code
-    return undefined
-  }
-  while (pos < end) {
-    const id = buf[pos++]!
-    // Properties other than user properties appear at most once (§2.2.2.2): a protocol error.
-    const bit = id < 32 ? 1 << id : id === 0x23 ? 1 << 30 : 0
-    if (id !== 0x26 && bit !== 0) {
-      if (seen & bit) return fail(0x82)
-      seen |= bit
-    }
-    switch (id) {
-      case 0x01: {
-        if (pos >= end) return fail(0x81)
-        const v = buf[pos++]!
-        if (v > 1) return fail(0x82)
-        props ??= {}
-        props.payloadFormatIndicator = v as 0 | 1
-        break
-      }
-      case 0x02:
-        if (pos + 4 > end) return fail(0x81)
-        extras.messageExpiry = buf.readUInt32BE(pos)
-        pos += 4
-        break
-      case 0x23:
-        if (pos + 2 > end) return fail(0x81)
-        extras.topicAlias = buf.readUInt16BE(pos)
-        pos += 2
-        break
-      case 0x03:
-      case 0x08: {
-        if (pos + 2 > end) return fail(0x81)
-        const n = buf.readUInt16BE(pos)
-        pos += 2
-        if (pos + n > end || !validUtf8(buf, pos, pos + n)) return fail(0x81)
-        const s = buf.toString('utf8', pos, pos + n)
-        pos += n
-        props ??= {}
-        if (id === 0x03) props.contentType = s
-        else {
-          // [MQTT-3.3.2-14] a Response Topic is a topic name, not a filter
-          if (s.length === 0 || s.includes('+') || s.includes('#')) return fail(0x82)
-          props.responseTopic = s
-        }
-        break
-      }
-      case 0x09: {
-        if (pos + 2 > end) return fail(0x81)
-        const n = buf.readUInt16BE(pos)
-        pos += 2
-        if (pos + n > end) return fail(0x81)
-        props ??= {}
-        props.correlationData = Buffer.from(buf.subarray(pos, pos + n))
-        pos += n
-        break
-      }
-      case 0x26: {
-        if (pos + 2 > end) return fail(0x81)
-        const kn = buf.readUInt16BE(pos)
-        pos += 2
-        if (pos + kn + 2 > end || !validUtf8(buf, pos, pos + kn)) return fail(0x81)
-        const k = buf.toString('utf8', pos, pos + kn)
-        pos += kn
-        const vn = buf.readUInt16BE(pos)
-        pos += 2
-        if (pos + vn > end || !validUtf8(buf, pos, pos + vn)) return fail(0x81)
-        const v = buf.toString('utf8', pos, pos + vn)
-        pos += vn
-        props ??= {}
-        const list = (props.userProperties ?? []) as Array<readonly [string, string]>
-        list.push([k, v])
-        props.userProperties = list
-        break
-      }
-      // [MQTT-3.3.4-6] a PUBLISH from a client must not carry a Subscription Identifier
-      case 0x0b:
-        return fail(0x82)
-      default:
-        return fail(0x81)
-    }
-  }
-  return props
-}
-
 /** Byte size of a message's properties as written by `writeMessageProperties`. */
 export function messagePropertiesSize(p: MessageProperties): number {
   let n = 0
@@ -309,6 +260,8 @@ export interface OutgoingPublish {
   dup: boolean
   packetId: number
   properties: MessageProperties | undefined
+  /** The forwarded properties as they came on the wire; written instead of `properties`. */
+  rawProperties: Buffer | undefined
   /** Seconds left, -1 when the message does not expire. */
   messageExpiry: number
   subscriptionIds: readonly number[] | undefined
@@ -323,7 +276,8 @@ export function publishSize(
   let body = 2 + topicBytes + (p.qos > 0 ? 2 : 0) + p.payload.length
   let props = 0
   if (level === 5) {
-    if (p.properties) props += messagePropertiesSize(p.properties)
+    if (p.rawProperties) props += p.rawProperties.length
+    else if (p.properties) props += messagePropertiesSize(p.properties)
     if (p.messageExpiry >= 0) props += 5
     if (p.topicAlias > 0) props += 3
     if (p.subscriptionIds) for (const id of p.subscriptionIds) props += 1 + varintSize(id)
@@ -366,7 +320,9 @@ export function writePublish(
         out.varint(id)
       }
     }
-    if (p.properties) writeMessageProperties(out, p.properties)
+    // [MQTT-3.3.2-18] user properties in the order they came
+    if (p.rawProperties) out.bytes(p.rawProperties)
+    else if (p.properties) writeMessageProperties(out, p.properties)
   }
   out.bytes(p.payload)
 }

@@ -58,6 +58,11 @@ const FIRST_OUT_BUFFER = 256
 /** A client over its outgoing bound that took nothing for this long does not read. */
 const STALLED_MS = 500
 
+/** Publishers that waited for a subscriber that stopped reading resume in this many steps … */
+const STAGGER_STEPS = 20
+/** … this far apart (at most a second in all, however many they are). */
+const STAGGER_MS = 50
+
 export class Connection implements Client {
   id = ''
   protocolLevel: ProtocolLevel = 4
@@ -71,7 +76,16 @@ export class Connection implements Client {
   state = NEW
   session: Session | null = null
   readonly out = new OutBuffer()
-  private inLeft: Buffer | undefined
+  /** The start of a packet split across reads, in a buffer of the packet's size once it is known. */
+  private partial: Buffer | undefined
+  private partialLen = 0
+  /** Reads not handled yet because reading is held back, in order; `heldPos` is where the first resumes. */
+  private held: Buffer[] | undefined
+  private heldPos = 0
+  private heldBytes = 0
+  /** The last topic name read from this client and its bytes: a publisher mostly repeats one. */
+  lastTopicBytes: Buffer | undefined
+  lastTopic = ''
   private paused = false
   /** The store batch this connection's output waits for. */
   waitBatch = 0
@@ -136,49 +150,113 @@ export class Connection implements Client {
 
   /** Bytes written to this connection and not yet taken by the network. */
   pendingBytes(): number {
-    return this.out.len + this.wire.buffered()
+    return this.out.size() + this.wire.buffered()
   }
 
   // ── input ──────────────────────────────────────────────────────────────────────────────────────
 
-  /** Bytes from the transport. Handles every complete packet, then flushes all output once. */
+  /**
+   * Bytes from the transport. Handles every complete packet in place (a transport hands each read
+   * in a buffer of its own that nothing writes to again, so what a packet's handler keeps may be a
+   * view of it), then flushes all output once.
+   */
   onData(chunk: Uint8Array): void {
     this.core.counters.bytesReceived += chunk.length
     if (this.state === CLOSED) return
     this.lastSeen = this.core.now()
-    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
-    if (this.inLeft) {
-      buf = Buffer.concat([this.inLeft, buf])
-      this.inLeft = undefined
-    }
-    if (!this.reading) {
-      this.keep(buf, 0)
-      return
-    }
-    this.parse(buf)
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
+    if (this.held || !this.reading) {
+      this.hold(buf, 0)
+      if (this.reading) this.readOn()
+    } else this.read(buf, 0)
     // A client that sends without reading its acknowledgements cannot grow them without bound.
-    if (this.blocked && this.out.len > 2 * this.core.limits.maxOutgoingBytes) {
+    if (this.blocked && this.out.size() > 2 * this.core.limits.maxOutgoingBytes) {
       this.close(0x97, 'quota exceeded: the client does not read')
     }
     this.core.flushAll()
   }
 
-  private keep(buf: Buffer, from: number): void {
-    // While a CONNECT or an async hook is pending, later packets wait here, in order; a client
-    // that keeps sending meanwhile is bounded.
-    // A throttled socket is paused, but what was read before the pause took effect is kept.
+  /**
+   * Keeps a read (from `from` on) for when reading goes on: while a CONNECT or an async hook is
+   * pending, later packets wait, in order; a throttled or backed-off socket is paused, but what was
+   * read before the pause took effect is kept. A client that keeps sending meanwhile is bounded.
+   */
+  private hold(buf: Buffer, from: number): void {
+    if (from >= buf.length) return
     const bound =
       this.core.limits.maxPacketSize * 2 + (this.throttle || this.backoff ? 4 * 1024 * 1024 : 65536)
-    if (buf.length - from > bound) {
+    this.heldBytes += buf.length - from
+    if (this.heldBytes > bound) {
       this.close(0x97, 'too much data before the previous packet was handled')
       return
     }
-    this.inLeft = Buffer.from(buf.subarray(from))
+    if (this.held) this.held.push(buf)
+    else {
+      this.held = [buf]
+      this.heldPos = from
+    }
   }
 
-  private parse(buf: Buffer): void {
-    let pos = 0
+  /** Completes a packet split across reads, then handles the rest of `buf` in place. */
+  private read(buf: Buffer, from: number): void {
+    let pos = from
+    if (this.partial) {
+      pos = this.completePartial(buf, pos)
+      if (pos < 0) return
+    }
+    this.parse(buf, pos)
+  }
+
+  /**
+   * Appends to the packet split across reads; handles it once whole. Returns where `buf` goes on,
+   * or -1 when it was all taken (or the connection closed).
+   */
+  private completePartial(buf: Buffer, from: number): number {
+    let part = this.partial!
+    let pos = from
     const end = buf.length
+    // The fixed header first (at most 5 bytes), to learn the packet's size [MQTT-2.1.1].
+    while (true) {
+      readFrameHeader(part, 0, this.partialLen, header)
+      if (header.headerLen !== 0) break
+      if (pos >= end) return -1
+      part[this.partialLen++] = buf[pos++]!
+    }
+    if (header.headerLen < 0) {
+      this.close(0x81, 'malformed remaining length')
+      return -1
+    }
+    const total = header.headerLen + header.remaining
+    if (total > this.core.limits.maxPacketSize) {
+      // §3.2.2.3.6 larger than the server's Maximum Packet Size
+      this.close(0x95, 'packet too large')
+      return -1
+    }
+    if (part.length < total) {
+      const grown = Buffer.allocUnsafe(total)
+      part.copy(grown, 0, 0, this.partialLen)
+      this.partial = part = grown
+    }
+    const take = Math.min(total - this.partialLen, end - pos)
+    buf.copy(part, this.partialLen, pos, pos + take)
+    this.partialLen += take
+    pos += take
+    if (this.partialLen < total) return -1
+    // What the packet's handler keeps may be a view of this buffer: it is never written again.
+    this.partial = undefined
+    this.partialLen = 0
+    this.parse(part, 0, total)
+    if (this.state === CLOSED) return -1
+    if (!this.reading) {
+      this.hold(buf, pos)
+      return -1
+    }
+    return pos
+  }
+
+  /** Handles the complete packets of `buf[from, end)`; keeps a trailing partial one. */
+  private parse(buf: Buffer, from: number, end = buf.length): void {
+    let pos = from
     while (pos < end && this.reading && this.state !== CLOSED) {
       readFrameHeader(buf, pos, end, header)
       if (header.headerLen < 0) {
@@ -192,7 +270,10 @@ export class Connection implements Client {
         this.close(0x95, 'packet too large')
         return
       }
-      if (pos + total > end) break
+      if (pos + total > end) {
+        this.startPartial(buf, pos, end, total)
+        return
+      }
       const first = buf[pos]!
       const frame = pos
       pos += total
@@ -206,7 +287,18 @@ export class Connection implements Client {
         }
       }
     }
-    if (pos < end && this.state !== CLOSED) this.keep(buf, pos)
+    if (pos >= end || this.state === CLOSED) return
+    if (this.reading) this.startPartial(buf, pos, end, 0)
+    else this.hold(buf, pos)
+  }
+
+  /** Copies the start of a packet the read cut off; `total` is its size when its header was whole. */
+  private startPartial(buf: Buffer, from: number, end: number, total: number): void {
+    const have = end - from
+    const part = Buffer.allocUnsafe(Math.max(total, have, 5))
+    buf.copy(part, 0, from, end)
+    this.partial = part
+    this.partialLen = have
   }
 
   private dispatch(
@@ -298,10 +390,18 @@ export class Connection implements Client {
 
   /** Handles what was kept while not reading, once nothing holds reading back. */
   private readOn(): void {
-    if (this.state !== CLOSED && this.inLeft && this.reading) {
-      const buf = this.inLeft
-      this.inLeft = undefined
-      this.parse(buf)
+    while (this.state !== CLOSED && this.held && this.reading) {
+      const list = this.held
+      const from = this.heldPos
+      this.held = undefined
+      this.heldBytes = 0
+      this.heldPos = 0
+      for (let i = 0; i < list.length; i++) {
+        const buf = list[i]!
+        if (this.held || !this.reading) this.hold(buf, i === 0 ? from : 0)
+        else this.read(buf, i === 0 ? from : 0)
+        if (this.state === CLOSED) break
+      }
     }
     this.core.flushAll()
   }
@@ -328,12 +428,16 @@ export class Connection implements Client {
     this.readOn()
   }
 
-  /** Lets the publishers waiting for this connection read again. */
-  releaseWaiters(): void {
+  /** Lets the publishers waiting for this connection read again; `staggered`: a few at a time. */
+  releaseWaiters(staggered = false): void {
     const w = this.waiters
     if (!w) return
     this.waiters = undefined
-    for (const c of w) c.release()
+    if (!staggered || w.length === 1) {
+      for (const c of w) c.release()
+      return
+    }
+    releaseNext(w, 0, Math.ceil(w.length / STAGGER_STEPS))
   }
 
   /**
@@ -376,22 +480,21 @@ export class Connection implements Client {
 
   /** Writes the output buffer unless it waits for the store or for the transport to drain. */
   flush(): void {
-    if (this.out.len === 0 || this.blocked || this.holds > 0 || this.waitBatch > this.core.commits.committed)
+    if (
+      this.out.size() === 0 ||
+      this.blocked ||
+      this.holds > 0 ||
+      this.waitBatch > this.core.commits.committed
+    )
       return
-    const out = this.out
-    // Once per flush of every connection: no view object where the transport takes a length.
-    const n = this.wire.writeHead
-      ? this.wire.writeHead(out.buf, out.len)
-      : this.wire.write(out.buf.subarray(0, out.len))
+    const n = this.out.drainTo(this.wire)
     if (n <= 0) {
-      if (n < 0 || this.out.len > 0) this.blocked = true
+      this.blocked = true
       return
     }
     this.core.counters.bytesSent += n
     this.lastProgress = this.core.now()
-    const all = n >= this.out.len
-    this.out.consume(n)
-    if (!all) this.blocked = true
+    if (this.out.size() > 0) this.blocked = true
     // A buffer of the first size is given back once written: most connections write a CONNACK
     // and a SUBACK, then idle (≤ 4 KiB per idle connection), and a short-lived buffer is cheaper
     // than one held for a second. A burst grows the buffer, which is then kept while in use.
@@ -411,7 +514,7 @@ export class Connection implements Client {
 
   checkTimers(now: number): void {
     // An idle connection gives its output buffer back (≤ 4 KiB per idle connection).
-    if (this.out.len === 0 && now - this.lastSeen > 1000) this.out.reset()
+    if (this.out.size() === 0 && now - this.lastSeen > 1000) this.out.reset()
     if (this.state === NEW || this.state === CONNECTING) {
       // A socket that never completes CONNECT must not hold a slot.
       if (now - this.openedAt >= this.core.limits.connectTimeoutMs) {
@@ -436,7 +539,7 @@ export class Connection implements Client {
     const wasConnected = this.state === CONNECTED
     this.state = CLOSED
     // Output held for the store must not go out before it is durable.
-    if (discard || this.waitBatch > this.core.commits.committed) this.out.len = 0
+    if (discard || this.waitBatch > this.core.commits.committed) this.out.clear()
     if (wasConnected && this.protocolLevel === 5 && reasonCode >= 0x80) {
       const properties = this.requestProblemInformation && reason ? { reasonString: reason } : undefined
       writePacket(this.out, { cmd: 'disconnect', reasonCode, properties }, 5)
@@ -472,7 +575,8 @@ export class Connection implements Client {
     core.connections.delete(this)
     this.releasePending()
     this.out.reset()
-    this.inLeft = undefined
+    this.held = undefined
+    this.partial = undefined
     const session = this.session
     if (!this.connected || !session) return
     this.connected = false
@@ -541,6 +645,17 @@ function causeOf(reasonCode: number): DisconnectCause {
   if (reasonCode === 0x8e) return 'takeover'
   if (reasonCode === 0x8b || reasonCode === 0x98) return 'server'
   return LIMIT_CODES.has(reasonCode) ? 'limit' : 'protocol'
+}
+
+/**
+ * Publishers held back by a subscriber that stopped reading resume a few at a time: each brings
+ * the backlog its socket gathered meanwhile, and all of them at once land in one burst that the
+ * hub's memory feels (the 20-publisher flood peaked 20–30 MB higher).
+ */
+function releaseNext(list: Connection[], from: number, per: number): void {
+  const to = Math.min(list.length, from + per)
+  for (let i = from; i < to; i++) list[i]!.release()
+  if (to < list.length) setTimeout(releaseNext, STAGGER_MS, list, to, per)
 }
 
 /** Shared by every connection's throttle timer: no closure per connection. */

@@ -6,6 +6,7 @@ import type { Connection } from './connection.ts'
 import { GroupCommit } from './group-commit.ts'
 import { PublishWriter } from './outgoing.ts'
 import { isPromise } from './promise.ts'
+import { WireProperties } from './properties.ts'
 import { TokenBucket } from './rate.ts'
 import { NEVER, NO_QUEUE, type Session } from './session.ts'
 import { topicMatches } from './topics.ts'
@@ -203,13 +204,16 @@ export class EngineCore {
     if (!hook) return
     try {
       const r = hook(message, conn)
-      if (isPromise(r)) {
-        const settled = r.catch((err: unknown) => this.log.error('hook published threw', { err }))
-        if (conn && message.qos > 0) this.hold(conn, settled)
-      }
+      if (isPromise(r)) this.settlePublished(r, message, conn)
     } catch (err) {
       this.log.error('hook published threw', { err, clientId: conn?.id })
     }
+  }
+
+  /** Apart from firePublished so that it makes no closure (nor scope for one) per message. */
+  private settlePublished(r: Promise<unknown>, message: Message, conn: Connection | null): void {
+    const settled = r.catch((err: unknown) => this.log.error('hook published threw', { err }))
+    if (conn && message.qos > 0) this.hold(conn, settled)
   }
 
   /**
@@ -261,25 +265,30 @@ export class EngineCore {
       if (this.deliverMatching(entry.session, message, entry.subs, publisher, false)) n++
     }
     for (const group of match.shared) if (this.deliverShared(group, message)) n++
+    // An in-process subscriber may keep the message (a webhook's outbox entry).
+    if (match.handlers.length > 0) own(message)
     for (const handler of match.handlers) {
       n++
       try {
         const r: unknown = handler(message)
-        if (message.qos > 0 && isPromise(r)) {
-          const settled = r.catch((err: unknown) =>
-            this.log.error('in-process subscriber failed', { err, topic: message.topic }),
-          )
-          if (publisher) this.hold(publisher, settled)
-          else {
-            this.hubWaits ??= []
-            this.hubWaits.push(settled)
-          }
-        }
+        if (message.qos > 0 && isPromise(r)) this.settleHandler(r, message, publisher)
       } catch (err) {
         this.log.error('in-process subscriber threw', { err, topic: message.topic })
       }
     }
     return n
+  }
+
+  /** Apart from route so that it makes no closure (nor scope for one) per message. */
+  private settleHandler(r: Promise<unknown>, message: Message, publisher: Connection | null): void {
+    const settled = r.catch((err: unknown) =>
+      this.log.error('in-process subscriber failed', { err, topic: message.topic }),
+    )
+    if (publisher) this.hold(publisher, settled)
+    else {
+      this.hubWaits ??= []
+      this.hubWaits.push(settled)
+    }
   }
 
   private deliverShared(
@@ -516,6 +525,7 @@ export class EngineCore {
       return
     }
     // [MQTT-3.3.1-7] QoS 0 retained messages replace the previous one like any other
+    own(message)
     this.retainedByTopic.set(message.topic, message)
     this.op({ op: 'retain', topic: message.topic, message })
   }
@@ -615,8 +625,9 @@ export class EngineCore {
     }
     for (const conn of this.connections) {
       conn.checkTimers(now)
-      // A subscriber that stopped reading no longer holds its publishers back: its QoS 0 drops.
-      if (conn.waiters && conn.overOutgoingLimit()) conn.releaseWaiters()
+      // A subscriber that stopped reading no longer holds its publishers back: its QoS 0 drops;
+      // they resume a few at a time (their sockets gathered a backlog meanwhile).
+      if (conn.waiters && conn.overOutgoingLimit()) conn.releaseWaiters(true)
     }
     for (const session of this.timed) {
       if (session.willAt > 0 && session.willAt <= now) this.publishWill(session, null)
@@ -640,4 +651,20 @@ export class EngineCore {
     c.retained = this.retainedByTopic.size
     return { ...c }
   }
+}
+
+/**
+ * Gives a message the engine keeps beyond the PUBLISH being handled bytes of its own: a QoS 0
+ * payload (and its forwarded properties) is a view of the read it came in (see
+ * handlers/publish.ts), which it would pin whole.
+ * The bytes are the same, so the object may change in place.
+ */
+export function own(message: Message): Message {
+  const p = message.payload
+  if (p.byteLength < p.buffer.byteLength) message.payload = Buffer.from(p)
+  const props = message.properties
+  if (props instanceof WireProperties && props.raw.byteLength < props.raw.buffer.byteLength) {
+    props.raw = Buffer.from(props.raw)
+  }
+  return message
 }

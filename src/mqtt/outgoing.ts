@@ -1,8 +1,9 @@
 // Writing a PUBLISH to one client: v5 properties (what is left of the expiry, subscription
-// identifiers, the forwarded properties), topic aliases towards the client, and its Maximum
-// Packet Size. One scratch descriptor serves every delivery.
+// identifiers, the forwarded properties as the bytes they came in), topic aliases towards the
+// client, and its Maximum Packet Size. One scratch descriptor serves every delivery.
 import { type OutgoingPublish, publishSize, writePublish } from './codec.ts'
 import type { Connection } from './connection.ts'
+import { WireProperties } from './properties.ts'
 import type { Message } from './types.ts'
 
 export class PublishWriter {
@@ -16,6 +17,7 @@ export class PublishWriter {
     dup: false,
     packetId: 0,
     properties: undefined,
+    rawProperties: undefined,
     messageExpiry: -1,
     subscriptionIds: undefined,
   }
@@ -42,11 +44,15 @@ export class PublishWriter {
     o.aliasOnly = false
     o.topicAlias = 0
     o.properties = undefined
+    o.rawProperties = undefined
     o.messageExpiry = -1
     o.subscriptionIds = undefined
     let newAlias = false
     if (level === 5) {
-      o.properties = m.properties
+      const props = m.properties
+      // Forwarded as the bytes they came in when nothing replaced them.
+      if (props instanceof WireProperties) o.rawProperties = props.raw
+      else o.properties = props
       // [MQTT-3.3.2-6] the interval sent is what is left of it
       if (m.expiresAt !== undefined) o.messageExpiry = Math.max(0, Math.ceil((m.expiresAt - now()) / 1000))
       o.subscriptionIds = subscriptionIds

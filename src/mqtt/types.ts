@@ -24,6 +24,10 @@ export interface Message {
   payload: Buffer
   qos: QoS
   retain: boolean
+  /**
+   * MQTT 5 properties forwarded to subscribers. From a client's PUBLISH they are the bytes it sent,
+   * decoded on first read (read-only); replace the object to change them.
+   */
   properties?: MessageProperties
   /** Epoch ms after which the message is not delivered (from Message Expiry Interval) [MQTT-3.3.2-5]. */
   expiresAt?: number

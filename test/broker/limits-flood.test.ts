@@ -2,7 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import mqttPacket from 'mqtt-packet'
 import { spawnHub } from '../helpers/process.ts'
-import { connect, nextMessage } from './mqtt-fixture.ts'
+import { expectAnswering, FLOOD_ENV, flood } from './flood.ts'
 import { type RawClient, rawConnected } from './raw-mqtt.ts'
 
 /** Resident memory of a process, in MiB (Linux). */
@@ -28,13 +28,7 @@ describe('a QoS 0 flood', () => {
     // This exact sequence kills a bare Aedes 1.2 with "RangeError: Maximum call stack size
     // exceeded" (mqemitter drains its queue by recursion once the subscriber is gone). The hub
     // runs in a child process so that, were it to die, only it would.
-    await using hub = await spawnHub(['serve'], {
-      HEARTH_MQTT_ALLOW_ANONYMOUS: 'true',
-      HEARTH_MQTT_ANONYMOUS_ACL: JSON.stringify([{ pattern: '#', access: 'readwrite' }]),
-      // The flood must be real: no inbound throttling.
-      HEARTH_MQTT_INBOUND_MESSAGES_PER_SECOND: '100000000',
-      HEARTH_MQTT_INBOUND_BYTES_PER_SECOND: '10000000000',
-    })
+    await using hub = await spawnHub(['serve'], FLOOD_ENV)
     let maxRss = 0
     const sampler = setInterval(() => {
       if (hub.proc.exitCode === null) maxRss = Math.max(maxRss, rssMiB(hub.proc.pid))
@@ -58,25 +52,7 @@ describe('a QoS 0 flood', () => {
       const chunk = Buffer.concat(Array.from({ length: 1000 }, () => one))
       // Up to 200,000 messages (13 MiB), as fast as the hub takes them, from four publishers at
       // once; for at most two seconds (a hub that stops reading them must not stall the test).
-      const deadline = performance.now() + 2000
-      let sent = 0
-      await Promise.all(
-        publishers.map(async (p) => {
-          for (let i = 0; i < 50 && !p.isClosed() && performance.now() < deadline; i++) {
-            sent += 1000
-            if (!p.socket.write(chunk)) {
-              await new Promise<void>((resolve) => {
-                const timer = setTimeout(resolve, Math.max(0, deadline - performance.now()))
-                p.socket.once('drain', () => {
-                  clearTimeout(timer)
-                  resolve()
-                })
-                void p.closed.then(resolve)
-              })
-            }
-          }
-        }),
-      )
+      const sent = await flood(publishers, chunk, 1000, 50, 2000)
       expect(sent).toBeGreaterThan(50_000)
 
       // The subscriber goes away with the flood still queued for it.
@@ -84,15 +60,7 @@ describe('a QoS 0 flood', () => {
       await slow.closed
       for (const p of publishers) await roundTrip(p)
 
-      const health = await fetch(`${hub.url}/healthz`)
-      expect(health.status).toBe(200)
-      await using a = await connect(hub.mqttUrl, { clientId: 'after-a' })
-      await a.subscribeAsync('after')
-      await using b = await connect(hub.mqttUrl, { clientId: 'after-b' })
-      const got = nextMessage(a, 'after')
-      await b.publishAsync('after', 'alive', { qos: 1 })
-      expect((await got).payload).toBe('alive')
-      expect(hub.proc.exitCode).toBeNull()
+      await expectAnswering(hub)
       expect(maxRss).toBeGreaterThan(0)
       expect(maxRss).toBeLessThan(RSS_BOUND_MIB)
     } finally {

@@ -1,13 +1,14 @@
 // PUBLISH from a client [MQTT-3.3], read in place: topic (or topic alias), packet id, v5
 // properties, payload. Then authorizePublish, accept (retain + route) and the acknowledgement,
 // held until the store has what the message changed (§4.3.2, §4.3.3).
-import { PUBACK, PUBREC, type PublishExtras, readPublishProperties, validUtf8, writeAck } from '../codec.ts'
+import { PUBACK, PUBREC, validUtf8, writeAck } from '../codec.ts'
 import type { Connection } from '../connection.ts'
 import { isPromise } from '../promise.ts'
+import { type PublishExtras, readPublishProperties, WireProperties } from '../properties.ts'
 import { validTopicName } from '../topics.ts'
 import type { Message, QoS } from '../types.ts'
 
-const extras: PublishExtras = { topicAlias: 0, messageExpiry: -1, error: 0 }
+const extras: PublishExtras = { topicAlias: 0, messageExpiry: -1, payloadFormat: 0, error: 0 }
 
 export function handlePublish(
   conn: Connection,
@@ -24,9 +25,9 @@ export function handlePublish(
   const topicLen = buf.readUInt16BE(start)
   let pos = start + 2
   if (pos + topicLen > end) return conn.close(0x81, 'PUBLISH topic past the end')
+  let topic = topicName(conn, buf, pos, topicLen)
   // [MQTT-1.5.4-1] (3.1.1 [MQTT-1.5.3-1]) the topic must be well-formed UTF-8
-  if (!validUtf8(buf, pos, pos + topicLen)) return conn.close(0x81, 'topic is not valid UTF-8')
-  let topic = topicLen === 0 ? '' : buf.toString('utf8', pos, pos + topicLen)
+  if (topic === undefined) return conn.close(0x81, 'topic is not valid UTF-8')
   pos += topicLen
   let packetId = 0
   if (qos > 0) {
@@ -37,7 +38,7 @@ export function handlePublish(
     if (packetId === 0) return conn.close(0x82, 'packet id 0')
   }
   const v5 = conn.protocolLevel === 5
-  let properties: Message['properties']
+  let properties: Buffer | undefined
   let expiresAt: number | undefined
   if (v5) {
     if (pos >= end) return conn.close(0x81, 'PUBLISH without properties')
@@ -77,9 +78,11 @@ export function handlePublish(
   // [MQTT-3.3.2-2] no wildcards in a topic name; [MQTT-4.7.3-1] not empty
   if (!validTopicName(topic, core.limits.maxTopicLevels))
     return conn.close(v5 ? 0x90 : 0x81, 'invalid topic name')
-  const payload = Buffer.from(buf.subarray(pos, end))
+  // QoS 0 is mostly written out and forgotten within this call: a view of the read, copied only
+  // where the engine keeps it (EngineCore.own). QoS 1/2 is queued or stored: it owns its bytes.
+  const payload = qos === 0 ? buf.subarray(pos, end) : Buffer.from(buf.subarray(pos, end))
   // [MQTT-3.3.2-4] a payload marked UTF-8 must be UTF-8: 0x99 payload format invalid
-  if (properties?.payloadFormatIndicator === 1 && !validUtf8(payload, 0, payload.length)) {
+  if (v5 && extras.payloadFormat === 1 && !validUtf8(payload, 0, payload.length)) {
     if (qos === 0) return conn.close(0x99, 'payload is not UTF-8')
     writeAck(conn.out, qos === 1 ? PUBACK : PUBREC, packetId, 5, 0x99)
     core.markDirty(conn)
@@ -102,7 +105,8 @@ export function handlePublish(
     return conn.close(0x93, 'receive maximum exceeded')
   }
   const message: Message = { topic, payload, qos: qos as QoS, retain: (flags & 1) === 1 }
-  if (properties) message.properties = properties
+  // Forwarded as the bytes they came in; QoS 1/2 owns them like its payload.
+  if (properties) message.properties = new WireProperties(qos === 0 ? properties : Buffer.from(properties))
   if (expiresAt !== undefined) message.expiresAt = expiresAt
 
   const authorize = core.hooks.authorizePublish
@@ -113,13 +117,43 @@ export function handlePublish(
   } catch (err) {
     return core.hookFailed(conn, 'authorizePublish', err)
   }
-  if (isPromise<Message | number | undefined>(r)) {
-    return r.then(
-      (v) => finish(conn, message, packetId, v),
-      (err: unknown) => core.hookFailed(conn, 'authorizePublish', err),
-    )
-  }
+  if (isPromise<Message | number | undefined>(r)) return finishLater(conn, message, packetId, r)
   finish(conn, message, packetId, r)
+}
+
+/** Apart from handlePublish so that it makes no closure (nor scope for one) per PUBLISH. */
+function finishLater(
+  conn: Connection,
+  message: Message,
+  packetId: number,
+  verdict: Promise<Message | number | undefined>,
+): Promise<void> {
+  return verdict.then(
+    (v) => finish(conn, message, packetId, v),
+    (err: unknown) => conn.core.hookFailed(conn, 'authorizePublish', err),
+  )
+}
+
+/**
+ * The topic name at `pos`: the string read last time when the bytes are the same (a publisher
+ * mostly repeats its topic), so a flood decodes and validates no topic twice. Undefined when the
+ * bytes are not UTF-8.
+ */
+function topicName(conn: Connection, buf: Buffer, pos: number, len: number): string | undefined {
+  if (len === 0) return ''
+  const last = conn.lastTopicBytes
+  if (last !== undefined && last.length === len) {
+    let i = 0
+    while (i < len && last[i] === buf[pos + i]) i++
+    if (i === len) return conn.lastTopic
+  }
+  if (!validUtf8(buf, pos, pos + len)) return undefined
+  const topic = buf.toString('utf8', pos, pos + len)
+  if (len <= 256) {
+    conn.lastTopicBytes = Buffer.from(buf.subarray(pos, pos + len))
+    conn.lastTopic = topic
+  }
+  return topic
 }
 
 function finish(
