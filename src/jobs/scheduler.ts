@@ -79,7 +79,7 @@ export interface SchedulerDeps {
 }
 
 /**
- * The scheduler service (issue 5 point 3): schedules live in SQLite, croner computes their times,
+ * The scheduler service: schedules live in SQLite, croner computes their times,
  * one timer wakes the service for the earliest due run. A run is claimed in one transaction that
  * records its start and moves the schedule's state on, so a one-shot never fires twice, even when
  * the hub dies mid-run.

@@ -84,7 +84,7 @@ export const intervalScheduleSchema = z.strictObject({
     .describe('also run once when the hub starts and when the schedule is created'),
 })
 
-/** A schedule, from the config file's `schedules` array or the API body (issue 5 point 3). */
+/** A schedule, from the config file's `schedules` array or the API body. */
 export const scheduleSchema = z.discriminatedUnion('kind', [
   cronScheduleSchema,
   onceScheduleSchema,

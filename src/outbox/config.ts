@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { duration } from '../util/duration.ts'
 
-/** `outbox.*` config keys (issue 4 point 7). */
+/** `outbox.*` config keys. */
 export const outboxConfigSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(64).default(4).describe('parallel deliveries per target'),
   maxAttempts: z

@@ -44,7 +44,7 @@ export interface OutboxStats {
   openCircuits: number
 }
 
-/** The durable delivery queue every bridge uses (issue 4 point 7). A supervised service. */
+/** The durable delivery queue every bridge uses. A supervised service. */
 export interface Outbox extends Service {
   /** The handler for one kind of entry; deliveries of a kind without a handler wait. */
   register(kind: string, handler: DeliveryHandler): void

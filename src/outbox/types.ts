@@ -1,7 +1,7 @@
 /**
  * The outbox's contract with the bridges that use it (outbound webhooks, FCM, Slack, Firebase):
  * a bridge registers a handler for its kind and enqueues deliveries; the outbox stores them,
- * retries with back-off and keeps what cannot be delivered as dead letters (issue 4 point 7).
+ * retries with back-off and keeps what cannot be delivered as dead letters.
  */
 
 /**

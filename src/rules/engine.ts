@@ -103,7 +103,7 @@ export function createRuleEngine<A>(opts: RuleEngineOptions<A>) {
       try {
         outcomes.push(await opts.runAction(action, input, rule))
       } catch (err) {
-        // A failing action is reported and the rest still run [issue 5: one failure does not stop other rules].
+        // A failing action is reported and the rest still run.
         outcomes.push({ ok: false, error: err instanceof Error ? err.message : String(err) })
       }
     }

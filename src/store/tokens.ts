@@ -6,7 +6,7 @@ export function randomSecret(bytes = 32): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')
 }
 
-/** Hex sha256: enough for high-entropy secrets, which need no slow hash (issue 4 point 2). */
+/** Hex sha256: enough for high-entropy secrets, which need no slow hash. */
 export function sha256(text: string): string {
   return new Bun.CryptoHasher('sha256').update(text).digest('hex')
 }

@@ -22,7 +22,7 @@ type Json = Record<string, unknown>
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
- * Readings in a sensor body (issue 4 point 5): an object, or an array of objects, where
+ * Readings in a sensor body: an object, or an array of objects, where
  * - a number is a reading (`{"temperature": 21.5}`),
  * - an object with `value` is a reading whose value may be a numeric string, as source (d) sends
  *   them (`{"co": {"value": "26.20", "sensorid": "0005"}}`), with its own optional `ts`,

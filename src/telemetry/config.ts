@@ -22,7 +22,7 @@ export const telemetryDeviceSchema = z
 
 const levelIndex = () => z.number().int().min(0).max(99)
 
-/** One `[[telemetry.mqtt]]` entry (issue 5 point 1): which messages carry readings and where. */
+/** One `[[telemetry.mqtt]]` entry: which messages carry readings and where. */
 export const telemetryMqttRuleSchema = z
   .strictObject({
     topic: z

@@ -25,7 +25,7 @@ export type MqttExtraction = (
 ) => Reading[]
 
 /**
- * Compiles `[[telemetry.mqtt]]` (issue 5 point 1) into a function from one message to its
+ * Compiles `[[telemetry.mqtt]]` into a function from one message to its
  * readings. Every matching rule contributes; values that are not numbers or numeric strings are
  * skipped, since a device's status payload often mixes readings with text.
  */

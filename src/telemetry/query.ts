@@ -77,7 +77,7 @@ const bucketsIn = (from: number, to: number, step: number) =>
   Math.floor(to / step) - Math.floor(from / step) + 1
 
 /**
- * A series for a chart (issue 5 point 1): raw readings when they fit in `points`, otherwise the
+ * A series for a chart: raw readings when they fit in `points`, otherwise the
  * finest bucket width whose bucket count fits, read from raw readings (under a minute), the minute
  * roll-up (under an hour) or the hour roll-up. Raw readings and minute roll-ups are only used
  * for ranges their retention still covers, so a chart never shows a hole that pruning made.

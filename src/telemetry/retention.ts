@@ -25,7 +25,7 @@ export interface TelemetryRetention extends Service {
 }
 
 /**
- * The retention job (issue 5 point 1): raw readings for `rawMs` (default 7 days), roll-ups for
+ * The retention job: raw readings for `rawMs` (default 7 days), roll-ups for
  * `hourMs` (default 2 years). A series' open minute and hour stay: they hold its latest value.
  * Runs at start and then every `everyMs`. Each series is its own short
  * transaction with a yield in between, so a large first prune never stalls the broker or ingest.

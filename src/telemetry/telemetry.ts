@@ -42,7 +42,7 @@ export interface Telemetry {
   latest(device?: string): Latest[]
 }
 
-/** Telemetry storage, extraction and queries (issue 5 point 1), built from the `[telemetry]` config. */
+/** Telemetry storage, extraction and queries, built from the `[telemetry]` config. */
 export function createTelemetry(opts: TelemetryOptions): Telemetry {
   const { db, config } = opts
   const now = opts.now ?? Date.now

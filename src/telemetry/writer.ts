@@ -39,7 +39,7 @@ interface Job {
 }
 
 /**
- * Group commit (issue 4 point 5, issue 5 point 1): every write of one event-loop turn goes into one
+ * Group commit: every write of one event-loop turn goes into one
  * transaction, scheduled with `setImmediate` so concurrent HTTP requests and MQTT messages handled
  * in the same turn share it. Roll-ups change in that same transaction, so a reading and its
  * roll-ups are never out of step: each series' open minute and hour are rewritten in

@@ -29,7 +29,7 @@ export function defaultTlsHosts(extra: string[] = []): string[] {
 }
 
 /**
- * Makes a local CA and a server certificate signed by it (issue 3 point 1, `hearth init --tls`).
+ * Makes a local CA and a server certificate signed by it (`hearth init --tls`).
  * Refuses to replace an existing CA unless `force`: devices may already trust it.
  */
 export async function generateLocalTls(

@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-/** Runs Debian's `openssl` (issue 3 point 1 allows it); throws with its stderr when it fails. */
+/** Runs Debian's `openssl`; throws with its stderr when it fails. */
 export async function openssl(args: string[], cwd: string): Promise<void> {
   let proc: Bun.Subprocess<'ignore', 'ignore', 'pipe'>
   try {

@@ -1,4 +1,4 @@
-// The admin console (issue 8): a shell with navigation, the login, and a hash router over the pages.
+// The admin console: a shell with navigation, the login, and a hash router over the pages.
 import 'uplot/dist/uPlot.min.css'
 import './styles.css'
 import type { MeView } from '../../src/protocol.ts'

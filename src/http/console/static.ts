@@ -76,7 +76,7 @@ function page(assets: Map<string, Asset>): string {
 }
 
 /**
- * The admin console at `/` and its assets at `/assets/…` (issue 8 point 3), served from the
+ * The admin console at `/` and its assets at `/assets/…`, served from the
  * bundle embedded in the binary: no CDN, no file on disk. The page itself is public (it shows a
  * login form); every piece of data comes from the API after login. Mount it last.
  */

@@ -1,6 +1,6 @@
 import type { Migration } from './index.ts'
 
-/** Issue 3 point 4 and 5: the device registry, its presence columns and per-device ACL rules. */
+/** The device registry, its presence columns and per-device ACL rules. */
 export const devices: Migration = {
   version: 3,
   name: 'devices: registry, presence, per-device ACL rules',

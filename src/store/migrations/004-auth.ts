@@ -1,6 +1,6 @@
 import type { Migration } from './index.ts'
 
-/** Console sessions and API tokens (issue 4 point 2). Secrets are stored only as sha256 hashes. */
+/** Console sessions and API tokens. Secrets are stored only as sha256 hashes. */
 export const auth: Migration = {
   version: 4,
   name: 'auth: sessions, api tokens',

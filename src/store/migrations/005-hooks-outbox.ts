@@ -1,6 +1,6 @@
 import type { Migration } from './index.ts'
 
-/** Inbound hooks (issue 4 point 4), the outbox (point 7) and outbound webhook targets (point 6). */
+/** Inbound hooks, the outbox and outbound webhook targets. */
 export const hooksOutbox: Migration = {
   version: 5,
   name: 'hooks, hook deliveries, outbox, webhook targets',

@@ -1,6 +1,6 @@
 import type { Migration } from './index.ts'
 
-/** Schedules and their run history (issue 5 point 3). */
+/** Schedules and their run history. */
 export const schedules: Migration = {
   version: 6,
   name: 'schedules, schedule runs',

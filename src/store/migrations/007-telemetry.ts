@@ -1,7 +1,7 @@
 import type { Migration } from './index.ts'
 
 /**
- * Issue 5 point 1: telemetry. Readings are the largest table by far, so they are laid out for
+ * Telemetry. Readings are the largest table by far, so they are laid out for
  * size: a (device, metric) pair becomes a small integer series id, rows live in a WITHOUT ROWID
  * b-tree keyed (series, ts) — no separate rowid or index copy — with integer ms times and REAL
  * values (SQLite writes integral REALs as small integers). Roll-ups keep sum and count, not the

@@ -1,6 +1,6 @@
 import type { Migration } from './index.ts'
 
-/** Issue 7: device groups, downstream messages with a status per recipient, desired vs reported state. */
+/** Device groups, downstream messages with a status per recipient, desired vs reported state. */
 export const groupsMessages: Migration = {
   version: 9,
   name: 'device groups, messages and their recipients, device state',

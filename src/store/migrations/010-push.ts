@@ -1,6 +1,6 @@
 import type { Migration } from './index.ts'
 
-/** Issue 6 point 1: the push token registry, per-token progress of push batches, paused push targets. */
+/** The push token registry, per-token progress of push batches, paused push targets. */
 export const push: Migration = {
   version: 10,
   name: 'push tokens, push batch progress, paused push targets',

@@ -1,6 +1,6 @@
 import type { Migration } from './index.ts'
 
-/** Issue 6 points 3 and 4: the local copy of the Realtime Database mirror, Firestore schedule documents. */
+/** The local copy of the Realtime Database mirror, Firestore schedule documents. */
 export const firebase: Migration = {
   version: 11,
   name: 'firebase rtdb mirror, firestore schedule documents',

@@ -17,7 +17,7 @@ const TOKEN_PAGE = 500
 // Push events kept while the page is open: a test push's results may arrive before its 202 does.
 const KEEP_EVENTS = 2000
 
-/** Push (issue 8): registered tokens with their age and last result, paused targets, and a test push. */
+/** Push: registered tokens with their age and last result, paused targets, and a test push. */
 export function pushPage(ctx: Ctx): Page {
   const d = disposer()
   const statusBox = h('div')

@@ -14,7 +14,7 @@ export interface DeviceConsoleDeps {
 }
 
 /**
- * Source (c)'s console actions over `/ws` (issue 7 point 5), with its action and field names
+ * Source (c)'s console actions over `/ws`, with its action and field names
  * (`groupName`, `groupDesc`, `deviceList`, `groupId`, `message`). The reply goes to the caller;
  * the result is also an event on the bus, which every console receives.
  */
