@@ -53,7 +53,7 @@ export interface ErrorBody {
 }
 
 /** Where a value failed its schema and why: the `details` of an `invalid` error. */
-export interface IssueDetail {
+interface IssueDetail {
   path: string
   message: string
 }

@@ -1,6 +1,6 @@
 /** Structured logger: one instance injected everywhere, a child per module. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
-export type LogFields = Record<string, unknown>
+type LogFields = Record<string, unknown>
 type Message = string | (() => string)
 
 export interface Logger {
@@ -15,7 +15,7 @@ export interface Logger {
   error(msg: Message, fields?: LogFields): void
 }
 
-export interface LoggerOptions {
+interface LoggerOptions {
   level: LogLevel
   /** `json` lines for machines, `pretty` for a person at a terminal; `auto` picks by TTY. */
   format?: 'json' | 'pretty' | 'auto'

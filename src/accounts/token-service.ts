@@ -4,7 +4,7 @@ import { getDevice } from '../devices/registry.ts'
 import { Errors } from '../errors.ts'
 import { type ApiToken, createToken, revokeToken, type TokenScope } from '../store/tokens.ts'
 
-export interface TokenServiceOptions {
+interface TokenServiceOptions {
   db: Database
   /** The hub's bus, or the event log when the CLI changes tokens in its own process. */
   bus: Pick<Bus, 'emit'>

@@ -13,7 +13,7 @@ import {
   type User,
 } from '../store/users.ts'
 
-export interface UserServiceOptions {
+interface UserServiceOptions {
   db: Database
   /** The hub's bus, or the event log when the CLI changes users in its own process. */
   bus: Pick<Bus, 'emit'>

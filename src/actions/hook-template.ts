@@ -13,7 +13,7 @@ export { asText } from './template.ts'
 
 const PLACEHOLDER = /\{([A-Za-z_][\w-]*(?:\.[\w-]+)*)(\|json)?\}/g
 
-export interface Placeholder {
+interface Placeholder {
   path: string[]
   json: boolean
 }

@@ -5,7 +5,7 @@ import type { PublishAction } from './schema.ts'
 import { render } from './template.ts'
 
 /** An MQTT message the hub publishes as itself. */
-export interface MqttMessage {
+interface MqttMessage {
   topic: string
   payload: Buffer
   qos: 0 | 1 | 2

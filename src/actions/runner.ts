@@ -35,7 +35,7 @@ export interface ActionRunner<A extends ActionBase = ActionBase> {
   run(action: A, ctx: ActionContext): Promise<ActionResult>
 }
 
-export interface ActionRunnerDeps {
+interface ActionRunnerDeps {
   log: Logger
   bus: Bus
   now?: () => number

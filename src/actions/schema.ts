@@ -12,7 +12,7 @@ export const template = () =>
   })
 
 /** How a publish payload is written: exact text, base64 bytes, a JSON value, or a `{{path}}` template. */
-export const PAYLOAD_ENCODINGS = ['utf8', 'base64', 'json', 'template'] as const
+const PAYLOAD_ENCODINGS = ['utf8', 'base64', 'json', 'template'] as const
 
 export const publishActionSchema = z
   .strictObject({

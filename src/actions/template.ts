@@ -22,11 +22,6 @@ export function badPlaceholders(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!).filter((p) => !isPath(p))
 }
 
-/** Whether a template has any placeholder. */
-export function hasPlaceholders(template: string): boolean {
-  return template.search(PLACEHOLDER) >= 0
-}
-
 /** A value as text: strings as they are, everything else as JSON. */
 export function asText(value: unknown): string {
   return typeof value === 'string' ? value : (JSON.stringify(value) ?? '')

@@ -21,6 +21,5 @@ export const actionSchema = z.discriminatedUnion('type', [
 
 export type Action = z.infer<typeof actionSchema>
 export type ActionInput = z.input<typeof actionSchema>
-export type ActionType = Action['type']
+type ActionType = Action['type']
 export type ActionOf<T extends ActionType> = Extract<Action, { type: T }>
-export const ACTION_TYPES = actionSchema.options.map((o) => o.shape.type.value) as ActionType[]

@@ -4,7 +4,7 @@ import type { ActionRunner } from '../actions/runner.ts'
 import { createPollExecutor, type PollDeps } from '../bridges/poll/poller.ts'
 import type { Bus } from '../bus/bus.ts'
 
-export interface CoreActionDeps {
+interface CoreActionDeps {
   bus: Bus
   publish: PublishFn
   record?: PollDeps['record']

@@ -18,9 +18,9 @@ export class ConfigError extends Error {
 }
 
 /** Where a service install puts the config; the last place looked when nothing names a file. */
-export const SYSTEM_CONFIG = '/etc/hearth/hearth.toml'
+const SYSTEM_CONFIG = '/etc/hearth/hearth.toml'
 
-export interface LoadOptions {
+interface LoadOptions {
   /** `--config PATH`; falls back to `HEARTH_CONFIG`, then `./hearth.toml`, then `systemFile`, when they exist. */
   file?: string
   /** Default SYSTEM_CONFIG; tests point it elsewhere. */

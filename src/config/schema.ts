@@ -26,7 +26,7 @@ import { duration } from '../util/duration.ts'
 /** A secret string; printed masked by `check-config`. Its sibling `<key>File` reads it from a file. */
 export const secret = () => z.string().min(1).meta({ secret: true })
 
-export const httpSchema = z.strictObject({
+const httpSchema = z.strictObject({
   host: host().default('0.0.0.0').describe('address the HTTP server binds to'),
   port: port().default(8080).describe('API, webhooks, ingest, console, MQTT over WebSocket'),
   maxBodyBytes: z
@@ -105,4 +105,3 @@ export const configSchema = z.strictObject({
 })
 
 export type Config = z.infer<typeof configSchema>
-export type ConfigInput = z.input<typeof configSchema>

@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import { isDuration } from '../util/duration.ts'
 
 /** The kind of value a config leaf holds, which decides how an environment string is read. */
-export type LeafKind = 'string' | 'number' | 'boolean' | 'json'
+type LeafKind = 'string' | 'number' | 'boolean' | 'json'
 
 export interface Leaf {
   path: string[]

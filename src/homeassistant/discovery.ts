@@ -9,7 +9,7 @@ import type { Service } from '../runtime/service.ts'
 import type { HomeAssistantConfig } from './config.ts'
 import { sensorKind } from './units.ts'
 
-export interface DiscoveryOptions {
+interface DiscoveryOptions {
   db: Database
   bus: Bus
   log: Logger
@@ -27,7 +27,7 @@ export interface DiscoveryOptions {
   refreshMs?: number
 }
 
-export interface HomeAssistantDiscovery extends Service {
+interface HomeAssistantDiscovery extends Service {
   /** Brings the published configs in line with the registry and telemetry now; resolves when sent. */
   refresh(): Promise<void>
 }

@@ -1,5 +1,5 @@
 /** What Home Assistant is told about a metric's values. */
-export interface SensorKind {
+interface SensorKind {
   unit?: string
   deviceClass?: string
   stateClass: 'measurement' | 'total_increasing'

@@ -8,13 +8,13 @@ import type { Logger } from '../log.ts'
 import { type ApiMount, createApi } from './api.ts'
 import { createAllowedMethods } from './method-not-allowed.ts'
 
-export interface HealthProbe {
+interface HealthProbe {
   /** Name shown in `/readyz`. */
   name: string
   check(): boolean
 }
 
-export interface AppDeps {
+interface AppDeps {
   log: Logger
   maxBodyBytes: number
   corsOrigins: string[]

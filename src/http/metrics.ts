@@ -15,21 +15,21 @@ export interface Sample {
   value: number
 }
 
-export interface Counter {
+interface Counter {
   inc(labels?: Labels, by?: number): void
 }
 
-export interface Gauge {
+interface Gauge {
   set(labels: Labels | undefined, value: number): void
   inc(labels?: Labels, by?: number): void
 }
 
-export interface Histogram {
+interface Histogram {
   observe(labels: Labels | undefined, value: number): void
 }
 
 /** Prometheus client libraries' default buckets, in seconds: 5 ms to 10 s. */
-export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
 /**
  * A Prometheus registry for one hub. Services take it in their deps and add their own metrics:
@@ -199,7 +199,7 @@ export function httpMetricsMiddleware(metrics: Metrics): MiddlewareHandler {
   }
 }
 
-export interface HubMetricsDeps {
+interface HubMetricsDeps {
   db: Database
   /** The broker's figures (`src/broker/sys.ts`); absent until the broker has started. */
   brokerStats?: () => BrokerStats | undefined
@@ -281,7 +281,7 @@ export function createMetricsRoute(deps: { metrics: Metrics; requireAuth: Requir
 }
 
 /** What `/metrics` reads of the outbox (`Outbox.stats()`). */
-export interface OutboxFigures {
+interface OutboxFigures {
   byState: Record<string, number>
   succeeded: number
   failedAttempts: number

@@ -6,7 +6,7 @@ import type { Service } from '../runtime/service.ts'
 import type { WsData, WsRoute } from '../runtime/ws-route.ts'
 import type { App } from './app.ts'
 
-export interface HttpServerOptions {
+interface HttpServerOptions {
   app: App
   log: Logger
   host: string

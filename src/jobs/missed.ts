@@ -2,10 +2,10 @@ import type { MissedPolicy } from '../util/calendar.ts'
 import type { Timing } from './timing.ts'
 
 /** Missed runs are counted up to this many (a seconds cron down for a week is "at least 1000"). */
-export const MISSED_COUNT_CAP = 1000
+const MISSED_COUNT_CAP = 1000
 
 /** What to do with the runs that are due. */
-export interface DuePlan {
+interface DuePlan {
   /** Runs to make now, oldest first; `late` when caught up after downtime rather than on time. */
   run: Array<{ at: number; late: boolean }>
   /** Missed runs the policy left out: how many (capped) and the latest of them. */

@@ -4,7 +4,7 @@ import { actionSchema } from '../catalog/actions.ts'
 import { missedSchema, timeZoneSchema, WEEKDAYS } from '../util/calendar.ts'
 import { duration } from '../util/duration.ts'
 
-export const scheduleIdSchema = z
+const scheduleIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64')
 
@@ -41,7 +41,7 @@ const common = {
   actions: z.array(actionSchema).min(1).max(50).describe('run in order; one failing does not stop the next'),
 }
 
-export const cronScheduleSchema = z.strictObject({
+const cronScheduleSchema = z.strictObject({
   ...common,
   kind: z.literal('cron'),
   cron: z
@@ -53,7 +53,7 @@ export const cronScheduleSchema = z.strictObject({
     .describe('5 fields (minute hour day month weekday) or 6 with seconds first'),
 })
 
-export const onceScheduleSchema = z.strictObject({
+const onceScheduleSchema = z.strictObject({
   ...common,
   kind: z.literal('once'),
   at: dateTime,
@@ -63,16 +63,16 @@ export const onceScheduleSchema = z.strictObject({
     .describe('after it ran: delete the schedule, disable it, or keep it as it is'),
 })
 
-export const dailyScheduleSchema = z.strictObject({ ...common, kind: z.literal('daily'), at: timeOfDay })
+const dailyScheduleSchema = z.strictObject({ ...common, kind: z.literal('daily'), at: timeOfDay })
 
-export const weeklyScheduleSchema = z.strictObject({
+const weeklyScheduleSchema = z.strictObject({
   ...common,
   kind: z.literal('weekly'),
   days: z.array(z.enum(WEEKDAYS)).min(1).describe('e.g. ["mon"]'),
   at: timeOfDay,
 })
 
-export const intervalScheduleSchema = z.strictObject({
+const intervalScheduleSchema = z.strictObject({
   ...common,
   kind: z.literal('interval'),
   every: duration()
@@ -106,8 +106,6 @@ export const scheduleListSchema = z.array(scheduleSchema).superRefine((list, ctx
 })
 
 export type Schedule = z.infer<typeof scheduleSchema>
-export type ScheduleInput = z.input<typeof scheduleSchema>
-export type ScheduleKind = Schedule['kind']
 
 function isDateTime(text: string): boolean {
   const m = LOCAL_DATE_TIME.exec(text)

@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts'
 import { createDefinitionRegistry, type DefinitionRegistry } from '../store/definitions.ts'
 import { type Schedule, scheduleSchema } from './schema.ts'
 
-export type ScheduleOrigin = 'api' | 'config'
+type ScheduleOrigin = 'api' | 'config'
 
 /** A schedule as stored: its definition and its run state. */
 export interface ScheduleRow {
@@ -21,7 +21,7 @@ export interface ScheduleRow {
   doneAt: number | null
 }
 
-export type RunStatus = 'running' | 'ok' | 'failed' | 'skipped' | 'interrupted'
+type RunStatus = 'running' | 'ok' | 'failed' | 'skipped' | 'interrupted'
 
 /** One entry of a schedule's run history. */
 export interface RunRow {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
 // What `GET /api/v1/schedules/…` answers and the console shows.
-export const scheduleStateSchema = z.object({
+const scheduleStateSchema = z.object({
   timezone: z.string().describe('the zone its times are read in (its own or the config default)'),
   nextRunAt: z.number().int().nullable().describe('ms since the epoch; null: none'),
   nextRun: z.string().nullable().describe('the same, as local ISO 8601 with offset'),

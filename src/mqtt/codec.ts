@@ -154,7 +154,7 @@ export class OutBuffer {
   }
 }
 
-export function varintSize(n: number): number {
+function varintSize(n: number): number {
   return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4
 }
 
@@ -209,7 +209,7 @@ export function looksMalformed(s: string): boolean {
 // ── PUBLISH ─────────────────────────────────────────────────────────────────────────────────────
 
 /** Byte size of a message's properties as written by `writeMessageProperties`. */
-export function messagePropertiesSize(p: MessageProperties): number {
+function messagePropertiesSize(p: MessageProperties): number {
   let n = 0
   if (p.payloadFormatIndicator !== undefined) n += 2
   if (p.contentType !== undefined) n += 3 + Buffer.byteLength(p.contentType)
@@ -222,7 +222,7 @@ export function messagePropertiesSize(p: MessageProperties): number {
 }
 
 /** Writes the forwarded properties, user properties in the order they arrived [MQTT-3.3.2-18]. */
-export function writeMessageProperties(out: OutBuffer, p: MessageProperties): void {
+function writeMessageProperties(out: OutBuffer, p: MessageProperties): void {
   if (p.payloadFormatIndicator !== undefined) {
     out.byte(0x01)
     out.byte(p.payloadFormatIndicator)

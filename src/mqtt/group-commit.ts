@@ -6,7 +6,7 @@ import { isPromise } from './promise.ts'
 import type { EngineStore, Message, StoreOp } from './types.ts'
 
 /** Called once per write: the connections it held, the (message, publisher) pairs it deferred. */
-export type BatchDone = (
+type BatchDone = (
   gated: readonly Connection[],
   after: ReadonlyArray<Message | Connection | null>,
   err: unknown,

@@ -185,7 +185,7 @@ function hasWildcard(buf: Buffer, start: number, end: number): boolean {
 }
 
 /** The forwarded properties of checked wire bytes (see readPublishProperties) as an object. */
-export function decodeProperties(raw: Buffer): MessageProperties {
+function decodeProperties(raw: Buffer): MessageProperties {
   const props: MessageProperties = {}
   let pos = 0
   const end = raw.length

@@ -14,13 +14,13 @@ interface Node<S> {
 }
 
 /** The members of one `$share/<group>/<filter>`; each message goes to one of them [MQTT-4.8.2]. */
-export interface SharedGroup<S> {
+interface SharedGroup<S> {
   members: Array<{ session: S; sub: Subscription }>
   /** Round-robin position. */
   next: number
 }
 
-export interface MatchEntry<S> {
+interface MatchEntry<S> {
   session: S
   /** Every subscription of the session that matches, for the highest QoS and all identifiers [MQTT-3.3.4-2]. */
   subs: Subscription[]

@@ -1,5 +1,5 @@
 /** Retry timing of the outbox: exponential back-off with jitter, and `Retry-After`. */
-export interface RetryPolicy {
+interface RetryPolicy {
   /** Delay before the second attempt, ms. */
   baseMs: number
   /** Longest delay between attempts, ms. */

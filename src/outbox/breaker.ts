@@ -1,5 +1,5 @@
 /** Per-target circuit breaker settings. */
-export interface BreakerPolicy {
+interface BreakerPolicy {
   /** Consecutive failed attempts that open the circuit. */
   threshold: number
   /** How long an open circuit stays open before one probe is let through, ms. */

@@ -25,7 +25,7 @@ import {
 } from './store.ts'
 import type { DeliveryHandler, DeliveryOutcome, DeliveryState, EnqueueInput, OutboxEntry } from './types.ts'
 
-export interface OutboxOptions {
+interface OutboxOptions {
   db: Database
   bus: Bus
   log: Logger
@@ -36,7 +36,7 @@ export interface OutboxOptions {
 }
 
 /** Counters since start, for `/metrics`. */
-export interface OutboxStats {
+interface OutboxStats {
   byState: Record<DeliveryState, number>
   succeeded: number
   failedAttempts: number

@@ -37,7 +37,7 @@ const toEntry = (r: Row): OutboxEntry => ({
   deadReason: r.dead_reason,
 })
 
-export interface NewEntry {
+interface NewEntry {
   kind: string
   target: string
   key: string
@@ -220,7 +220,7 @@ export function countByState(db: Database): Record<DeliveryState, number> {
 }
 
 /** Entries still to deliver (pending or sending) and dead letters, per kind and target. */
-export interface TargetCounts {
+interface TargetCounts {
   kind: string
   target: string
   pending: number

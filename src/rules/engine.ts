@@ -29,13 +29,13 @@ export interface EngineRule<A> {
   matches(input: RuleInput): boolean
 }
 
-export interface ActionOutcome {
+interface ActionOutcome {
   ok: boolean
   error?: string
   [k: string]: unknown
 }
 
-export type FiringReason = 'fired' | 'cleared'
+type FiringReason = 'fired' | 'cleared'
 
 /** One rule firing (or, in a dry run, what would have happened). */
 export interface Firing {
@@ -51,7 +51,7 @@ export interface Timers {
   clearTimeout(handle: unknown): void
 }
 
-export interface RuleEngineOptions<A> {
+interface RuleEngineOptions<A> {
   log: Logger
   rules: () => readonly EngineRule<A>[]
   runAction(action: A, input: RuleInput, rule: EngineRule<A>): Promise<ActionOutcome>
@@ -224,5 +224,3 @@ export function createRuleEngine<A>(opts: RuleEngineOptions<A>) {
     idle: () => queue,
   }
 }
-
-export type RuleEngine<A> = ReturnType<typeof createRuleEngine<A>>

@@ -4,7 +4,7 @@ import { duration } from '../util/duration.ts'
 import { conditionSchema } from './conditions.ts'
 
 /** What a rule listens to. Conditions then read the trigger's data (the JSON payload, the reading …). */
-export const triggerSchema = z.discriminatedUnion('type', [
+const triggerSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('mqtt'),
     filter: z.string().min(1).describe('topic filter; + and # work'),
@@ -46,7 +46,7 @@ const ruleFields = {
     .optional(),
 }
 
-export const ruleIdSchema = z
+const ruleIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (up to 64)')
 
@@ -56,5 +56,4 @@ export const ruleSchema = z.strictObject({ id: ruleIdSchema, ...ruleFields })
 export const ruleBodySchema = z.strictObject(ruleFields)
 
 export type Rule = z.infer<typeof ruleSchema>
-export type RuleInputDef = z.input<typeof ruleSchema>
 export type Trigger = z.infer<typeof triggerSchema>

@@ -12,7 +12,7 @@ import { createRuleEngine, type EngineRule, type Firing, type RuleInput } from '
 import type { Rule, Trigger } from './schema.ts'
 import { createRuleDefinitions, deleteRule, saveRule } from './store.ts'
 
-export interface RulesServiceOptions {
+interface RulesServiceOptions {
   db: Database
   bus: Bus
   log: Logger
@@ -26,13 +26,13 @@ export interface RulesServiceOptions {
   maxFiringsPerSecond?: number
 }
 
-export interface LoadedRule extends EngineRule<Action> {
+interface LoadedRule extends EngineRule<Action> {
   definition: Rule
   origin: 'config' | 'api'
 }
 
 /** Whether a trigger listens to this input. */
-export function triggerMatches(trigger: Trigger, input: RuleInput): boolean {
+function triggerMatches(trigger: Trigger, input: RuleInput): boolean {
   if (trigger.type !== input.kind) return false
   const meta = input.meta ?? {}
   switch (trigger.type) {
@@ -57,7 +57,7 @@ export function triggerMatches(trigger: Trigger, input: RuleInput): boolean {
   }
 }
 
-export function toEngineRule(definition: Rule, origin: 'config' | 'api'): LoadedRule {
+function toEngineRule(definition: Rule, origin: 'config' | 'api'): LoadedRule {
   return {
     definition,
     origin,
@@ -76,7 +76,7 @@ export function toEngineRule(definition: Rule, origin: 'config' | 'api'): Loaded
 }
 
 /** Parses an MQTT payload for conditions: JSON when it is JSON, else the UTF-8 text. */
-export function payloadData(payload: Buffer | string): unknown {
+function payloadData(payload: Buffer | string): unknown {
   const text = typeof payload === 'string' ? payload : payload.toString('utf8')
   try {
     return JSON.parse(text)

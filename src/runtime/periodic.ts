@@ -1,5 +1,5 @@
 /** A task that runs at start and then on an interval until stopped. */
-export interface Periodic {
+interface Periodic {
   start(): void
   /** Idempotent. */
   stop(): void

@@ -11,7 +11,7 @@ export interface Backoff {
 
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 1000, maxMs: 5 * 60_000, stableMs: 60_000 }
 
-export interface RuntimeOptions {
+interface RuntimeOptions {
   log: Logger
   bus: Bus
   entries: ServiceEntry[]

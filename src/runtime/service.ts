@@ -17,7 +17,7 @@ export interface Service {
 }
 
 /** A service whose failure must not take the hub down: the supervisor restarts it. */
-export interface Supervised {
+interface Supervised {
   service: Service
   restart: true
 }

@@ -3,12 +3,9 @@ import type { z } from 'zod'
 import { describeIssues, Errors } from '../errors.ts'
 import type { Logger } from '../log.ts'
 
-/**
- * Items defined in the config file or through the API (hooks, webhook targets, rules, schedules)
- * merge by one rule, described in docs/definitions.md: the config file's id wins, and the API
- * answers 409 for it.
- */
-export type DefinitionSource = 'config' | 'api'
+// Items defined in the config file or through the API (hooks, webhook targets, rules, schedules)
+// merge by one rule, described in docs/definitions.md: the config file's id wins, and the API
+// answers 409 for it.
 
 /** A row as stored: the definition as JSON text, parsed again with the kind's schema on every read. */
 export interface StoredRow {
@@ -30,7 +27,7 @@ export type DefinitionItem<C, S = C> =
   | { id: string; source: 'config'; definition: C }
   | { id: string; source: 'api'; definition: S; row: StoredRow }
 
-export interface DefinitionListing<C, S = C> {
+interface DefinitionListing<C, S = C> {
   /** The config file's items in its order, then the API's by id; the config file's where both define an id. */
   items: DefinitionItem<C, S>[]
   /** Stored ids the config file also defines: kept, unused while the config file defines them. */
@@ -39,12 +36,12 @@ export interface DefinitionListing<C, S = C> {
 }
 
 /** Where a kind's API items are kept. */
-export interface DefinitionRows {
+interface DefinitionRows {
   list(): StoredRow[]
   get(id: string): StoredRow | undefined
 }
 
-export interface DefinitionRegistryOptions<C, S> {
+interface DefinitionRegistryOptions<C, S> {
   /** How messages name one (`hook`, `rule`). */
   noun: string
   config: readonly C[]
@@ -175,7 +172,7 @@ export function createDefinitionRegistry<C, S = C>(
 }
 
 /** Tables of API-defined items: an id (`name` for hooks and targets), the definition as JSON, the secret apart. */
-export type DefinitionTable = 'hooks' | 'webhook_targets' | 'rules'
+type DefinitionTable = 'hooks' | 'webhook_targets' | 'rules'
 
 interface RawRow {
   id: string

@@ -6,7 +6,7 @@ import { periodic } from '../runtime/periodic.ts'
 import type { Service } from '../runtime/service.ts'
 import { insertEvent, pruneEvents } from './events.ts'
 
-export interface EventLogOptions {
+interface EventLogOptions {
   db: Database
   bus: Bus
   log: Logger

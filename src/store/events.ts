@@ -3,7 +3,7 @@ import type { AnyHubEvent, EventType } from '../bus/events.ts'
 import type { Page } from '../util/page.ts'
 import { pageOf, pageSize, type SqlArg, SqlFilter } from '../util/sql.ts'
 
-export interface EventQuery {
+interface EventQuery {
   /** Exact types, or prefixes ending in `*` (`device.*`; `*` alone is every type). */
   types?: string[]
   subject?: string

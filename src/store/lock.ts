@@ -28,7 +28,7 @@ export class DataDirLockedError extends Error {
 }
 
 /** The hub holding a data dir's lock: its pid, unless it has not written it yet. */
-export interface LockHolder {
+interface LockHolder {
   pid: number | undefined
 }
 

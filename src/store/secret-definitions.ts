@@ -33,7 +33,7 @@ interface NamedInput {
   secret?: string | null | undefined
 }
 
-export interface SecretDefinitionOptions<C extends NamedConfig, I extends NamedInput> {
+interface SecretDefinitionOptions<C extends NamedConfig, I extends NamedInput> {
   db: Database
   table: 'hooks' | 'webhook_targets'
   /** From the config file: listed with the API's, never changed through it, winning on a shared name. */

@@ -14,7 +14,7 @@ export function sha256(text: string): string {
 export type TokenScope = Scope
 
 /** Every API token starts with this, so secret scanners and people can tell what it is. */
-export const TOKEN_PREFIX = 'hth_'
+const TOKEN_PREFIX = 'hth_'
 
 /** An API token as listed: never the secret itself. */
 export type ApiToken = TokenView

@@ -1,7 +1,7 @@
 import { metricNameSchema } from './config.ts'
 import { numericValue, parseTimestamp, type Reading, readingTimeInRange } from './reading.ts'
 
-export interface BodyProblem {
+interface BodyProblem {
   path: string
   message: string
 }
@@ -9,7 +9,7 @@ export interface BodyProblem {
 /** What is wrong with a refused body, the worst first: its shape, a reading time, a value. */
 export type BodyProblemKind = 'shape' | 'time' | 'value'
 
-export type BodyReadings =
+type BodyReadings =
   | { ok: true; readings: Reading[]; ignored: string[] }
   | { ok: false; kind: BodyProblemKind; problems: BodyProblem[] }
 

@@ -23,7 +23,7 @@ export const telemetryDeviceSchema = z
 const levelIndex = () => z.number().int().min(0).max(99)
 
 /** One `[[telemetry.mqtt]]` entry: which messages carry readings and where. */
-export const telemetryMqttRuleSchema = z
+const telemetryMqttRuleSchema = z
   .strictObject({
     topic: z
       .string()

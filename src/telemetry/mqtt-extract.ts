@@ -17,7 +17,7 @@ interface CompiledRule {
 }
 
 /** The rules of `telemetry.mqtt`, ready to match. */
-export type MqttExtraction = (
+type MqttExtraction = (
   topic: string,
   payload: Buffer | string,
   username: string | undefined,
@@ -29,7 +29,7 @@ export type MqttExtraction = (
  * readings. Every matching rule contributes; values that are not numbers or numeric strings are
  * skipped, since a device's status payload often mixes readings with text.
  */
-export function compileExtraction(rules: readonly TelemetryMqttRule[]): MqttExtraction {
+function compileExtraction(rules: readonly TelemetryMqttRule[]): MqttExtraction {
   const compiled: CompiledRule[] = rules.map((r) => ({
     filter: r.topic,
     device: r.device,
@@ -94,7 +94,7 @@ function decode(payload: Buffer | string): { plain: number | undefined; json: un
   }
 }
 
-export interface MqttTelemetryOptions {
+interface MqttTelemetryOptions {
   rules: readonly TelemetryMqttRule[]
   writer: Pick<TelemetryWriter, 'write'>
   log: Logger

@@ -13,7 +13,7 @@ export interface SeriesQuery {
 }
 
 /** One chart value: a raw reading, or a bucket's average with its spread. */
-export interface Point {
+interface Point {
   /** The reading's time, or the bucket's start. */
   ts: number
   /** The reading, or the bucket's average. */

@@ -42,9 +42,9 @@ export function parseTimestamp(v: unknown): number | undefined {
 }
 
 /** The earliest reading time accepted: an earlier one comes from a clock that was never set. */
-export const EARLIEST_READING_MS = Date.UTC(2000, 0, 1)
+const EARLIEST_READING_MS = Date.UTC(2000, 0, 1)
 /** How far past the hub's clock a reading may be: a sensor clock a little ahead, not a typo. */
-export const READING_LEAD_MS = 86_400_000
+const READING_LEAD_MS = 86_400_000
 
 /** Whether a reading time lies in [2000-01-01, now + 1 day]. */
 export function readingTimeInRange(ts: number, now: number): boolean {

@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts'
 import type { Service } from '../runtime/service.ts'
 import { HOUR, MINUTE, type TelemetryStore } from './store.ts'
 
-export interface RetentionOptions {
+interface RetentionOptions {
   store: TelemetryStore
   log: Logger
   rawMs: number
@@ -13,7 +13,7 @@ export interface RetentionOptions {
   now?: () => number
 }
 
-export interface PruneReport {
+interface PruneReport {
   raw: number
   minute: number
   hour: number

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
 // What `GET /api/v1/telemetry/…` answers, and the console charts.
-export const telemetryPointSchema = z
+const telemetryPointSchema = z
   .object({
     ts: z.number().int().describe('reading time, or bucket start (ms since the epoch)'),
     value: z.number().describe('the reading, or the bucket average'),

@@ -17,7 +17,7 @@ export interface Bucket {
   lastTs: number
 }
 
-export interface SeriesRow {
+interface SeriesRow {
   id: number
   device: string
   metric: string

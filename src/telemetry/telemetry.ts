@@ -17,7 +17,7 @@ import { createTelemetryWriter, type TelemetryWriter } from './writer.ts'
  */
 export const TELEMETRY_TRANSIENT_EVENTS: readonly EventType[] = ['telemetry.reading', 'ingest.received']
 
-export interface TelemetryOptions {
+interface TelemetryOptions {
   db: Database
   bus: Bus
   log: Logger

@@ -5,7 +5,7 @@ import type { Reading, ReadingSource } from './reading.ts'
 import { type Bucket, HOUR, MINUTE, type RawRow, type TelemetryStore, type Width } from './store.ts'
 
 /** What happened to one `write()` call's readings, in order. */
-export interface WriteResult {
+interface WriteResult {
   /** false where the series already had a reading at that ms (a repeated send is not counted twice). */
   stored: boolean[]
   storedCount: number
@@ -24,7 +24,7 @@ export interface TelemetryWriter extends Service {
   stats(): { commits: number; stored: number }
 }
 
-export interface TelemetryWriterOptions {
+interface TelemetryWriterOptions {
   store: TelemetryStore
   bus: Bus
   log: Logger

@@ -7,7 +7,7 @@ import { NEW_EC_KEY, openssl, signWithCa } from './openssl.ts'
 /** Where `hearth init --tls` puts its files: `<dataDir>/tls/`. */
 export const tlsDir = (dataDir: string) => join(dataDir, 'tls')
 
-export interface LocalTls {
+interface LocalTls {
   dir: string
   caCert: string
   caKey: string

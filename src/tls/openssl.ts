@@ -16,7 +16,7 @@ export async function openssl(args: string[], cwd: string): Promise<void> {
 }
 
 /** A random positive serial number, as openssl's `-set_serial` takes it. */
-export function randomSerial(): string {
+function randomSerial(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16))
   bytes[0] = bytes[0]! & 0x7f
   return `0x${Buffer.from(bytes).toString('hex')}`

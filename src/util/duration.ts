@@ -3,7 +3,7 @@ import { z } from 'zod'
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
 /** Parses `250ms`, `30s`, `5m`, `2h`, `7d` (or a bare number of milliseconds) into milliseconds. */
-export function parseDuration(text: string): number | undefined {
+function parseDuration(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim())
   if (!m) return undefined
   return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!)

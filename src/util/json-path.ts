@@ -7,7 +7,7 @@
 
 import { z } from 'zod'
 
-export type PathStep = string | number
+type PathStep = string | number
 
 // A name is anything but whitespace, `.`, brackets, quotes and `*`: sensor keys such as Shelly's
 // `switch:0` or `température` work as written; other keys need `["…"]`.

@@ -4,7 +4,7 @@ import { findDeviceSecret, getDevice } from '../../devices/registry.ts'
 import { Errors, type HubError } from '../../errors.ts'
 import { findTokenBySecret, touchToken } from '../../store/tokens.ts'
 
-export interface DeviceAuthDeps {
+interface DeviceAuthDeps {
   db: Database
   /** The hub's one cache, shared with the broker's auth: a device verified once is fast on both. */
   credentials: CredentialCache
@@ -15,17 +15,14 @@ export interface DeviceAuthDeps {
  * A device that proved who it is, or why not. `challenge` marks a 401 that HTTP Basic would
  * answer, so the route may name that scheme in `WWW-Authenticate` (RFC 7235 §3.1).
  */
-export type DeviceAuthResult = { device: string } | { error: HubError; challenge: boolean }
+type DeviceAuthResult = { device: string } | { error: HubError; challenge: boolean }
 
 /**
  * Authenticates a device from an `Authorization` header: HTTP Basic with the device's own
  * credentials (username = device id), or, for the device a path names (`expectedDevice`), an API
  * token scoped to it (`hearth token create --device <id>`). The credentials must be that device's.
  */
-export type AuthenticateDevice = (
-  header: string | undefined,
-  expectedDevice?: string,
-) => Promise<DeviceAuthResult>
+type AuthenticateDevice = (header: string | undefined, expectedDevice?: string) => Promise<DeviceAuthResult>
 
 /** Builds the HTTP device authenticator that `/ingest` and `/api/v1/push` share. */
 export function createDeviceAuthenticator(deps: DeviceAuthDeps): AuthenticateDevice {

@@ -4,7 +4,7 @@ interface Entry {
   lastFailure: number
 }
 
-export interface LoginLimiterOptions {
+interface LoginLimiterOptions {
   /** Failures allowed before back-off starts. */
   freeAttempts?: number
   /** First delay once back-off starts; it doubles with every further failure. */
@@ -17,7 +17,7 @@ export interface LoginLimiterOptions {
   now?: () => number
 }
 
-export interface LoginLimiter {
+interface LoginLimiter {
   /** Seconds to wait before `keys` may try again, or 0 when they may try now. */
   retryAfter(keys: readonly string[]): number
   /** Counts a failure of each key; answers the most failures of one of them and the wait it starts. */
@@ -29,7 +29,7 @@ export interface LoginLimiter {
  * Exponential back-off per key. Kept in memory: a restart forgives, which costs an attacker a
  * restart they cannot cause.
  */
-export function createLoginLimiter(opts: LoginLimiterOptions = {}): LoginLimiter {
+function createLoginLimiter(opts: LoginLimiterOptions = {}): LoginLimiter {
   const free = opts.freeAttempts ?? 5
   const base = opts.baseDelayMs ?? 1000
   const max = opts.maxDelayMs ?? 15 * 60_000
@@ -89,9 +89,9 @@ export function createLoginLimiter(opts: LoginLimiterOptions = {}): LoginLimiter
 }
 
 /** Which back-off a lockout belongs to: one user from one address, or one address for every user. */
-export type LockoutScope = 'user+address' | 'address'
+type LockoutScope = 'user+address' | 'address'
 
-export interface LoginThrottleOptions {
+interface LoginThrottleOptions {
   /** One user from one address: default 5 free failures, then 1 s doubling to 15 min. */
   perUserAddress?: LoginLimiterOptions
   /** One address across every username: default 20 free failures, then the same back-off. */

@@ -10,7 +10,7 @@ import type { ApiEnv, Principal } from '../api.ts'
 /** Name of the console's session cookie (also declared as a security scheme in `api.ts`). */
 export const SESSION_COOKIE = 'hearth_session'
 /** Header a cookie-authenticated change must carry: the session's CSRF token. */
-export const CSRF_HEADER = 'X-CSRF-Token'
+const CSRF_HEADER = 'X-CSRF-Token'
 
 export type Scope = TokenScope
 export type RequireAuth = (scope: Scope) => MiddlewareHandler<ApiEnv>
@@ -28,7 +28,7 @@ export function scopeOfRole(role: string): Scope {
   return role === 'admin' ? 'admin' : 'read'
 }
 
-export interface AuthDeps {
+interface AuthDeps {
   db: Database
   now?: () => number
 }
@@ -72,7 +72,7 @@ export function createRequireAuth(deps: AuthDeps): RequireAuth {
 }
 
 /** Constant-time comparison of a presented secret with the expected one. */
-export function sameSecret(given: string | undefined, expected: string): boolean {
+function sameSecret(given: string | undefined, expected: string): boolean {
   if (given === undefined) return false
   const a = Buffer.from(given)
   const b = Buffer.from(expected)

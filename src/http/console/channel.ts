@@ -21,7 +21,7 @@ import {
  * A request a console may send over `/ws` (source (c)'s action names plug in here): `B` the
  * parsed body, `R` the reply's data, `I` the body as a console sends it.
  */
-export interface ConsoleAction<B = unknown, R = unknown, I = unknown> {
+interface ConsoleAction<B = unknown, R = unknown, I = unknown> {
   scope: Scope
   body: z.ZodType<B, I>
   run(body: B, principal: Principal): Promise<R> | R
@@ -45,7 +45,7 @@ export function consoleAction<B, R, I>(action: ConsoleAction<B, R, I>): ConsoleA
   return action
 }
 
-export interface ConsoleChannelOptions {
+interface ConsoleChannelOptions {
   db: Database
   bus: Bus
   log: Logger
@@ -75,9 +75,9 @@ interface ConsoleState {
 }
 
 /** Close code for a console without a valid session (an HTTP 401, in WebSocket terms). */
-export const CLOSE_UNAUTHORIZED = 4401
+const CLOSE_UNAUTHORIZED = 4401
 /** Close code for a console whose user's role changed: it reconnects and rebuilds for the new role. */
-export const CLOSE_ROLE_CHANGED = 4403
+const CLOSE_ROLE_CHANGED = 4403
 
 /** Events after which the sessions of their subject (a username) are looked up again. */
 const ACCOUNT_EVENTS = new Set(['auth.logout', 'user.updated', 'user.removed'])

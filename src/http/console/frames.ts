@@ -22,7 +22,7 @@ export type ConsoleRequest = z.infer<typeof consoleRequestSchema>
 export type ConsoleActions = DeviceConsoleActions
 
 /** What the console's snapshot says about the hub: ports and per-device topics, for its snippets. */
-export const consoleHubInfoSchema = z.object({
+const consoleHubInfoSchema = z.object({
   version: z.string(),
   mqttPort: z.number().int(),
   mqttTlsPort: z.number().int().nullable(),

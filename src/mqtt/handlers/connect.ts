@@ -11,7 +11,7 @@ import { type ConnectRequest, type Message, MqttError, type ProtocolLevel, type 
 import { quickConnect } from './quick-parse.ts'
 
 /** The 3.1/3.1.1 CONNACK return code nearest to a v5 reason code [MQTT-3.2.2.3]. */
-export function v3ConnackCode(code: number): number {
+function v3ConnackCode(code: number): number {
   switch (code) {
     case 0:
       return 0
@@ -31,9 +31,7 @@ export function v3ConnackCode(code: number): number {
 }
 
 /** v5 user properties as mqtt-packet hands them (an object of arrays), back to pairs in order. */
-export function userPropertyPairs(
-  u: UserProperties | undefined,
-): Array<readonly [string, string]> | undefined {
+function userPropertyPairs(u: UserProperties | undefined): Array<readonly [string, string]> | undefined {
   if (!u) return undefined
   const out: Array<readonly [string, string]> = []
   for (const [k, v] of Object.entries(u)) {

@@ -31,7 +31,7 @@ const NEVER_EXPIRES = 0xffffffff
 const PROTOCOL_LEVEL = 4
 
 /** What was carried over, for the log line of the upgrade. */
-export interface AedesUpgradeReport {
+interface AedesUpgradeReport {
   retained: number
   sessions: number
   subscriptions: number
@@ -42,7 +42,7 @@ export interface AedesUpgradeReport {
   recovered: number
 }
 
-export interface AedesUpgradeOptions {
+interface AedesUpgradeOptions {
   /** When the sessions without a connection at the time of the upgrade count as disconnected. */
   now?: () => number
   log?: Logger

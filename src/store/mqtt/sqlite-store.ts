@@ -18,7 +18,7 @@ import {
   rowMessage,
 } from './message-columns.ts'
 
-export interface SqliteEngineStoreOptions {
+interface SqliteEngineStoreOptions {
   /** The hub's database, migrated (tables of migration 015). The store never closes it. */
   db: Database
   log: Logger

@@ -7,7 +7,7 @@ import type { Messaging, SendTarget } from '../../../devices/messaging.ts'
 import { Errors } from '../../../errors.ts'
 import { consoleAction, type TypedConsoleActions } from '../channel.ts'
 
-export interface DeviceConsoleDeps {
+interface DeviceConsoleDeps {
   db: Database
   groups: GroupService
   messaging: Messaging
