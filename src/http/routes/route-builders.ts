@@ -1,0 +1,115 @@
+import { createRoute, type RouteConfig, z } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
+import { Errors } from '../../errors.ts'
+import type { RequireAuth } from '../auth/middleware.ts'
+import { errorResponses, jsonResponse } from './api-shared.ts'
+
+/**
+ * Builders for the OpenAPI routes of the resource routers: each route states its path, operationId,
+ * summary, request and answer; the method's usual status and error answers are written here once.
+ */
+
+/** An operation's OpenAPI `[operationId, summary]`. */
+export type Op = readonly [operationId: string, summary: string]
+type Request = NonNullable<RouteConfig['request']>
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503
+type Method = RouteConfig['method']
+
+interface Spec<P extends string, Req extends Request, S extends ErrorStatus> {
+  path: P
+  op: Op
+  request?: Req
+  /** The error statuses the route can answer. */
+  errors?: readonly S[]
+  /** A longer OpenAPI description, when the summary is not enough. */
+  description?: string
+}
+
+interface JsonSpec<P extends string, Req extends Request, S extends ErrorStatus, T extends z.ZodType>
+  extends Spec<P, Req, S> {
+  /** The answer's schema and its description. */
+  answer: readonly [schema: T, description: string]
+}
+
+function build<M extends Method, P extends string, Req extends Request, Res extends RouteConfig['responses']>(
+  method: M,
+  s: Spec<P, Req, ErrorStatus>,
+  responses: Res,
+) {
+  const [operationId, summary] = s.op
+  return createRoute({
+    method,
+    path: s.path,
+    operationId,
+    summary,
+    ...(s.description ? { description: s.description } : {}),
+    request: s.request ?? ({} as Req),
+    responses,
+  })
+}
+
+const errorsOf = <S extends ErrorStatus>(s: { errors?: readonly S[] }, fallback: readonly ErrorStatus[]) =>
+  errorResponses(...((s.errors ?? fallback) as S[]))
+
+/** A route answering JSON with `status` (200 for reads and changes, 201 for creation, 202 for a start). */
+export function jsonRoute<
+  M extends Method,
+  C extends 200 | 201 | 202,
+  P extends string,
+  T extends z.ZodType,
+  Req extends Request = Record<never, never>,
+  S extends ErrorStatus = 401 | 403,
+>(method: M, status: C, s: JsonSpec<P, Req, S, T>) {
+  const [schema, description] = s.answer
+  const ok = { [status]: jsonResponse(schema, description) } as Record<C, ReturnType<typeof jsonResponse<T>>>
+  return build(method, s, { ...ok, ...errorsOf(s, [401, 403]) })
+}
+
+/** `GET` answering one JSON value; by default it may answer 401, 403 and 404. */
+export function getRoute<
+  P extends string,
+  T extends z.ZodType,
+  Req extends Request = Record<never, never>,
+  S extends ErrorStatus = 401 | 403 | 404,
+>(s: JsonSpec<P, Req, S, T>) {
+  return jsonRoute('get', 200, { ...s, errors: s.errors ?? ([401, 403, 404] as S[]) })
+}
+
+/** `GET` answering `{ items: [item…] }`; by default it may answer 401 and 403. */
+export function listRoute<
+  P extends string,
+  T extends z.ZodType,
+  Req extends Request = Record<never, never>,
+  S extends ErrorStatus = 401 | 403,
+>(s: Spec<P, Req, S> & { item: T; items: string }) {
+  const { item, items, ...rest } = s
+  return jsonRoute('get', 200, { ...rest, answer: [z.object({ items: z.array(item) }), items] })
+}
+
+/** `DELETE` answering 204 with `done` as its description; by default it may answer 401, 403 and 404. */
+export function deleteRoute<
+  P extends string,
+  Req extends Request = Record<never, never>,
+  S extends ErrorStatus = 401 | 403 | 404,
+>(s: Spec<P, Req, S> & { done: string }) {
+  return build('delete', s, { 204: { description: s.done }, ...errorsOf(s, [401, 403, 404]) })
+}
+
+/** `{ <name> }` in a route's path, as a string. */
+export function pathParam<N extends string>(name: N, example?: string) {
+  const param = { param: { name, in: 'path' as const }, ...(example ? { example } : {}) }
+  return z.object({ [name]: z.string().openapi(param) } as Record<N, z.ZodString>)
+}
+
+/** `value`, or a 404 naming `what` when there is none (`undefined`, `null` or `false`). */
+export function found<T>(value: T | undefined | null | false, what: string): T {
+  if (value === undefined || value === null || value === false) throw Errors.notFound(what)
+  return value
+}
+
+/** Read scope for `GET` and `HEAD`, write scope for every other method. */
+export function readOrWrite(requireAuth: RequireAuth): MiddlewareHandler {
+  const read = requireAuth('read')
+  const write = requireAuth('write')
+  return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? read : write)(c, next)
+}
