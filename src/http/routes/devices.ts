@@ -40,7 +40,7 @@ const CredentialsSchema = deviceCredentialsViewSchema
 
 const PresetSettingsSchema = presetSettingsSchema
 
-const IdParam = pathParam('id', 'pi-1')
+const IdParam = pathParam('id', { example: 'pi-1' })
 const params = { params: IdParam }
 const NewDeviceSchema = z
   .object({

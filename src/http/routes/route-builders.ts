@@ -95,11 +95,28 @@ export function deleteRoute<
   return build('delete', s, { 204: { description: s.done }, ...errorsOf(s, [401, 403, 404]) })
 }
 
-/** `{ <name> }` in a route's path, as a string. */
-export function pathParam<N extends string>(name: N, example?: string) {
-  const param = { param: { name, in: 'path' as const }, ...(example ? { example } : {}) }
-  return z.object({ [name]: z.string().openapi(param) } as Record<N, z.ZodString>)
+/** `{ <name> }` in a route's path: a string unless `schema` says otherwise. */
+export function pathParam<N extends string, T extends z.ZodType = z.ZodString>(
+  name: N,
+  meta: { example?: string; description?: string; type?: 'integer' } = {},
+  schema: T = z.string() as z.ZodType as T,
+) {
+  return z.object({ [name]: schema.openapi({ param: { name, in: 'path' }, ...meta }) } as Record<N, T>)
 }
+
+/** A page's `limit`: 1 to `max` items, `fallback` when absent. */
+export const limitQuery = (max: number, fallback: number) =>
+  z.coerce.number().int().min(1).max(max).default(fallback)
+
+/** `limit` and `cursor` of a paged list whose cursor is opaque. */
+export const pagingQuery = (max: number, fallback: number) => ({
+  limit: limitQuery(max, fallback),
+  cursor: z.string().optional().openapi({ description: '`nextCursor` of the previous page' }),
+})
+
+/** One page of `item`s and, when there are more, the cursor of the next page. */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().optional() })
 
 /** `value`, or a 404 naming `what` when there is none (`undefined`, `null` or `false`). */
 export function found<T>(value: T | undefined | null | false, what: string): T {
