@@ -6,7 +6,7 @@ import type { OutboxEntry } from '../../outbox/types.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { jsonBody } from './api-shared.ts'
-import { deleteRoute, found, getRoute, jsonRoute } from './route-builders.ts'
+import { deleteRoute, found, getRoute, jsonRoute, serialParam } from './route-builders.ts'
 
 const PageSchema = z
   .object({ items: z.array(outboxEntryViewSchema), nextCursor: z.string().optional() })
@@ -28,13 +28,7 @@ const ListQuery = z.object({
     .openapi({ type: 'integer', description: '`nextCursor` of the previous page' }),
 })
 
-const IdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: 'id', in: 'path' }, type: 'integer' }),
-})
+const IdParam = serialParam('id')
 
 const ReplayAllSchema = z.strictObject({ kind: z.string().optional(), target: z.string().optional() })
 

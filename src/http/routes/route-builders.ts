@@ -104,6 +104,10 @@ export function pathParam<N extends string, T extends z.ZodType = z.ZodString>(
   return z.object({ [name]: schema.openapi({ param: { name, in: 'path' }, ...meta }) } as Record<N, T>)
 }
 
+/** `{ <name> }` in a route's path as a row id: a positive integer. */
+export const serialParam = <N extends string>(name: N) =>
+  pathParam(name, { type: 'integer' }, z.coerce.number().int().positive())
+
 /** A page's `limit`: 1 to `max` items, `fallback` when absent. */
 export const limitQuery = (max: number, fallback: number) =>
   z.coerce.number().int().min(1).max(max).default(fallback)

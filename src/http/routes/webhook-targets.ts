@@ -6,10 +6,10 @@ import {
   targetViewSchema,
 } from '../../bridges/webhook/schema.ts'
 import type { TargetRegistry } from '../../bridges/webhook/targets.ts'
-import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { definitionRoutes, listReport } from './definition-routes.ts'
+import { found, pathParam } from './route-builders.ts'
 
 // Rebuilt here: schemas made before @hono/zod-openapi loaded have no `.openapi()`.
 const TargetSchema = z.object(targetViewSchema.shape).openapi('WebhookTarget')
@@ -19,9 +19,7 @@ const CreatedSchema = z
     secret: z.string().optional().describe('the generated secret, shown only now'),
   })
   .openapi('CreatedWebhookTarget')
-const NameParam = z.object({
-  name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'alerts' }),
-})
+const NameParam = pathParam('name', { example: 'alerts' })
 
 const routes = definitionRoutes({
   noun: 'target',
@@ -66,9 +64,7 @@ export function createWebhookTargetsApi(deps: { targets: TargetRegistry; require
     )
   })
   router.openapi(routes.get, (c) => {
-    const target = targets.get(c.req.valid('param').name)
-    if (!target) throw Errors.notFound('webhook target')
-    return c.json(targetView(target), 200)
+    return c.json(targetView(found(targets.get(c.req.valid('param').name), 'webhook target')), 200)
   })
   router.openapi({ ...routes.update, middleware: [admin] as const }, (c) =>
     c.json(targetView(targets.update(c.req.valid('param').name, c.req.valid('json'))), 200),
