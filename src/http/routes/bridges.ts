@@ -7,13 +7,11 @@ import { found, getRoute, pathParam } from './route-builders.ts'
 
 const routes = {
   list: getRoute({
-    path: '/',
     op: ['listBridges', 'List every bridge (push, Slack, webhook targets, Firebase, pollers) and its state'],
     answer: [
       z.object({ items: z.array(bridgeStatusViewSchema), checkedAt: z.number().int() }),
       'the bridges, push and Slack first',
     ],
-    errors: [401, 403],
   }),
   get: getRoute({
     path: '/{id}',

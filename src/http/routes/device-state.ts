@@ -50,7 +50,6 @@ const routes = {
     ],
     request: { ...params, body: jsonBody(PatchSchema) },
     answer: [StateSchema, 'the state'],
-    errors: [400, 401, 403, 404],
   }),
 }
 

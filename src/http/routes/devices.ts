@@ -64,7 +64,6 @@ const PatternQuery = z.object({ pattern: z.string().min(1).openapi({ example: 's
 
 const routes = {
   list: listRoute({
-    path: '/',
     op: ['listDevices', 'List devices with their presence'],
     item: DeviceSchema,
     items: 'devices',
@@ -76,7 +75,6 @@ const routes = {
     answer: [DeviceSchema.extend({ acl: z.array(AclRuleSchema) }), 'the device'],
   }),
   create: jsonRoute('post', 201, {
-    path: '/',
     op: ['createDevice', 'Register a device; its MQTT credentials are in this answer only'],
     request: { body: jsonBody(NewDeviceSchema) },
     answer: [
@@ -87,14 +85,13 @@ const routes = {
       }),
       'registered',
     ],
-    errors: [400, 401, 403, 409],
+    also: [409],
   }),
   update: jsonRoute('patch', 200, {
     path: '/{id}',
     op: ['updateDevice', 'Rename a device, or enable or disable it'],
     request: { ...params, body: jsonBody(DevicePatchSchema) },
     answer: [DeviceSchema, 'the device'],
-    errors: [400, 401, 403, 404],
   }),
   remove: deleteRoute({
     path: '/{id}',
@@ -107,7 +104,6 @@ const routes = {
     op: ['rotateDevicePassword', 'Issue a new MQTT password; the old one stops working at the next connect'],
     request: params,
     answer: [CredentialsSchema, 'new credentials'],
-    errors: [401, 403, 404],
   }),
   listAcl: listRoute({
     path: '/{id}/acl',
@@ -115,21 +111,18 @@ const routes = {
     request: params,
     item: AclRuleSchema,
     items: 'rules',
-    errors: [401, 403, 404],
   }),
   setAcl: jsonRoute('post', 200, {
     path: '/{id}/acl',
     op: ['setDeviceAclRule', 'Add an ACL rule, or change the access of the rule with the same pattern'],
     request: { ...params, body: jsonBody(AclRuleSchema) },
     answer: [AclRuleSchema, 'the rule'],
-    errors: [400, 401, 403, 404],
   }),
   removeAcl: deleteRoute({
     path: '/{id}/acl',
     op: ['deleteDeviceAclRule', 'Remove the ACL rule with this pattern'],
     request: { ...params, query: PatternQuery },
     done: 'removed',
-    errors: [400, 401, 403, 404],
   }),
 }
 

@@ -42,11 +42,9 @@ const EventSchema = z
 const EventPageSchema = pageOf(EventSchema).openapi('EventPage')
 
 const list = getRoute({
-  path: '/',
   op: ['queryEvents', 'Query the event log, newest first, one page at a time'],
   request: { query: EventQuerySchema },
   answer: [EventPageSchema, 'one page'],
-  errors: [400, 401, 403],
 })
 
 /** `/events`: the event log by type, subject and time with cursor pagination (read scope). */

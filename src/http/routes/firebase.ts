@@ -37,7 +37,6 @@ const tree = getRoute({
   op: ['getRtdbMirror', 'Get the local copy of the mirrored Realtime Database tree'],
   request: { query: TreeQuery },
   answer: [TreeSchema, 'the tree, or one node of it'],
-  errors: [400, 401, 403],
 })
 
 const docs = listRoute({

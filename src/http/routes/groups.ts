@@ -51,7 +51,6 @@ const members = { ...params, body: jsonBody(MembersSchema) }
 
 const routes = {
   list: listRoute({
-    path: '/',
     op: ['listDeviceGroups', 'List device groups with their sizes'],
     item: GroupSchema,
     items: 'groups',
@@ -63,32 +62,27 @@ const routes = {
     answer: [GroupSchema.extend({ devices: z.array(z.string()) }), 'the group'],
   }),
   create: jsonRoute('post', 201, {
-    path: '/',
     op: ['createDeviceGroup', 'Create a device group'],
     request: { body: jsonBody(NewGroupSchema) },
     answer: [groupCreateResultSchema, 'created'],
-    errors: [400, 401, 403],
   }),
   add: jsonRoute('post', 200, {
     path: '/{groupId}/add',
     op: ['addDeviceGroup', 'Add devices to a group'],
     request: members,
     answer: [groupAddResultSchema, 'added'],
-    errors: [400, 401, 403, 404],
   }),
   subtract: jsonRoute('post', 200, {
     path: '/{groupId}/subtract',
     op: ['subtractDeviceGroup', 'Remove devices from a group'],
     request: members,
     answer: [groupSubtractResultSchema, 'removed'],
-    errors: [400, 401, 403, 404],
   }),
   remove: jsonRoute('delete', 200, {
     path: '/{groupId}',
     op: ['deleteDeviceGroup', 'Delete a device group'],
     request: params,
     answer: [groupDeleteResultSchema, 'deleted'],
-    errors: [401, 403, 404],
   }),
 }
 

@@ -71,7 +71,6 @@ const routes = {
     op: ['listHookDeliveries', "List a hook's captured deliveries, newest first"],
     request: { params: NameParam, query: PageQuery },
     answer: [DeliveryPageSchema, 'one page'],
-    errors: [400, 401, 403, 404],
   }),
   delivery: getRoute({
     path: '/{name}/deliveries/{id}',
@@ -84,7 +83,7 @@ const routes = {
     op: ['replayHookDelivery', 'Publish a captured delivery again with the current mapping (write)'],
     request: { params: DeliveryParams },
     answer: [hookDeliveryViewSchema, 'the new capture'],
-    errors: [401, 403, 404, 409, 503],
+    also: [409, 503],
   }),
 }
 

@@ -65,12 +65,11 @@ const send = <T extends z.ZodType>(path: string, operationId: string, summary: s
     op: [operationId, summary],
     request: { body: jsonBody(body) },
     answer: [SendResultSchema, 'accepted'],
-    errors: [400, 401, 403, 404],
+    also: [404],
   })
 
 const routes = {
   list: listRoute({
-    path: '/',
     op: ['listMessages', 'List recent messages, newest first, with their counts'],
     request: {
       query: z.object({
@@ -80,7 +79,6 @@ const routes = {
     },
     item: MessageSummarySchema,
     items: 'messages',
-    errors: [400, 401, 403],
   }),
   get: getRoute({
     path: '/{id}',
@@ -94,7 +92,6 @@ const routes = {
       }),
     },
     answer: [MessageSchema, 'the message'],
-    errors: [400, 401, 403, 404],
   }),
   unicast: send('/unicast', 'sendUnicastMsg', 'Send to one device', UnicastBody),
   multicast: send(

@@ -36,14 +36,12 @@ const params = { params: IdParam }
 
 const routes = {
   list: getRoute({
-    path: '/',
     op: [
       'listOutbox',
       'List deliveries still to be made (or, with state=dead, the dead letters), oldest first',
     ],
     request: { query: ListQuery },
     answer: [PageSchema, 'one page'],
-    errors: [400, 401, 403],
   }),
   get: getRoute({
     path: '/{id}',
@@ -56,21 +54,20 @@ const routes = {
     op: ['replayOutboxDelivery', 'Queue a dead letter again with a fresh budget of attempts (write)'],
     request: params,
     answer: [outboxEntryViewSchema, 'queued again'],
-    errors: [401, 403, 404, 409],
+    also: [409],
   }),
   replayAll: jsonRoute('post', 200, {
     path: '/replay',
     op: ['replayDeadLetters', 'Queue every dead letter (of a kind or target) again (write)'],
     request: { body: jsonBody(ReplayAllSchema) },
     answer: [z.object({ replayed: z.number().int() }), 'how many'],
-    errors: [400, 401, 403],
   }),
   discard: deleteRoute({
     path: '/{id}',
     op: ['deleteOutboxDelivery', 'Discard a pending delivery or a dead letter (write)'],
     request: params,
     done: 'discarded',
-    errors: [401, 403, 404, 409],
+    also: [409],
   }),
 }
 

@@ -27,11 +27,10 @@ const PublishedSchema = z
   .openapi('Published')
 
 const publish = jsonRoute('post', 200, {
-  path: '/',
   op: ['publishMessage', 'Publish an MQTT message as the hub'],
   request: { body: jsonBody(PublishSchema) },
   answer: [PublishedSchema, 'routed by the broker'],
-  errors: [400, 401, 403, 413],
+  also: [413],
 })
 
 /** `/publish`: an MQTT message from the API (write scope), routed like any other. */

@@ -84,7 +84,6 @@ const routes = {
     description: `${BASIC}; a device sees its own tokens.`,
     request: { query: TokenQuery },
     answer: [pageOf(pushTokenViewSchema), 'one page'],
-    errors: [400, 401, 403],
   }),
   get: getRoute({
     path: '/tokens/{id}',
@@ -110,7 +109,7 @@ const routes = {
       ),
     },
     answer: [pushSendViewSchema, 'queued in the outbox'],
-    errors: [400, 401, 403, 404, 409, 503],
+    also: [404, 409, 503],
   }),
   pauses: listRoute({
     path: '/pauses',

@@ -30,21 +30,18 @@ const TopicQuery = z.object({
 })
 
 const list = getRoute({
-  path: '/',
   op: ['listRetained', 'List retained messages matching a topic filter, by topic'],
   request: { query: ListQuery },
   answer: [
     z.object({ items: z.array(RetainedSchema), truncated: z.boolean() }),
     'retained messages; `truncated` when more than `limit` matched',
   ],
-  errors: [400, 401, 403],
 })
 const remove = deleteRoute({
-  path: '/',
   op: ['clearRetained', 'Clear the retained message of a topic (publishes an empty retained message)'],
   request: { query: TopicQuery },
   done: 'cleared',
-  errors: [400, 401, 403, 404],
+  also: [404],
 })
 
 /** `/retained`: the broker's retained messages. */

@@ -15,84 +15,106 @@ type Request = NonNullable<RouteConfig['request']>
 type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503
 type Method = RouteConfig['method']
 
-interface Spec<P extends string, Req extends Request, S extends ErrorStatus> {
-  path: P
+interface Spec<P extends string, Req extends Request> {
+  /** `/` when absent. */
+  path?: P
   op: Op
   request?: Req
-  /** The error statuses the route can answer. */
-  errors?: readonly S[]
+  /** Error statuses besides those the request implies (see `impliedErrors`). */
+  also?: readonly ErrorStatus[]
+  /** Every error status, where the route departs from `impliedErrors`. */
+  errors?: readonly ErrorStatus[]
   /** A longer OpenAPI description, when the summary is not enough. */
   description?: string
+  /** OpenAPI security; `[]` for a route open to anyone. */
+  security?: RouteConfig['security']
 }
 
-interface JsonSpec<P extends string, Req extends Request, S extends ErrorStatus, T extends z.ZodType>
-  extends Spec<P, Req, S> {
+interface JsonSpec<P extends string, Req extends Request, T extends z.ZodType> extends Spec<P, Req> {
   /** The answer's schema and its description. */
   answer: readonly [schema: T, description: string]
 }
 
+/**
+ * What a route can answer besides success: 400 when it validates a body or query, 401 and 403 from
+ * authentication, 404 when its path names an item.
+ */
+function impliedErrors(request: Request | undefined): ErrorStatus[] {
+  return [
+    ...(request?.body || request?.query ? [400 as const] : []),
+    401,
+    403,
+    ...(request?.params ? [404 as const] : []),
+  ]
+}
+
 function build<M extends Method, P extends string, Req extends Request, Res extends RouteConfig['responses']>(
   method: M,
-  s: Spec<P, Req, ErrorStatus>,
-  responses: Res,
+  s: Spec<P, Req>,
+  ok: Res,
 ) {
   const [operationId, summary] = s.op
+  const errors = s.errors ?? [...impliedErrors(s.request), ...(s.also ?? [])]
   return createRoute({
     method,
-    path: s.path,
+    path: s.path ?? ('/' as P),
     operationId,
     summary,
     ...(s.description ? { description: s.description } : {}),
+    ...(s.security ? { security: s.security } : {}),
     request: s.request ?? ({} as Req),
-    responses,
+    responses: { ...ok, ...errorResponses(...errors) },
   })
 }
-
-const errorsOf = <S extends ErrorStatus>(s: { errors?: readonly S[] }, fallback: readonly ErrorStatus[]) =>
-  errorResponses(...((s.errors ?? fallback) as S[]))
 
 /** A route answering JSON with `status` (200 for reads and changes, 201 for creation, 202 for a start). */
 export function jsonRoute<
   M extends Method,
   C extends 200 | 201 | 202,
-  P extends string,
   T extends z.ZodType,
+  P extends string = '/',
   Req extends Request = Record<never, never>,
-  S extends ErrorStatus = 401 | 403,
->(method: M, status: C, s: JsonSpec<P, Req, S, T>) {
+>(method: M, status: C, s: JsonSpec<P, Req, T>) {
   const [schema, description] = s.answer
-  const ok = { [status]: jsonResponse(schema, description) } as Record<C, ReturnType<typeof jsonResponse<T>>>
-  return build(method, s, { ...ok, ...errorsOf(s, [401, 403]) })
+  return build(method, s, { [status]: jsonResponse(schema, description) } as Record<
+    C,
+    ReturnType<typeof jsonResponse<T>>
+  >)
 }
 
-/** `GET` answering one JSON value; by default it may answer 401, 403 and 404. */
+/** `GET` answering one JSON value. */
 export function getRoute<
-  P extends string,
   T extends z.ZodType,
+  P extends string = '/',
   Req extends Request = Record<never, never>,
-  S extends ErrorStatus = 401 | 403 | 404,
->(s: JsonSpec<P, Req, S, T>) {
-  return jsonRoute('get', 200, { ...s, errors: s.errors ?? ([401, 403, 404] as S[]) })
+>(s: JsonSpec<P, Req, T>) {
+  return jsonRoute('get', 200, s)
 }
 
-/** `GET` answering `{ items: [item…] }`; by default it may answer 401 and 403. */
+/** `GET` answering `{ items: [item…] }`, described as `items`. */
 export function listRoute<
-  P extends string,
   T extends z.ZodType,
+  P extends string = '/',
   Req extends Request = Record<never, never>,
-  S extends ErrorStatus = 401 | 403,
->(s: Spec<P, Req, S> & { item: T; items: string }) {
+>(s: Spec<P, Req> & { item: T; items: string }) {
   const { item, items, ...rest } = s
   return jsonRoute('get', 200, { ...rest, answer: [z.object({ items: z.array(item) }), items] })
 }
 
-/** `DELETE` answering 204 with `done` as its description; by default it may answer 401, 403 and 404. */
-export function deleteRoute<
-  P extends string,
+/** A route answering 204 with `done` as its description. */
+export function noContentRoute<
+  M extends Method,
+  P extends string = '/',
   Req extends Request = Record<never, never>,
-  S extends ErrorStatus = 401 | 403 | 404,
->(s: Spec<P, Req, S> & { done: string }) {
-  return build('delete', s, { 204: { description: s.done }, ...errorsOf(s, [401, 403, 404]) })
+>(method: M, s: Spec<P, Req> & { done: string }) {
+  return build(method, s, { 204: { description: s.done } })
+}
+
+/** `DELETE` answering 204 with `done` as its description. */
+export function deleteRoute<P extends string = '/', Req extends Request = Record<never, never>>(
+  s: Spec<P, Req> & { done: string },
+) {
+  return noContentRoute('delete', s)
 }
 
 /** `{ <name> }` in a route's path: a string unless `schema` says otherwise. */

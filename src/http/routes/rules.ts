@@ -34,7 +34,6 @@ const TestBody = z
 
 const routes = {
   list: jsonRoute('get', 200, {
-    path: '/',
     op: ['listRules', 'List rules (config and API)'],
     answer: [z.object({ items: z.array(ruleViewSchema), ...definitionReport }), 'rules'],
   }),
@@ -61,14 +60,13 @@ const routes = {
     op: ['deleteRule', 'Delete a rule'],
     request: params,
     done: 'deleted',
-    errors: [401, 403, 404, 409],
+    also: [409],
   }),
   test: jsonRoute('post', 200, {
     path: '/{id}/test',
     op: ['testRule', 'Report what a rule would do for a payload or for readings, without acting'],
     request: { ...params, body: jsonBody(TestBody) },
     answer: [ruleTestViewSchema, 'what would have fired'],
-    errors: [400, 401, 403, 404],
   }),
 }
 

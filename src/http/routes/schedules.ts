@@ -27,7 +27,6 @@ const RunsQuery = z.object({
 })
 
 const list = jsonRoute('get', 200, {
-  path: '/',
   op: ['listSchedules', 'List schedules (from the API and the config file)'],
   answer: [z.object({ items: z.array(scheduleViewSchema), ...definitionReport }), 'schedules'],
 })
@@ -38,32 +37,30 @@ const get = getRoute({
   answer: [scheduleViewSchema, 'the schedule'],
 })
 const create = jsonRoute('post', 201, {
-  path: '/',
   op: ['createSchedule', 'Create a schedule (the same schema as a [[schedules]] table of the config file)'],
   request: { body: jsonBody(scheduleSchema) },
   answer: [scheduleViewSchema, 'created'],
-  errors: [400, 401, 403, 409],
+  also: [409],
 })
 const update = jsonRoute('put', 200, {
   path: '/{id}',
   op: ['replaceSchedule', 'Replace a schedule; its next run is computed afresh from now'],
   request: { ...params, body: jsonBody(scheduleSchema) },
   answer: [scheduleViewSchema, 'replaced'],
-  errors: [400, 401, 403, 404, 409],
+  also: [409],
 })
 const remove = deleteRoute({
   path: '/{id}',
   op: ['deleteSchedule', 'Delete a schedule and its run history'],
   request: params,
   done: 'deleted',
-  errors: [401, 403, 404, 409],
+  also: [409],
 })
 const next = getRoute({
   path: '/{id}/next',
   op: ['previewScheduleRuns', 'Preview the next run times'],
   request: { ...params, query: NextQuery },
   answer: [scheduleNextViewSchema, 'the next runs, soonest first; empty when disabled or done'],
-  errors: [400, 401, 403, 404],
 })
 const runNow = jsonRoute('post', 202, {
   path: '/{id}/run',
@@ -73,7 +70,7 @@ const runNow = jsonRoute('post', 202, {
     'the result follows as a `schedule.run` event and in the run history. 409 while a run of it is going on.',
   request: params,
   answer: [scheduleRunViewSchema, 'the run, started'],
-  errors: [401, 403, 404, 409, 503],
+  also: [409, 503],
 })
 const runs = getRoute({
   path: '/{id}/runs',
@@ -83,7 +80,6 @@ const runs = getRoute({
     z.object({ items: z.array(scheduleRunViewSchema), nextCursor: z.string().optional() }),
     'one page',
   ],
-  errors: [400, 401, 403, 404],
 })
 
 /** `/schedules`: CRUD, next-run preview and run history (issue 5 point 3); changes need write scope. */

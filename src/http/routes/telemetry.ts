@@ -38,14 +38,12 @@ const SeriesQuerySchema = z.object({
 })
 
 const series = getRoute({
-  path: '/',
   op: [
     'queryTelemetry',
     'Query one metric of one device over time, at most `points` values (raw or rolled up)',
   ],
   request: { query: SeriesQuerySchema },
   answer: [telemetrySeriesViewSchema, 'the series'],
-  errors: [400, 401, 403],
 })
 
 const latest = getRoute({

@@ -26,7 +26,6 @@ const NewTokenSchema = z
 const IdParam = pathParam('id')
 
 const list = listRoute({
-  path: '/',
   op: ['listTokens', 'List API tokens (never their secrets)'],
   item: TokenSchema,
   items: 'tokens',
@@ -38,14 +37,12 @@ const get = getRoute({
   answer: [TokenSchema, 'the token'],
 })
 const create = jsonRoute('post', 201, {
-  path: '/',
   op: ['createToken', 'Create an API token; the secret is in this answer only'],
   request: { body: jsonBody(NewTokenSchema) },
   answer: [
     z.object({ token: TokenSchema, secret: z.string().openapi({ example: 'hth_…' }) }),
     'created; send the secret as Authorization: Bearer',
   ],
-  errors: [400, 401, 403],
 })
 const revoke = deleteRoute({
   path: '/{id}',

@@ -38,7 +38,7 @@ const UserPatchSchema = z
 
 const NameParam = pathParam('username')
 
-const list = listRoute({ path: '/', op: ['listUsers', 'List users'], item: UserSchema, items: 'users' })
+const list = listRoute({ op: ['listUsers', 'List users'], item: UserSchema, items: 'users' })
 const get = getRoute({
   path: '/{username}',
   op: ['getUser', 'Get a user'],
@@ -46,28 +46,27 @@ const get = getRoute({
   answer: [UserSchema, 'the user'],
 })
 const create = jsonRoute('post', 201, {
-  path: '/',
   op: ['createUser', 'Add a user'],
   request: { body: jsonBody(NewUserSchema) },
   answer: [
     z.object({ user: UserSchema, password: z.string().optional() }),
     'created; `password` only when generated',
   ],
-  errors: [400, 401, 403, 409],
+  also: [409],
 })
 const update = jsonRoute('patch', 200, {
   path: '/{username}',
   op: ['updateUser', 'Change a role or password (a new password ends the user’s sessions)'],
   request: { params: NameParam, body: jsonBody(UserPatchSchema) },
   answer: [UserSchema, 'the user'],
-  errors: [400, 401, 403, 404, 409],
+  also: [409],
 })
 const remove = deleteRoute({
   path: '/{username}',
   op: ['deleteUser', 'Remove a user (never the last admin)'],
   request: { params: NameParam },
   done: 'removed',
-  errors: [401, 403, 404, 409],
+  also: [409],
 })
 
 /** `/users`: people who log in to the console; admin scope only. */
