@@ -12,7 +12,7 @@ import { deviceGroupInfoSchema } from '../../devices/schema.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { jsonBody } from './api-shared.ts'
-import { found, getRoute, jsonRoute, listRoute, readOrWrite } from './route-builders.ts'
+import { found, getRoute, jsonRoute, listRoute, type Op, readOrWrite } from './route-builders.ts'
 
 export interface GroupRoutesDeps {
   db: Database
@@ -47,7 +47,15 @@ const NewGroupSchema = z
 const MembersSchema = z.object({ devices: DeviceIds.min(1) }).openapi('DeviceGroupMembers')
 
 const params = { params: GroupIdParam }
-const members = { ...params, body: jsonBody(MembersSchema) }
+
+/** `POST /{groupId}/<change>` with a list of devices, answering what changed. */
+const membersRoute = <T extends z.ZodType, C extends string>(change: C, op: Op, answer: T, done: string) =>
+  jsonRoute('post', 200, {
+    path: `/{groupId}/${change}`,
+    op,
+    request: { ...params, body: jsonBody(MembersSchema) },
+    answer: [answer, done],
+  })
 
 const routes = {
   list: listRoute({
@@ -66,18 +74,13 @@ const routes = {
     request: { body: jsonBody(NewGroupSchema) },
     answer: [groupCreateResultSchema, 'created'],
   }),
-  add: jsonRoute('post', 200, {
-    path: '/{groupId}/add',
-    op: ['addDeviceGroup', 'Add devices to a group'],
-    request: members,
-    answer: [groupAddResultSchema, 'added'],
-  }),
-  subtract: jsonRoute('post', 200, {
-    path: '/{groupId}/subtract',
-    op: ['subtractDeviceGroup', 'Remove devices from a group'],
-    request: members,
-    answer: [groupSubtractResultSchema, 'removed'],
-  }),
+  add: membersRoute('add', ['addDeviceGroup', 'Add devices to a group'], groupAddResultSchema, 'added'),
+  subtract: membersRoute(
+    'subtract',
+    ['subtractDeviceGroup', 'Remove devices from a group'],
+    groupSubtractResultSchema,
+    'removed',
+  ),
   remove: jsonRoute('delete', 200, {
     path: '/{groupId}',
     op: ['deleteDeviceGroup', 'Delete a device group'],

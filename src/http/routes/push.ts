@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { pushActionSchema } from '../../actions/push.ts'
 import { PLATFORMS } from '../../bridges/fcm/message.ts'
@@ -26,7 +26,7 @@ import { Errors, invalidFrom } from '../../errors.ts'
 import { type ApiEnv, createRouter, type Principal } from '../api.ts'
 import { createDeviceAuthenticator, parseBasic } from '../auth/device.ts'
 import type { RequireAuth, Scope } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
 import {
   deleteRoute,
   found,
@@ -36,6 +36,7 @@ import {
   pageOf,
   pagingQuery,
   pathParam,
+  upsertRoute,
 } from './route-builders.ts'
 
 export interface PushRoutesDeps {
@@ -65,18 +66,15 @@ const TargetParam = pathParam(
 const BASIC = 'API token or session, or the device credentials over HTTP Basic (username = device id)'
 
 const routes = {
-  register: createRoute({
-    method: 'post',
+  register: upsertRoute('post', {
     path: '/tokens',
-    operationId: 'registerPushToken',
-    summary: 'Register an FCM registration token, or refresh one already registered',
+    op: ['registerPushToken', 'Register an FCM registration token, or refresh one already registered'],
     description: `${BASIC}; a device registers tokens for itself only.`,
     request: { body: jsonBody(tokenRegistrationSchema) },
-    responses: {
-      200: jsonResponse(pushTokenViewSchema, 'refreshed'),
-      201: jsonResponse(pushTokenViewSchema, 'registered'),
-      ...errorResponses(400, 401, 403, 404),
-    },
+    item: pushTokenViewSchema,
+    kept: 'refreshed',
+    created: 'registered',
+    also: [404],
   }),
   list: getRoute({
     path: '/tokens',

@@ -101,6 +101,19 @@ export function listRoute<
   return jsonRoute('get', 200, { ...rest, answer: [z.object({ items: z.array(item) }), items] })
 }
 
+/**
+ * A route that creates or refreshes one item: 201 with `created` when it is new, 200 with `kept`
+ * when it was there.
+ */
+export function upsertRoute<
+  M extends Method,
+  T extends z.ZodType,
+  P extends string = '/',
+  Req extends Request = Record<never, never>,
+>(method: M, s: Spec<P, Req> & { item: T; kept: string; created: string }) {
+  return build(method, s, { 200: jsonResponse(s.item, s.kept), 201: jsonResponse(s.item, s.created) })
+}
+
 /** A route answering 204 with `done` as its description. */
 export function noContentRoute<
   M extends Method,

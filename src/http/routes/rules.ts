@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import type { Bus } from '../../bus/bus.ts'
 import { Errors, invalidFrom } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
@@ -8,9 +8,9 @@ import { type RulesService, simulate } from '../../rules/service.ts'
 import { ruleTestViewSchema, ruleViewSchema } from '../../rules/view-schema.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
 import { definitionReport, listReport } from './definition-routes.ts'
-import { deleteRoute, found, getRoute, jsonRoute, pathParam } from './route-builders.ts'
+import { deleteRoute, found, getRoute, jsonRoute, pathParam, upsertRoute } from './route-builders.ts'
 
 const params = { params: pathParam('id') }
 
@@ -43,17 +43,15 @@ const routes = {
     request: params,
     answer: [ruleViewSchema, 'the rule'],
   }),
-  put: createRoute({
-    method: 'put',
+  put: upsertRoute('put', {
     path: '/{id}',
-    operationId: 'putRule',
-    summary: 'Create or replace a rule (config rules cannot be changed here)',
+    op: ['putRule', 'Create or replace a rule (config rules cannot be changed here)'],
     request: { ...params, body: jsonBody(z.record(z.string(), z.unknown()).openapi('RuleBody')) },
-    responses: {
-      200: jsonResponse(ruleViewSchema, 'replaced'),
-      201: jsonResponse(ruleViewSchema, 'created'),
-      ...errorResponses(400, 401, 403, 409),
-    },
+    item: ruleViewSchema,
+    kept: 'replaced',
+    created: 'created',
+    // A missing rule is created, never a 404.
+    errors: [400, 401, 403, 409],
   }),
   remove: deleteRoute({
     path: '/{id}',

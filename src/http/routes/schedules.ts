@@ -9,7 +9,7 @@ import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { jsonBody } from './api-shared.ts'
 import { definitionReport, listReport } from './definition-routes.ts'
-import { deleteRoute, found, getRoute, jsonRoute, pathParam } from './route-builders.ts'
+import { deleteRoute, found, getRoute, jsonRoute, pageOf, pathParam } from './route-builders.ts'
 
 const params = { params: pathParam('id') }
 
@@ -76,10 +76,7 @@ const runs = getRoute({
   path: '/{id}/runs',
   op: ['listScheduleRuns', 'List the run history of a schedule, newest first'],
   request: { ...params, query: RunsQuery },
-  answer: [
-    z.object({ items: z.array(scheduleRunViewSchema), nextCursor: z.string().optional() }),
-    'one page',
-  ],
+  answer: [pageOf(scheduleRunViewSchema), 'one page'],
 })
 
 /** `/schedules`: CRUD, next-run preview and run history (issue 5 point 3); changes need write scope. */
