@@ -42,19 +42,13 @@ const PageQuery = z.object({
 
 // Rebuilt here: schemas made before @hono/zod-openapi loaded have no `.openapi()`.
 const HookSchema = z.object(hookViewSchema.shape).openapi('Hook')
-const CreatedHookSchema = z
-  .object({
-    hook: HookSchema,
-    secret: z.string().optional().describe('the generated secret, shown only now'),
-  })
-  .openapi('CreatedHook')
 const DeliveryPageSchema = pageOf(hookDeliveryViewSchema).openapi('HookDeliveryPage')
 
 const routes = {
   ...definitionRoutes({
     noun: 'hook',
     item: HookSchema,
-    created: CreatedHookSchema,
+    created: { key: 'hook', name: 'CreatedHook' },
     create: hookCreateSchema,
     update: hookUpdateSchema,
     param: NameParam,

@@ -13,18 +13,12 @@ import { found, pathParam } from './route-builders.ts'
 
 // Rebuilt here: schemas made before @hono/zod-openapi loaded have no `.openapi()`.
 const TargetSchema = z.object(targetViewSchema.shape).openapi('WebhookTarget')
-const CreatedSchema = z
-  .object({
-    target: TargetSchema,
-    secret: z.string().optional().describe('the generated secret, shown only now'),
-  })
-  .openapi('CreatedWebhookTarget')
 const NameParam = pathParam('name', { example: 'alerts' })
 
 const routes = definitionRoutes({
   noun: 'target',
   item: TargetSchema,
-  created: CreatedSchema,
+  created: { key: 'target', name: 'CreatedWebhookTarget' },
   create: targetCreateSchema,
   update: targetUpdateSchema,
   param: NameParam,
