@@ -57,9 +57,9 @@ export function createWebhookTargetsApi(deps: { targets: TargetRegistry; require
       201,
     )
   })
-  router.openapi(routes.get, (c) => {
-    return c.json(targetView(found(targets.get(c.req.valid('param').name), 'webhook target')), 200)
-  })
+  router.openapi(routes.get, (c) =>
+    c.json(targetView(found(targets.get(c.req.valid('param').name), 'webhook target')), 200),
+  )
   router.openapi({ ...routes.update, middleware: [admin] as const }, (c) =>
     c.json(targetView(targets.update(c.req.valid('param').name, c.req.valid('json'))), 200),
   )
