@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { createUserService } from '../../accounts/user-service.ts'
 import type { Bus } from '../../bus/bus.ts'
@@ -11,7 +11,8 @@ import { createRouter } from '../api.ts'
 import { clientAddress } from '../auth/client-address.ts'
 import { createLoginThrottle, type LoginThrottle } from '../auth/login-limiter.ts'
 import { type RequireAuth, SESSION_COOKIE } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
+import { getRoute, jsonRoute, noContentRoute } from './route-builders.ts'
 import { password, UserSchema } from './users.ts'
 
 export interface AuthRoutesDeps {
@@ -56,46 +57,43 @@ export const MeSchema = z
   .openapi('Me')
 export type MeView = z.infer<typeof MeSchema>
 
-const login = createRoute({
-  method: 'post',
+const login = jsonRoute('post', 200, {
   path: '/login',
-  operationId: 'login',
-  summary: 'Log in: set the session cookie and return the CSRF token',
+  op: ['login', 'Log in: set the session cookie and return the CSRF token'],
   security: [],
   request: { body: jsonBody(LoginSchema) },
-  responses: {
-    200: jsonResponse(SessionSchema, 'logged in'),
-    ...errorResponses(400, 401, 429),
-  },
+  answer: [SessionSchema, 'logged in'],
+  // Anyone may log in: no 403, but too many failures answer 429.
+  errors: [400, 401, 429],
 })
 
-const logout = createRoute({
-  method: 'post',
+const logout = noContentRoute('post', {
   path: '/logout',
-  operationId: 'logout',
-  summary: 'End the current session',
-  responses: { 204: { description: 'logged out' }, ...errorResponses(401, 403) },
+  op: ['logout', 'End the current session'],
+  done: 'logged out',
 })
 
 const PasswordChangeSchema = z
   .object({ currentPassword: z.string().min(1).max(1024), newPassword: password() })
   .openapi('PasswordChange')
 
-const changePassword = createRoute({
-  method: 'post',
+const changePassword = noContentRoute('post', {
   path: '/password',
-  operationId: 'changeOwnPassword',
-  summary: 'Change the logged-in user’s own password (the current one is asked; other sessions end)',
+  op: [
+    'changeOwnPassword',
+    'Change the logged-in user’s own password (the current one is asked; other sessions end)',
+  ],
   request: { body: jsonBody(PasswordChangeSchema) },
-  responses: { 204: { description: 'changed' }, ...errorResponses(400, 401, 403, 429) },
+  done: 'changed',
+  also: [429],
 })
 
-const me = createRoute({
-  method: 'get',
+// Any authenticated caller may ask who it is: no 403.
+const me = getRoute({
   path: '/me',
-  operationId: 'getMe',
-  summary: 'Tell who the caller is',
-  responses: { 200: jsonResponse(MeSchema, 'the caller'), ...errorResponses(401) },
+  op: ['getMe', 'Tell who the caller is'],
+  answer: [MeSchema, 'the caller'],
+  errors: [401],
 })
 
 /** `/auth`: login with back-off, logout, and who-am-I (issue 4 point 2). */

@@ -1,39 +1,23 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { type BridgeStatusDeps, listBridges } from '../../bridges/status.ts'
 import { type BridgeStatusView, bridgeStatusViewSchema } from '../../bridges/status-schema.ts'
-import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonResponse } from './api-shared.ts'
-
-const IdParam = z.object({
-  id: z
-    .string()
-    .min(1)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 'webhook:sensors' }),
-})
+import { found, getRoute, pathParam } from './route-builders.ts'
 
 const routes = {
-  list: createRoute({
-    method: 'get',
-    path: '/',
-    operationId: 'listBridges',
-    summary: 'List every bridge (push, Slack, webhook targets, Firebase, pollers) and its state',
-    responses: {
-      200: jsonResponse(
-        z.object({ items: z.array(bridgeStatusViewSchema), checkedAt: z.number().int() }),
-        'the bridges, push and Slack first',
-      ),
-      ...errorResponses(401, 403),
-    },
+  list: getRoute({
+    op: ['listBridges', 'List every bridge (push, Slack, webhook targets, Firebase, pollers) and its state'],
+    answer: [
+      z.object({ items: z.array(bridgeStatusViewSchema), checkedAt: z.number().int() }),
+      'the bridges, push and Slack first',
+    ],
   }),
-  get: createRoute({
-    method: 'get',
+  get: getRoute({
     path: '/{id}',
-    operationId: 'getBridge',
-    summary: 'Get one bridge by its id',
-    request: { params: IdParam },
-    responses: { 200: jsonResponse(bridgeStatusViewSchema, 'the bridge'), ...errorResponses(401, 403, 404) },
+    op: ['getBridge', 'Get one bridge by its id'],
+    request: { params: pathParam('id', { example: 'webhook:sensors' }, z.string().min(1)) },
+    answer: [bridgeStatusViewSchema, 'the bridge'],
   }),
 }
 
@@ -48,8 +32,7 @@ export function createBridgeRoutes(
   router.openapi(routes.get, (c) => {
     const id = c.req.valid('param').id
     const bridge: BridgeStatusView | undefined = listBridges(deps).find((b) => b.id === id)
-    if (!bridge) throw Errors.notFound('bridge')
-    return c.json(bridge, 200)
+    return c.json(found(bridge, 'bridge'), 200)
   })
   return router
 }

@@ -1,9 +1,10 @@
-import { createRoute, z } from '@hono/zod-openapi'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { z } from '@hono/zod-openapi'
+import { jsonBody } from './api-shared.ts'
+import { deleteRoute, getRoute, jsonRoute, type Op } from './route-builders.ts'
 
 interface DefinitionRouteSchemas<
   Item extends z.ZodType,
-  Created extends z.ZodType,
+  Key extends string,
   Create extends z.ZodType,
   Update extends z.ZodType,
   Param extends z.ZodObject,
@@ -11,14 +12,14 @@ interface DefinitionRouteSchemas<
   /** How descriptions name one item (`every hook`, `the hook`). */
   noun: string
   item: Item
-  /** The create answer: the item and a generated secret, shown once. */
-  created: Created
+  /** The create answer: `{ <key>: item, secret? }` (a generated secret, shown once), named `name`. */
+  created: { key: Key; name: string }
   create: Create
   update: Update
   /** `{ name }` in the path. */
   param: Param
   /** Each operation's OpenAPI operationId and summary, as `[operationId, summary]`. */
-  operations: Record<'list' | 'create' | 'get' | 'update' | 'remove', [string, string]>
+  operations: Record<'list' | 'create' | 'get' | 'update' | 'remove', Op>
 }
 
 /**
@@ -50,52 +51,46 @@ export function listReport(r: { shadowed: string[]; invalid: Array<{ id: string;
  */
 export function definitionRoutes<
   Item extends z.ZodType,
-  Created extends z.ZodType,
+  Key extends string,
   Create extends z.ZodType,
   Update extends z.ZodType,
   Param extends z.ZodObject,
->(s: DefinitionRouteSchemas<Item, Created, Create, Update, Param>) {
-  const described = (op: keyof typeof s.operations) => {
-    const [operationId, summary] = s.operations[op]
-    return { operationId, summary }
-  }
+>(s: DefinitionRouteSchemas<Item, Key, Create, Update, Param>) {
+  const secret = z.string().optional().describe('the generated secret, shown only now')
+  const created = z
+    .object({ [s.created.key]: s.item, secret } as Record<Key, Item> & { secret: typeof secret })
+    .openapi(s.created.name)
+  const params = { params: s.param }
   return {
-    list: createRoute({
-      method: 'get',
-      path: '/',
-      ...described('list'),
-      responses: {
-        200: jsonResponse(z.object({ items: z.array(s.item), ...definitionReport }), `every ${s.noun}`),
-        ...errorResponses(401, 403),
-      },
+    list: getRoute({
+      op: s.operations.list,
+      answer: [z.object({ items: z.array(s.item), ...definitionReport }), `every ${s.noun}`],
     }),
-    create: createRoute({
-      method: 'post',
-      path: '/',
-      ...described('create'),
+    create: jsonRoute('post', 201, {
+      op: s.operations.create,
       request: { body: jsonBody(s.create) },
-      responses: { 201: jsonResponse(s.created, 'created'), ...errorResponses(400, 401, 403, 409) },
+      answer: [created, 'created'],
+      also: [409],
     }),
-    get: createRoute({
-      method: 'get',
+    get: getRoute({
       path: '/{name}',
-      ...described('get'),
-      request: { params: s.param },
-      responses: { 200: jsonResponse(s.item, `the ${s.noun}`), ...errorResponses(401, 403, 404) },
+      op: s.operations.get,
+      request: params,
+      answer: [s.item, `the ${s.noun}`],
     }),
-    update: createRoute({
-      method: 'put',
+    update: jsonRoute('put', 200, {
       path: '/{name}',
-      ...described('update'),
-      request: { params: s.param, body: jsonBody(s.update) },
-      responses: { 200: jsonResponse(s.item, `the ${s.noun}`), ...errorResponses(400, 401, 403, 404, 409) },
+      op: s.operations.update,
+      request: { ...params, body: jsonBody(s.update) },
+      answer: [s.item, `the ${s.noun}`],
+      also: [409],
     }),
-    remove: createRoute({
-      method: 'delete',
+    remove: deleteRoute({
       path: '/{name}',
-      ...described('remove'),
-      request: { params: s.param },
-      responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
+      op: s.operations.remove,
+      request: params,
+      done: 'deleted',
+      also: [409],
     }),
   }
 }

@@ -1,10 +1,10 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { deviceStateViewSchema } from '../../devices/schema.ts'
 import type { DeviceState } from '../../devices/state.ts'
-import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
+import { found, getRoute, jsonRoute, pathParam, readOrWrite } from './route-builders.ts'
 
 export interface DeviceStateRoutesDeps {
   state: DeviceState
@@ -30,24 +30,26 @@ const PatchSchema = z
   })
   .openapi('DeviceStatePatch')
 
-const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'pi-1' }) })
+const params = { params: pathParam('id', { example: 'pi-1' }) }
 
 const routes = {
-  get: createRoute({
-    method: 'get',
+  get: getRoute({
     path: '/{id}/state',
-    operationId: 'getDeviceState',
-    summary: 'Get the reported and desired state of a device, with the delta and whether it is pending',
-    request: { params: IdParam },
-    responses: { 200: jsonResponse(StateSchema, 'the state'), ...errorResponses(401, 403, 404) },
+    op: [
+      'getDeviceState',
+      'Get the reported and desired state of a device, with the delta and whether it is pending',
+    ],
+    request: params,
+    answer: [StateSchema, 'the state'],
   }),
-  patch: createRoute({
-    method: 'patch',
+  patch: jsonRoute('patch', 200, {
     path: '/{id}/state',
-    operationId: 'setDesiredState',
-    summary: 'Change the desired state; what the device does not report yet is published to its set topic',
-    request: { params: IdParam, body: jsonBody(PatchSchema) },
-    responses: { 200: jsonResponse(StateSchema, 'the state'), ...errorResponses(400, 401, 403, 404) },
+    op: [
+      'setDesiredState',
+      'Change the desired state; what the device does not report yet is published to its set topic',
+    ],
+    request: { ...params, body: jsonBody(PatchSchema) },
+    answer: [StateSchema, 'the state'],
   }),
 }
 
@@ -55,23 +57,16 @@ const routes = {
 export function createDeviceStateRoutes(deps: DeviceStateRoutesDeps) {
   const router = createRouter()
   // Only this router's paths: `/devices` has the registry's own guard.
-  const read = deps.requireAuth('read')
-  const write = deps.requireAuth('write')
-  router.use('/:id/state', (c, next) =>
-    (c.req.method === 'GET' || c.req.method === 'HEAD' ? read : write)(c, next),
-  )
+  router.use('/:id/state', readOrWrite(deps.requireAuth))
 
   router.openapi(routes.get, (c) => {
-    const state = deps.state.get(c.req.valid('param').id)
-    if (!state) throw Errors.notFound('device')
-    return c.json(state, 200)
+    return c.json(found(deps.state.get(c.req.valid('param').id), 'device'), 200)
   })
   router.openapi(routes.patch, (c) => {
     const { id } = c.req.valid('param')
     const principal = c.get('principal')
     const state = deps.state.setDesired(id, c.req.valid('json').desired, `${principal.kind}:${principal.id}`)
-    if (!state) throw Errors.notFound('device')
-    return c.json(state, 200)
+    return c.json(found(state, 'device'), 200)
   })
   return router
 }

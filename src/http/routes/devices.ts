@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import type { Bus } from '../../bus/bus.ts'
 import { listDeviceAclRules, removeDeviceAclRule, setDeviceAclRule } from '../../devices/acl-rules.ts'
 import { createDeviceService } from '../../devices/device-service.ts'
@@ -14,7 +14,16 @@ import {
 import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
+import {
+  deleteRoute,
+  found,
+  getRoute,
+  jsonRoute,
+  listRoute,
+  pathParam,
+  readOrWrite,
+} from './route-builders.ts'
 
 export interface DeviceRoutesDeps {
   db: Database
@@ -31,7 +40,8 @@ const CredentialsSchema = deviceCredentialsViewSchema
 
 const PresetSettingsSchema = presetSettingsSchema
 
-const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'pi-1' }) })
+const IdParam = pathParam('id', { example: 'pi-1' })
+const params = { params: IdParam }
 const NewDeviceSchema = z
   .object({
     id: z.string().min(1).max(64),
@@ -53,95 +63,66 @@ const DevicePatchSchema = z
 const PatternQuery = z.object({ pattern: z.string().min(1).openapi({ example: 'sensors/%u/#' }) })
 
 const routes = {
-  list: createRoute({
-    method: 'get',
-    path: '/',
-    operationId: 'listDevices',
-    summary: 'List devices with their presence',
-    responses: {
-      200: jsonResponse(z.object({ items: z.array(DeviceSchema) }), 'devices'),
-      ...errorResponses(401, 403),
-    },
+  list: listRoute({
+    op: ['listDevices', 'List devices with their presence'],
+    item: DeviceSchema,
+    items: 'devices',
   }),
-  get: createRoute({
-    method: 'get',
+  get: getRoute({
     path: '/{id}',
-    operationId: 'getDevice',
-    summary: 'Get a device and its extra ACL rules',
-    request: { params: IdParam },
-    responses: {
-      200: jsonResponse(DeviceSchema.extend({ acl: z.array(AclRuleSchema) }), 'the device'),
-      ...errorResponses(401, 403, 404),
-    },
+    op: ['getDevice', 'Get a device and its extra ACL rules'],
+    request: params,
+    answer: [DeviceSchema.extend({ acl: z.array(AclRuleSchema) }), 'the device'],
   }),
-  create: createRoute({
-    method: 'post',
-    path: '/',
-    operationId: 'createDevice',
-    summary: 'Register a device; its MQTT credentials are in this answer only',
+  create: jsonRoute('post', 201, {
+    op: ['createDevice', 'Register a device; its MQTT credentials are in this answer only'],
     request: { body: jsonBody(NewDeviceSchema) },
-    responses: {
-      201: jsonResponse(
-        z.object({
-          device: DeviceSchema,
-          credentials: CredentialsSchema,
-          settings: PresetSettingsSchema.optional(),
-        }),
-        'registered',
-      ),
-      ...errorResponses(400, 401, 403, 409),
-    },
+    answer: [
+      z.object({
+        device: DeviceSchema,
+        credentials: CredentialsSchema,
+        settings: PresetSettingsSchema.optional(),
+      }),
+      'registered',
+    ],
+    also: [409],
   }),
-  update: createRoute({
-    method: 'patch',
+  update: jsonRoute('patch', 200, {
     path: '/{id}',
-    operationId: 'updateDevice',
-    summary: 'Rename a device, or enable or disable it',
-    request: { params: IdParam, body: jsonBody(DevicePatchSchema) },
-    responses: { 200: jsonResponse(DeviceSchema, 'the device'), ...errorResponses(400, 401, 403, 404) },
+    op: ['updateDevice', 'Rename a device, or enable or disable it'],
+    request: { ...params, body: jsonBody(DevicePatchSchema) },
+    answer: [DeviceSchema, 'the device'],
   }),
-  remove: createRoute({
-    method: 'delete',
+  remove: deleteRoute({
     path: '/{id}',
-    operationId: 'deleteDevice',
-    summary: 'Remove a device and its ACL rules',
-    request: { params: IdParam },
-    responses: { 204: { description: 'removed' }, ...errorResponses(401, 403, 404) },
+    op: ['deleteDevice', 'Remove a device and its ACL rules'],
+    request: params,
+    done: 'removed',
   }),
-  rotate: createRoute({
-    method: 'post',
+  rotate: jsonRoute('post', 200, {
     path: '/{id}/rotate',
-    operationId: 'rotateDevicePassword',
-    summary: 'Issue a new MQTT password; the old one stops working at the next connect',
-    request: { params: IdParam },
-    responses: { 200: jsonResponse(CredentialsSchema, 'new credentials'), ...errorResponses(401, 403, 404) },
+    op: ['rotateDevicePassword', 'Issue a new MQTT password; the old one stops working at the next connect'],
+    request: params,
+    answer: [CredentialsSchema, 'new credentials'],
   }),
-  listAcl: createRoute({
-    method: 'get',
+  listAcl: listRoute({
     path: '/{id}/acl',
-    operationId: 'listDeviceAcl',
-    summary: 'List the extra ACL rules of a device (besides devices/<id>/# and mqtt.acl)',
-    request: { params: IdParam },
-    responses: {
-      200: jsonResponse(z.object({ items: z.array(AclRuleSchema) }), 'rules'),
-      ...errorResponses(401, 403, 404),
-    },
+    op: ['listDeviceAcl', 'List the extra ACL rules of a device (besides devices/<id>/# and mqtt.acl)'],
+    request: params,
+    item: AclRuleSchema,
+    items: 'rules',
   }),
-  setAcl: createRoute({
-    method: 'post',
+  setAcl: jsonRoute('post', 200, {
     path: '/{id}/acl',
-    operationId: 'setDeviceAclRule',
-    summary: 'Add an ACL rule, or change the access of the rule with the same pattern',
-    request: { params: IdParam, body: jsonBody(AclRuleSchema) },
-    responses: { 200: jsonResponse(AclRuleSchema, 'the rule'), ...errorResponses(400, 401, 403, 404) },
+    op: ['setDeviceAclRule', 'Add an ACL rule, or change the access of the rule with the same pattern'],
+    request: { ...params, body: jsonBody(AclRuleSchema) },
+    answer: [AclRuleSchema, 'the rule'],
   }),
-  removeAcl: createRoute({
-    method: 'delete',
+  removeAcl: deleteRoute({
     path: '/{id}/acl',
-    operationId: 'deleteDeviceAclRule',
-    summary: 'Remove the ACL rule with this pattern',
-    request: { params: IdParam, query: PatternQuery },
-    responses: { 204: { description: 'removed' }, ...errorResponses(400, 401, 403, 404) },
+    op: ['deleteDeviceAclRule', 'Remove the ACL rule with this pattern'],
+    request: { ...params, query: PatternQuery },
+    done: 'removed',
   }),
 }
 
@@ -150,15 +131,9 @@ export function createDeviceRoutes(deps: DeviceRoutesDeps) {
   const { db } = deps
   const now = deps.now ?? Date.now
   const devices = createDeviceService({ db, bus: deps.bus, now })
-  const read = deps.requireAuth('read')
-  const write = deps.requireAuth('write')
   const router = createRouter()
-  router.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? read : write)(c, next))
-  const mustExist = (id: string) => {
-    const device = getDevice(db, id)
-    if (!device) throw Errors.notFound('device')
-    return device
-  }
+  router.use('*', readOrWrite(deps.requireAuth))
+  const mustExist = (id: string) => found(getDevice(db, id), 'device')
 
   router.openapi(routes.list, (c) => c.json({ items: listDevices(db) }, 200))
 
@@ -183,13 +158,11 @@ export function createDeviceRoutes(deps: DeviceRoutesDeps) {
 
   router.openapi(routes.update, (c) => {
     const { id } = c.req.valid('param')
-    const device = devices.update(id, c.req.valid('json'))
-    if (!device) throw Errors.notFound('device')
-    return c.json(device, 200)
+    return c.json(found(devices.update(id, c.req.valid('json')), 'device'), 200)
   })
 
   router.openapi(routes.remove, (c) => {
-    if (!devices.remove(c.req.valid('param').id)) throw Errors.notFound('device')
+    found(devices.remove(c.req.valid('param').id), 'device')
     return c.body(null, 204)
   })
 
@@ -213,7 +186,7 @@ export function createDeviceRoutes(deps: DeviceRoutesDeps) {
   router.openapi(routes.removeAcl, (c) => {
     const { id } = c.req.valid('param')
     mustExist(id)
-    if (!removeDeviceAclRule(db, id, c.req.valid('query').pattern)) throw Errors.notFound('ACL rule')
+    found(removeDeviceAclRule(db, id, c.req.valid('query').pattern), 'ACL rule')
     return c.body(null, 204)
   })
   return router

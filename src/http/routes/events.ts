@@ -1,9 +1,9 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { queryEvents } from '../../store/events.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonResponse } from './api-shared.ts'
+import { getRoute, pageOf, pagingQuery } from './route-builders.ts'
 
 /** A time in a query: milliseconds since the epoch, or an ISO 8601 date. */
 const instant = (what: string) =>
@@ -26,8 +26,7 @@ const EventQuerySchema = z.object({
   subject: z.string().optional().openapi({ description: 'what the event is about (device id, hook name …)' }),
   from: instant('inclusive lower bound'),
   to: instant('exclusive upper bound'),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().optional().openapi({ description: '`nextCursor` of the previous page' }),
+  ...pagingQuery(1000, 100),
 })
 
 const EventSchema = z
@@ -40,17 +39,12 @@ const EventSchema = z
   })
   .openapi('Event')
 
-const EventPageSchema = z
-  .object({ items: z.array(EventSchema), nextCursor: z.string().optional() })
-  .openapi('EventPage')
+const EventPageSchema = pageOf(EventSchema).openapi('EventPage')
 
-const list = createRoute({
-  method: 'get',
-  path: '/',
-  operationId: 'queryEvents',
-  summary: 'Query the event log, newest first, one page at a time',
+const list = getRoute({
+  op: ['queryEvents', 'Query the event log, newest first, one page at a time'],
   request: { query: EventQuerySchema },
-  responses: { 200: jsonResponse(EventPageSchema, 'one page'), ...errorResponses(400, 401, 403) },
+  answer: [EventPageSchema, 'one page'],
 })
 
 /** `/events`: the event log by type, subject and time with cursor pagination (read scope). */

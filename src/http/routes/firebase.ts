@@ -1,11 +1,11 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import type { FirestoreSchedules } from '../../bridges/firebase/firestore/schedules.ts'
 import type { LocalTree } from '../../bridges/firebase/rtdb/local-tree.ts'
 import { joinPath, pathProblem } from '../../bridges/firebase/rtdb/tree.ts'
 import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonResponse } from './api-shared.ts'
+import { getRoute, listRoute } from './route-builders.ts'
 
 const TreeQuery = z.object({
   path: z.string().optional().openapi({ description: 'a node below the root, e.g. smarthome/status' }),
@@ -32,27 +32,21 @@ const DocSchema = z
   })
   .openapi('FirestoreScheduleDocument')
 
-const tree = createRoute({
-  method: 'get',
+const tree = getRoute({
   path: '/rtdb',
-  operationId: 'getRtdbMirror',
-  summary: 'Get the local copy of the mirrored Realtime Database tree',
+  op: ['getRtdbMirror', 'Get the local copy of the mirrored Realtime Database tree'],
   request: { query: TreeQuery },
-  responses: {
-    200: jsonResponse(TreeSchema, 'the tree, or one node of it'),
-    ...errorResponses(400, 401, 403),
-  },
+  answer: [TreeSchema, 'the tree, or one node of it'],
 })
 
-const docs = createRoute({
-  method: 'get',
+const docs = listRoute({
   path: '/firestore/schedules',
-  operationId: 'listFirestoreSchedules',
-  summary: 'List Firestore schedule documents as last synced, with the hub schedule each became',
-  responses: {
-    200: jsonResponse(z.object({ items: z.array(DocSchema) }), 'every document of the collection'),
-    ...errorResponses(401, 403),
-  },
+  op: [
+    'listFirestoreSchedules',
+    'List Firestore schedule documents as last synced, with the hub schedule each became',
+  ],
+  item: DocSchema,
+  items: 'every document of the collection',
 })
 
 /** `/firebase`: read-only views of the Realtime Database mirror and the Firestore schedules (issue 6 points 3, 4). */

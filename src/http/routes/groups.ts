@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import {
   groupAddResultSchema,
   groupCreateResultSchema,
@@ -9,10 +9,10 @@ import {
 import type { GroupService } from '../../devices/group-service.ts'
 import { getGroup, listGroups, MAX_DEVICES_PER_CALL } from '../../devices/groups.ts'
 import { deviceGroupInfoSchema } from '../../devices/schema.ts'
-import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
+import { found, getRoute, jsonRoute, listRoute, type Op, readOrWrite } from './route-builders.ts'
 
 export interface GroupRoutesDeps {
   db: Database
@@ -46,88 +46,58 @@ const NewGroupSchema = z
 
 const MembersSchema = z.object({ devices: DeviceIds.min(1) }).openapi('DeviceGroupMembers')
 
+const params = { params: GroupIdParam }
+
+/** `POST /{groupId}/<change>` with a list of devices, answering what changed. */
+const membersRoute = <T extends z.ZodType, C extends string>(change: C, op: Op, answer: T, done: string) =>
+  jsonRoute('post', 200, {
+    path: `/{groupId}/${change}`,
+    op,
+    request: { ...params, body: jsonBody(MembersSchema) },
+    answer: [answer, done],
+  })
+
 const routes = {
-  list: createRoute({
-    method: 'get',
-    path: '/',
-    operationId: 'listDeviceGroups',
-    summary: 'List device groups with their sizes',
-    responses: {
-      200: jsonResponse(z.object({ items: z.array(GroupSchema) }), 'groups'),
-      ...errorResponses(401, 403),
-    },
+  list: listRoute({
+    op: ['listDeviceGroups', 'List device groups with their sizes'],
+    item: GroupSchema,
+    items: 'groups',
   }),
-  get: createRoute({
-    method: 'get',
+  get: getRoute({
     path: '/{groupId}',
-    operationId: 'getDeviceGroup',
-    summary: 'Get a device group and its members',
-    request: { params: GroupIdParam },
-    responses: {
-      200: jsonResponse(GroupSchema.extend({ devices: z.array(z.string()) }), 'the group'),
-      ...errorResponses(401, 403, 404),
-    },
+    op: ['getDeviceGroup', 'Get a device group and its members'],
+    request: params,
+    answer: [GroupSchema.extend({ devices: z.array(z.string()) }), 'the group'],
   }),
-  create: createRoute({
-    method: 'post',
-    path: '/',
-    operationId: 'createDeviceGroup',
-    summary: 'Create a device group',
+  create: jsonRoute('post', 201, {
+    op: ['createDeviceGroup', 'Create a device group'],
     request: { body: jsonBody(NewGroupSchema) },
-    responses: {
-      201: jsonResponse(groupCreateResultSchema, 'created'),
-      ...errorResponses(400, 401, 403),
-    },
+    answer: [groupCreateResultSchema, 'created'],
   }),
-  add: createRoute({
-    method: 'post',
-    path: '/{groupId}/add',
-    operationId: 'addDeviceGroup',
-    summary: 'Add devices to a group',
-    request: { params: GroupIdParam, body: jsonBody(MembersSchema) },
-    responses: {
-      200: jsonResponse(groupAddResultSchema, 'added'),
-      ...errorResponses(400, 401, 403, 404),
-    },
-  }),
-  subtract: createRoute({
-    method: 'post',
-    path: '/{groupId}/subtract',
-    operationId: 'subtractDeviceGroup',
-    summary: 'Remove devices from a group',
-    request: { params: GroupIdParam, body: jsonBody(MembersSchema) },
-    responses: {
-      200: jsonResponse(groupSubtractResultSchema, 'removed'),
-      ...errorResponses(400, 401, 403, 404),
-    },
-  }),
-  remove: createRoute({
-    method: 'delete',
+  add: membersRoute('add', ['addDeviceGroup', 'Add devices to a group'], groupAddResultSchema, 'added'),
+  subtract: membersRoute(
+    'subtract',
+    ['subtractDeviceGroup', 'Remove devices from a group'],
+    groupSubtractResultSchema,
+    'removed',
+  ),
+  remove: jsonRoute('delete', 200, {
     path: '/{groupId}',
-    operationId: 'deleteDeviceGroup',
-    summary: 'Delete a device group',
-    request: { params: GroupIdParam },
-    responses: {
-      200: jsonResponse(groupDeleteResultSchema, 'deleted'),
-      ...errorResponses(401, 403, 404),
-    },
+    op: ['deleteDeviceGroup', 'Delete a device group'],
+    request: params,
+    answer: [groupDeleteResultSchema, 'deleted'],
   }),
 }
 
 /** `/groups`: source (c)'s device groups (issue 7 points 1 and 5); members may read `groups/<groupId>/#`. */
 export function createGroupRoutes(deps: GroupRoutesDeps) {
   const { db, groups } = deps
-  const read = deps.requireAuth('read')
-  const write = deps.requireAuth('write')
   const router = createRouter()
-  router.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? read : write)(c, next))
-  const found = <T>(v: T | undefined): T => {
-    if (v === undefined) throw Errors.notFound('group')
-    return v
-  }
+  router.use('*', readOrWrite(deps.requireAuth))
+  const group = <T>(v: T | undefined): T => found(v, 'group')
 
   router.openapi(routes.list, (c) => c.json({ items: listGroups(db) }, 200))
-  router.openapi(routes.get, (c) => c.json(found(getGroup(db, c.req.valid('param').groupId)), 200))
+  router.openapi(routes.get, (c) => c.json(group(getGroup(db, c.req.valid('param').groupId)), 200))
   router.openapi(routes.create, (c) => {
     const b = c.req.valid('json')
     return c.json(
@@ -137,12 +107,12 @@ export function createGroupRoutes(deps: GroupRoutesDeps) {
   })
   router.openapi(routes.add, (c) => {
     const { groupId } = c.req.valid('param')
-    return c.json(found(groups.add(groupId, c.req.valid('json').devices)), 200)
+    return c.json(group(groups.add(groupId, c.req.valid('json').devices)), 200)
   })
   router.openapi(routes.subtract, (c) => {
     const { groupId } = c.req.valid('param')
-    return c.json(found(groups.subtract(groupId, c.req.valid('json').devices)), 200)
+    return c.json(group(groups.subtract(groupId, c.req.valid('json').devices)), 200)
   })
-  router.openapi(routes.remove, (c) => c.json(found(groups.remove(c.req.valid('param').groupId)), 200))
+  router.openapi(routes.remove, (c) => c.json(group(groups.remove(c.req.valid('param').groupId)), 200))
   return router
 }

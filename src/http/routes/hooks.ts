@@ -1,7 +1,6 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { Hono } from 'hono'
-import { Errors } from '../../errors.ts'
 import { type HookDeliveryView, hookDeliveryViewSchema } from '../../hooks/delivery-schema.ts'
 import type { HookReceiver } from '../../hooks/receiver.ts'
 import type { HookRegistry } from '../../hooks/registry.ts'
@@ -9,9 +8,9 @@ import { hookCreateSchema, hookUpdateSchema, hookView, hookViewSchema } from '..
 import { getDelivery, type HookDelivery, listDeliveries } from '../../hooks/store.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonResponse } from './api-shared.ts'
 import { definitionRoutes, listReport } from './definition-routes.ts'
 import { describePayload } from './mqtt-payload.ts'
+import { found, getRoute, jsonRoute, limitQuery, pageOf, pathParam, serialParam } from './route-builders.ts'
 
 /** `/hooks/:name`: the public endpoint third parties post to (issue 4 point 4). */
 export function createHookEndpoint(deps: { receiver: HookReceiver }) {
@@ -29,18 +28,10 @@ export function createHookEndpoint(deps: { receiver: HookReceiver }) {
   return router
 }
 
-const NameParam = z.object({
-  name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'github' }),
-})
-const DeliveryParams = NameParam.extend({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: 'id', in: 'path' }, type: 'integer' }),
-})
+const NameParam = pathParam('name', { example: 'github' })
+const DeliveryParams = NameParam.extend(serialParam('id').shape)
 const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: limitQuery(500, 50),
   cursor: z.coerce
     .number()
     .int()
@@ -51,21 +42,13 @@ const PageQuery = z.object({
 
 // Rebuilt here: schemas made before @hono/zod-openapi loaded have no `.openapi()`.
 const HookSchema = z.object(hookViewSchema.shape).openapi('Hook')
-const CreatedHookSchema = z
-  .object({
-    hook: HookSchema,
-    secret: z.string().optional().describe('the generated secret, shown only now'),
-  })
-  .openapi('CreatedHook')
-const DeliveryPageSchema = z
-  .object({ items: z.array(hookDeliveryViewSchema), nextCursor: z.string().optional() })
-  .openapi('HookDeliveryPage')
+const DeliveryPageSchema = pageOf(hookDeliveryViewSchema).openapi('HookDeliveryPage')
 
 const routes = {
   ...definitionRoutes({
     noun: 'hook',
     item: HookSchema,
-    created: CreatedHookSchema,
+    created: { key: 'hook', name: 'CreatedHook' },
     create: hookCreateSchema,
     update: hookUpdateSchema,
     param: NameParam,
@@ -77,35 +60,24 @@ const routes = {
       remove: ['deleteHook', 'Delete an API-defined hook (admin)'],
     },
   }),
-  deliveries: createRoute({
-    method: 'get',
+  deliveries: getRoute({
     path: '/{name}/deliveries',
-    operationId: 'listHookDeliveries',
-    summary: "List a hook's captured deliveries, newest first",
+    op: ['listHookDeliveries', "List a hook's captured deliveries, newest first"],
     request: { params: NameParam, query: PageQuery },
-    responses: { 200: jsonResponse(DeliveryPageSchema, 'one page'), ...errorResponses(400, 401, 403, 404) },
+    answer: [DeliveryPageSchema, 'one page'],
   }),
-  delivery: createRoute({
-    method: 'get',
+  delivery: getRoute({
     path: '/{name}/deliveries/{id}',
-    operationId: 'getHookDelivery',
-    summary: 'Get one captured delivery',
+    op: ['getHookDelivery', 'Get one captured delivery'],
     request: { params: DeliveryParams },
-    responses: {
-      200: jsonResponse(hookDeliveryViewSchema, 'the delivery'),
-      ...errorResponses(401, 403, 404),
-    },
+    answer: [hookDeliveryViewSchema, 'the delivery'],
   }),
-  replay: createRoute({
-    method: 'post',
+  replay: jsonRoute('post', 200, {
     path: '/{name}/deliveries/{id}/replay',
-    operationId: 'replayHookDelivery',
-    summary: 'Publish a captured delivery again with the current mapping (write)',
+    op: ['replayHookDelivery', 'Publish a captured delivery again with the current mapping (write)'],
     request: { params: DeliveryParams },
-    responses: {
-      200: jsonResponse(hookDeliveryViewSchema, 'the new capture'),
-      ...errorResponses(401, 403, 404, 409, 503),
-    },
+    answer: [hookDeliveryViewSchema, 'the new capture'],
+    also: [409, 503],
   }),
 }
 
@@ -123,11 +95,7 @@ export function createHooksApi(deps: HooksApiDeps) {
   router.use('*', deps.requireAuth('read'))
   const admin = deps.requireAuth('admin')
   const write = deps.requireAuth('write')
-  const hookOr404 = (name: string) => {
-    const hook = registry.get(name)
-    if (!hook) throw Errors.notFound('hook')
-    return hook
-  }
+  const hookOr404 = (name: string) => found(registry.get(name), 'hook')
 
   router.openapi(routes.list, (c) =>
     c.json({ items: registry.list().map(hookView), ...listReport(registry.report()) }, 200),
@@ -153,9 +121,7 @@ export function createHooksApi(deps: HooksApiDeps) {
   })
   router.openapi(routes.delivery, (c) => {
     const { name, id } = c.req.valid('param')
-    const d = getDelivery(deps.db, name, id)
-    if (!d) throw Errors.notFound('delivery')
-    return c.json(deliveryView(d), 200)
+    return c.json(deliveryView(found(getDelivery(deps.db, name, id), 'delivery')), 200)
   })
   router.openapi({ ...routes.replay, middleware: [write] as const }, async (c) => {
     const { name, id } = c.req.valid('param')

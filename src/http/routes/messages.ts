@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { sendResultSchema } from '../../bus/payloads.ts'
 import { MAX_DEVICES_PER_CALL } from '../../devices/groups.ts'
 import { listMessages, viewMessage } from '../../devices/message-store.ts'
@@ -11,10 +11,18 @@ import {
   type SendTarget,
 } from '../../devices/messaging.ts'
 import { messageSummarySchema, messageViewSchema, recipientStatusSchema } from '../../devices/schema.ts'
-import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
+import {
+  found,
+  getRoute,
+  jsonRoute,
+  limitQuery,
+  listRoute,
+  pathParam,
+  readOrWrite,
+} from './route-builders.ts'
 
 export interface MessageRoutesDeps {
   db: Database
@@ -52,52 +60,38 @@ const MulticastBody = BroadcastBody.extend({ devices: DeviceIds }).openapi('Mult
 const GroupBody = BroadcastBody.extend({ groupId: z.string().min(1).max(64) }).openapi('GroupMessage')
 
 const send = <T extends z.ZodType>(path: string, operationId: string, summary: string, body: T) =>
-  createRoute({
-    method: 'post',
+  jsonRoute('post', 202, {
     path,
-    operationId,
-    summary,
+    op: [operationId, summary],
     request: { body: jsonBody(body) },
-    responses: { 202: jsonResponse(SendResultSchema, 'accepted'), ...errorResponses(400, 401, 403, 404) },
+    answer: [SendResultSchema, 'accepted'],
+    also: [404],
   })
 
 const routes = {
-  list: createRoute({
-    method: 'get',
-    path: '/',
-    operationId: 'listMessages',
-    summary: 'List recent messages, newest first, with their counts',
+  list: listRoute({
+    op: ['listMessages', 'List recent messages, newest first, with their counts'],
     request: {
       query: z.object({
-        limit: z.coerce.number().int().min(1).max(200).default(50),
+        limit: limitQuery(200, 50),
         before: z.coerce.number().int().optional().openapi({ description: 'createdAt of the last one seen' }),
       }),
     },
-    responses: {
-      200: jsonResponse(z.object({ items: z.array(MessageSummarySchema) }), 'messages'),
-      ...errorResponses(400, 401, 403),
-    },
+    item: MessageSummarySchema,
+    items: 'messages',
   }),
-  get: createRoute({
-    method: 'get',
+  get: getRoute({
     path: '/{id}',
-    operationId: 'getMessage',
-    summary: 'Get a message with the status of each recipient',
+    op: ['getMessage', 'Get a message with the status of each recipient'],
     request: {
-      params: z.object({
-        id: z
-          .string()
-          .min(1)
-          .max(100)
-          .openapi({ param: { name: 'id', in: 'path' } }),
-      }),
+      params: pathParam('id', {}, z.string().min(1).max(100)),
       query: z.object({
         status: Status.optional(),
-        limit: z.coerce.number().int().min(1).max(MAX_DEVICES_PER_CALL).default(500),
+        limit: limitQuery(MAX_DEVICES_PER_CALL, 500),
         cursor: z.string().optional().openapi({ description: 'nextCursor of the previous page' }),
       }),
     },
-    responses: { 200: jsonResponse(MessageSchema, 'the message'), ...errorResponses(400, 401, 403, 404) },
+    answer: [MessageSchema, 'the message'],
   }),
   unicast: send('/unicast', 'sendUnicastMsg', 'Send to one device', UnicastBody),
   multicast: send(
@@ -113,15 +107,14 @@ const routes = {
 /** `/messages`: unicast, multicast, broadcast and group messages and their delivery (issue 7 point 2). */
 export function createMessageRoutes(deps: MessageRoutesDeps) {
   const { db, messaging } = deps
-  const read = deps.requireAuth('read')
-  const write = deps.requireAuth('write')
   const router = createRouter()
-  router.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? read : write)(c, next))
+  router.use('*', readOrWrite(deps.requireAuth))
 
   const accept = async (target: SendTarget, body: z.infer<typeof BroadcastBody>, by: string) => {
-    const result = await messaging.send(target, { message: body.message, push: body.push, ttl: body.ttl, by })
-    if (!result) throw Errors.notFound('group')
-    return result
+    return found(
+      await messaging.send(target, { message: body.message, push: body.push, ttl: body.ttl, by }),
+      'group',
+    )
   }
 
   router.openapi(routes.list, (c) => {
@@ -131,9 +124,10 @@ export function createMessageRoutes(deps: MessageRoutesDeps) {
   router.openapi(routes.get, (c) => {
     const { id } = c.req.valid('param')
     const q = c.req.valid('query')
-    const view = viewMessage(db, id, { status: q.status, after: q.cursor, limit: q.limit })
-    if (!view) throw Errors.notFound('message')
-    return c.json(view, 200)
+    return c.json(
+      found(viewMessage(db, id, { status: q.status, after: q.cursor, limit: q.limit }), 'message'),
+      200,
+    )
   })
   router.openapi(routes.unicast, async (c) => {
     const b = c.req.valid('json')

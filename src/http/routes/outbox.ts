@@ -1,11 +1,12 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { Errors } from '../../errors.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import { OUTBOX_STATES, outboxEntryViewSchema } from '../../outbox/schema.ts'
 import type { OutboxEntry } from '../../outbox/types.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
+import { deleteRoute, found, getRoute, jsonRoute, serialParam } from './route-builders.ts'
 
 const PageSchema = z
   .object({ items: z.array(outboxEntryViewSchema), nextCursor: z.string().optional() })
@@ -27,62 +28,46 @@ const ListQuery = z.object({
     .openapi({ type: 'integer', description: '`nextCursor` of the previous page' }),
 })
 
-const IdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: 'id', in: 'path' }, type: 'integer' }),
-})
+const IdParam = serialParam('id')
 
 const ReplayAllSchema = z.strictObject({ kind: z.string().optional(), target: z.string().optional() })
 
+const params = { params: IdParam }
+
 const routes = {
-  list: createRoute({
-    method: 'get',
-    path: '/',
-    operationId: 'listOutbox',
-    summary: 'List deliveries still to be made (or, with state=dead, the dead letters), oldest first',
+  list: getRoute({
+    op: [
+      'listOutbox',
+      'List deliveries still to be made (or, with state=dead, the dead letters), oldest first',
+    ],
     request: { query: ListQuery },
-    responses: { 200: jsonResponse(PageSchema, 'one page'), ...errorResponses(400, 401, 403) },
+    answer: [PageSchema, 'one page'],
   }),
-  get: createRoute({
-    method: 'get',
+  get: getRoute({
     path: '/{id}',
-    operationId: 'getOutboxDelivery',
-    summary: 'Get one delivery',
-    request: { params: IdParam },
-    responses: { 200: jsonResponse(outboxEntryViewSchema, 'the delivery'), ...errorResponses(401, 403, 404) },
+    op: ['getOutboxDelivery', 'Get one delivery'],
+    request: params,
+    answer: [outboxEntryViewSchema, 'the delivery'],
   }),
-  replay: createRoute({
-    method: 'post',
+  replay: jsonRoute('post', 200, {
     path: '/{id}/replay',
-    operationId: 'replayOutboxDelivery',
-    summary: 'Queue a dead letter again with a fresh budget of attempts (write)',
-    request: { params: IdParam },
-    responses: {
-      200: jsonResponse(outboxEntryViewSchema, 'queued again'),
-      ...errorResponses(401, 403, 404, 409),
-    },
+    op: ['replayOutboxDelivery', 'Queue a dead letter again with a fresh budget of attempts (write)'],
+    request: params,
+    answer: [outboxEntryViewSchema, 'queued again'],
+    also: [409],
   }),
-  replayAll: createRoute({
-    method: 'post',
+  replayAll: jsonRoute('post', 200, {
     path: '/replay',
-    operationId: 'replayDeadLetters',
-    summary: 'Queue every dead letter (of a kind or target) again (write)',
+    op: ['replayDeadLetters', 'Queue every dead letter (of a kind or target) again (write)'],
     request: { body: jsonBody(ReplayAllSchema) },
-    responses: {
-      200: jsonResponse(z.object({ replayed: z.number().int() }), 'how many'),
-      ...errorResponses(400, 401, 403),
-    },
+    answer: [z.object({ replayed: z.number().int() }), 'how many'],
   }),
-  discard: createRoute({
-    method: 'delete',
+  discard: deleteRoute({
     path: '/{id}',
-    operationId: 'deleteOutboxDelivery',
-    summary: 'Discard a pending delivery or a dead letter (write)',
-    request: { params: IdParam },
-    responses: { 204: { description: 'discarded' }, ...errorResponses(401, 403, 404, 409) },
+    op: ['deleteOutboxDelivery', 'Discard a pending delivery or a dead letter (write)'],
+    request: params,
+    done: 'discarded',
+    also: [409],
   }),
 }
 
@@ -92,11 +77,7 @@ export function createOutboxApi(deps: { outbox: Outbox; requireAuth: RequireAuth
   const router = createRouter()
   router.use('*', deps.requireAuth('read'))
   const write = deps.requireAuth('write')
-  const entryOr404 = (id: number): OutboxEntry => {
-    const e = outbox.get(id)
-    if (!e) throw Errors.notFound('delivery')
-    return e
-  }
+  const entryOr404 = (id: number): OutboxEntry => found(outbox.get(id), 'delivery')
 
   router.openapi(routes.list, (c) => {
     const q = c.req.valid('query')

@@ -1,11 +1,12 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import type { Broker } from '../../broker/broker.ts'
 import { Errors } from '../../errors.ts'
 import { isServerTopic } from '../../util/topic.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
 import { EncodingSchema, isTopicName } from './mqtt-payload.ts'
+import { jsonRoute } from './route-builders.ts'
 
 const PublishSchema = z
   .object({
@@ -25,16 +26,11 @@ const PublishedSchema = z
   .object({ topic: z.string(), bytes: z.number().int(), qos: z.number().int(), retain: z.boolean() })
   .openapi('Published')
 
-const publish = createRoute({
-  method: 'post',
-  path: '/',
-  operationId: 'publishMessage',
-  summary: 'Publish an MQTT message as the hub',
+const publish = jsonRoute('post', 200, {
+  op: ['publishMessage', 'Publish an MQTT message as the hub'],
   request: { body: jsonBody(PublishSchema) },
-  responses: {
-    200: jsonResponse(PublishedSchema, 'routed by the broker'),
-    ...errorResponses(400, 401, 403, 413),
-  },
+  answer: [PublishedSchema, 'routed by the broker'],
+  also: [413],
 })
 
 /** `/publish`: an MQTT message from the API (write scope), routed like any other. */

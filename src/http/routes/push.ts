@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { pushActionSchema } from '../../actions/push.ts'
 import { PLATFORMS } from '../../bridges/fcm/message.ts'
@@ -26,7 +26,18 @@ import { Errors, invalidFrom } from '../../errors.ts'
 import { type ApiEnv, createRouter, type Principal } from '../api.ts'
 import { createDeviceAuthenticator, parseBasic } from '../auth/device.ts'
 import type { RequireAuth, Scope } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
+import {
+  deleteRoute,
+  found,
+  getRoute,
+  jsonRoute,
+  listRoute,
+  pageOf,
+  pagingQuery,
+  pathParam,
+  upsertRoute,
+} from './route-builders.ts'
 
 export interface PushRoutesDeps {
   db: Database
@@ -42,76 +53,52 @@ const TokenQuery = z.object({
   user: z.string().optional(),
   label: z.string().optional(),
   platform: z.enum(PLATFORMS).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().optional().openapi({ description: '`nextCursor` of the previous page' }),
+  ...pagingQuery(1000, 100),
 })
 
-const IdParam = z.object({
-  id: z
-    .string()
-    .min(1)
-    .openapi({ param: { name: 'id', in: 'path' }, description: 'token id, or the token' }),
-})
-const TargetParam = z.object({
-  target: z
-    .string()
-    .min(1)
-    .openapi({ param: { name: 'target', in: 'path' }, example: 'all', description: 'e.g. all, label:beta' }),
-})
+const IdParam = pathParam('id', { description: 'token id, or the token' }, z.string().min(1))
+const TargetParam = pathParam(
+  'target',
+  { example: 'all', description: 'e.g. all, label:beta' },
+  z.string().min(1),
+)
 
 const BASIC = 'API token or session, or the device credentials over HTTP Basic (username = device id)'
 
 const routes = {
-  register: createRoute({
-    method: 'post',
+  register: upsertRoute('post', {
     path: '/tokens',
-    operationId: 'registerPushToken',
-    summary: 'Register an FCM registration token, or refresh one already registered',
+    op: ['registerPushToken', 'Register an FCM registration token, or refresh one already registered'],
     description: `${BASIC}; a device registers tokens for itself only.`,
     request: { body: jsonBody(tokenRegistrationSchema) },
-    responses: {
-      200: jsonResponse(pushTokenViewSchema, 'refreshed'),
-      201: jsonResponse(pushTokenViewSchema, 'registered'),
-      ...errorResponses(400, 401, 403, 404),
-    },
+    item: pushTokenViewSchema,
+    kept: 'refreshed',
+    created: 'registered',
+    also: [404],
   }),
-  list: createRoute({
-    method: 'get',
+  list: getRoute({
     path: '/tokens',
-    operationId: 'listPushTokens',
-    summary: 'List registered push tokens with their age and last success, oldest first',
+    op: ['listPushTokens', 'List registered push tokens with their age and last success, oldest first'],
     description: `${BASIC}; a device sees its own tokens.`,
     request: { query: TokenQuery },
-    responses: {
-      200: jsonResponse(
-        z.object({ items: z.array(pushTokenViewSchema), nextCursor: z.string().optional() }),
-        'one page',
-      ),
-      ...errorResponses(400, 401, 403),
-    },
+    answer: [pageOf(pushTokenViewSchema), 'one page'],
   }),
-  get: createRoute({
-    method: 'get',
+  get: getRoute({
     path: '/tokens/{id}',
-    operationId: 'getPushToken',
-    summary: 'Get a push token',
+    op: ['getPushToken', 'Get a push token'],
     request: { params: IdParam },
-    responses: { 200: jsonResponse(pushTokenViewSchema, 'the token'), ...errorResponses(401, 403, 404) },
+    answer: [pushTokenViewSchema, 'the token'],
   }),
-  remove: createRoute({
-    method: 'delete',
+  remove: deleteRoute({
     path: '/tokens/{id}',
-    operationId: 'deletePushToken',
-    summary: 'Forget a token (the app signed out or was uninstalled)',
+    op: ['deletePushToken', 'Forget a token (the app signed out or was uninstalled)'],
     description: `${BASIC}; a device deletes its own tokens only.`,
     request: { params: IdParam },
-    responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404) },
+    done: 'deleted',
   }),
-  send: createRoute({
-    method: 'post',
+  send: jsonRoute('post', 202, {
     path: '/send',
-    operationId: 'sendPush',
-    summary: 'Push now with the body of a push action (target, silent or notification template)',
+    op: ['sendPush', 'Push now with the body of a push action (target, silent or notification template)'],
     request: {
       body: jsonBody(
         z.record(z.string(), z.unknown()).openapi({
@@ -119,28 +106,20 @@ const routes = {
         }),
       ),
     },
-    responses: {
-      202: jsonResponse(pushSendViewSchema, 'queued in the outbox'),
-      ...errorResponses(400, 401, 403, 404, 409, 503),
-    },
+    answer: [pushSendViewSchema, 'queued in the outbox'],
+    also: [404, 409, 503],
   }),
-  pauses: createRoute({
-    method: 'get',
+  pauses: listRoute({
     path: '/pauses',
-    operationId: 'listPushPauses',
-    summary: 'List push targets paused because more than half of a batch came back dead',
-    responses: {
-      200: jsonResponse(z.object({ items: z.array(pushPauseViewSchema) }), 'paused targets'),
-      ...errorResponses(401, 403),
-    },
+    op: ['listPushPauses', 'List push targets paused because more than half of a batch came back dead'],
+    item: pushPauseViewSchema,
+    items: 'paused targets',
   }),
-  resume: createRoute({
-    method: 'delete',
+  resume: deleteRoute({
     path: '/pauses/{target}',
-    operationId: 'resumePushTarget',
-    summary: 'Resume a paused target (its refused batches stay dead letters to replay)',
+    op: ['resumePushTarget', 'Resume a paused target (its refused batches stay dead letters to replay)'],
     request: { params: TargetParam },
-    responses: { 204: { description: 'resumed' }, ...errorResponses(401, 403, 404) },
+    done: 'resumed',
   }),
 }
 
@@ -168,6 +147,13 @@ export function createPushRoutes(deps: PushRoutesDeps) {
       await next()
     }
   const ownDevice = (p: Principal) => (p.kind === 'device' ? p.id : undefined)
+  /** The token, when it exists and the caller may see it (a device sees its own only). */
+  const ownToken = (id: string, p: Principal) => {
+    const token = getPushToken(db, id)
+    const self = ownDevice(p)
+    if (!token || (self !== undefined && token.device !== self)) throw Errors.notFound('push token')
+    return token
+  }
 
   router.openapi({ ...routes.register, middleware: [deviceOrToken('write')] as const }, (c) => {
     const input = c.req.valid('json')
@@ -204,16 +190,12 @@ export function createPushRoutes(deps: PushRoutesDeps) {
   })
 
   router.openapi({ ...routes.get, middleware: [deviceOrToken('read')] as const }, (c) => {
-    const token = getPushToken(db, c.req.valid('param').id)
-    const self = ownDevice(c.var.principal)
-    if (!token || (self !== undefined && token.device !== self)) throw Errors.notFound('push token')
+    const token = ownToken(c.req.valid('param').id, c.var.principal)
     return c.json(view(token, now()), 200)
   })
 
   router.openapi({ ...routes.remove, middleware: [deviceOrToken('write')] as const }, (c) => {
-    const token = getPushToken(db, c.req.valid('param').id)
-    const self = ownDevice(c.var.principal)
-    if (!token || (self !== undefined && token.device !== self)) throw Errors.notFound('push token')
+    const token = ownToken(c.req.valid('param').id, c.var.principal)
     removePushTokens(db, [token.token])
     bus.emit('push.token_removed', { id: token.id, reason: 'api' }, { subject: token.id })
     return c.body(null, 204)
@@ -246,7 +228,7 @@ export function createPushRoutes(deps: PushRoutesDeps) {
   )
 
   router.openapi({ ...routes.resume, middleware: [deps.requireAuth('write')] as const }, (c) => {
-    if (!push.resume(c.req.valid('param').target)) throw Errors.notFound('paused push target')
+    found(push.resume(c.req.valid('param').target), 'paused push target')
     return c.body(null, 204)
   })
 

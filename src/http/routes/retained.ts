@@ -1,10 +1,10 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import type { Broker } from '../../broker/broker.ts'
 import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonResponse } from './api-shared.ts'
 import { describePayload, isTopicFilter, isTopicName } from './mqtt-payload.ts'
+import { deleteRoute, getRoute, limitQuery } from './route-builders.ts'
 
 /** A retained message as `GET /api/v1/retained` answers it (an HTTP shape only). */
 export const RetainedSchema = z
@@ -23,33 +23,25 @@ const ListQuery = z.object({
     .default('#')
     .refine(isTopicFilter, 'not a valid MQTT topic filter')
     .openapi({ description: 'MQTT topic filter, + and # allowed', example: 'devices/+/status' }),
-  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  limit: limitQuery(10_000, 1000),
 })
 const TopicQuery = z.object({
   topic: z.string().refine(isTopicName, 'not a topic name (no wildcards)').openapi({ example: 'pi/1' }),
 })
 
-const list = createRoute({
-  method: 'get',
-  path: '/',
-  operationId: 'listRetained',
-  summary: 'List retained messages matching a topic filter, by topic',
+const list = getRoute({
+  op: ['listRetained', 'List retained messages matching a topic filter, by topic'],
   request: { query: ListQuery },
-  responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(RetainedSchema), truncated: z.boolean() }),
-      'retained messages; `truncated` when more than `limit` matched',
-    ),
-    ...errorResponses(400, 401, 403),
-  },
+  answer: [
+    z.object({ items: z.array(RetainedSchema), truncated: z.boolean() }),
+    'retained messages; `truncated` when more than `limit` matched',
+  ],
 })
-const remove = createRoute({
-  method: 'delete',
-  path: '/',
-  operationId: 'clearRetained',
-  summary: 'Clear the retained message of a topic (publishes an empty retained message)',
+const remove = deleteRoute({
+  op: ['clearRetained', 'Clear the retained message of a topic (publishes an empty retained message)'],
   request: { query: TopicQuery },
-  responses: { 204: { description: 'cleared' }, ...errorResponses(400, 401, 403, 404) },
+  done: 'cleared',
+  also: [404],
 })
 
 /** `/retained`: the broker's retained messages. */

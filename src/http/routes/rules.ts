@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import type { Bus } from '../../bus/bus.ts'
 import { Errors, invalidFrom } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
@@ -8,10 +8,11 @@ import { type RulesService, simulate } from '../../rules/service.ts'
 import { ruleTestViewSchema, ruleViewSchema } from '../../rules/view-schema.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
 import { definitionReport, listReport } from './definition-routes.ts'
+import { deleteRoute, found, getRoute, jsonRoute, pathParam, upsertRoute } from './route-builders.ts'
 
-const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) })
+const params = { params: pathParam('id') }
 
 /** What a rule is tested against: one trigger input, or readings it would have seen. */
 const TestBody = z
@@ -32,54 +33,38 @@ const TestBody = z
   .openapi('RuleTest')
 
 const routes = {
-  list: createRoute({
-    method: 'get',
-    path: '/',
-    operationId: 'listRules',
-    summary: 'List rules (config and API)',
-    responses: {
-      200: jsonResponse(z.object({ items: z.array(ruleViewSchema), ...definitionReport }), 'rules'),
-      ...errorResponses(401, 403),
-    },
+  list: jsonRoute('get', 200, {
+    op: ['listRules', 'List rules (config and API)'],
+    answer: [z.object({ items: z.array(ruleViewSchema), ...definitionReport }), 'rules'],
   }),
-  get: createRoute({
-    method: 'get',
+  get: getRoute({
     path: '/{id}',
-    operationId: 'getRule',
-    summary: 'Get a rule',
-    request: { params: IdParam },
-    responses: { 200: jsonResponse(ruleViewSchema, 'the rule'), ...errorResponses(401, 403, 404) },
+    op: ['getRule', 'Get a rule'],
+    request: params,
+    answer: [ruleViewSchema, 'the rule'],
   }),
-  put: createRoute({
-    method: 'put',
+  put: upsertRoute('put', {
     path: '/{id}',
-    operationId: 'putRule',
-    summary: 'Create or replace a rule (config rules cannot be changed here)',
-    request: { params: IdParam, body: jsonBody(z.record(z.string(), z.unknown()).openapi('RuleBody')) },
-    responses: {
-      200: jsonResponse(ruleViewSchema, 'replaced'),
-      201: jsonResponse(ruleViewSchema, 'created'),
-      ...errorResponses(400, 401, 403, 409),
-    },
+    op: ['putRule', 'Create or replace a rule (config rules cannot be changed here)'],
+    request: { ...params, body: jsonBody(z.record(z.string(), z.unknown()).openapi('RuleBody')) },
+    item: ruleViewSchema,
+    kept: 'replaced',
+    created: 'created',
+    // A missing rule is created, never a 404.
+    errors: [400, 401, 403, 409],
   }),
-  remove: createRoute({
-    method: 'delete',
+  remove: deleteRoute({
     path: '/{id}',
-    operationId: 'deleteRule',
-    summary: 'Delete a rule',
-    request: { params: IdParam },
-    responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
+    op: ['deleteRule', 'Delete a rule'],
+    request: params,
+    done: 'deleted',
+    also: [409],
   }),
-  test: createRoute({
-    method: 'post',
+  test: jsonRoute('post', 200, {
     path: '/{id}/test',
-    operationId: 'testRule',
-    summary: 'Report what a rule would do for a payload or for readings, without acting',
-    request: { params: IdParam, body: jsonBody(TestBody) },
-    responses: {
-      200: jsonResponse(ruleTestViewSchema, 'what would have fired'),
-      ...errorResponses(400, 401, 403, 404),
-    },
+    op: ['testRule', 'Report what a rule would do for a payload or for readings, without acting'],
+    request: { ...params, body: jsonBody(TestBody) },
+    answer: [ruleTestViewSchema, 'what would have fired'],
   }),
 }
 
@@ -94,9 +79,9 @@ export function createRuleRoutes(deps: {
 }) {
   const now = deps.now ?? Date.now
   const router = createRouter()
+  const rule = (id: string) => found(deps.rules.get(id), 'rule')
   const view = (id: string) => {
-    const r = deps.rules.get(id)
-    if (!r) throw Errors.notFound('rule')
+    const r = rule(id)
     return {
       rule: r.definition as unknown as Record<string, unknown>,
       origin: r.origin,
@@ -128,8 +113,7 @@ export function createRuleRoutes(deps: {
   })
 
   router.openapi({ ...routes.test, middleware: [deps.requireAuth('read')] }, async (c) => {
-    const loaded = deps.rules.get(c.req.valid('param').id)
-    if (!loaded) throw Errors.notFound('rule')
+    const loaded = rule(c.req.valid('param').id)
     const body = c.req.valid('json')
     const trigger = loaded.definition.trigger
     const inputs = body.readings?.map((r) => ({

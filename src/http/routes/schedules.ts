@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { Errors } from '../../errors.ts'
 import type { Scheduler, ScheduleView } from '../../jobs/scheduler.ts'
 import { scheduleSchema } from '../../jobs/schema.ts'
@@ -7,10 +7,11 @@ import { localIso } from '../../jobs/timing.ts'
 import { scheduleNextViewSchema, scheduleRunViewSchema, scheduleViewSchema } from '../../jobs/view-schema.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
 import { definitionReport, listReport } from './definition-routes.ts'
+import { deleteRoute, found, getRoute, jsonRoute, pageOf, pathParam } from './route-builders.ts'
 
-const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) })
+const params = { params: pathParam('id') }
 
 const NextQuery = z.object({
   count: z.coerce.number().int().min(1).max(100).default(10),
@@ -25,89 +26,57 @@ const RunsQuery = z.object({
   cursor: z.string().regex(/^\d+$/).optional().openapi({ description: 'nextCursor of the previous page' }),
 })
 
-const list = createRoute({
-  method: 'get',
-  path: '/',
-  operationId: 'listSchedules',
-  summary: 'List schedules (from the API and the config file)',
-  responses: {
-    200: jsonResponse(z.object({ items: z.array(scheduleViewSchema), ...definitionReport }), 'schedules'),
-    ...errorResponses(401, 403),
-  },
+const list = jsonRoute('get', 200, {
+  op: ['listSchedules', 'List schedules (from the API and the config file)'],
+  answer: [z.object({ items: z.array(scheduleViewSchema), ...definitionReport }), 'schedules'],
 })
-const get = createRoute({
-  method: 'get',
+const get = getRoute({
   path: '/{id}',
-  operationId: 'getSchedule',
-  summary: 'Get a schedule with its state',
-  request: { params: IdParam },
-  responses: { 200: jsonResponse(scheduleViewSchema, 'the schedule'), ...errorResponses(401, 403, 404) },
+  op: ['getSchedule', 'Get a schedule with its state'],
+  request: params,
+  answer: [scheduleViewSchema, 'the schedule'],
 })
-const create = createRoute({
-  method: 'post',
-  path: '/',
-  operationId: 'createSchedule',
-  summary: 'Create a schedule (the same schema as a [[schedules]] table of the config file)',
+const create = jsonRoute('post', 201, {
+  op: ['createSchedule', 'Create a schedule (the same schema as a [[schedules]] table of the config file)'],
   request: { body: jsonBody(scheduleSchema) },
-  responses: { 201: jsonResponse(scheduleViewSchema, 'created'), ...errorResponses(400, 401, 403, 409) },
+  answer: [scheduleViewSchema, 'created'],
+  also: [409],
 })
-const update = createRoute({
-  method: 'put',
+const update = jsonRoute('put', 200, {
   path: '/{id}',
-  operationId: 'replaceSchedule',
-  summary: 'Replace a schedule; its next run is computed afresh from now',
-  request: { params: IdParam, body: jsonBody(scheduleSchema) },
-  responses: {
-    200: jsonResponse(scheduleViewSchema, 'replaced'),
-    ...errorResponses(400, 401, 403, 404, 409),
-  },
+  op: ['replaceSchedule', 'Replace a schedule; its next run is computed afresh from now'],
+  request: { ...params, body: jsonBody(scheduleSchema) },
+  answer: [scheduleViewSchema, 'replaced'],
+  also: [409],
 })
-const remove = createRoute({
-  method: 'delete',
+const remove = deleteRoute({
   path: '/{id}',
-  operationId: 'deleteSchedule',
-  summary: 'Delete a schedule and its run history',
-  request: { params: IdParam },
-  responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
+  op: ['deleteSchedule', 'Delete a schedule and its run history'],
+  request: params,
+  done: 'deleted',
+  also: [409],
 })
-const next = createRoute({
-  method: 'get',
+const next = getRoute({
   path: '/{id}/next',
-  operationId: 'previewScheduleRuns',
-  summary: 'Preview the next run times',
-  request: { params: IdParam, query: NextQuery },
-  responses: {
-    200: jsonResponse(scheduleNextViewSchema, 'the next runs, soonest first; empty when disabled or done'),
-    ...errorResponses(400, 401, 403, 404),
-  },
+  op: ['previewScheduleRuns', 'Preview the next run times'],
+  request: { ...params, query: NextQuery },
+  answer: [scheduleNextViewSchema, 'the next runs, soonest first; empty when disabled or done'],
 })
-const runNow = createRoute({
-  method: 'post',
+const runNow = jsonRoute('post', 202, {
   path: '/{id}/run',
-  operationId: 'runSchedule',
-  summary: 'Run a schedule’s actions now; its timing and next run stay as they are',
+  op: ['runSchedule', 'Run a schedule’s actions now; its timing and next run stay as they are'],
   description:
     'Starts a run at once, also of a disabled or finished schedule, and answers when it has started; ' +
     'the result follows as a `schedule.run` event and in the run history. 409 while a run of it is going on.',
-  request: { params: IdParam },
-  responses: {
-    202: jsonResponse(scheduleRunViewSchema, 'the run, started'),
-    ...errorResponses(401, 403, 404, 409, 503),
-  },
+  request: params,
+  answer: [scheduleRunViewSchema, 'the run, started'],
+  also: [409, 503],
 })
-const runs = createRoute({
-  method: 'get',
+const runs = getRoute({
   path: '/{id}/runs',
-  operationId: 'listScheduleRuns',
-  summary: 'List the run history of a schedule, newest first',
-  request: { params: IdParam, query: RunsQuery },
-  responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(scheduleRunViewSchema), nextCursor: z.string().optional() }),
-      'one page',
-    ),
-    ...errorResponses(400, 401, 403, 404),
-  },
+  op: ['listScheduleRuns', 'List the run history of a schedule, newest first'],
+  request: { ...params, query: RunsQuery },
+  answer: [pageOf(scheduleRunViewSchema), 'one page'],
 })
 
 /** `/schedules`: CRUD, next-run preview and run history (issue 5 point 3); changes need write scope. */
@@ -116,16 +85,13 @@ export function createScheduleRoutes(deps: { scheduler: Scheduler; requireAuth: 
   const router = createRouter()
   router.use('*', deps.requireAuth('read'))
   const write = deps.requireAuth('write')
+  const schedule = (id: string) => found(scheduler.get(id), 'schedule')
 
   router.openapi(list, (c) =>
     c.json({ items: scheduler.list().map(present), ...listReport(scheduler.report()) }, 200),
   )
 
-  router.openapi(get, (c) => {
-    const s = scheduler.get(c.req.valid('param').id)
-    if (!s) throw notFound()
-    return c.json(present(s), 200)
-  })
+  router.openapi(get, (c) => c.json(present(schedule(c.req.valid('param').id)), 200))
 
   router.openapi({ ...create, middleware: [write] as const }, (c) =>
     c.json(present(scheduler.create(c.req.valid('json'))), 201),
@@ -153,8 +119,7 @@ export function createScheduleRoutes(deps: { scheduler: Scheduler; requireAuth: 
     if (from !== undefined && !Number.isFinite(from)) {
       throw Errors.badQuery([{ path: 'from', message: 'not a time (ms since the epoch or ISO 8601)' }])
     }
-    const s = scheduler.get(id)
-    if (!s) throw notFound()
+    const s = schedule(id)
     const times = scheduler.preview(id, q.count, from)
     return c.json(
       { id, timezone: s.timezone, runs: times.map((at) => ({ at, local: localIso(at, s.timezone) })) },
@@ -165,8 +130,7 @@ export function createScheduleRoutes(deps: { scheduler: Scheduler; requireAuth: 
   router.openapi(runs, (c) => {
     const { id } = c.req.valid('param')
     const q = c.req.valid('query')
-    const s = scheduler.get(id)
-    if (!s) throw notFound()
+    const s = schedule(id)
     const items = scheduler.runs(id, q.limit + 1, q.cursor === undefined ? undefined : Number(q.cursor))
     const page = items.slice(0, q.limit)
     const more = items.length > q.limit
@@ -180,8 +144,6 @@ export function createScheduleRoutes(deps: { scheduler: Scheduler; requireAuth: 
   })
   return router
 }
-
-const notFound = () => Errors.notFound('schedule')
 
 function present(s: ScheduleView) {
   return {

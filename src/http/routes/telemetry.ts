@@ -1,11 +1,11 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { Errors } from '../../errors.ts'
 import { parseTimestamp } from '../../telemetry/reading.ts'
 import { telemetryLatestViewSchema, telemetrySeriesViewSchema } from '../../telemetry/schema.ts'
 import type { Telemetry } from '../../telemetry/telemetry.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonResponse } from './api-shared.ts'
+import { getRoute } from './route-builders.ts'
 
 const DAY = 86_400_000
 /** Enough for a day of one reading per second as raw values. */
@@ -37,25 +37,21 @@ const SeriesQuerySchema = z.object({
     .openapi({ description: 'the most values to return; wider buckets are used to stay under it' }),
 })
 
-const series = createRoute({
-  method: 'get',
-  path: '/',
-  operationId: 'queryTelemetry',
-  summary: 'Query one metric of one device over time, at most `points` values (raw or rolled up)',
+const series = getRoute({
+  op: [
+    'queryTelemetry',
+    'Query one metric of one device over time, at most `points` values (raw or rolled up)',
+  ],
   request: { query: SeriesQuerySchema },
-  responses: { 200: jsonResponse(telemetrySeriesViewSchema, 'the series'), ...errorResponses(400, 401, 403) },
+  answer: [telemetrySeriesViewSchema, 'the series'],
 })
 
-const latest = createRoute({
-  method: 'get',
+const latest = getRoute({
   path: '/latest',
-  operationId: 'latestTelemetry',
-  summary: 'Get the latest value of every metric of a device (or of every device)',
+  op: ['latestTelemetry', 'Get the latest value of every metric of a device (or of every device)'],
   request: { query: z.object({ device: z.string().min(1).optional().openapi({ example: 'pi-1' }) }) },
-  responses: {
-    200: jsonResponse(telemetryLatestViewSchema, 'latest values by device and metric'),
-    ...errorResponses(401, 403),
-  },
+  answer: [telemetryLatestViewSchema, 'latest values by device and metric'],
+  errors: [401, 403],
 })
 
 /** `/telemetry`: stored readings for charts (issue 5 point 1), read scope. */

@@ -1,13 +1,13 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { createTokenService } from '../../accounts/token-service.ts'
 import type { Bus } from '../../bus/bus.ts'
-import { Errors } from '../../errors.ts'
 import { scopeSchema, tokenViewSchema } from '../../store/schema.ts'
 import { getToken, listTokens } from '../../store/tokens.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
+import { deleteRoute, found, getRoute, jsonRoute, listRoute, pathParam } from './route-builders.ts'
 
 export const ScopeSchema = scopeSchema
 export const TokenSchema = tokenViewSchema
@@ -23,47 +23,32 @@ const NewTokenSchema = z
       .openapi({ description: 'a device-scoped token: may only post /ingest/<device>' }),
   })
   .openapi('NewToken')
-const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) })
+const IdParam = pathParam('id')
 
-const list = createRoute({
-  method: 'get',
-  path: '/',
-  operationId: 'listTokens',
-  summary: 'List API tokens (never their secrets)',
-  responses: {
-    200: jsonResponse(z.object({ items: z.array(TokenSchema) }), 'tokens'),
-    ...errorResponses(401, 403),
-  },
+const list = listRoute({
+  op: ['listTokens', 'List API tokens (never their secrets)'],
+  item: TokenSchema,
+  items: 'tokens',
 })
-const get = createRoute({
-  method: 'get',
+const get = getRoute({
   path: '/{id}',
-  operationId: 'getToken',
-  summary: 'Get an API token',
+  op: ['getToken', 'Get an API token'],
   request: { params: IdParam },
-  responses: { 200: jsonResponse(TokenSchema, 'the token'), ...errorResponses(401, 403, 404) },
+  answer: [TokenSchema, 'the token'],
 })
-const create = createRoute({
-  method: 'post',
-  path: '/',
-  operationId: 'createToken',
-  summary: 'Create an API token; the secret is in this answer only',
+const create = jsonRoute('post', 201, {
+  op: ['createToken', 'Create an API token; the secret is in this answer only'],
   request: { body: jsonBody(NewTokenSchema) },
-  responses: {
-    201: jsonResponse(
-      z.object({ token: TokenSchema, secret: z.string().openapi({ example: 'hth_…' }) }),
-      'created; send the secret as Authorization: Bearer',
-    ),
-    ...errorResponses(400, 401, 403),
-  },
+  answer: [
+    z.object({ token: TokenSchema, secret: z.string().openapi({ example: 'hth_…' }) }),
+    'created; send the secret as Authorization: Bearer',
+  ],
 })
-const revoke = createRoute({
-  method: 'delete',
+const revoke = deleteRoute({
   path: '/{id}',
-  operationId: 'revokeToken',
-  summary: 'Revoke an API token',
+  op: ['revokeToken', 'Revoke an API token'],
   request: { params: IdParam },
-  responses: { 204: { description: 'revoked' }, ...errorResponses(401, 403, 404) },
+  done: 'revoked',
 })
 
 /** `/tokens`: API tokens for scripts and Prometheus; admin scope only. */
@@ -80,11 +65,7 @@ export function createTokenRoutes(deps: {
 
   router.openapi(list, (c) => c.json({ items: listTokens(db) }, 200))
 
-  router.openapi(get, (c) => {
-    const token = getToken(db, c.req.valid('param').id)
-    if (!token) throw Errors.notFound('token')
-    return c.json(token, 200)
-  })
+  router.openapi(get, (c) => c.json(found(getToken(db, c.req.valid('param').id), 'token'), 200))
 
   router.openapi(create, (c) => {
     const body = c.req.valid('json')
@@ -94,7 +75,7 @@ export function createTokenRoutes(deps: {
   })
 
   router.openapi(revoke, (c) => {
-    if (!tokens.revoke(c.req.valid('param').id)) throw Errors.notFound('token')
+    found(tokens.revoke(c.req.valid('param').id), 'token')
     return c.body(null, 204)
   })
   return router

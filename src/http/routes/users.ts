@@ -1,13 +1,13 @@
 import type { Database } from 'bun:sqlite'
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { createUserService } from '../../accounts/user-service.ts'
 import type { Bus } from '../../bus/bus.ts'
-import { Errors } from '../../errors.ts'
 import { userViewSchema } from '../../store/schema.ts'
 import { findUser, listUsers } from '../../store/users.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { errorResponses, jsonBody, jsonResponse } from './api-shared.ts'
+import { jsonBody } from './api-shared.ts'
+import { deleteRoute, found, getRoute, jsonRoute, listRoute, pathParam } from './route-builders.ts'
 
 /** Roles a person can have: admins change everything, viewers only read. */
 export const RoleSchema = z.enum(['admin', 'viewer'])
@@ -36,55 +36,37 @@ const UserPatchSchema = z
   .object({ role: RoleSchema.optional(), password: password().optional() })
   .openapi('UserPatch')
 
-const NameParam = z.object({ username: z.string().openapi({ param: { name: 'username', in: 'path' } }) })
+const NameParam = pathParam('username')
 
-const list = createRoute({
-  method: 'get',
-  path: '/',
-  operationId: 'listUsers',
-  summary: 'List users',
-  responses: {
-    200: jsonResponse(z.object({ items: z.array(UserSchema) }), 'users'),
-    ...errorResponses(401, 403),
-  },
-})
-const get = createRoute({
-  method: 'get',
+const list = listRoute({ op: ['listUsers', 'List users'], item: UserSchema, items: 'users' })
+const get = getRoute({
   path: '/{username}',
-  operationId: 'getUser',
-  summary: 'Get a user',
+  op: ['getUser', 'Get a user'],
   request: { params: NameParam },
-  responses: { 200: jsonResponse(UserSchema, 'the user'), ...errorResponses(401, 403, 404) },
+  answer: [UserSchema, 'the user'],
 })
-const create = createRoute({
-  method: 'post',
-  path: '/',
-  operationId: 'createUser',
-  summary: 'Add a user',
+const create = jsonRoute('post', 201, {
+  op: ['createUser', 'Add a user'],
   request: { body: jsonBody(NewUserSchema) },
-  responses: {
-    201: jsonResponse(
-      z.object({ user: UserSchema, password: z.string().optional() }),
-      'created; `password` only when generated',
-    ),
-    ...errorResponses(400, 401, 403, 409),
-  },
+  answer: [
+    z.object({ user: UserSchema, password: z.string().optional() }),
+    'created; `password` only when generated',
+  ],
+  also: [409],
 })
-const update = createRoute({
-  method: 'patch',
+const update = jsonRoute('patch', 200, {
   path: '/{username}',
-  operationId: 'updateUser',
-  summary: 'Change a role or password (a new password ends the user’s sessions)',
+  op: ['updateUser', 'Change a role or password (a new password ends the user’s sessions)'],
   request: { params: NameParam, body: jsonBody(UserPatchSchema) },
-  responses: { 200: jsonResponse(UserSchema, 'the user'), ...errorResponses(400, 401, 403, 404, 409) },
+  answer: [UserSchema, 'the user'],
+  also: [409],
 })
-const remove = createRoute({
-  method: 'delete',
+const remove = deleteRoute({
   path: '/{username}',
-  operationId: 'deleteUser',
-  summary: 'Remove a user (never the last admin)',
+  op: ['deleteUser', 'Remove a user (never the last admin)'],
   request: { params: NameParam },
-  responses: { 204: { description: 'removed' }, ...errorResponses(401, 403, 404, 409) },
+  done: 'removed',
+  also: [409],
 })
 
 /** `/users`: people who log in to the console; admin scope only. */
@@ -108,11 +90,7 @@ export function createUserRoutes(deps: {
 
   router.openapi(list, (c) => c.json({ items: listUsers(db) }, 200))
 
-  router.openapi(get, (c) => {
-    const user = findUser(db, c.req.valid('param').username)
-    if (!user) throw Errors.notFound('user')
-    return c.json(user, 200)
-  })
+  router.openapi(get, (c) => c.json(found(findUser(db, c.req.valid('param').username), 'user'), 200))
 
   router.openapi(create, async (c) => {
     const { user, password } = await users.create(c.req.valid('json'))
@@ -121,12 +99,11 @@ export function createUserRoutes(deps: {
 
   router.openapi(update, async (c) => {
     const updated = await users.update(c.req.valid('param').username, c.req.valid('json'))
-    if (!updated) throw Errors.notFound('user')
-    return c.json(updated.user, 200)
+    return c.json(found(updated, 'user').user, 200)
   })
 
   router.openapi(remove, (c) => {
-    if (!users.remove(c.req.valid('param').username)) throw Errors.notFound('user')
+    found(users.remove(c.req.valid('param').username), 'user')
     return c.body(null, 204)
   })
   return router

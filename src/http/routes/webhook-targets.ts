@@ -6,27 +6,19 @@ import {
   targetViewSchema,
 } from '../../bridges/webhook/schema.ts'
 import type { TargetRegistry } from '../../bridges/webhook/targets.ts'
-import { Errors } from '../../errors.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { definitionRoutes, listReport } from './definition-routes.ts'
+import { found, pathParam } from './route-builders.ts'
 
 // Rebuilt here: schemas made before @hono/zod-openapi loaded have no `.openapi()`.
 const TargetSchema = z.object(targetViewSchema.shape).openapi('WebhookTarget')
-const CreatedSchema = z
-  .object({
-    target: TargetSchema,
-    secret: z.string().optional().describe('the generated secret, shown only now'),
-  })
-  .openapi('CreatedWebhookTarget')
-const NameParam = z.object({
-  name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'alerts' }),
-})
+const NameParam = pathParam('name', { example: 'alerts' })
 
 const routes = definitionRoutes({
   noun: 'target',
   item: TargetSchema,
-  created: CreatedSchema,
+  created: { key: 'target', name: 'CreatedWebhookTarget' },
   create: targetCreateSchema,
   update: targetUpdateSchema,
   param: NameParam,
@@ -65,11 +57,9 @@ export function createWebhookTargetsApi(deps: { targets: TargetRegistry; require
       201,
     )
   })
-  router.openapi(routes.get, (c) => {
-    const target = targets.get(c.req.valid('param').name)
-    if (!target) throw Errors.notFound('webhook target')
-    return c.json(targetView(target), 200)
-  })
+  router.openapi(routes.get, (c) =>
+    c.json(targetView(found(targets.get(c.req.valid('param').name), 'webhook target')), 200),
+  )
   router.openapi({ ...routes.update, middleware: [admin] as const }, (c) =>
     c.json(targetView(targets.update(c.req.valid('param').name, c.req.valid('json'))), 200),
   )
