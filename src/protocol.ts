@@ -16,19 +16,8 @@ export type {
   EventType,
   HubEvent,
 } from './bus/events.ts'
-export type {
-  DeviceUpstream,
-  GroupAddResult,
-  GroupCreateResult,
-  GroupDeleteResult,
-  GroupSubtractResult,
-  JsonObject,
-  MessageCounts,
-  MessageKind,
-  MessageProgress,
-  PushPlatform,
-  SendResult,
-} from './bus/payloads.ts'
+// Every payload shape; `export type` keeps the schemas out, as `web/` imports types only.
+export type * from './bus/payloads.ts'
 export type { PresetName } from './devices/presets.ts'
 export type {
   AclRuleView,

@@ -97,13 +97,8 @@ export function addToGroup(
   devices: readonly string[],
   now = Date.now(),
 ): GroupAddResult | undefined {
-  return db.transaction(() => {
-    if (!groupExists(db, groupId)) return undefined
-    const { known, unknown } = partitionDevices(db, devices)
-    const added = insertMembers(db, groupId, known, now)
-    if (added) touch(db, groupId, now)
-    return { groupId, totalDeviceSize: sizeOf(db, groupId), addedDeviceSize: added, failedDevices: unknown }
-  })()
+  const r = changeMembers(db, groupId, devices, now, (known) => insertMembers(db, groupId, known, now))
+  return r && { groupId, totalDeviceSize: r.size, addedDeviceSize: r.changed, failedDevices: r.unknown }
 }
 
 /** Removes devices; undefined when there is no such group. A registered non-member is simply not removed. */
@@ -113,21 +108,39 @@ export function subtractFromGroup(
   devices: readonly string[],
   now = Date.now(),
 ): GroupSubtractResult | undefined {
+  const r = changeMembers(
+    db,
+    groupId,
+    devices,
+    now,
+    (known) =>
+      db
+        .query(
+          'DELETE FROM device_group_members WHERE group_id = ? AND device_id IN (SELECT value FROM json_each(?))',
+        )
+        .run(groupId, JSON.stringify(known)).changes,
+  )
+  return r && { groupId, totalDeviceSize: r.size, removedDeviceSize: r.changed, failedDevices: r.unknown }
+}
+
+/**
+ * One membership change in one transaction: `change` gets the registered devices among `devices`
+ * and says how many rows it changed; the group is touched when any did. Undefined when there is no
+ * such group.
+ */
+function changeMembers(
+  db: Database,
+  groupId: string,
+  devices: readonly string[],
+  now: number,
+  change: (known: string[]) => number,
+): { changed: number; size: number; unknown: string[] } | undefined {
   return db.transaction(() => {
     if (!groupExists(db, groupId)) return undefined
     const { known, unknown } = partitionDevices(db, devices)
-    const removed = db
-      .query(
-        'DELETE FROM device_group_members WHERE group_id = ? AND device_id IN (SELECT value FROM json_each(?))',
-      )
-      .run(groupId, JSON.stringify(known)).changes
-    if (removed) touch(db, groupId, now)
-    return {
-      groupId,
-      totalDeviceSize: sizeOf(db, groupId),
-      removedDeviceSize: removed,
-      failedDevices: unknown,
-    }
+    const changed = change(known)
+    if (changed) touch(db, groupId, now)
+    return { changed, size: sizeOf(db, groupId), unknown }
   })()
 }
 
