@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { unknownPlaceholders } from '../actions/hook-template.ts'
 import { duration } from '../util/duration.ts'
+import { uniqueNamed } from '../util/named-list.ts'
 import { isPublishableTopic } from '../util/topic.ts'
 
 /** Verification presets (issue 4 point 4). `none` is never a default: it must be chosen. */
@@ -93,18 +94,9 @@ export const hookConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['secretFile'], message: 'set secret or secretFile, not both' })
   })
 
-export const hooksConfigSchema = z
-  .array(hookConfigSchema)
-  .default([])
-  .superRefine((hooks, ctx) => {
-    const seen = new Set<string>()
-    for (const [i, h] of hooks.entries()) {
-      if (seen.has(h.name))
-        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate hook ${h.name}` })
-      seen.add(h.name)
-    }
-  })
-  .describe('inbound webhooks at /hooks/<name>')
+export const hooksConfigSchema = uniqueNamed(hookConfigSchema, 'hook').describe(
+  'inbound webhooks at /hooks/<name>',
+)
 
 /** Where captured deliveries and remembered delivery ids are kept. */
 export const hookDeliveriesConfigSchema = z.strictObject({

@@ -33,20 +33,27 @@ interface NamedInput {
   secret?: string | null | undefined
 }
 
-interface SecretDefinitionOptions<C extends NamedConfig, I extends NamedInput> {
+/** What a registry of hooks or of webhook targets is built from (docs/definitions.md). */
+export interface SecretRegistryOptions<C> {
   db: Database
-  table: 'hooks' | 'webhook_targets'
   /** From the config file: listed with the API's, never changed through it, winning on a shared name. */
   config: readonly C[]
+  now?: (() => number) | undefined
+  /** Where a stored item that no longer parses is reported. */
+  log?: Logger | undefined
+  /** Reads a `secretFile` (config files may keep secrets out of the TOML). */
+  readSecretFile?: ((path: string) => string) | undefined
+}
+
+interface SecretDefinitionOptions<C extends NamedConfig, I extends NamedInput>
+  extends SecretRegistryOptions<C> {
+  table: 'hooks' | 'webhook_targets'
   /** The API's create schema: stored rows (their secret apart) are parsed with it again on every read. */
   schema: z.ZodType<Omit<I, 'secret'>>
   /** How messages name one (`hook github is defined in the config file`). */
   noun: string
   /** What a 404 names. */
   notFound: string
-  now: () => number
-  log?: Logger | undefined
-  readSecretFile?: ((path: string) => string) | undefined
   /** The error for a config item whose `secretFile` cannot be read; without it the read error goes out as is. */
   unreadableSecret?: (name: string) => Error
   /** Whether a create that names no secret gets a generated one. */
@@ -83,6 +90,7 @@ export function createSecretDefinitions<
   I extends NamedInput,
 >(opts: SecretDefinitionOptions<C, I>): SecretDefinitions<C, D, I> {
   const { db, table, noun } = opts
+  const now = opts.now ?? Date.now
   const readSecret = opts.readSecretFile ?? ((path: string) => readSecretFile(path))
   const registry = createDefinitionRegistry<C, Omit<I, 'secret'>>({
     noun,
@@ -149,7 +157,7 @@ export function createSecretDefinitions<
       if (registry.stored(input.name)) throw Errors.conflict(`${noun} ${input.name} already exists`)
       const { secret: given, ...definition } = input
       const generatedSecret = given === undefined && opts.generatesSecret(input) ? randomSecret() : undefined
-      saveDefinitionRow(db, table, input.name, definition, given ?? generatedSecret ?? null, opts.now())
+      saveDefinitionRow(db, table, input.name, definition, given ?? generatedSecret ?? null, now())
       registry.notify(input.name)
       return { definition: mustGet(input.name), ...(generatedSecret ? { generatedSecret } : {}) }
     },
@@ -162,7 +170,7 @@ export function createSecretDefinitions<
       const { secret: given, name: _ignored, ...definition } = input
       const secret = given === undefined ? existing.row.secret : given
       opts.checkUpdate?.(input, secret)
-      saveDefinitionRow(db, table, name, { ...definition, name }, secret, opts.now())
+      saveDefinitionRow(db, table, name, { ...definition, name }, secret, now())
       registry.notify(name)
       return mustGet(name)
     },

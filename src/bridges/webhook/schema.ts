@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { unknownPlaceholders } from '../../actions/hook-template.ts'
 import { isValidFilter } from '../../broker/topic-filter.ts'
 import { duration } from '../../util/duration.ts'
+import { uniqueNamed } from '../../util/named-list.ts'
 
 /** Roots a target's body template may use. */
 export const TARGET_TEMPLATE_ROOTS = [
@@ -76,18 +77,9 @@ export const targetConfigSchema = z
     path: ['secretFile'],
   })
 
-export const targetsConfigSchema = z
-  .array(targetConfigSchema)
-  .default([])
-  .superRefine((targets, ctx) => {
-    const seen = new Set<string>()
-    for (const [i, t] of targets.entries()) {
-      if (seen.has(t.name))
-        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate target ${t.name}` })
-      seen.add(t.name)
-    }
-  })
-  .describe('outbound webhooks: MQTT topic filter -> HTTP POST, through the outbox')
+export const targetsConfigSchema = uniqueNamed(targetConfigSchema, 'target').describe(
+  'outbound webhooks: MQTT topic filter -> HTTP POST, through the outbox',
+)
 
 /** Body of `POST /api/v1/webhook-targets`. A missing secret is generated and shown once; `null` means unsigned. */
 export const targetCreateSchema = z.strictObject({

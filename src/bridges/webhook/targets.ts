@@ -1,17 +1,11 @@
-import type { Database } from 'bun:sqlite'
-import type { Logger } from '../../log.ts'
-import { createSecretDefinitions, type SecretDefinitions } from '../../store/secret-definitions.ts'
+import {
+  createSecretDefinitions,
+  type SecretDefinitions,
+  type SecretRegistryOptions,
+} from '../../store/secret-definitions.ts'
 import { type TargetConfig, type TargetCreate, targetCreateSchema, type WebhookTarget } from './schema.ts'
 
-export interface TargetRegistryOptions {
-  db: Database
-  /** Targets from the config file: listed with the API's, never changed through it (docs/definitions.md). */
-  config: readonly TargetConfig[]
-  now?: () => number
-  /** Where a stored target that no longer parses is reported. */
-  log?: Logger
-  readSecretFile?: (path: string) => string
-}
+export type TargetRegistryOptions = SecretRegistryOptions<TargetConfig>
 
 /** Config-defined and API-defined webhook targets behind one lookup. */
 export interface TargetRegistry
@@ -22,15 +16,11 @@ export interface TargetRegistry
 
 export function createTargetRegistry(opts: TargetRegistryOptions): TargetRegistry {
   const defs = createSecretDefinitions<TargetConfig, WebhookTarget, TargetCreate>({
-    db: opts.db,
+    ...opts,
     table: 'webhook_targets',
-    config: opts.config,
     schema: targetCreateSchema,
     noun: 'target',
     notFound: 'webhook target',
-    now: opts.now ?? Date.now,
-    log: opts.log,
-    readSecretFile: opts.readSecretFile,
     // No `unreadableSecret`: an unreadable secret file fails loudly at start rather than sending unsigned requests.
     // A missing secret is generated; `null` asks for unsigned deliveries.
     generatesSecret: () => true,
