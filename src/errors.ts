@@ -14,6 +14,19 @@ export class HubError extends Error {
   }
 }
 
+/**
+ * A refusal inside the hub that its caller tells apart by `reason` and maps to an outcome (an API
+ * status, a CLI message); subclasses name themselves.
+ */
+export class ReasonError<R extends string> extends Error {
+  constructor(
+    readonly reason: R,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
 /** The error catalog. Codes never change meaning once released; add new ones at the end of a block. */
 export const Errors = {
   badJson: () => new HubError(40001, 400, 'request body is not valid JSON'),

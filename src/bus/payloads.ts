@@ -27,22 +27,18 @@ export const groupCreateResultSchema = z.object({
 export type GroupCreateResult = z.infer<typeof groupCreateResultSchema>
 
 /** `addDeviceGroup` (REST `POST /groups/:groupId/add`). */
-export const groupAddResultSchema = z.object({
-  groupId: z.string(),
-  totalDeviceSize: z.number().int(),
-  addedDeviceSize: z.number().int(),
-  failedDevices,
-})
+export const groupAddResultSchema = groupChangeSchema('addedDeviceSize')
 export type GroupAddResult = z.infer<typeof groupAddResultSchema>
 
 /** `subtractDeviceGroup` (REST `POST /groups/:groupId/subtract`). */
-export const groupSubtractResultSchema = z.object({
-  groupId: z.string(),
-  totalDeviceSize: z.number().int(),
-  removedDeviceSize: z.number().int(),
-  failedDevices,
-})
+export const groupSubtractResultSchema = groupChangeSchema('removedDeviceSize')
 export type GroupSubtractResult = z.infer<typeof groupSubtractResultSchema>
+
+/** A membership change: the group's size after it, how many devices it `counted`, the unknown ids. */
+function groupChangeSchema<K extends string>(counted: K) {
+  const changed = { [counted]: z.number().int() } as Record<K, z.ZodNumber>
+  return z.object({ groupId: z.string(), totalDeviceSize: z.number().int(), ...changed, failedDevices })
+}
 
 /** `deleteDeviceGroup` (REST `DELETE /groups/:groupId`). */
 export const groupDeleteResultSchema = z.object({ groupId: z.string() })
@@ -51,12 +47,17 @@ export type GroupDeleteResult = z.infer<typeof groupDeleteResultSchema>
 export const messageKindSchema = z.enum(['unicast', 'multicast', 'broadcast', 'group'])
 export type MessageKind = z.infer<typeof messageKindSchema>
 
+/** What names a message wherever one is shown: its id, its kind and its group (of kind `group`). */
+export const messageHeadShape = {
+  messageId: z.string(),
+  kind: messageKindSchema,
+  groupId: z.string().nullable(),
+}
+
 /** `sendUnicastMsg`, `sendMulticastMsg`, `sendBroadcastMsg`, `sendGroupMsg` (REST `POST /messages/<kind>`). */
 export const sendResultSchema = z
   .object({
-    messageId: z.string(),
-    kind: messageKindSchema,
-    groupId: z.string().nullable(),
+    ...messageHeadShape,
     recipientSize: z.number().int().describe('registered devices it is for'),
     sentSize: z.number().int().describe('published at once; the rest when they come back'),
     failedDevices,

@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { z } from 'zod'
 import type { DeviceSecret } from '../broker/device-directory.ts'
+import { ReasonError } from '../errors.ts'
 import { hashDevicePassword, newDevicePassword } from './credentials.ts'
 import { type PresetName, presetRules } from './presets.ts'
 import type { DeviceCredentialsView, DeviceView } from './schema.ts'
@@ -23,14 +24,8 @@ export type DeviceCredentials = DeviceCredentialsView
 
 export type { DeviceSecret }
 
-export class DeviceError extends Error {
-  constructor(
-    readonly reason: 'exists' | 'not-found' | 'invalid',
-    message: string,
-  ) {
-    super(message)
-    this.name = 'DeviceError'
-  }
+export class DeviceError extends ReasonError<'exists' | 'not-found' | 'invalid'> {
+  override name = 'DeviceError'
 }
 
 interface DeviceRow {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { jsonObjectSchema, messageCountsShape, messageKindSchema } from '../bus/payloads.ts'
+import { jsonObjectSchema, messageCountsShape, messageHeadShape, messageKindSchema } from '../bus/payloads.ts'
 import { PRESET_NAMES } from './presets.ts'
 
 /**
@@ -107,9 +107,7 @@ export type RecipientStatus = z.infer<typeof recipientStatusSchema>
 
 export const messageSummarySchema = z
   .object({
-    messageId: z.string(),
-    kind: messageKindSchema,
-    groupId: z.string().nullable(),
+    ...messageHeadShape,
     message: z.unknown(),
     push: z.object({ title: z.string(), body: z.string() }).nullable(),
     failedDevices: z.array(z.string()),

@@ -1,7 +1,8 @@
 import { Errors } from '../errors.ts'
 import {
+  createdAs,
   createSecretDefinitions,
-  type SecretDefinitions,
+  type NamedSecretDefinitions,
   type SecretRegistryOptions,
 } from '../store/secret-definitions.ts'
 import { type HookConfig, type HookCreate, type HookDefinition, hookCreateSchema } from './schema.ts'
@@ -9,11 +10,7 @@ import { type HookConfig, type HookCreate, type HookDefinition, hookCreateSchema
 export type HookRegistryOptions = SecretRegistryOptions<HookConfig>
 
 /** Config-defined and API-defined hooks behind one lookup. */
-export interface HookRegistry
-  extends Omit<SecretDefinitions<HookConfig, HookDefinition, HookCreate>, 'create'> {
-  /** Creates an API hook; returns it and the secret when one was generated (shown once). */
-  create(input: HookCreate): { hook: HookDefinition; generatedSecret?: string }
-}
+export type HookRegistry = NamedSecretDefinitions<HookConfig, HookDefinition, HookCreate, 'hook'>
 
 export function createHookRegistry(opts: HookRegistryOptions): HookRegistry {
   const defs = createSecretDefinitions<HookConfig, HookDefinition, HookCreate>({
@@ -29,11 +26,5 @@ export function createHookRegistry(opts: HookRegistryOptions): HookRegistry {
       if (input.preset !== 'none' && !secret) throw Errors.conflict(`preset ${input.preset} needs a secret`)
     },
   })
-  return {
-    ...defs,
-    create(input) {
-      const { definition: hook, ...rest } = defs.create(input)
-      return { hook, ...rest }
-    },
-  }
+  return createdAs(defs, 'hook')
 }

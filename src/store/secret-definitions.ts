@@ -83,6 +83,29 @@ export interface SecretDefinitions<C, D, I extends NamedInput> {
   onChange(fn: (name: string) => void): () => void
 }
 
+/** The definitions, with `create` answering the new item by its own name (`{ hook, generatedSecret }`). */
+export type NamedSecretDefinitions<C, D, I extends NamedInput, K extends string> = Omit<
+  SecretDefinitions<C, D, I>,
+  'create'
+> & {
+  /** Creates an API item; returns it and the secret when one was generated (shown once). */
+  create(input: I): Record<K, D> & { generatedSecret?: string }
+}
+
+/** `defs` whose `create` answers the new item under `key` instead of `definition`. */
+export function createdAs<C, D, I extends NamedInput, K extends string>(
+  defs: SecretDefinitions<C, D, I>,
+  key: K,
+): NamedSecretDefinitions<C, D, I, K> {
+  return {
+    ...defs,
+    create(input) {
+      const { definition, ...rest } = defs.create(input)
+      return { ...({ [key]: definition } as Record<K, D>), ...rest }
+    },
+  }
+}
+
 /** Hooks and webhook targets on the shared definition registry (docs/definitions.md), secrets apart. */
 export function createSecretDefinitions<
   C extends NamedConfig,

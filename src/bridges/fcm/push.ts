@@ -3,10 +3,11 @@ import type { PushAction } from '../../actions/push.ts'
 import type { ActionExecutor } from '../../actions/runner.ts'
 import { render } from '../../actions/template.ts'
 import type { Bus } from '../../bus/bus.ts'
+import { ReasonError } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import { type DeliveryHandler, Outcome } from '../../outbox/types.ts'
-import type { Service } from '../../runtime/service.ts'
+import type { OutboxBridge } from '../outbox-action.ts'
 import { deliverBatch, type PushBatch } from './batch.ts'
 import type { FcmClient } from './client.ts'
 import type { PushConfig } from './config.ts'
@@ -15,14 +16,8 @@ import { getPause, listPauses, type PushPause, pruneProgress, resumeTarget } fro
 import { type PushTarget, resolveRecipients, targetKey } from './targets.ts'
 
 /** Why a push was refused before anything was queued; the API maps `reason` to its status. */
-export class PushRefused extends Error {
-  constructor(
-    readonly reason: 'not-configured' | 'paused' | 'not-found',
-    message: string,
-  ) {
-    super(message)
-    this.name = 'PushRefused'
-  }
+export class PushRefused extends ReasonError<'not-configured' | 'paused' | 'not-found'> {
+  override name = 'PushRefused'
 }
 
 /** The outbox kind of push batches. */
@@ -45,10 +40,7 @@ export interface PushOptions {
 }
 
 /** FCM push (issue 6 point 1): the `push` action, the outbox handler of its batches, paused targets. */
-export interface Push extends Service {
-  readonly enabled: boolean
-  executor: ActionExecutor<PushAction>
-  handler: DeliveryHandler
+export interface Push extends OutboxBridge<PushAction> {
   pauses(): PushPause[]
   /** Lets a paused target send again; its batches refused while paused are dead letters to replay. */
   resume(target: string): boolean

@@ -6,7 +6,7 @@ import type { Bus } from '../../bus/bus.ts'
 import type { Logger } from '../../log.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import { type DeliveryHandler, Outcome } from '../../outbox/types.ts'
-import type { Service } from '../../runtime/service.ts'
+import type { OutboxBridge } from '../outbox-action.ts'
 import type { SlackAction } from './action.ts'
 import { createAlertSources } from './alerts.ts'
 import type { SlackAlert } from './blocks.ts'
@@ -30,11 +30,9 @@ export interface SlackOptions {
 }
 
 /** Slack (issue 6 point 2): alerts and `slack` actions, rate-limited, coalesced, deduplicated, through the outbox. */
-export interface Slack extends Service {
+export interface Slack extends OutboxBridge<SlackAction> {
   /** Whether any destination is configured. */
   readonly enabled: boolean
-  executor: ActionExecutor<SlackAction>
-  handler: DeliveryHandler
   /** Queues one alert for a destination (default: the alerts destination). */
   post(alert: SlackAlert, destination?: string): PostResult
   /** Destinations Slack said are gone, with why. */

@@ -4,6 +4,7 @@ import { asText, render } from '../../actions/template.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import { type DeliveryHandler, Outcome } from '../../outbox/types.ts'
 import { VERSION } from '../../version.ts'
+import type { OutboxAction } from '../outbox-action.ts'
 import { WEBHOOK_KIND } from './bridge.ts'
 import type { WebhookClient } from './client.ts'
 import type { QueuedMessage } from './message.ts'
@@ -48,10 +49,7 @@ export interface WebhookActionDeps {
  * MQTT message it subscribed to, with the action's source as topic); a URL gets the body as is.
  * The action succeeds once the delivery is committed; delivery outcomes are the outbox's events.
  */
-export function createWebhookAction(deps: WebhookActionDeps): {
-  executor: ActionExecutor<WebhookAction>
-  handler: DeliveryHandler
-} {
+export function createWebhookAction(deps: WebhookActionDeps): OutboxAction<WebhookAction> {
   const now = deps.now ?? Date.now
   const timeoutMs = deps.timeoutMs ?? 10_000
 

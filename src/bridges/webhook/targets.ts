@@ -1,6 +1,7 @@
 import {
+  createdAs,
   createSecretDefinitions,
-  type SecretDefinitions,
+  type NamedSecretDefinitions,
   type SecretRegistryOptions,
 } from '../../store/secret-definitions.ts'
 import { type TargetConfig, type TargetCreate, targetCreateSchema, type WebhookTarget } from './schema.ts'
@@ -8,11 +9,7 @@ import { type TargetConfig, type TargetCreate, targetCreateSchema, type WebhookT
 export type TargetRegistryOptions = SecretRegistryOptions<TargetConfig>
 
 /** Config-defined and API-defined webhook targets behind one lookup. */
-export interface TargetRegistry
-  extends Omit<SecretDefinitions<TargetConfig, WebhookTarget, TargetCreate>, 'create'> {
-  /** Creates an API target; returns it and the secret when one was generated (shown once). */
-  create(input: TargetCreate): { target: WebhookTarget; generatedSecret?: string }
-}
+export type TargetRegistry = NamedSecretDefinitions<TargetConfig, WebhookTarget, TargetCreate, 'target'>
 
 export function createTargetRegistry(opts: TargetRegistryOptions): TargetRegistry {
   const defs = createSecretDefinitions<TargetConfig, WebhookTarget, TargetCreate>({
@@ -25,11 +22,5 @@ export function createTargetRegistry(opts: TargetRegistryOptions): TargetRegistr
     // A missing secret is generated; `null` asks for unsigned deliveries.
     generatesSecret: () => true,
   })
-  return {
-    ...defs,
-    create(input) {
-      const { definition: target, ...rest } = defs.create(input)
-      return { target, ...rest }
-    },
-  }
+  return createdAs(defs, 'target')
 }

@@ -3,6 +3,7 @@ import { render } from '../../../actions/template.ts'
 import type { Outbox } from '../../../outbox/outbox.ts'
 import { type DeliveryHandler, Outcome } from '../../../outbox/types.ts'
 import { valueAt } from '../../../util/json-path.ts'
+import type { OutboxAction } from '../../outbox-action.ts'
 import { FirebaseFailure, outcomeOf } from '../http.ts'
 import type { FirestoreAction } from './action-schema.ts'
 import type { FirestoreClient } from './client.ts'
@@ -31,10 +32,7 @@ export interface FirestoreWritesOptions {
 const MAX_WRITES = 500
 
 /** The `firestore` action (queued in the outbox, like every outbound write) and the outbox handler. */
-export function createFirestoreWrites(opts: FirestoreWritesOptions): {
-  executor: ActionExecutor<FirestoreAction>
-  handler: DeliveryHandler
-} {
+export function createFirestoreWrites(opts: FirestoreWritesOptions): OutboxAction<FirestoreAction> {
   const { client } = opts
 
   const executor: ActionExecutor<FirestoreAction> = async (action, ctx) => {
