@@ -25,6 +25,26 @@ export interface BrokerPlugin extends Partial<Omit<EngineHooks, 'authenticate'>>
   detach?(): void
 }
 
+/** The broker a plugin sends through: `current` from its `attach` to its `detach`, else undefined. */
+export interface AttachedBroker {
+  current: BrokerHandle | undefined
+  attach(broker: BrokerHandle): void
+  detach(): void
+}
+
+export function attachedBroker(): AttachedBroker {
+  const slot: AttachedBroker = {
+    current: undefined,
+    attach: (broker) => {
+      slot.current = broker
+    },
+    detach: () => {
+      slot.current = undefined
+    },
+  }
+  return slot
+}
+
 /** What the hub publishes: the payload may be text, QoS and retain default to 0 and false. */
 export interface PublishInput {
   topic: string

@@ -1,23 +1,17 @@
-import type { Database } from 'bun:sqlite'
-import type { Bus } from '../bus/bus.ts'
 import type { DeviceOfflineReason } from '../bus/events.ts'
-import type { Logger } from '../log.ts'
 import type { Client, DisconnectInfo } from '../mqtt/types.ts'
+import type { CoreDeps } from '../runtime/deps.ts'
 import type { Service } from '../runtime/service.ts'
 import { addressOf } from './auth.ts'
 import type { DeviceDirectory } from './device-directory.ts'
 import type { BrokerHandle, BrokerPlugin } from './hooks.ts'
 
-export interface PresenceOptions {
-  db: Database
-  bus: Bus
-  log: Logger
+export interface PresenceOptions extends CoreDeps {
   deviceOf(client: Client): string | undefined
   /** Where presence is recorded (devices/directory.ts). */
   devices: Pick<DeviceDirectory, 'markDeviceOnline' | 'markDeviceOffline' | 'markAllDevicesOffline'>
   /** `mqtt.availabilityTopic`: keep a retained `devices/<id>/status` = `online` / `offline`. */
   availabilityTopic: boolean
-  now?: () => number
 }
 
 /**

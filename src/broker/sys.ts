@@ -1,7 +1,7 @@
 import type { Logger } from '../log.ts'
 import type { Client, Subscription } from '../mqtt/types.ts'
 import type { Service } from '../runtime/service.ts'
-import type { BrokerHandle, BrokerPlugin } from './hooks.ts'
+import { attachedBroker, type BrokerPlugin } from './hooks.ts'
 import { topicMatches } from './topic-filter.ts'
 
 /** The broker's figures, as `$SYS/broker/…` topics and Prometheus metrics. */
@@ -58,10 +58,10 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
   const now = opts.now ?? Date.now
   let startedAt = now()
   let samples: Sample[] = []
-  let broker: BrokerHandle | undefined
+  const broker = attachedBroker()
   let timer: ReturnType<typeof setInterval> | undefined
 
-  function counts(s = broker?.stats()): Omit<Sample, 't'> {
+  function counts(s = broker.current?.stats()): Omit<Sample, 't'> {
     return {
       received: s?.messagesReceived ?? 0,
       sent: s?.messagesSent ?? 0,
@@ -73,7 +73,7 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
   function stats(): BrokerStats {
     const t = now()
     const since = baseline(t)
-    const s = broker?.stats()
+    const s = broker.current?.stats()
     const c = counts(s)
     return {
       uptimeSeconds: Math.floor((t - startedAt) / 1000),
@@ -127,7 +127,7 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
   }
 
   function publishAll() {
-    const b = broker
+    const b = broker.current
     if (!b?.running) return
     sample()
     for (const [topic, payload] of topics()) {
@@ -143,23 +143,20 @@ export function createSysStats(opts: SysStatsOptions): SysStats {
    */
   function onSubscribe(client: Client, subs: readonly Subscription[]) {
     // Runs for every SUBSCRIBE: nothing is allocated unless a filter asks for `$` topics.
-    if (!broker || !subs.some(isDollar)) return
+    const b = broker.current
+    if (!b || !subs.some(isDollar)) return
     const wanted = subs.filter(isDollar)
     for (const [topic, payload] of topics()) {
       if (!wanted.some((s) => topicMatches(s.filter, topic))) continue
-      broker.sendTo(client.id, { topic, payload: Buffer.from(payload), qos: 0, retain: true })
+      b.sendTo(client.id, { topic, payload: Buffer.from(payload), qos: 0, retain: true })
     }
   }
 
   const plugin: BrokerPlugin = {
     name: 'sys',
     subscribed: onSubscribe,
-    attach(handle) {
-      broker = handle
-    },
-    detach() {
-      broker = undefined
-    },
+    attach: broker.attach,
+    detach: broker.detach,
   }
 
   return {

@@ -1,24 +1,18 @@
-import type { Database } from 'bun:sqlite'
 import type { ActionExecutor, ActionRunner } from '../actions/runner.ts'
 import type { BrokerPlugin } from '../broker/hooks.ts'
-import type { Bus } from '../bus/bus.ts'
 import type { EventType } from '../bus/events.ts'
 import type { Action } from '../catalog/actions.ts'
 import type { Config } from '../config/schema.ts'
 import type { ApiMount } from '../http/api.ts'
 import type { RouteMount } from '../http/app.ts'
 import type { ConsoleActionSet } from '../http/console/channel.ts'
-import type { Logger } from '../log.ts'
+import type { CoreDeps } from '../runtime/deps.ts'
 import type { ServiceEntry } from '../runtime/service.ts'
 import type { ReloadStep } from './reload.ts'
 
 /** What every composition step takes: the config, the open store, the bus, the logger and the clock. */
-export interface HubBasics {
+export interface HubBasics extends Required<CoreDeps> {
   config: Config
-  db: Database
-  bus: Bus
-  log: Logger
-  now: () => number
 }
 
 /** The executors a module carries out, by action kind. */

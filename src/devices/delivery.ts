@@ -1,4 +1,4 @@
-import type { BrokerHandle, BrokerPlugin } from '../broker/hooks.ts'
+import { attachedBroker, type BrokerPlugin } from '../broker/hooks.ts'
 import { topicMatches } from '../broker/topic-filter.ts'
 import type { Logger } from '../log.ts'
 import type { Client, Message, Subscription } from '../mqtt/types.ts'
@@ -66,10 +66,11 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
   const log = opts.log.child('delivery')
   const now = opts.now ?? Date.now
   const online = new Map<string, Set<Client>>()
-  let broker: BrokerHandle | undefined
+  const broker = attachedBroker()
 
   const covers = (client: Client, topic: string) => {
-    for (const s of broker?.subscriptionsOf(client.id) ?? []) if (topicMatches(s.filter, topic)) return true
+    for (const s of broker.current?.subscriptionsOf(client.id) ?? [])
+      if (topicMatches(s.filter, topic)) return true
     return false
   }
 
@@ -125,7 +126,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     },
 
     publish(deviceId, payload) {
-      const b = broker
+      const b = broker.current
       if (!b?.running) return Promise.resolve(new Error('broker is not running'))
       return b.publish({ topic: opts.inbox.of(deviceId), payload, qos: 1, retain: false }).then(
         () => undefined,
@@ -136,13 +137,13 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     revoke(deviceIds, allowed) {
       for (const deviceId of deviceIds) {
         for (const client of online.get(deviceId) ?? []) {
-          const filters = (broker?.subscriptionsOf(client.id) ?? [])
+          const filters = (broker.current?.subscriptionsOf(client.id) ?? [])
             .map((s) => s.filter)
             .filter((f) => !allowed(client, f))
           if (filters.length === 0) continue
           log.info('subscriptions revoked', { deviceId, clientId: client.id, filters })
           // The ACL is asked at SUBSCRIBE only; a subscription it would now refuse must not keep delivering.
-          broker?.unsubscribe(client.id, filters)
+          broker.current?.unsubscribe(client.id, filters)
         }
       }
     },
@@ -158,11 +159,9 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       return message
     },
 
-    attach(handle) {
-      broker = handle
-    },
+    attach: broker.attach,
     detach() {
-      broker = undefined
+      broker.detach()
       online.clear()
     },
   }

@@ -1,11 +1,9 @@
-import type { Database } from 'bun:sqlite'
 import type { ActionRunner } from '../actions/runner.ts'
 import type { Acl } from '../broker/acl.ts'
 import type { BrokerPlugin } from '../broker/hooks.ts'
-import type { Bus } from '../bus/bus.ts'
 import type { EventType } from '../bus/events.ts'
-import type { Logger } from '../log.ts'
 import type { Client } from '../mqtt/types.ts'
+import type { CoreDeps } from '../runtime/deps.ts'
 import type { Service } from '../runtime/service.ts'
 import type { DevicesConfig } from './config.ts'
 import { createDelivery } from './delivery.ts'
@@ -22,15 +20,11 @@ import { createUpstream } from './upstream.ts'
  */
 export const DEVICE_TRANSIENT_EVENTS: readonly EventType[] = ['device.reported', 'message.progress']
 
-export interface DeviceFeaturesOptions {
-  db: Database
-  bus: Bus
-  log: Logger
+export interface DeviceFeaturesOptions extends CoreDeps {
   config: DevicesConfig
   deviceOf(client: Client): string | undefined
   acl: Pick<Acl, 'addProvider' | 'invalidate' | 'canSubscribe'>
   actions: ActionRunner
-  now?: () => number
 }
 
 export interface DeviceFeatures {

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import type { ActionExecutor } from '../actions/runner.ts'
 import { render } from '../actions/template.ts'
-import type { BrokerHandle, BrokerPlugin } from '../broker/hooks.ts'
+import { attachedBroker, type BrokerPlugin } from '../broker/hooks.ts'
 import { topicMatches } from '../broker/topic-filter.ts'
 import type { Bus } from '../bus/bus.ts'
 import type { JsonObject } from '../bus/payloads.ts'
@@ -59,10 +59,10 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
   const log = opts.log.child('device-state')
   const now = opts.now ?? Date.now
   const registered = db.query('SELECT 1 FROM devices WHERE id = ?')
-  let broker: BrokerHandle | undefined
+  const broker = attachedBroker()
 
   const publishDelta = (deviceId: string, delta: JsonObject) => {
-    const b = broker
+    const b = broker.current
     if (!b?.running) return
     b.publish({
       topic: topics.set.of(deviceId),
@@ -88,15 +88,27 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
   }
   const wakeup = createWakeup(timeouts, now)
 
-  const report = (deviceId: string, patch: JsonObject): DeviceStateView | undefined => {
+  /**
+   * Reads a registered device's state, changes it with `change` and writes it, in one transaction;
+   * undefined when the device is not registered.
+   */
+  const changeState = (deviceId: string, change: (s: DeviceStateView, t: number) => DeviceStateView) => {
     if (!registered.get(deviceId)) return undefined
     const t = now()
-    const { next, sentAt } = db.transaction(() => {
-      const s = readState(db, deviceId)
+    return db.transaction(() => {
+      const before = readState(db, deviceId)
+      const next = change(before, t)
+      writeState(db, next)
+      return { before, next, t }
+    })()
+  }
+
+  const report = (deviceId: string, patch: JsonObject): DeviceStateView | undefined => {
+    const changed = changeState(deviceId, (s, t) => {
       const reported = mergeState(s.reported, patch)
       const delta = stateDelta(s.desired, reported)
       const done = s.pending && Object.keys(delta).length === 0
-      const out: DeviceStateView = {
+      return {
         ...s,
         reported,
         reportedVersion: s.reportedVersion + 1,
@@ -104,10 +116,9 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
         delta,
         ...(done ? { pending: false, deadline: null } : {}),
       }
-      writeState(db, out)
-      // sentAt of a state that just converged: how long the device took.
-      return { next: out, sentAt: done ? (s.sentAt ?? t) : undefined }
-    })()
+    })
+    if (!changed) return undefined
+    const { before, next, t } = changed
     bus.emit(
       'device.reported',
       {
@@ -119,14 +130,15 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
       },
       { subject: deviceId },
     )
-    if (sentAt !== undefined)
+    // A state that just converged: sentAt tells how long the device took.
+    if (before.pending && !next.pending)
       bus.emit(
         'device.converged',
         {
           device: deviceId,
           desiredVersion: next.desiredVersion,
           reportedVersion: next.reportedVersion,
-          ms: t - sentAt,
+          ms: t - (before.sentAt ?? t),
         },
         { subject: deviceId },
       )
@@ -134,14 +146,11 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
   }
 
   const setDesired = (deviceId: string, patch: JsonObject, source: string): DeviceStateView | undefined => {
-    if (!registered.get(deviceId)) return undefined
-    const t = now()
-    const next = db.transaction(() => {
-      const s = readState(db, deviceId)
+    const next = changeState(deviceId, (s, t) => {
       const desired = mergeState(s.desired, patch)
       const delta = stateDelta(desired, s.reported)
       const pending = Object.keys(delta).length > 0
-      const out: DeviceStateView = {
+      return {
         ...s,
         desired,
         desiredVersion: s.desiredVersion + 1,
@@ -152,9 +161,8 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
         deadline: pending ? t + opts.convergenceTimeout : null,
         timedOutAt: null,
       }
-      writeState(db, out)
-      return out
-    })()
+    })?.next
+    if (!next) return undefined
     if (next.pending) {
       publishDelta(deviceId, next.delta)
       if (next.deadline !== null) wakeup.at(next.deadline)
@@ -193,12 +201,8 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
       else log.debug('state that is not a JSON object ignored', { topic: packet.topic })
     },
     subscribed: onSubscribe,
-    attach(handle) {
-      broker = handle
-    },
-    detach() {
-      broker = undefined
-    },
+    attach: broker.attach,
+    detach: broker.detach,
   }
 
   return {

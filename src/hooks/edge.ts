@@ -1,24 +1,18 @@
-import type { Database } from 'bun:sqlite'
 import type { z } from 'zod'
-import type { Bus } from '../bus/bus.ts'
-import type { Logger } from '../log.ts'
+import type { CoreDeps } from '../runtime/deps.ts'
 import type { Service } from '../runtime/service.ts'
 import { createHookReceiver, type HookReceiver, type HookReceiverOptions } from './receiver.ts'
 import { createHookRegistry, type HookRegistry } from './registry.ts'
 import type { hookDeliveriesConfigSchema, hooksConfigSchema } from './schema.ts'
 import { createHookHousekeeping } from './service.ts'
 
-export interface InboundHooksOptions {
+export interface InboundHooksOptions extends CoreDeps {
   config: {
     hooks: z.output<typeof hooksConfigSchema>
     hookDeliveries: z.output<typeof hookDeliveriesConfigSchema>
   }
-  db: Database
-  bus: Bus
-  log: Logger
   /** Publishes a hook's message; the hook answers once it resolved. */
   publish: HookReceiverOptions['publish']
-  now?: () => number
 }
 
 /** Inbound webhooks (issue 4 point 4): the hook registry, the receiver and the capture housekeeping. */
