@@ -12,7 +12,7 @@ import { deviceDirectory } from '../devices/directory.ts'
 import { type Metrics, registerHubMetrics } from '../http/metrics.ts'
 import { createSqliteEngineStore } from '../store/mqtt/sqlite-store.ts'
 import { VERSION } from '../version.ts'
-import type { HubBasics, HubModule } from './module.ts'
+import { coreOf, type HubBasics, type HubModule } from './module.ts'
 
 /** The hub's policy on the engine, built before the modules that plug into the broker. */
 export interface BrokerPolicy {
@@ -27,35 +27,27 @@ export interface BrokerPolicy {
 /** Auth, the ACL, presence, dotted topics, $SYS and the queue-overflow notice. */
 export function composeBrokerPolicy(deps: HubBasics & { credentials: CredentialCache }): BrokerPolicy {
   const { config, db, bus, log, now, credentials } = deps
+  const core = coreOf(deps)
   const m = config.mqtt
   const auth = createAuth({
-    db,
-    bus,
-    log,
+    ...core,
     allowAnonymous: m.allowAnonymous,
     devices: deviceDirectory,
     credentials,
-    now,
   })
   const acl = createAcl({
-    db,
-    bus,
-    log,
+    ...core,
     identityOf: auth.identityOf,
     rules: m.acl,
     anonymousRules: m.anonymousAcl,
     disconnectOnDenied: m.disconnectOnDenied,
     devices: deviceDirectory,
-    now,
   })
   const presence = createPresence({
-    db,
-    bus,
-    log,
+    ...core,
     deviceOf: auth.deviceOf,
     availabilityTopic: m.availabilityTopic,
     devices: deviceDirectory,
-    now,
   })
   // Auth and the ACL then see only well-formed packets (the engine checks those); $SYS answers
   // new subscribers.

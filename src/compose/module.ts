@@ -15,6 +15,11 @@ export interface HubBasics extends Required<CoreDeps> {
   config: Config
 }
 
+/** The store, bus, logger and clock out of `basics`, for the many parts built from just those. */
+export function coreOf({ db, bus, log, now }: HubBasics): Required<CoreDeps> {
+  return { db, bus, log, now }
+}
+
 /** The executors a module carries out, by action kind. */
 export type ActionExecutors = { [K in Action['type']]?: ActionExecutor<Extract<Action, { type: K }>> }
 

@@ -8,7 +8,7 @@ import { createTelemetryRoutes } from '../http/routes/telemetry.ts'
 import type { Client } from '../mqtt/types.ts'
 import { createTelemetry, TELEMETRY_TRANSIENT_EVENTS, type Telemetry } from '../telemetry/telemetry.ts'
 import { VERSION } from '../version.ts'
-import type { HubBasics, HubModule } from './module.ts'
+import { coreOf, type HubBasics, type HubModule } from './module.ts'
 
 export interface TelemetryModule extends HubModule {
   telemetry: Telemetry
@@ -23,17 +23,14 @@ export interface TelemetryDeps extends HubBasics {
 
 /** Telemetry storage and MQTT extraction (a broker plugin); its writer also serves `/ingest`. */
 export function composeTelemetry(deps: TelemetryDeps): TelemetryModule {
-  const { config, db, bus, log, now, requireAuth, credentials } = deps
+  const { config, db, bus, now, requireAuth, credentials } = deps
   const ha = config.homeAssistant
   const telemetry = createTelemetry({
-    db,
-    bus,
-    log,
+    ...coreOf(deps),
     config: config.telemetry,
     deviceOf: deps.deviceOf,
     // Home Assistant's state topics are the hub's own republished readings.
     ...(ha.discovery ? { ownTopics: [`${ha.stateTopicPrefix}/#`] } : {}),
-    now,
   })
   return {
     name: 'telemetry',
