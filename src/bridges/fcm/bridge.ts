@@ -1,7 +1,3 @@
-import type { Database } from 'bun:sqlite'
-import type { Bus } from '../../bus/bus.ts'
-import type { Logger } from '../../log.ts'
-import type { Outbox } from '../../outbox/outbox.ts'
 import type { ServiceEntry } from '../../runtime/service.ts'
 import { createAccessTokens } from '../google/auth.ts'
 import { createFcmClient } from './client.ts'
@@ -12,16 +8,9 @@ import { parseServiceAccount } from './service-account.ts'
 /** The OAuth scope of FCM HTTP v1 sends. */
 const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging'
 
-export interface PushBridgeOptions {
+export interface PushBridgeOptions extends Omit<PushOptions, 'config' | 'client'> {
   config: PushConfig
-  db: Database
-  bus: Bus
-  log: Logger
-  outbox: Outbox
-  /** Called per token per attempt with the send's status (the hub counts them for `/metrics`). */
-  onResult?: PushOptions['onResult']
   fetch?: typeof fetch
-  now?: () => number
 }
 
 /** FCM push (issue 6 point 1) with the client its config and service account make. */
@@ -33,7 +22,7 @@ export interface PushBridge {
 }
 
 export function createPushBridge(opts: PushBridgeOptions): PushBridge {
-  const { config, db } = opts
+  const { config } = opts
   const now = opts.now ?? Date.now
   const clientFor = (c: PushConfig) => {
     // push.serviceAccount was checked by the config schema; a key borrowed from firebase.* was not.
@@ -60,16 +49,7 @@ export function createPushBridge(opts: PushBridgeOptions): PushBridge {
       : undefined
   }
   const client = clientFor(config)
-  const push = createPush({
-    db,
-    bus: opts.bus,
-    log: opts.log,
-    outbox: opts.outbox,
-    config,
-    client,
-    ...(opts.onResult ? { onResult: opts.onResult } : {}),
-    now,
-  })
+  const push = createPush({ ...opts, client })
   return {
     push,
     reload: (next) => push.reconfigure(clientFor(next), next),

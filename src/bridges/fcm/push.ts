@@ -1,12 +1,10 @@
-import type { Database } from 'bun:sqlite'
 import type { PushAction } from '../../actions/push.ts'
 import type { ActionExecutor } from '../../actions/runner.ts'
 import { render } from '../../actions/template.ts'
-import type { Bus } from '../../bus/bus.ts'
 import { ReasonError } from '../../errors.ts'
-import type { Logger } from '../../log.ts'
 import type { Outbox } from '../../outbox/outbox.ts'
 import { type DeliveryHandler, Outcome } from '../../outbox/types.ts'
+import type { CoreDeps } from '../../runtime/deps.ts'
 import type { OutboxBridge } from '../outbox-action.ts'
 import { deliverBatch, type PushBatch } from './batch.ts'
 import type { FcmClient } from './client.ts'
@@ -26,17 +24,13 @@ export const FCM_KIND = 'fcm'
 /** Push events too frequent to keep in the event log (one per token per attempt); consoles still see them. */
 export const PUSH_TRANSIENT_EVENTS = ['push.result'] as const
 
-export interface PushOptions {
-  db: Database
-  bus: Bus
-  log: Logger
+export interface PushOptions extends CoreDeps {
   outbox: Pick<Outbox, 'enqueue' | 'register'>
   config: Pick<PushConfig, 'batchSize' | 'batchesPerTarget'>
   /** Absent when no service account is configured: the registry works, sending does not. */
   client: FcmClient | undefined
   /** Called with each send result, for `/metrics`. */
   onResult?: (status: string) => void
-  now?: () => number
 }
 
 /** FCM push (issue 6 point 1): the `push` action, the outbox handler of its batches, paused targets. */
