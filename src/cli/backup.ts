@@ -4,16 +4,15 @@ import { lockHolder } from '../store/lock.ts'
 import { schemaVersion } from '../store/migrate.ts'
 import { SCHEMA_VERSION } from '../store/migrations/index.ts'
 import { checkIntegrity, DB_FILE, openDatabase } from '../store/open.ts'
-import { configCommand, fileArgument } from './config.ts'
+import { fileCommand } from './config.ts'
 import { createProgress, type Progress } from './progress.ts'
 import type { VacuumRequest, VacuumResult } from './vacuum-worker.ts'
 
-export const backup = configCommand({
+export const backup = fileCommand({
   name: 'backup',
   summary: 'Write a consistent snapshot of the live database to FILE (safe while the hub runs).',
-  usage: '<file> [--config FILE]',
-  async run(args, io, loadConfig) {
-    const out = fileArgument(args, io, 'backup needs a target file')
+  missing: 'backup needs a target file',
+  async run(out, io, loadConfig) {
     if (existsSync(out)) {
       io.err(`hearth: ${out} already exists; choose a new file name\n`)
       return 1
@@ -39,12 +38,11 @@ export const backup = configCommand({
   },
 })
 
-export const restore = configCommand({
+export const restore = fileCommand({
   name: 'restore',
   summary: 'Replace the database with a backup FILE. Refused while a hub runs on the same data dir.',
-  usage: '<file> [--config FILE]',
-  async run(args, io, loadConfig) {
-    const file = fileArgument(args, io, 'restore needs a backup file')
+  missing: 'restore needs a backup file',
+  async run(file, io, loadConfig) {
     const { config } = loadConfig()
     const holder = lockHolder(config.dataDir)
     if (holder) {

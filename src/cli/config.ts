@@ -25,8 +25,26 @@ export function configCommand(
   return { ...c, usage: c.usage ?? '[--config FILE]', options: CONFIG_OPTION, run }
 }
 
+/**
+ * A `configCommand` of one argument, a file: its `run` gets the file resolved against the working
+ * directory; without one the command fails with `missing`.
+ */
+export function fileCommand(
+  c: Omit<Command, 'options' | 'usage' | 'run'> & {
+    missing: string
+    run(file: string, io: CliIo, config: () => LoadedConfig): Promise<number>
+  },
+): Command {
+  const { missing, run, ...command } = c
+  return configCommand({
+    ...command,
+    usage: '<file> [--config FILE]',
+    run: (args, io, config) => run(fileArgument(args, io, missing), io, config),
+  })
+}
+
 /** The command's first argument, a file, resolved against the working directory; `missing` when absent. */
-export function fileArgument(args: ParsedArgs, io: CliIo, missing: string): string {
+function fileArgument(args: ParsedArgs, io: CliIo, missing: string): string {
   const file = args.positionals[0]
   if (!file) throw new UsageError(missing)
   return resolve(io.cwd, file)
