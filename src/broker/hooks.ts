@@ -26,7 +26,7 @@ export interface BrokerPlugin extends Partial<Omit<EngineHooks, 'authenticate'>>
 }
 
 /** The broker a plugin sends through: `current` from its `attach` to its `detach`, else undefined. */
-export interface AttachedBroker {
+interface AttachedBroker {
   current: BrokerHandle | undefined
   attach(broker: BrokerHandle): void
   detach(): void
