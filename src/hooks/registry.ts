@@ -7,12 +7,10 @@ import {
 } from '../store/secret-definitions.ts'
 import { type HookConfig, type HookCreate, type HookDefinition, hookCreateSchema } from './schema.ts'
 
-export type HookRegistryOptions = SecretRegistryOptions<HookConfig>
-
 /** Config-defined and API-defined hooks behind one lookup. */
 export type HookRegistry = NamedSecretDefinitions<HookConfig, HookDefinition, HookCreate, 'hook'>
 
-export function createHookRegistry(opts: HookRegistryOptions): HookRegistry {
+export function createHookRegistry(opts: SecretRegistryOptions<HookConfig>): HookRegistry {
   const defs = createSecretDefinitions<HookConfig, HookDefinition, HookCreate>({
     ...opts,
     table: 'hooks',

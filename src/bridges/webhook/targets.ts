@@ -6,12 +6,10 @@ import {
 } from '../../store/secret-definitions.ts'
 import { type TargetConfig, type TargetCreate, targetCreateSchema, type WebhookTarget } from './schema.ts'
 
-export type TargetRegistryOptions = SecretRegistryOptions<TargetConfig>
-
 /** Config-defined and API-defined webhook targets behind one lookup. */
 export type TargetRegistry = NamedSecretDefinitions<TargetConfig, WebhookTarget, TargetCreate, 'target'>
 
-export function createTargetRegistry(opts: TargetRegistryOptions): TargetRegistry {
+export function createTargetRegistry(opts: SecretRegistryOptions<TargetConfig>): TargetRegistry {
   const defs = createSecretDefinitions<TargetConfig, WebhookTarget, TargetCreate>({
     ...opts,
     table: 'webhook_targets',
