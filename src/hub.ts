@@ -36,7 +36,7 @@ import { VERSION } from './version.ts'
 
 export { INITIAL_ADMIN_FILE } from './store/initial-admin.ts'
 
-export interface HubOptions {
+interface HubOptions {
   config: Config
   log: Logger
   /** A service that is not supervised failed while running: the caller should exit non-zero. */

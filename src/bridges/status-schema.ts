@@ -1,12 +1,12 @@
 import { z } from 'zod'
 
-export const BRIDGE_KINDS = ['webhook', 'fcm', 'slack', 'rtdb', 'firestore', 'poller'] as const
-export const BRIDGE_STATES = ['ok', 'degraded', 'down', 'disabled'] as const
+const BRIDGE_KINDS = ['webhook', 'fcm', 'slack', 'rtdb', 'firestore', 'poller'] as const
+const BRIDGE_STATES = ['ok', 'degraded', 'down', 'disabled'] as const
 export type BridgeKind = (typeof BRIDGE_KINDS)[number]
 /** ok: delivering; degraded: retrying or dead letters wait; down: cannot deliver; disabled: not set up. */
 export type BridgeState = (typeof BRIDGE_STATES)[number]
 
-/** One bridge to the outside, `GET /api/v1/bridges` (issue 8: the console's bridge status). */
+/** One bridge to the outside, `GET /api/v1/bridges` (the console's bridge status). */
 export const bridgeStatusViewSchema = z
   .object({
     id: z.string().meta({ example: 'slack:default', description: '`<kind>:<name>`' }),

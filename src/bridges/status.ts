@@ -28,13 +28,13 @@ export interface BridgeStatusDeps {
 }
 
 /** The scheduler as the status reads it: pollers are schedules with a poll action (compose passes the scheduler). */
-export interface ScheduleRuns {
+interface ScheduleRuns {
   list(): { id: string; definition: { enabled: boolean; actions: readonly ActionBase[] } }[]
   runs(id: string, limit: number): RunSummary[]
 }
 
 /** One run of a schedule, as far as the status reads it. */
-export interface RunSummary {
+interface RunSummary {
   startedAt: number
   finishedAt: number | null
   results: ActionResult[] | null
@@ -65,7 +65,7 @@ type Verdict = { state: BridgeState; detail: string | null }
 const POLLER_RUNS = 20
 
 /**
- * Every bridge the hub has, configured or not, with its state (issue 8: Settings → Bridge status).
+ * Every bridge the hub has, configured or not, with its state (the console's Settings → Bridge status).
  * Computed on each call from the outbox (counts, circuits), the event log (last delivery
  * outcomes, which survive a restart) and each bridge's own notion of health.
  */

@@ -9,15 +9,15 @@ import type { BrokerPlugin } from './hooks.ts'
 import { filterCovers, topicMatches } from './topic-filter.ts'
 
 /** What every device may do without any configuration: its own subtree. */
-export const DEFAULT_DEVICE_RULES: readonly AclRule[] = [{ pattern: 'devices/%u/#', access: 'readwrite' }]
+const DEFAULT_DEVICE_RULES: readonly AclRule[] = [{ pattern: 'devices/%u/#', access: 'readwrite' }]
 
 /** More rules for a device from elsewhere (the device's groups). */
-export type AclRuleProvider = (deviceId: string) => readonly AclRule[]
+type AclRuleProvider = (deviceId: string) => readonly AclRule[]
 
 /** [MQTT-3.2.2.2] / [MQTT-3.9.3] reason code 0x87 Not authorized. */
 const NOT_AUTHORIZED = 0x87
 
-export interface AclOptions {
+interface AclOptions {
   db: Database
   bus: Bus
   log: Logger

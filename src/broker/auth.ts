@@ -22,10 +22,10 @@ const ANONYMOUS_OWNER = 'anonymous'
 const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous' })
 
 /** CONNACK reason codes [MQTT-3.2.2.2]; 3.1.1 clients get 4 and 5 [MQTT-3.2.2.3]. */
-export const CONNACK_BAD_CREDENTIALS = 0x86
-export const CONNACK_NOT_AUTHORIZED = 0x87
+const CONNACK_BAD_CREDENTIALS = 0x86
+const CONNACK_NOT_AUTHORIZED = 0x87
 
-export interface AuthBackoff {
+interface AuthBackoff {
   /** Delay of the second failure's CONNACK from one address; doubles after that. */
   initialMs: number
   maxMs: number
@@ -33,9 +33,9 @@ export interface AuthBackoff {
   forgetAfterMs: number
 }
 
-export const DEFAULT_AUTH_BACKOFF: AuthBackoff = { initialMs: 250, maxMs: 5000, forgetAfterMs: 60_000 }
+const DEFAULT_AUTH_BACKOFF: AuthBackoff = { initialMs: 250, maxMs: 5000, forgetAfterMs: 60_000 }
 
-export interface AuthOptions {
+interface AuthOptions {
   db: Database
   bus: Bus
   log: Logger
@@ -58,7 +58,7 @@ export interface Auth extends BrokerPlugin {
 }
 
 /**
- * The broker's one authenticator (issue 3 point 4): device credentials minted by the hub
+ * The broker's one authenticator: device credentials minted by the hub
  * (argon2id, verified once then cached), an optional client certificate on the TLS listener
  * (device id = CN), anonymous clients only when `mqtt.allowAnonymous`. Refusals are answered
  * with CONNACK 4 or 5, recorded as `auth.failed`, and slowed down per address.

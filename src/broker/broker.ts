@@ -5,7 +5,7 @@ import type { Client, EngineLimits, EngineStore, InProcessSubscriber, Message } 
 import type { Service } from '../runtime/service.ts'
 import { type BrokerHandle, type BrokerPlugin, composeHooks } from './hooks.ts'
 
-export interface BrokerOptions {
+interface BrokerOptions {
   log: Logger
   /** Each concern's hooks, chained in this order (limits before auth, auth before the ACL …). */
   plugins?: BrokerPlugin[]
@@ -16,7 +16,7 @@ export interface BrokerOptions {
   now?: () => number
 }
 
-export type PublishedListener = (message: Message, client: Client | null) => void
+type PublishedListener = (message: Message, client: Client | null) => void
 
 /**
  * The MQTT broker as the rest of the hub sees it: the engine with the hub's policy plugged in.

@@ -11,7 +11,7 @@ const NOT_AUTHORIZED = 0x87
 /** The device service's events after which a device's live connections must end. */
 const REVOKING = ['device.disabled', 'device.removed', 'device.rotated'] as const
 
-export interface DeviceAccessOptions {
+interface DeviceAccessOptions {
   db: Database
   bus: Bus
   log: Logger
@@ -24,7 +24,7 @@ export interface DeviceAccessOptions {
   pollMs?: number
 }
 
-export interface DeviceAccess extends BrokerPlugin {
+interface DeviceAccess extends BrokerPlugin {
   /** Forgets the device's cached verification and ends its live connections (0x87). */
   revoke(deviceId: string): void
   /** Looks at once for devices disabled, removed or rotated by another process. */

@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts'
 import type { Client } from '../mqtt/types.ts'
 import type { BrokerPlugin } from './hooks.ts'
 
-export interface DottedTopicsOptions {
+interface DottedTopicsOptions {
   log: Logger
   /** Every client gets dotted topics. */
   all: boolean

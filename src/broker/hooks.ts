@@ -46,7 +46,7 @@ export function attachedBroker(): AttachedBroker {
 }
 
 /** What the hub publishes: the payload may be text, QoS and retain default to 0 and false. */
-export interface PublishInput {
+interface PublishInput {
   topic: string
   payload: Buffer | string
   qos?: QoS

@@ -6,7 +6,7 @@ import { addressOf } from './auth.ts'
 import type { DeviceDirectory } from './device-directory.ts'
 import type { BrokerHandle, BrokerPlugin } from './hooks.ts'
 
-export interface PresenceOptions extends CoreDeps {
+interface PresenceOptions extends CoreDeps {
   deviceOf(client: Client): string | undefined
   /** Where presence is recorded (devices/directory.ts). */
   devices: Pick<DeviceDirectory, 'markDeviceOnline' | 'markDeviceOffline' | 'markAllDevicesOffline'>

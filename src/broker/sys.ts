@@ -27,7 +27,7 @@ export interface BrokerStats {
   loadBytesSentPerMinute: number
 }
 
-export interface SysStatsOptions {
+interface SysStatsOptions {
   log: Logger
   /** ms between two publications of `$SYS/broker/…`. */
   interval: number

@@ -5,7 +5,7 @@ import type { Service } from '../runtime/service.ts'
 import { readPem } from '../tls/pem.ts'
 import type { Broker } from './broker.ts'
 
-export interface TcpListenerOptions {
+interface TcpListenerOptions {
   broker: Broker
   log: Logger
   host: string
@@ -17,7 +17,7 @@ export interface TcpListener extends Service {
   readonly port: number
 }
 
-export interface TlsListenerOptions extends TcpListenerOptions {
+interface TlsListenerOptions extends TcpListenerOptions {
   /** PEM text or a path to a PEM file (`mqtt.tls.cert`). */
   cert: string
   key: string

@@ -2,7 +2,7 @@ import type { Connection } from '../mqtt/connection.ts'
 import type { WsRoute } from '../runtime/ws-route.ts'
 import type { Broker } from './broker.ts'
 
-export interface MqttWsOptions {
+interface MqttWsOptions {
   broker: Broker
   /** `/mqtt` unless configured otherwise. */
   path: string

@@ -27,7 +27,7 @@ export interface EventMap {
   alert: { source: string; message: string; severity: 'info' | 'warning' | 'critical' }
   // SIGHUP or `hearth reload`: changed key paths applied live, and those that wait for a restart.
   'config.reloaded': { applied: string[]; needsRestart: string[] }
-  // Devices and the broker's auth, ACL and presence (issue 3 points 4, 5, 8); subject = device id.
+  // Devices and the broker's auth, ACL and presence; subject = device id.
   'device.created': { device: string; name: string }
   'device.renamed': { device: string; name: string }
   'device.removed': { device: string }
@@ -49,7 +49,7 @@ export interface EventMap {
     /** Present on a summary: this many denials of the client in one window, `topic` the last one. */
     count?: number
   }
-  // People and API tokens (issue 4 point 2); subject = username or token id.
+  // People and API tokens; subject = username or token id.
   'auth.login': { username: string; address: string }
   'auth.login_failed': { username: string; address: string; reason: 'bad_credentials' | 'throttled' }
   /** A failed login started or lengthened a back-off: `retryAfter` seconds for that scope. */
@@ -66,7 +66,7 @@ export interface EventMap {
   'user.removed': { username: string }
   'token.created': { id: string; name: string; scope: 'read' | 'write' | 'admin'; createdBy: string | null }
   'token.revoked': { id: string }
-  // Actions, schedules and pollers (issue 5 points 3, 4); subject = the source (`schedule:<id>`) or schedule id.
+  // Actions, schedules and pollers; subject = the source (`schedule:<id>`) or schedule id.
   'action.event': { source: string; message: string; level: 'info' | 'warning' | 'critical' }
   'action.failed': { source: string; type: string; error: string }
   'schedule.created': { id: string; origin: 'api' | 'config' }
@@ -85,9 +85,9 @@ export interface EventMap {
   'schedule.skipped': { id: string; scheduledAt: number; reason: 'overlap' | 'missed'; count: number }
   /** A reading from a poller (and any other producer) for the telemetry store; subject = device. */
   'telemetry.reading': { device: string; metric: string; value: number; ts: number; source: string }
-  /** A sensor's POST /ingest/:device once its readings are stored, with the whole parsed body (issue 4 point 5). */
+  /** A sensor's POST /ingest/:device once its readings are stored, with the whole parsed body. */
   'ingest.received': { device: string; body: unknown; stored: number; ignored: string[] }
-  // Inbound webhooks (issue 4 point 4); subject = hook name.
+  // Inbound webhooks; subject = hook name.
   'hook.received': {
     hook: string
     topic: string
@@ -98,7 +98,7 @@ export interface EventMap {
   /** The verified body of an accepted delivery (parsed JSON, or the text), for rules; not stored. */
   'hook.body': { hook: string; body: unknown }
   'hook.rejected': { hook: string; code: number; reason: string }
-  // The outbox (issue 4 point 7); subject = `<kind>:<target>`.
+  // The outbox; subject = `<kind>:<target>`.
   'delivery.succeeded': { id: number; kind: string; target: string; key: string; attempts: number }
   'delivery.failed': {
     id: number
@@ -112,7 +112,7 @@ export interface EventMap {
   }
   'delivery.dead': { id: number; kind: string; target: string; key: string; attempts: number; reason: string }
   'outbox.circuit': { kind: string; target: string; state: 'open' | 'closed' }
-  // FCM push (issue 6 point 1); subject = the push target (`all`, `label:<l>`, …) or a token id.
+  // FCM push; subject = the push target (`all`, `label:<l>`, …) or a token id.
   'push.token_registered': {
     id: string
     platform: PushPlatform
@@ -149,11 +149,11 @@ export interface EventMap {
   }
   'push.paused': { target: string; batch: string; size: number; dead: number; reason: string }
   'push.resumed': { target: string }
-  // Slack (issue 6 point 2); subject = the destination's name.
+  // Slack; subject = the destination's name.
   'slack.sent': { destination: string; alerts: number }
   /** Slack said the destination is gone (403/404/410, channel_not_found …); nothing more is sent to it. */
   'slack.dead': { destination: string; reason: string; status: number | null }
-  // Firebase (issue 6 points 3, 4); subject = the part, the RTDB path or the hub schedule id.
+  // Firebase; subject = the part, the RTDB path or the hub schedule id.
   /** A part of the bridge reached Firebase again, or stopped reaching it (transitions only). */
   'firebase.status': { part: 'rtdb' | 'rtdb-stream' | 'firestore'; state: 'up' | 'down'; error?: string }
   /** A listened Realtime Database path changed (not by the hub's own mirror writes). */
@@ -172,7 +172,7 @@ export interface EventMap {
     result: 'deleted' | 'kept'
     reason?: string
   }
-  // Rules (issue 5 point 2); subject = rule id.
+  // Rules; subject = rule id.
   'rule.fired': {
     rule: string
     /** `cleared`: a hysteresis rule re-armed and ran its clear actions. */
@@ -180,7 +180,7 @@ export interface EventMap {
     input: unknown
     actions: Array<{ type: string; ok: boolean; error?: string }>
   }
-  // Device groups, messaging, upstream and device state (issue 7); subject = group, message or device id.
+  // Device groups, messaging, upstream and device state; subject = group, message or device id.
   'group.created': GroupCreateResult & { name: string; description: string | null }
   'group.added': GroupAddResult
   'group.subtracted': GroupSubtractResult
@@ -214,7 +214,7 @@ export interface EventMap {
   }
 }
 
-/** Why a device went offline (issue 3 point 8). */
+/** Why a device went offline. */
 export type DeviceOfflineReason =
   | 'disconnect'
   | 'connection lost'

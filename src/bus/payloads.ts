@@ -10,8 +10,8 @@ import { z } from 'zod'
 export const jsonObjectSchema = z.record(z.string(), z.unknown())
 export type JsonObject = z.infer<typeof jsonObjectSchema>
 
-/** Where a push token lives (issue 6 point 1). */
-export const pushPlatformSchema = z.enum(['ios', 'android', 'web'])
+/** Where a push token lives. */
+const pushPlatformSchema = z.enum(['ios', 'android', 'web'])
 export type PushPlatform = z.infer<typeof pushPlatformSchema>
 
 const failedDevices = z.array(z.string()).describe('ids that are not registered devices')
@@ -72,17 +72,17 @@ export const messageCountsShape = {
   expired: z.number().int(),
   failed: z.number().int(),
 }
-export const messageCountsSchema = z.object(messageCountsShape)
+const messageCountsSchema = z.object(messageCountsShape)
 export type MessageCounts = z.infer<typeof messageCountsSchema>
 
-export const messageProgressSchema = messageCountsSchema.extend({
+const messageProgressSchema = messageCountsSchema.extend({
   messageId: z.string(),
   kind: messageKindSchema,
 })
 export type MessageProgress = z.infer<typeof messageProgressSchema>
 
 /** A device's message on its outbox topic (source (c)'s `onUpstreamMsgReceived(sender, sendTime, msg)`). */
-export const deviceUpstreamSchema = z.object({
+const deviceUpstreamSchema = z.object({
   device: z.string(),
   sendTime: z.number().int(),
   topic: z.string(),

@@ -46,7 +46,7 @@ function words(list: readonly string[]): string {
   return `'${list.join(' ')}'`
 }
 
-export function bashScript(commands: readonly Command[]): string {
+function bashScript(commands: readonly Command[]): string {
   const cases = commands.map((cmd) => {
     const values = flagsOf(cmd)
       .filter(([, o]) => o.type === 'string')
@@ -107,7 +107,7 @@ function zshSpec(flag: Flag): string {
   return `'${repeat}--${name}[${desc}]${action}'`
 }
 
-export function zshScript(commands: readonly Command[]): string {
+function zshScript(commands: readonly Command[]): string {
   const list = commands.map((c) => `    '${zq(c.name)}:${zq(c.summary)}'`)
   const cases = commands.map((cmd) => {
     const specs = flagsOf(cmd).map(zshSpec)

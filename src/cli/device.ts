@@ -36,7 +36,7 @@ Subcommands:
   disallow <id> <pattern>          remove that rule
   cert <id>                        client certificate from the local CA (hearth init --tls)`
 
-/** `hearth device …` (issue 3 point 4). Works next to a running hub: SQLite in WAL mode. */
+/** `hearth device …`. Works next to a running hub: SQLite in WAL mode. */
 export const device: Command = {
   name: 'device',
   summary: 'Manage MQTT devices: add (prints credentials once), rotate, list, show, remove, ACL rules.',

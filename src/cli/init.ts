@@ -50,7 +50,7 @@ export const init: Command = {
 }
 
 /**
- * Issue 3 point 1: a local CA and a server certificate in `<dataDir>/tls/`, set in the config
+ * A local CA and a server certificate in `<dataDir>/tls/`, set in the config
  * file's `[mqtt.tls]` table when it has none yet, otherwise printed for the user to copy.
  */
 async function initTls(args: ParsedArgs, io: CliIo, file: string): Promise<number> {

@@ -54,7 +54,7 @@ export const reload: Command = {
 }
 
 /** What `hearth reload` prints for a reload the hub applied. */
-export function describeReload(pid: number, r: { applied: string[]; needsRestart: string[] }): string {
+function describeReload(pid: number, r: { applied: string[]; needsRestart: string[] }): string {
   const lines = [`Reloaded the config of the hub (pid ${pid}).`]
   if (!r.applied.length && !r.needsRestart.length) lines.push('Nothing changed.')
   if (r.applied.length) lines.push(`Applied: ${r.applied.join(', ')}`)

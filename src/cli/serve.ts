@@ -104,7 +104,7 @@ export const serve = configCommand({
 })
 
 /** One line a person can act on, for the failures that stop the hub from starting. */
-export function explainStartFailure(err: unknown, dataDir: string): string {
+function explainStartFailure(err: unknown, dataDir: string): string {
   if (err instanceof ListenError || err instanceof ConfigError || err instanceof SchemaTooNewError)
     return err.message
   if (err instanceof DataDirLockedError || err instanceof UpgradeFailedError) return err.message

@@ -13,7 +13,7 @@ export const SERVICE_DATA_DIR = '/var/lib/hearth'
 /** Descriptors beyond one per MQTT connection: HTTP and WebSocket clients, SQLite, outbound requests. */
 const FD_HEADROOM = 4096
 
-export interface UnitOptions {
+interface UnitOptions {
   /** Absolute path of the binary `ExecStart` runs. */
   binary: string
   /** The account the hub runs as; `root` means no `User=` line and no sysusers entry. */

@@ -1,12 +1,12 @@
 /** What `listenForStop` and `listenForReload` need of a process: a way to hear signals and to exit. */
-export interface SignalSource {
+interface SignalSource {
   on(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): unknown
   exit(code: number): void
 }
 
 /**
  * The first SIGINT/SIGTERM asks for a graceful stop (the promise resolves with its name); a second
- * one means "now" and exits at once with 130, skipping the stop [issue 2 point 6].
+ * one means "now" and exits at once with 130, skipping the stop.
  */
 export function listenForStop(proc: SignalSource): Promise<string> {
   const stop = Promise.withResolvers<string>()

@@ -18,7 +18,7 @@ Subcommands:
   list [--json]                                       never the secrets
   revoke <id>`
 
-/** `hearth token …` (issue 4 point 2): API tokens, sent as `Authorization: Bearer hth_…`. */
+/** `hearth token …`: API tokens, sent as `Authorization: Bearer hth_…`. */
 export const token: Command = {
   name: 'token',
   summary: 'Manage API tokens: create (shows the secret once), list, revoke.',

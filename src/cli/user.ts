@@ -19,7 +19,7 @@ Subcommands:
   remove <name>                                         never the last admin
   list [--json]`
 
-/** `hearth user …` (issue 4 point 2): console users. Works next to a running hub (SQLite WAL). */
+/** `hearth user …`: console users. Works next to a running hub (SQLite WAL). */
 export const user: Command = {
   name: 'user',
   summary: 'Manage console users: add, passwd, remove, list.',

@@ -22,7 +22,7 @@ export function composeCoreActions({ bus, broker }: Pick<HubBasics, 'bus'> & { b
 
 /**
  * HTTP pollers: the `poll` action schedules run (a weather API on an interval). Readings go
- * through the telemetry writer, like ingest and MQTT readings (issue 5 point 4).
+ * through the telemetry writer, like ingest and MQTT readings.
  */
 export function composePollers(
   deps: Pick<HubBasics, 'bus' | 'now'> & { broker: Broker; writer: TelemetryWriter },
@@ -37,16 +37,16 @@ export function composePollers(
   return { name: 'pollers', actions: { poll } }
 }
 
-export interface AutomationDeps extends HubBasics {
+interface AutomationDeps extends HubBasics {
   requireAuth: RequireAuth
   actions: ActionRunner
 }
 
-export interface SchedulerModule extends HubModule {
+interface SchedulerModule extends HubModule {
   scheduler: Scheduler
 }
 
-/** Schedules (issue 5 points 3, 4): SQLite-backed, croner-timed, supervised. */
+/** Schedules: SQLite-backed, croner-timed, supervised. */
 export function composeScheduler(deps: AutomationDeps): SchedulerModule {
   const { config, db, bus, log, now, requireAuth, actions } = deps
   const scheduler = createScheduler({
@@ -75,11 +75,11 @@ export function composeScheduler(deps: AutomationDeps): SchedulerModule {
   }
 }
 
-export interface RulesModule extends HubModule {
+interface RulesModule extends HubModule {
   rules: RulesService
 }
 
-/** Rules (issue 5 point 2): config and API rules, fed by the bus and the broker. */
+/** Rules: config and API rules, fed by the bus and the broker. */
 export function composeRules(deps: AutomationDeps & { broker: Broker }): RulesModule {
   const { config, db, bus, log, now, requireAuth, actions, broker } = deps
   const rules = createRulesService({

@@ -15,7 +15,7 @@ import { VERSION } from '../version.ts'
 import { coreOf, type HubBasics, type HubModule } from './module.ts'
 
 /** The hub's policy on the engine, built before the modules that plug into the broker. */
-export interface BrokerPolicy {
+interface BrokerPolicy {
   auth: Auth
   acl: Acl
   presence: Presence
@@ -73,12 +73,12 @@ export function composeBrokerPolicy(deps: HubBasics & { credentials: CredentialC
   return { auth, acl, presence, sys, plugins: [dotted, auth, acl, presence, access, sys.plugin, overflow] }
 }
 
-export interface BrokerModule extends HubModule {
+interface BrokerModule extends HubModule {
   broker: Broker
   sys: SysStats
 }
 
-export interface BrokerDeps extends HubBasics {
+interface BrokerDeps extends HubBasics {
   policy: BrokerPolicy
   /** Other modules' hooks, after the policy's. */
   plugins: readonly BrokerPlugin[]

@@ -9,7 +9,7 @@ import { createMessageRoutes } from '../http/routes/messages.ts'
 import type { Client } from '../mqtt/types.ts'
 import type { HubBasics, HubModule } from './module.ts'
 
-export interface DevicesDeps extends HubBasics {
+interface DevicesDeps extends HubBasics {
   requireAuth: RequireAuth
   acl: Acl
   deviceOf(client: Client): string | undefined

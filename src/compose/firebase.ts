@@ -7,11 +7,11 @@ import type { Scheduler } from '../jobs/scheduler.ts'
 import type { Outbox } from '../outbox/outbox.ts'
 import type { HubBasics, HubModule } from './module.ts'
 
-export interface FirebaseModule extends HubModule {
+interface FirebaseModule extends HubModule {
   firebase: FirebaseBridge
 }
 
-export interface FirebaseDeps extends HubBasics {
+interface FirebaseDeps extends HubBasics {
   requireAuth: RequireAuth
   metrics: Metrics
   broker: Broker
@@ -19,7 +19,7 @@ export interface FirebaseDeps extends HubBasics {
   scheduler: Scheduler
 }
 
-/** The RTDB mirror and listeners, Firestore schedules and the `firestore` action (issue 6 points 3, 4). */
+/** The RTDB mirror and listeners, Firestore schedules and the `firestore` action. */
 export function composeFirebase(deps: FirebaseDeps): FirebaseModule {
   const { config, db, bus, log, now, requireAuth, metrics, broker, outbox, scheduler } = deps
   const firebase = createFirebaseBridge({

@@ -43,6 +43,6 @@ export function announceStore(store: OpenedStore, log: Logger, bus: Bus): void {
 }
 
 /** A URL-safe random secret of `bytes` random bytes. */
-export function randomPassword(bytes = 24): string {
+function randomPassword(bytes = 24): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')
 }

@@ -17,7 +17,7 @@ import { forgetInitialAdminPassword } from '../store/initial-admin.ts'
 import type { Shared } from './core.ts'
 import { collect, type HubBasics, type HubModule } from './module.ts'
 
-export interface HttpDeps extends HubBasics, Shared {
+interface HttpDeps extends HubBasics, Shared {
   broker: Broker
   presence: Pick<Presence, 'clientsOf'>
   tcp: TcpListener
@@ -39,7 +39,7 @@ export interface HttpModule extends HubModule {
  */
 export function composeHttp(deps: HttpDeps): HttpModule {
   const { config, db, bus, log, now, metrics, requireAuth, broker, modules } = deps
-  // HTTPS when http.tls has a certificate and key (issue 4 point 2); cookies are then Secure.
+  // HTTPS when http.tls has a certificate and key; cookies are then Secure.
   const https = httpTls(config.http.tls)
   const mqttPorts = () => ({ mqtt: deps.tcp.port, mqttTls: deps.tls?.port })
   const consoleChannel = createConsoleChannel({
@@ -47,7 +47,7 @@ export function composeHttp(deps: HttpDeps): HttpModule {
     bus,
     log,
     now,
-    // The console's first frame: recent events, and the ports and topics its snippets show (issue 8).
+    // The console's first frame: recent events, and the ports and topics its snippets show.
     snapshot: () => ({
       events: queryEvents(db, { limit: 100 }).items,
       hub: consoleHubInfo(config, mqttPorts()),
@@ -87,7 +87,7 @@ export function composeHttp(deps: HttpDeps): HttpModule {
         path: '/metrics',
         router: createMetricsRoute({ metrics, requireAuth, public: config.http.metricsPublic }),
       },
-      // The console (issue 8): last, so every route above wins over its `/`.
+      // The console: last, so every route above wins over its `/`.
       { path: '/', router: createConsoleStatic() },
     ],
   })

@@ -21,7 +21,7 @@ export function coreOf({ db, bus, log, now }: HubBasics): Required<CoreDeps> {
 }
 
 /** The executors a module carries out, by action kind. */
-export type ActionExecutors = { [K in Action['type']]?: ActionExecutor<Extract<Action, { type: K }>> }
+type ActionExecutors = { [K in Action['type']]?: ActionExecutor<Extract<Action, { type: K }>> }
 
 /**
  * One feature of the hub, every one of the same shape (Zigbee2MQTT's extensions): the hub lists

@@ -4,12 +4,12 @@ import { createOutboxApi } from '../http/routes/outbox.ts'
 import { createOutbox, type Outbox } from '../outbox/outbox.ts'
 import type { HubBasics, HubModule } from './module.ts'
 
-export interface OutboxModule extends HubModule {
+interface OutboxModule extends HubModule {
   outbox: Outbox
 }
 
 /**
- * The durable delivery queue every outbound bridge shares (issue 4 point 7): created once, handed
+ * The durable delivery queue every outbound bridge shares: created once, handed
  * to the webhook, push, Slack and Firebase modules, which register their delivery kinds on it.
  */
 export function composeOutbox(

@@ -11,11 +11,11 @@ import { createPushRoutes } from '../http/routes/push.ts'
 import type { Outbox } from '../outbox/outbox.ts'
 import type { HubBasics, HubModule } from './module.ts'
 
-export interface PushModule extends HubModule {
+interface PushModule extends HubModule {
   push: PushBridge['push']
 }
 
-export interface PushDeps extends HubBasics {
+interface PushDeps extends HubBasics {
   requireAuth: RequireAuth
   credentials: CredentialCache
   metrics: Metrics
@@ -25,7 +25,7 @@ export interface PushDeps extends HubBasics {
 }
 
 /**
- * FCM push through the outbox (issue 6 point 1). The action exists only with a service account,
+ * FCM push through the outbox. The action exists only with a service account,
  * push's own or else the one the Firebase bridges use (those take no reload: the one they started with).
  */
 export function composePush(deps: PushDeps): PushModule {

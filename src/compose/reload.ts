@@ -2,7 +2,7 @@ import { diffConfig, pathUnder } from '../config/diff.ts'
 import type { Config } from '../config/schema.ts'
 
 /** What one step of a reload did beyond its changed keys. */
-export interface StepResult {
+interface StepResult {
   /** Paths applied although their value did not change (a certificate file with new content). */
   applied?: string[]
   /** Changed paths this step cannot apply after all (TLS turned off while running). */

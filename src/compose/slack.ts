@@ -4,18 +4,18 @@ import type { Metrics } from '../http/metrics.ts'
 import type { Outbox } from '../outbox/outbox.ts'
 import type { HubBasics, HubModule } from './module.ts'
 
-export interface SlackModule extends HubModule {
+interface SlackModule extends HubModule {
   slack: Slack
 }
 
-export interface SlackDeps extends HubBasics {
+interface SlackDeps extends HubBasics {
   metrics: Metrics
   outbox: Outbox
   /** The shared runner: the `slack` action is registered on it when a reload turns slack on. */
   actions: Pick<ActionRunner, 'register'>
 }
 
-/** Slack alerts and the `slack` action, through the outbox (issue 6 point 2). */
+/** Slack alerts and the `slack` action, through the outbox. */
 export function composeSlack(deps: SlackDeps): SlackModule {
   const { config, bus, log, now, metrics, outbox } = deps
   const sent = metrics.counter('hearth_slack_messages_total', 'messages delivered to Slack, by destination')

@@ -10,11 +10,11 @@ import { createTelemetry, TELEMETRY_TRANSIENT_EVENTS, type Telemetry } from '../
 import { VERSION } from '../version.ts'
 import { coreOf, type HubBasics, type HubModule } from './module.ts'
 
-export interface TelemetryModule extends HubModule {
+interface TelemetryModule extends HubModule {
   telemetry: Telemetry
 }
 
-export interface TelemetryDeps extends HubBasics {
+interface TelemetryDeps extends HubBasics {
   requireAuth: RequireAuth
   credentials: CredentialCache
   /** The registered device an MQTT client authenticated as (the broker's auth). */

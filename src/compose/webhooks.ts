@@ -10,19 +10,19 @@ import { createWebhookTargetsApi } from '../http/routes/webhook-targets.ts'
 import type { Outbox } from '../outbox/outbox.ts'
 import type { HubBasics, HubModule } from './module.ts'
 
-export interface WebhookTargetsModule extends HubModule {
+interface WebhookTargetsModule extends HubModule {
   targets: TargetRegistry
 }
 
-export interface WebhookTargetsDeps extends HubBasics {
+interface WebhookTargetsDeps extends HubBasics {
   requireAuth: RequireAuth
   broker: Broker
   outbox: Outbox
 }
 
 /**
- * Outbound webhooks (issue 4 point 6): MQTT messages to HTTP POSTs through the outbox, and the
- * `webhook` action (issue 5 point 2), which goes through the outbox like every delivery.
+ * Outbound webhooks: MQTT messages to HTTP POSTs through the outbox, and the
+ * `webhook` action, which goes through the outbox like every delivery.
  */
 export function composeWebhookTargets(deps: WebhookTargetsDeps): WebhookTargetsModule {
   const { config, db, log, now, requireAuth, broker, outbox } = deps
@@ -56,7 +56,7 @@ export function composeWebhookTargets(deps: WebhookTargetsDeps): WebhookTargetsM
   }
 }
 
-/** Inbound webhooks (issue 4 point 4): `/hooks/:name` publishes to the broker; its API and capture. */
+/** Inbound webhooks: `/hooks/:name` publishes to the broker; its API and capture. */
 export function composeInboundHooks(
   deps: HubBasics & { requireAuth: RequireAuth; broker: Broker },
 ): HubModule {

@@ -5,7 +5,7 @@ import { isValidFilter } from '../broker/topic-filter.ts'
 import { DeviceError } from './registry.ts'
 
 /** A device's own rules grant access; denials are configured for every device (`mqtt.acl`). */
-export const deviceAclRuleSchema = aclRuleSchema.extend({ access: z.enum(['read', 'write', 'readwrite']) })
+const deviceAclRuleSchema = aclRuleSchema.extend({ access: z.enum(['read', 'write', 'readwrite']) })
 export type DeviceAclRule = z.infer<typeof deviceAclRuleSchema>
 
 /** Per-device ACL rules, added to the default `devices/%u/#` and `mqtt.acl`. */

@@ -19,7 +19,7 @@ const deviceTopicPattern = () =>
       )
     }, 'a topic with %u as one whole level and no wildcards, e.g. devices/%u/inbox')
 
-/** `[devices]`: topics and timings of groups, messaging and device state (issue 7). */
+/** `[devices]`: topics and timings of groups, messaging and device state. */
 export const devicesConfigSchema = z.strictObject({
   inboxTopic: deviceTopicPattern()
     .default('devices/%u/inbox')

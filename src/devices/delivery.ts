@@ -11,7 +11,7 @@ export interface InboxAck {
   at: number
 }
 
-export interface DeliveryOptions {
+interface DeliveryOptions {
   log: Logger
   inbox: DeviceTopic
   deviceOf(client: Client): string | undefined
@@ -43,7 +43,7 @@ const HEAD = /^\{"messageId":"([^"\\]{1,100})"/
 const EXPIRES = /"expiresAt":(\d+)\}$/
 
 /** The hub's message id in an inbox payload, if it is one of the hub's envelopes. */
-export function envelopeId(payload: Buffer | string | undefined): string | undefined {
+function envelopeId(payload: Buffer | string | undefined): string | undefined {
   if (payload === undefined) return undefined
   const head = typeof payload === 'string' ? payload.slice(0, 128) : payload.toString('utf8', 0, 128)
   return HEAD.exec(head)?.[1]

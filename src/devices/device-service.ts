@@ -12,7 +12,7 @@ import {
   setDeviceEnabled,
 } from './registry.ts'
 
-export interface DeviceServiceOptions {
+interface DeviceServiceOptions {
   db: Database
   /**
    * Where the events go: the hub's bus, or the event log when the CLI changes the registry in

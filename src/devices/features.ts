@@ -20,14 +20,14 @@ import { createUpstream } from './upstream.ts'
  */
 export const DEVICE_TRANSIENT_EVENTS: readonly EventType[] = ['device.reported', 'message.progress']
 
-export interface DeviceFeaturesOptions extends CoreDeps {
+interface DeviceFeaturesOptions extends CoreDeps {
   config: DevicesConfig
   deviceOf(client: Client): string | undefined
   acl: Pick<Acl, 'addProvider' | 'invalidate' | 'canSubscribe'>
   actions: ActionRunner
 }
 
-export interface DeviceFeatures {
+interface DeviceFeatures {
   /** Add to the broker's plugins (before its persistence plugin). */
   plugins: BrokerPlugin[]
   /** Start after the broker, so they stop while it still runs. */
@@ -37,7 +37,7 @@ export interface DeviceFeatures {
   state: DeviceState
 }
 
-/** Issue 7 wired together: groups, messaging, upstream and device state over MQTT (REST and `/ws` mount them). */
+/** Groups, messaging, upstream and device state over MQTT, wired together (REST and `/ws` mount them). */
 export function createDeviceFeatures(opts: DeviceFeaturesOptions): DeviceFeatures {
   const { db, bus, log, config } = opts
   const now = opts.now ?? Date.now
@@ -90,7 +90,7 @@ export function createDeviceFeatures(opts: DeviceFeaturesOptions): DeviceFeature
   const upstream = createUpstream({ db, bus, outbox: topics.outbox, now })
 
   let unregister: (() => void) | undefined
-  // setDesired is declared in the shared action set (issue 5); this is where it is carried out.
+  // setDesired is declared in the shared action set; this is where it is carried out.
   const executor: Service = {
     name: 'set-desired-action',
     start() {

@@ -15,7 +15,7 @@ import {
   subtractFromGroup,
 } from './groups.ts'
 
-export interface GroupServiceOptions {
+interface GroupServiceOptions {
   db: Database
   bus: Bus
   /**

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import type { GroupAddResult, GroupCreateResult, GroupSubtractResult } from '../bus/payloads.ts'
 import type { DeviceGroupInfo } from './schema.ts'
 
-/** Issue 7 point 1: at most this many devices in one create, add, subtract or multicast. */
+/** At most this many devices in one create, add, subtract or multicast. */
 export const MAX_DEVICES_PER_CALL = 2000
 
 /** A group id is a topic level of `groups/<groupId>/#`, so it holds no separator or wildcard. */

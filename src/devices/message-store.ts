@@ -3,7 +3,7 @@ import type { MessageCounts, MessageKind } from '../bus/payloads.ts'
 import type { MessageView, RecipientStatus, RecipientView } from './schema.ts'
 
 /** A message as stored: one row, plus a row per recipient. */
-export interface StoredMessage {
+interface StoredMessage {
   id: string
   kind: MessageKind
   groupId: string | null
@@ -97,7 +97,7 @@ export function insertMessage(
   })()
 }
 
-export function getStoredMessage(db: Database, id: string): StoredMessage | undefined {
+function getStoredMessage(db: Database, id: string): StoredMessage | undefined {
   const row = db.query('SELECT * FROM messages WHERE id = ?').get(id) as MessageRow | null
   return row ? toMessage(row) : undefined
 }

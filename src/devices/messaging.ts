@@ -36,7 +36,7 @@ export const messageValueSchema = z
     `a message is at most ${MAX_MESSAGE_BYTES} bytes of JSON`,
   )
 
-/** The notification to push to the recipients' phones too (issue 7 point 2, "when asked"). */
+/** The notification to push to the recipients' phones too ("when asked"). */
 export const pushOptionSchema = z.strictObject({
   title: z.string().min(1).max(200),
   body: z.string().max(2000),
@@ -49,7 +49,7 @@ export type SendTarget =
   | { kind: 'broadcast' }
   | { kind: 'group'; groupId: string }
 
-export interface SendOptions {
+interface SendOptions {
   message: unknown
   push?: z.infer<typeof pushOptionSchema> | undefined
   /** Milliseconds a recipient that is away may still get it; default `devices.messageTtl`. */
@@ -58,7 +58,7 @@ export interface SendOptions {
   by?: string | undefined
 }
 
-export interface MessagingOptions {
+interface MessagingOptions {
   db: Database
   bus: Bus
   log: Logger
@@ -82,7 +82,7 @@ export interface Messaging extends Service {
 }
 
 /**
- * Downstream messaging (issue 7 point 2): a message and a status per recipient in SQLite, a QoS 1
+ * Downstream messaging: a message and a status per recipient in SQLite, a QoS 1
  * publish to each inbox that listens now, the rest when their device comes back, until the
  * message expires. PUBACKs arrive in bursts (a broadcast), so they are recorded in batches and
  * progress events are coalesced.
@@ -181,7 +181,7 @@ export function createMessaging(opts: MessagingOptions): Messaging {
     }
   }
 
-  // The push bridge (issue 6) carries the notification to the phones registered for the
+  // The push bridge carries the notification to the phones registered for the
   // recipients; without it, each recipient's push status says it was not delivered.
   const push = async (
     messageId: string,

@@ -8,15 +8,15 @@ import type { DeviceCredentialsView, DeviceView } from './schema.ts'
 
 /**
  * A device id is also its MQTT username and a level of its topics (`devices/<id>/…`), so it may
- * hold no `/`, wildcard, `$` or `.` (a level separator for dotted-topic clients, issue 3 point 9).
+ * hold no `/`, wildcard, `$` or `.` (a level separator for dotted-topic clients).
  */
 export const deviceIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'a device id is 1-64 letters, digits, "-" or "_"')
 
-export const deviceNameSchema = z.string().trim().min(1).max(200)
+const deviceNameSchema = z.string().trim().min(1).max(200)
 
-/** One registered device (issue 3 point 4), without its secret. */
+/** One registered device, without its secret. */
 export type Device = DeviceView
 
 /** What `device add` / `device rotate` show once: the hub keeps only the hash. */
@@ -142,10 +142,6 @@ export function listDevices(db: Database): Device[] {
   return (db.query('SELECT * FROM devices ORDER BY id').all() as DeviceRow[]).map(toDevice)
 }
 
-export function countDevices(db: Database): number {
-  return (db.query('SELECT count(*) AS n FROM devices').get() as { n: number }).n
-}
-
 /** The stored hash and state of the device whose MQTT username this is. */
 export function findDeviceSecret(db: Database, username: string): DeviceSecret | undefined {
   const row = db
@@ -188,7 +184,7 @@ export function setDeviceEnabled(db: Database, id: string, enabled: boolean): bo
   return db.query('UPDATE devices SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id).changes > 0
 }
 
-/** Presence (issue 3 point 8): the device has a live connection. */
+/** Presence: the device has a live connection. */
 export function markDeviceOnline(
   db: Database,
   id: string,

@@ -119,7 +119,7 @@ export const messageSummarySchema = z
   .meta({ id: 'MessageSummary' })
 export type MessageSummary = z.infer<typeof messageSummarySchema>
 
-export const recipientViewSchema = z
+const recipientViewSchema = z
   .object({
     deviceId: z.string(),
     status: recipientStatusSchema,
@@ -139,7 +139,7 @@ export const messageViewSchema = messageSummarySchema
 export type MessageView = z.infer<typeof messageViewSchema>
 
 /** What a device finds on its inbox topic: the sent message wrapped with its id and expiry. */
-export const inboxEnvelopeSchema = z.object({
+const inboxEnvelopeSchema = z.object({
   messageId: z.string(),
   kind: messageKindSchema,
   groupId: z.string().optional(),

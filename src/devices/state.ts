@@ -22,7 +22,7 @@ import {
 import type { DeviceTopics } from './topics.ts'
 import { createWakeup } from './wakeup.ts'
 
-export interface DeviceStateOptions {
+interface DeviceStateOptions {
   db: Database
   bus: Bus
   log: Logger
@@ -49,7 +49,7 @@ export interface DeviceState extends Service {
 }
 
 /**
- * Desired vs reported state per device (issue 7 point 4), kept like a device shadow: `reported`
+ * Desired vs reported state per device, kept like a device shadow: `reported`
  * comes from the device's state topic or ingest, `desired` from the API, rules and schedules; the
  * delta (desired keys the device does not report yet) is published to the set topic and stays
  * `pending` until a report makes it empty, or raises `device.convergence_timeout` once it is late.
@@ -222,7 +222,7 @@ export function createDeviceState(opts: DeviceStateOptions): DeviceState {
     },
 
     start() {
-      // Ingest bodies (issue 4 point 5) are a sensor's report of its state.
+      // Ingest bodies are a sensor's report of its state.
       bus.on('device-state', 'ingest.received', (e) => {
         if (isObject(e.detail.body)) report(e.detail.device, e.detail.body)
       })

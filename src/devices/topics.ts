@@ -9,7 +9,7 @@ export interface DeviceTopic {
   deviceIn(topic: string): string | undefined
 }
 
-export function deviceTopic(pattern: string): DeviceTopic {
+function deviceTopic(pattern: string): DeviceTopic {
   const levels = pattern.split('/')
   const at = levels.indexOf('%u')
   return {
@@ -35,7 +35,7 @@ export function deviceTopic(pattern: string): DeviceTopic {
   }
 }
 
-/** The four topics of issue 7 points 2, 3 and 4. */
+/** The four per-device topics of messaging, upstream and state (docs/groups-messaging.md). */
 export interface DeviceTopics {
   inbox: DeviceTopic
   outbox: DeviceTopic

@@ -5,7 +5,7 @@ import type { DeviceUpstream } from '../bus/payloads.ts'
 import type { Client, Message } from '../mqtt/types.ts'
 import type { DeviceTopic } from './topics.ts'
 
-export interface UpstreamOptions {
+interface UpstreamOptions {
   db: Database
   bus: Bus
   outbox: DeviceTopic
@@ -15,7 +15,7 @@ export interface UpstreamOptions {
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** A payload as a console can show it: JSON when it parses, else text, else base64. */
-export function decodePayload(payload: Buffer | string): Pick<DeviceUpstream, 'payload' | 'encoding'> {
+function decodePayload(payload: Buffer | string): Pick<DeviceUpstream, 'payload' | 'encoding'> {
   let text: string
   try {
     text = typeof payload === 'string' ? payload : utf8.decode(payload)
@@ -30,7 +30,7 @@ export function decodePayload(payload: Buffer | string): Pick<DeviceUpstream, 'p
 }
 
 /**
- * Upstream messages (issue 7 point 3, source (c)'s `onUpstreamMsgReceived(sender, sendTime, msg)`):
+ * Upstream messages (source (c)'s `onUpstreamMsgReceived(sender, sendTime, msg)`):
  * a message a registered device publishes on its outbox topic becomes a `device.upstream` event,
  * which the event log stores, consoles show live and rules can react to. Seen after the broker
  * accepted it, so a publish the ACL refused never counts.

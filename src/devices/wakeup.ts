@@ -1,7 +1,7 @@
 /** The longest one timer waits before looking again (setTimeout's limit is about 24.8 days). */
 const MAX_WAIT_MS = 3_600_000
 
-export interface Wakeup {
+interface Wakeup {
   /** Makes sure the work runs no later than `at` (an earlier wake-up stays). */
   at(at: number): void
   /** Runs the work now and arms the timer for the time it returns. */

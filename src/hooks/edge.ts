@@ -6,7 +6,7 @@ import { createHookRegistry, type HookRegistry } from './registry.ts'
 import type { hookDeliveriesConfigSchema, hooksConfigSchema } from './schema.ts'
 import { createHookHousekeeping } from './service.ts'
 
-export interface InboundHooksOptions extends CoreDeps {
+interface InboundHooksOptions extends CoreDeps {
   config: {
     hooks: z.output<typeof hooksConfigSchema>
     hookDeliveries: z.output<typeof hookDeliveriesConfigSchema>
@@ -15,8 +15,8 @@ export interface InboundHooksOptions extends CoreDeps {
   publish: HookReceiverOptions['publish']
 }
 
-/** Inbound webhooks (issue 4 point 4): the hook registry, the receiver and the capture housekeeping. */
-export interface InboundHooks {
+/** Inbound webhooks: the hook registry, the receiver and the capture housekeeping. */
+interface InboundHooks {
   registry: HookRegistry
   receiver: HookReceiver
   /** Prunes captured deliveries and remembered delivery ids. */
@@ -35,7 +35,7 @@ export function createInboundHooks(opts: InboundHooksOptions): InboundHooks {
     log,
     now,
     captureBytes: config.hookDeliveries.captureBytes,
-    // The 200 goes out only after the broker accepted the message [issue 4 point 4].
+    // The 200 goes out only after the broker accepted the message: nothing acknowledged is lost.
     publish: opts.publish,
   })
   const housekeeping = createHookHousekeeping({

@@ -13,7 +13,7 @@ export interface HookMessage {
   retain: boolean
 }
 
-export interface MappingInput {
+interface MappingInput {
   body: DeliveryBody
   query: URLSearchParams
   headers: Headers

@@ -18,7 +18,7 @@ import {
 import { DEFAULT_TOKEN_HEADER, deliveryId, verifyDelivery } from './verify.ts'
 
 /** A request to `/hooks/:name`, as raw as it came. */
-export interface IncomingDelivery {
+interface IncomingDelivery {
   name: string
   headers: Headers
   query: URLSearchParams
@@ -26,7 +26,7 @@ export interface IncomingDelivery {
 }
 
 /** What `/hooks/:name` answers on success: source system (e)'s `{"status":"ok"}`. */
-export type HookReply = { status: 'ok' } | { challenge: string }
+type HookReply = { status: 'ok' } | { challenge: string }
 
 export interface HookReceiverOptions {
   db: Database
@@ -215,7 +215,7 @@ function slackChallenge(hook: HookDefinition, body: DeliveryBody): string | unde
   return v.type === 'url_verification' && typeof v.challenge === 'string' ? v.challenge : undefined
 }
 
-export function publishedRecord(m: HookMessage): PublishedRecord {
+function publishedRecord(m: HookMessage): PublishedRecord {
   const text = bodyText(m.payload)
   return text !== undefined
     ? { topic: m.topic, payload: text, qos: m.qos, retain: m.retain }

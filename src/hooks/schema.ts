@@ -4,14 +4,14 @@ import { duration } from '../util/duration.ts'
 import { uniqueNamed } from '../util/named-list.ts'
 import { isPublishableTopic } from '../util/topic.ts'
 
-/** Verification presets (issue 4 point 4). `none` is never a default: it must be chosen. */
-export const HOOK_PRESETS = ['github', 'slack', 'stripe', 'hmac-sha256', 'token', 'none'] as const
-export type HookPreset = (typeof HOOK_PRESETS)[number]
+/** Verification presets. `none` is never a default: it must be chosen. */
+const HOOK_PRESETS = ['github', 'slack', 'stripe', 'hmac-sha256', 'token', 'none'] as const
+type HookPreset = (typeof HOOK_PRESETS)[number]
 
 /** Roots a hook's topic and payload templates may use. */
-export const HOOK_TEMPLATE_ROOTS = ['name', 'body', 'query', 'header', 'ts'] as const
+const HOOK_TEMPLATE_ROOTS = ['name', 'body', 'query', 'header', 'ts'] as const
 
-export const hookNameSchema = z
+const hookNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64')
 
@@ -82,7 +82,7 @@ function checkDefinition(def: DefinitionShape, hasSecret: boolean, ctx: z.Refine
 }
 
 /** A hook in the config file's `hooks` array. */
-export const hookConfigSchema = z
+const hookConfigSchema = z
   .strictObject({
     ...definitionFields,
     secret: z.string().min(1).meta({ secret: true }).optional().describe('shared secret or token'),

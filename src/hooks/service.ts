@@ -4,7 +4,7 @@ import { periodic } from '../runtime/periodic.ts'
 import type { Service } from '../runtime/service.ts'
 import { pruneHookData } from './store.ts'
 
-export interface HookHousekeepingOptions {
+interface HookHousekeepingOptions {
   db: Database
   log: Logger
   /** How long captured deliveries are kept, ms. */

@@ -10,7 +10,7 @@ export interface PublishedRecord {
   retain: boolean
 }
 
-/** One captured delivery (issue 4 point 4: headers, body up to a limit, verification, publish). */
+/** One captured delivery: headers, body up to a limit, verification, publish. */
 export interface HookDelivery {
   id: number
   hook: string

@@ -2,13 +2,13 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { HookDefinition } from './schema.ts'
 
 /** Providers allow five minutes of clock skew (Slack and Stripe document 300 s). */
-export const TIMESTAMP_WINDOW_MS = 5 * 60_000
+const TIMESTAMP_WINDOW_MS = 5 * 60_000
 
-export const DEFAULT_SIGNATURE_HEADER = 'X-Signature'
+const DEFAULT_SIGNATURE_HEADER = 'X-Signature'
 export const DEFAULT_TOKEN_HEADER = 'X-Hook-Token'
 
 /** What a delivery looks like to a verifier: the raw bytes, never a re-serialised body. */
-export interface SignedRequest {
+interface SignedRequest {
   headers: Headers
   query: URLSearchParams
   body: Uint8Array
@@ -85,7 +85,7 @@ function bearer(header: string | null): string | null {
 }
 
 /** HMAC-SHA256 of the concatenated parts, compared in constant time with the presented value. */
-export function sameHmac(
+function sameHmac(
   secret: string,
   parts: ReadonlyArray<string | Uint8Array>,
   given: string,
@@ -106,7 +106,7 @@ function decode(text: string, encoding: 'hex' | 'base64'): Buffer | undefined {
 }
 
 /** Compares two tokens in constant time whatever their lengths (both are hashed first). */
-export function sameToken(given: string, expected: string): boolean {
+function sameToken(given: string, expected: string): boolean {
   if (!expected) return false
   const a = createHash('sha256').update(given).digest()
   const b = createHash('sha256').update(expected).digest()

@@ -15,7 +15,7 @@ export function validTopicName(topic: string, maxLevels: number): boolean {
 }
 
 /** A filter's parts: the shared group (when `$share/<group>/…`) and the filter matched. */
-export interface ParsedFilter {
+interface ParsedFilter {
   group: string | undefined
   filter: string
 }

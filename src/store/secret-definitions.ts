@@ -63,7 +63,7 @@ interface SecretDefinitionOptions<C extends NamedConfig, I extends NamedInput>
 }
 
 /** Config-defined and API-defined items with a secret kept apart (hooks, webhook targets). */
-export interface SecretDefinitions<C, D, I extends NamedInput> {
+interface SecretDefinitions<C, D, I extends NamedInput> {
   get(name: string): D | undefined
   /** Both sources, by name; the config file's item where both define a name. */
   list(): D[]

@@ -14,7 +14,7 @@ import {
 } from './progress.ts'
 import { platformsOf, pushTokenId, recordPushResults, removePushTokens } from './tokens.ts'
 
-/** What the outbox keeps for one batch: at most 500 tokens of one push (issue 6 point 1). */
+/** What the outbox keeps for one batch: at most 500 tokens of one push. */
 export interface PushBatch {
   /** The push target's key (`all`, `label:beta`, …), also the outbox target. */
   target: string
@@ -25,9 +25,9 @@ export interface PushBatch {
 }
 
 /** A batch this big or bigger with more than half its tokens dead pauses its target instead of pruning. */
-export const MASS_DEATH_MIN_BATCH = 20
+const MASS_DEATH_MIN_BATCH = 20
 
-export interface BatchDeps {
+interface BatchDeps {
   db: Database
   bus: Bus
   log: Logger

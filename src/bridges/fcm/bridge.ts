@@ -8,12 +8,12 @@ import { parseServiceAccount } from './service-account.ts'
 /** The OAuth scope of FCM HTTP v1 sends. */
 const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging'
 
-export interface PushBridgeOptions extends Omit<PushOptions, 'config' | 'client'> {
+interface PushBridgeOptions extends Omit<PushOptions, 'config' | 'client'> {
   config: PushConfig
   fetch?: typeof fetch
 }
 
-/** FCM push (issue 6 point 1) with the client its config and service account make. */
+/** FCM push with the client its config and service account make. */
 export interface PushBridge {
   push: Push
   services: ServiceEntry[]

@@ -18,7 +18,7 @@ export interface FcmClient {
   send(body: { message: Record<string, unknown> }, signal: AbortSignal): Promise<SendResult>
 }
 
-export interface FcmClientOptions {
+interface FcmClientOptions {
   baseUrl: string
   projectId: string
   tokens: AccessTokens

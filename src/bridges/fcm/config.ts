@@ -2,10 +2,10 @@ import { z } from 'zod'
 import { duration } from '../../util/duration.ts'
 import { parseServiceAccount } from './service-account.ts'
 
-/** FCM's own limit on tokens per multicast call; Hearth keeps its batches to it (issue 6 point 1). */
-export const MAX_BATCH = 500
+/** FCM's own limit on tokens per multicast call; Hearth keeps its batches to it. */
+const MAX_BATCH = 500
 
-/** `push.*` config keys (issue 6 point 1). Push is on when a service account is configured. */
+/** `push.*` config keys. Push is on when a service account is configured. */
 export const pushConfigSchema = z.strictObject({
   serviceAccount: z
     .string()

@@ -1,5 +1,5 @@
 /** At most `size` calls of `run` at once; the rest wait in order. */
-export interface Limiter {
+interface Limiter {
   run<T>(fn: () => Promise<T>): Promise<T>
   readonly active: number
 }

@@ -2,7 +2,7 @@
 export const PLATFORMS = ['ios', 'android', 'web'] as const
 export type Platform = (typeof PLATFORMS)[number]
 
-/** What to push, before it is addressed to a token (issue 6 point 1 templates). */
+/** What to push (a template), before it is addressed to a token. */
 export interface PushMessage {
   kind: 'silent' | 'notification'
   title?: string

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 
 /** A token's final result within one batch. `skipped`: it was unregistered before its turn. */
-export type FinalStatus = 'sent' | 'dead' | 'failed' | 'skipped'
+type FinalStatus = 'sent' | 'dead' | 'failed' | 'skipped'
 
 export interface TokenFinal {
   token: string

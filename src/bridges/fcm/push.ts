@@ -33,7 +33,7 @@ export interface PushOptions extends CoreDeps {
   onResult?: (status: string) => void
 }
 
-/** FCM push (issue 6 point 1): the `push` action, the outbox handler of its batches, paused targets. */
+/** FCM push: the `push` action, the outbox handler of its batches, paused targets. */
 export interface Push extends OutboxBridge<PushAction> {
   pauses(): PushPause[]
   /** Lets a paused target send again; its batches refused while paused are dead letters to replay. */
@@ -144,7 +144,7 @@ function targetOf(a: PushAction, data: Record<string, unknown>): PushTarget {
 }
 
 /** The action's template with its placeholders filled from the run's data. */
-export function messageOf(a: PushAction, data: Record<string, unknown>): PushMessage {
+function messageOf(a: PushAction, data: Record<string, unknown>): PushMessage {
   const text = (t: string | undefined) => (t === undefined ? undefined : render(t, data).text)
   const values = Object.fromEntries(Object.entries(a.data).map(([k, v]) => [k, render(v, data).text]))
   const optional = {

@@ -2,7 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { groupExists, groupMembers } from '../../devices/groups.ts'
 import { getPushToken, pushTokenId, type Recipient, recipientsWhere } from './tokens.ts'
 
-/** Who a push goes to (issue 6 point 1): one token, a device, a label, a group, or every token. */
+/** Who a push goes to: one token, a device, a label, a group, or every token. */
 export type PushTarget =
   | { kind: 'all' }
   | { kind: 'token'; token: string }

@@ -5,11 +5,11 @@ import type { Page } from '../../util/page.ts'
 import { pageOf, pageSize, SqlFilter } from '../../util/sql.ts'
 import { PLATFORMS, type Platform } from './message.ts'
 
-export const labelSchema = z
+const labelSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'a label is 1-64 letters, digits, "_", ".", ":" or "-"')
 
-/** Body of `POST /api/v1/push/tokens` (issue 6 point 1). */
+/** Body of `POST /api/v1/push/tokens`. */
 export const tokenRegistrationSchema = z.strictObject({
   token: z
     .string()
@@ -27,7 +27,7 @@ export const tokenRegistrationSchema = z.strictObject({
   user: z.string().min(1).max(200).optional(),
   labels: z.array(labelSchema).max(32).default([]),
 })
-export type TokenRegistration = z.infer<typeof tokenRegistrationSchema>
+type TokenRegistration = z.infer<typeof tokenRegistrationSchema>
 
 /** A registered token as the API shows it. */
 export interface PushToken {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { PLATFORMS } from './message.ts'
 
-/** A registered push token, `GET /api/v1/push/tokens` (issue 6 point 1). */
+/** A registered push token, `GET /api/v1/push/tokens`. */
 export const pushTokenViewSchema = z
   .object({
     id: z.string().meta({ example: '3f2a9c0d1b7e4a55' }),

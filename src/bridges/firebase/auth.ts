@@ -13,7 +13,7 @@ export const serviceAccountSchema = z.looseObject({
 export type ServiceAccount = z.infer<typeof serviceAccountSchema>
 
 /** Scopes for Firestore and the Realtime Database (which also wants the account's e-mail). */
-export const FIREBASE_SCOPES = [
+const FIREBASE_SCOPES = [
   'https://www.googleapis.com/auth/datastore',
   'https://www.googleapis.com/auth/firebase.database',
   'https://www.googleapis.com/auth/userinfo.email',
@@ -30,7 +30,7 @@ export function staticToken(token: string): TokenSource {
   return { token: () => Promise.resolve(token) }
 }
 
-export interface ServiceAccountTokenOptions {
+interface ServiceAccountTokenOptions {
   account: ServiceAccount
   scopes?: string[]
   timeoutMs: number

@@ -23,7 +23,7 @@ import { createRtdbListener } from './rtdb/listen.ts'
 import { createLocalTree, type LocalTree } from './rtdb/local-tree.ts'
 import { createRtdbMirror } from './rtdb/mirror.ts'
 
-export interface FirebaseBridgeOptions {
+interface FirebaseBridgeOptions {
   config: FirebaseConfig
   db: Database
   bus: Bus
@@ -35,7 +35,7 @@ export interface FirebaseBridgeOptions {
   now?: () => number
 }
 
-/** The Firebase parts issue 6 points 3 and 4 add to the hub. */
+/** The Firebase parts of the hub: the Realtime Database mirror and listeners, Firestore schedules. */
 export interface FirebaseBridge {
   /** Runtime entries, all supervised: after the outbox and the scheduler, before the HTTP server. */
   services: ServiceEntry[]

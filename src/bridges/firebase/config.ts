@@ -62,7 +62,7 @@ export const rtdbMirrorSchema = z
   })
 
 /** One listened path: every change becomes a `firebase.rtdb.changed` event and, with `topic`, a publish. */
-export const rtdbListenSchema = z.strictObject({
+const rtdbListenSchema = z.strictObject({
   path: z.string().min(1).describe('RTDB path streamed with server-sent events'),
   topic: template()
     .min(1)
@@ -72,7 +72,7 @@ export const rtdbListenSchema = z.strictObject({
   retain: z.boolean().default(false),
 })
 
-export const rtdbConfigSchema = z.strictObject({
+const rtdbConfigSchema = z.strictObject({
   url: httpUrl()
     .optional()
     .describe('database URL, e.g. https://<db>.firebaseio.com; unset: the mirror is off'),
@@ -116,7 +116,7 @@ export const firestoreSchedulesSchema = z.strictObject({
     .describe('runs missed while the hub was down, as in [[schedules]]; default { policy = "skip" }'),
 })
 
-export const firestoreConfigSchema = z.strictObject({
+const firestoreConfigSchema = z.strictObject({
   url: httpUrl()
     .default('https://firestore.googleapis.com')
     .describe('Firestore REST endpoint (the emulator: http://host:port)'),
@@ -128,7 +128,7 @@ export const firestoreConfigSchema = z.strictObject({
   schedules: firestoreSchedulesSchema.prefault({}),
 })
 
-/** `[firebase]`: the Realtime Database mirror and Firestore schedules (issue 6 points 3 and 4). */
+/** `[firebase]`: the Realtime Database mirror and Firestore schedules. */
 export const firebaseConfigSchema = z.strictObject({
   projectId: z
     .string()
@@ -146,7 +146,6 @@ export const firebaseConfigSchema = z.strictObject({
 })
 
 export type FirebaseConfig = z.infer<typeof firebaseConfigSchema>
-export type RtdbConfig = z.infer<typeof rtdbConfigSchema>
 export type RtdbMirror = z.infer<typeof rtdbMirrorSchema>
 export type RtdbListen = z.infer<typeof rtdbListenSchema>
 export type FirestoreSchedulesConfig = z.infer<typeof firestoreSchedulesSchema>

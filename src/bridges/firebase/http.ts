@@ -2,7 +2,7 @@ import { parseRetryAfter } from '../../outbox/backoff.ts'
 import { type DeliveryOutcome, Outcome } from '../../outbox/types.ts'
 
 /** What a caller can do about a failed Firebase request [STYLE 9]. */
-export type FailureKind = 'retry' | 'dead' | 'bad-request'
+type FailureKind = 'retry' | 'dead' | 'bad-request'
 
 /** A Firebase request that failed, translated at the edge; the vendor's answer is kept in the fields. */
 export class FirebaseFailure extends Error {
@@ -25,7 +25,7 @@ export class FirebaseFailure extends Error {
 }
 
 /** An answer read in full: the parsed JSON body (or undefined) and a short text for messages. */
-export interface HttpResult {
+interface HttpResult {
   ok: boolean
   status: number
   headers: Headers
@@ -38,7 +38,7 @@ const SNIPPET = 300
 
 /**
  * One request with a deadline over the whole exchange, body included: Google's SDKs wait forever
- * on a host that accepts and never answers (issue 6 point 4). Network errors and the deadline
+ * on a host that accepts and never answers. Network errors and the deadline
  * become a `retry` failure; any HTTP answer is returned for the caller to classify.
  */
 export async function withDeadline(

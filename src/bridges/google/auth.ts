@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { parseRetryAfter } from '../../outbox/backoff.ts'
 
 /** The fields of a Google service-account key file that the token exchange reads. */
-export interface GoogleServiceAccount {
+interface GoogleServiceAccount {
   client_email: string
   private_key: string
   /** From the key file, so a test's key can name a local token endpoint. */
@@ -36,7 +36,7 @@ export interface AccessTokens {
   invalidate(): void
 }
 
-export interface AccessTokenOptions {
+interface AccessTokenOptions {
   account: GoogleServiceAccount
   scopes: readonly string[]
   /** Deadline of one exchange. */

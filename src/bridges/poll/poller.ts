@@ -7,7 +7,7 @@ import { valueAt } from '../../util/json-path.ts'
 import type { PollAction } from './schema.ts'
 
 /** Larger answers are refused: a poller reads small JSON documents, not downloads. */
-export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 export interface PollDeps {
   bus: Bus
@@ -20,7 +20,7 @@ export interface PollDeps {
 }
 
 /** What one poll did, kept in the schedule's run history. */
-export interface PollReport {
+interface PollReport {
   status: number
   published: string[]
   readings: number

@@ -12,7 +12,7 @@ const template = () =>
   })
 
 /** One value of the response published to MQTT: the value at `path`, or a rendered `template`. */
-export const pollPublishSchema = z
+const pollPublishSchema = z
   .strictObject({
     topic: template().min(1).describe('topic; {{path}} placeholders over the response context'),
     path: path().optional().describe('publish the value at this path (strings as they are, others as JSON)'),
@@ -23,20 +23,20 @@ export const pollPublishSchema = z
   .refine((m) => m.path === undefined || m.template === undefined, 'give path or template, not both')
 
 /** One numeric value of the response as a telemetry reading. */
-export const pollTelemetrySchema = z.strictObject({
+const pollTelemetrySchema = z.strictObject({
   device: z.string().min(1).describe('device id the reading belongs to'),
   metric: z.string().min(1),
   path: path().describe('a number, or a string holding one'),
 })
 
 /** An event recorded after each successful poll (e.g. a summary line). */
-export const pollEventSchema = z.strictObject({
+const pollEventSchema = z.strictObject({
   message: template().min(1),
   level: z.enum(['info', 'warning', 'critical']).default('info'),
 })
 
 /**
- * `poll`: GET a JSON API and map its fields to MQTT, telemetry and events (issue 5 point 4).
+ * `poll`: GET a JSON API and map its fields to MQTT, telemetry and events.
  * Source (a) polled a weather API every 900 s for temperature, description, icon and air quality.
  */
 export const pollActionSchema = z.strictObject({

@@ -3,7 +3,7 @@ import type { SlackAlert } from './blocks.ts'
 import type { Severity, SlackConfig } from './config.ts'
 import { SLACK_KIND } from './dispatcher.ts'
 
-export interface AlertSourcesOptions {
+interface AlertSourcesOptions {
   bus: Bus
   config: SlackConfig['alerts']
   post(alert: SlackAlert): void
@@ -31,7 +31,7 @@ interface Failing {
 const pollerName = (source: string) => source.replace(/^schedule:/, '')
 
 /**
- * The hub's trouble as Slack alerts (issue 6 point 2): a supervised service failing is one
+ * The hub's trouble as Slack alerts: a supervised service failing is one
  * message per incident (not one per retry); dead letters and open circuits of the other bridges
  * are gathered for `summaryWindow` into one summary; `alert` events at or above `minSeverity`
  * pass as they are. Slack's own failures never alert Slack.

@@ -28,7 +28,7 @@ const ICON: Record<Severity, string> = {
 }
 
 /** `&`, `<` and `>` as Slack wants them in mrkdwn (api.slack.com/reference/surfaces/formatting#escaping). */
-export function escapeMrkdwn(text: string): string {
+function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 

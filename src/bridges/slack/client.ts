@@ -17,7 +17,7 @@ export interface SlackClient {
   post(dest: Destination, message: SlackMessage, signal: AbortSignal): Promise<DeliveryOutcome>
 }
 
-export interface SlackClientOptions {
+interface SlackClientOptions {
   apiUrl: string
   botToken?: string | undefined
   timeoutMs: number

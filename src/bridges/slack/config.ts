@@ -3,7 +3,7 @@ import { duration } from '../../util/duration.ts'
 
 const httpUrl = () => z.string().refine((u) => /^https?:\/\//i.test(u) && URL.canParse(u), 'an http(s) URL')
 
-export const SEVERITIES = ['info', 'warning', 'critical'] as const
+const SEVERITIES = ['info', 'warning', 'critical'] as const
 export type Severity = (typeof SEVERITIES)[number]
 
 const nameSchema = z
@@ -11,7 +11,7 @@ const nameSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64')
 
 /** One place messages go: an incoming webhook, or a channel through the bot token. */
-export const slackDestinationSchema = z
+const slackDestinationSchema = z
   .strictObject({
     name: nameSchema,
     webhookUrl: httpUrl().meta({ secret: true }).optional().describe('incoming-webhook URL'),
@@ -21,9 +21,8 @@ export const slackDestinationSchema = z
   .refine((d) => [d.webhookUrl, d.webhookUrlFile, d.channel].filter(Boolean).length === 1, {
     message: 'give one of webhookUrl, webhookUrlFile or channel',
   })
-export type SlackDestinationConfig = z.infer<typeof slackDestinationSchema>
 
-/** `slack.*` config keys (issue 6 point 2). */
+/** `slack.*` config keys. */
 export const slackConfigSchema = z
   .strictObject({
     webhookUrl: httpUrl()

@@ -15,7 +15,7 @@ export interface QueuedSlackMessage {
 
 export type PostResult = 'queued' | 'duplicate' | 'dead'
 
-export interface DispatcherOptions {
+interface DispatcherOptions {
   log: Logger
   outbox: Pick<Outbox, 'enqueue'>
   minIntervalMs: number
@@ -31,7 +31,7 @@ export interface DispatcherOptions {
  * quiet spell goes out at once; alerts that arrive while the previous message is still in the
  * outbox, or within `minInterval` of it, wait and leave together as one message.
  */
-export interface Dispatcher {
+interface Dispatcher {
   post(destination: string, alert: SlackAlert): PostResult
   /** The outbox finished (delivered or gave up) a message this dispatcher queued. */
   settled(outboxId: number): void

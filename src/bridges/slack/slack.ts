@@ -14,7 +14,7 @@ import { createSlackClient, type Destination, type SlackClient } from './client.
 import type { SlackConfig } from './config.ts'
 import { createDispatcher, type PostResult, type QueuedSlackMessage, SLACK_KIND } from './dispatcher.ts'
 
-export interface SlackOptions {
+interface SlackOptions {
   config: SlackConfig
   bus: Bus
   log: Logger
@@ -29,7 +29,7 @@ export interface SlackOptions {
   now?: () => number
 }
 
-/** Slack (issue 6 point 2): alerts and `slack` actions, rate-limited, coalesced, deduplicated, through the outbox. */
+/** Slack: alerts and `slack` actions, rate-limited, coalesced, deduplicated, through the outbox. */
 export interface Slack extends OutboxBridge<SlackAction> {
   /** Whether any destination is configured. */
   readonly enabled: boolean

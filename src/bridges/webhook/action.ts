@@ -23,7 +23,7 @@ export const webhookActionSchema = z
   })
   .refine((a) => (a.target === undefined) !== (a.url === undefined), 'give target or url, exactly one')
 
-export type WebhookAction = z.infer<typeof webhookActionSchema>
+type WebhookAction = z.infer<typeof webhookActionSchema>
 
 /** The outbox kind of webhook actions that name a URL rather than a target. */
 export const ACTION_WEBHOOK_KIND = 'action-webhook'
@@ -34,7 +34,7 @@ interface UrlDelivery {
   contentType: string
 }
 
-export interface WebhookActionDeps {
+interface WebhookActionDeps {
   outbox: Pick<Outbox, 'enqueue' | 'register'>
   targets: Pick<TargetRegistry, 'get'>
   client: WebhookClient

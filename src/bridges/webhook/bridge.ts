@@ -11,7 +11,7 @@ import type { TargetRegistry } from './targets.ts'
 /** The outbox kind of outbound webhook deliveries. */
 export const WEBHOOK_KIND = 'webhook'
 
-export interface WebhookBridgeOptions {
+interface WebhookBridgeOptions {
   broker: Broker
   outbox: Outbox
   targets: TargetRegistry
@@ -21,7 +21,7 @@ export interface WebhookBridgeOptions {
 }
 
 /**
- * MQTT → HTTP (issue 4 point 6): an in-process subscription per enabled target. A matching
+ * MQTT → HTTP: an in-process subscription per enabled target. A matching
  * message is only enqueued into the outbox; the outbox's workers do the HTTP.
  */
 export function createWebhookBridge(opts: WebhookBridgeOptions): Service & { handler: DeliveryHandler } {

@@ -1,7 +1,7 @@
 import { parseRetryAfter } from '../../outbox/backoff.ts'
 import { type DeliveryOutcome, Outcome } from '../../outbox/types.ts'
 
-export interface WebhookRequest {
+interface WebhookRequest {
   url: string
   headers: Record<string, string>
   body: string
@@ -13,7 +13,7 @@ export interface WebhookClient {
   post(req: WebhookRequest, signal: AbortSignal): Promise<DeliveryOutcome>
 }
 
-export interface WebhookClientOptions {
+interface WebhookClientOptions {
   fetch?: typeof fetch
   now?: () => number
 }

@@ -15,8 +15,8 @@ export interface QueuedMessage {
   ts: number
 }
 
-/** The JSON envelope posted when a target has no template (issue 4 point 6). */
-export interface WebhookEnvelope {
+/** The JSON envelope posted when a target has no template. */
+interface WebhookEnvelope {
   topic: string
   message: string
   encoding?: 'base64'
@@ -25,7 +25,7 @@ export interface WebhookEnvelope {
   ts: number
 }
 
-export const SIGNATURE_HEADER = 'X-Hearth-Signature'
+const SIGNATURE_HEADER = 'X-Hearth-Signature'
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, the scheme Stripe made familiar. */
 export function signature(secret: string, unixSeconds: number, body: string): string {

@@ -5,19 +5,10 @@ import { duration } from '../../util/duration.ts'
 import { uniqueNamed } from '../../util/named-list.ts'
 
 /** Roots a target's body template may use. */
-export const TARGET_TEMPLATE_ROOTS = [
-  'topic',
-  'levels',
-  'message',
-  'json',
-  'qos',
-  'retain',
-  'ts',
-  'key',
-] as const
+const TARGET_TEMPLATE_ROOTS = ['topic', 'levels', 'message', 'json', 'qos', 'retain', 'ts', 'key'] as const
 
 /** Headers the bridge sets itself; a target cannot override them. */
-export const RESERVED_HEADERS = [
+const RESERVED_HEADERS = [
   'content-length',
   'host',
   'idempotency-key',
@@ -25,7 +16,7 @@ export const RESERVED_HEADERS = [
   'x-hearth-delivery',
 ]
 
-export const targetNameSchema = z
+const targetNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64')
 
@@ -65,7 +56,7 @@ const definitionFields = {
 }
 
 /** An outbound webhook target in the config file's `webhooks` array. */
-export const targetConfigSchema = z
+const targetConfigSchema = z
   .strictObject({
     ...definitionFields,
     timeout: duration().default(10_000).describe('per request'),

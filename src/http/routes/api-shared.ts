@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 
 /** The JSON body of every error [STYLE 8], as documented in OpenAPI. */
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     code: z.number().int().openapi({ example: 40002 }),
     error: z.string(),
@@ -39,6 +39,3 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { required: true, content: { 'application/json': { schema } } }
 }
-
-/** The errors every authenticated route can answer. */
-export const AUTH_ERRORS = [401, 403] as const

@@ -15,7 +15,7 @@ import { jsonBody } from './api-shared.ts'
 import { getRoute, jsonRoute, noContentRoute } from './route-builders.ts'
 import { password, UserSchema } from './users.ts'
 
-export interface AuthRoutesDeps {
+interface AuthRoutesDeps {
   db: Database
   bus: Bus
   requireAuth: RequireAuth
@@ -44,7 +44,7 @@ const SessionSchema = z
   .openapi('Session')
 
 /** Who is asking: the console's `GET /auth/me`. */
-export const MeSchema = z
+const MeSchema = z
   .object({
     principal: z.object({
       kind: z.enum(['user', 'token', 'device']),
@@ -96,7 +96,7 @@ const me = getRoute({
   errors: [401],
 })
 
-/** `/auth`: login with back-off, logout, and who-am-I (issue 4 point 2). */
+/** `/auth`: login with back-off, logout, and who-am-I. */
 export function createAuthRoutes(deps: AuthRoutesDeps) {
   const now = deps.now ?? Date.now
   const throttle = deps.throttle ?? createLoginThrottle({ now })

@@ -8,7 +8,7 @@ import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { errorResponses } from './api-shared.ts'
 
-export interface BackupRoutesDeps {
+interface BackupRoutesDeps {
   db: Database
   requireAuth: RequireAuth
   /** Where the snapshot is written before it is streamed (default: the OS temp dir). */

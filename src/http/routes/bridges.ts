@@ -21,7 +21,7 @@ const routes = {
   }),
 }
 
-/** `/api/v1/bridges` (issue 8): the state of every bridge to the outside, for Settings and scripts. */
+/** `/api/v1/bridges`: the state of every bridge to the outside, for Settings and scripts. */
 export function createBridgeRoutes(
   deps: BridgeStatusDeps & { requireAuth: RequireAuth; now?: () => number },
 ) {

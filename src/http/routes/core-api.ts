@@ -12,7 +12,7 @@ import { createRetainedRoutes } from './retained.ts'
 import { createTokenRoutes } from './tokens.ts'
 import { createUserRoutes } from './users.ts'
 
-export interface CoreApiDeps {
+interface CoreApiDeps {
   db: Database
   bus: Bus
   broker: Broker
@@ -27,7 +27,7 @@ export interface CoreApiDeps {
   now?: () => number
 }
 
-/** The `/api/v1` resources of issue 4 point 3 that are not webhooks or the outbox. */
+/** The core `/api/v1` resources: everything that is not webhooks or the outbox. */
 export function createCoreApi(deps: CoreApiDeps): ApiMount[] {
   const now = deps.now ?? Date.now
   const { db, bus, broker, requireAuth } = deps

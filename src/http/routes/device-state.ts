@@ -6,7 +6,7 @@ import type { RequireAuth } from '../auth/middleware.ts'
 import { jsonBody } from './api-shared.ts'
 import { found, getRoute, jsonRoute, pathParam, readOrWrite } from './route-builders.ts'
 
-export interface DeviceStateRoutesDeps {
+interface DeviceStateRoutesDeps {
   state: DeviceState
   requireAuth: RequireAuth
 }
@@ -53,7 +53,7 @@ const routes = {
   }),
 }
 
-/** `/devices/{id}/state` (issue 7 point 4), mounted next to the device registry's routes. */
+/** `/devices/{id}/state`, mounted next to the device registry's routes. */
 export function createDeviceStateRoutes(deps: DeviceStateRoutesDeps) {
   const router = createRouter()
   // Only this router's paths: `/devices` has the registry's own guard.

@@ -25,7 +25,7 @@ import {
   readOrWrite,
 } from './route-builders.ts'
 
-export interface DeviceRoutesDeps {
+interface DeviceRoutesDeps {
   db: Database
   bus: Bus
   requireAuth: RequireAuth

@@ -49,7 +49,7 @@ const docs = listRoute({
   items: 'every document of the collection',
 })
 
-/** `/firebase`: read-only views of the Realtime Database mirror and the Firestore schedules (issue 6 points 3, 4). */
+/** `/firebase`: read-only views of the Realtime Database mirror and the Firestore schedules. */
 export function createFirebaseRoutes(deps: {
   tree: LocalTree
   schedules: FirestoreSchedules | undefined

@@ -14,7 +14,7 @@ import type { RequireAuth } from '../auth/middleware.ts'
 import { jsonBody } from './api-shared.ts'
 import { found, getRoute, jsonRoute, listRoute, type Op, readOrWrite } from './route-builders.ts'
 
-export interface GroupRoutesDeps {
+interface GroupRoutesDeps {
   db: Database
   groups: GroupService
   requireAuth: RequireAuth
@@ -89,7 +89,7 @@ const routes = {
   }),
 }
 
-/** `/groups`: source (c)'s device groups (issue 7 points 1 and 5); members may read `groups/<groupId>/#`. */
+/** `/groups`: source (c)'s device groups; members may read `groups/<groupId>/#`. */
 export function createGroupRoutes(deps: GroupRoutesDeps) {
   const { db, groups } = deps
   const router = createRouter()

@@ -12,7 +12,7 @@ import { definitionRoutes, listReport } from './definition-routes.ts'
 import { describePayload } from './mqtt-payload.ts'
 import { found, getRoute, jsonRoute, limitQuery, pageOf, pathParam, serialParam } from './route-builders.ts'
 
-/** `/hooks/:name`: the public endpoint third parties post to (issue 4 point 4). */
+/** `/hooks/:name`: the public endpoint third parties post to. */
 export function createHookEndpoint(deps: { receiver: HookReceiver }) {
   const router = new Hono()
   router.post('/:name', async (c) => {
@@ -81,7 +81,7 @@ const routes = {
   }),
 }
 
-export interface HooksApiDeps {
+interface HooksApiDeps {
   registry: HookRegistry
   receiver: HookReceiver
   db: Database

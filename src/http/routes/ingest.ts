@@ -8,7 +8,7 @@ import { type BodyProblemKind, readingsFromBody } from '../../telemetry/body.ts'
 import type { TelemetryWriter } from '../../telemetry/writer.ts'
 import { createDeviceAuthenticator } from '../auth/device.ts'
 
-export interface IngestDeps {
+interface IngestDeps {
   db: Database
   bus: Bus
   writer: Pick<TelemetryWriter, 'write'>
@@ -18,7 +18,7 @@ export interface IngestDeps {
 }
 
 /** What `POST /ingest/:device` answers with 202. */
-export interface IngestResult {
+interface IngestResult {
   device: string
   stored: number
   /** Readings the series already had at that exact time (a repeated send), not stored twice. */
@@ -37,7 +37,7 @@ const BODY_ERRORS: Record<BodyProblemKind, (details: unknown) => HubError> = {
 const REALM = 'Basic realm="hearth ingest", charset="UTF-8"'
 
 /**
- * `POST /ingest/:device` (issue 4 point 5): sensor readings over HTTP, authenticated by the
+ * `POST /ingest/:device`: sensor readings over HTTP, authenticated by the
  * device's own credentials (HTTP Basic, username = device id). The whole body is checked before
  * anything is stored, the readings go through the telemetry group commit, and the answer (202)
  * comes after the commit. Then one `ingest.received` event carries the whole parsed body for rules

@@ -24,7 +24,7 @@ import {
   readOrWrite,
 } from './route-builders.ts'
 
-export interface MessageRoutesDeps {
+interface MessageRoutesDeps {
   db: Database
   messaging: Messaging
   requireAuth: RequireAuth
@@ -104,7 +104,7 @@ const routes = {
   group: send('/group', 'sendGroupMsg', 'Send to the members of a group', GroupBody),
 }
 
-/** `/messages`: unicast, multicast, broadcast and group messages and their delivery (issue 7 point 2). */
+/** `/messages`: unicast, multicast, broadcast and group messages and their delivery. */
 export function createMessageRoutes(deps: MessageRoutesDeps) {
   const { db, messaging } = deps
   const router = createRouter()

@@ -2,7 +2,6 @@ import { z } from '@hono/zod-openapi'
 
 /** How a payload travels in JSON: as text, as base64 bytes, or as a JSON value to serialise. */
 export const EncodingSchema = z.enum(['utf8', 'base64', 'json'])
-export type Encoding = z.infer<typeof EncodingSchema>
 
 /** A payload as JSON text when it is valid UTF-8, otherwise base64. */
 export function describePayload(payload: Buffer | Uint8Array | string): {

@@ -71,7 +71,7 @@ const routes = {
   }),
 }
 
-/** `/api/v1/outbox` (issue 4 point 7): pending deliveries, dead letters, replay and discard. */
+/** `/api/v1/outbox`: pending deliveries, dead letters, replay and discard. */
 export function createOutboxApi(deps: { outbox: Outbox; requireAuth: RequireAuth }) {
   const { outbox } = deps
   const router = createRouter()

@@ -39,7 +39,7 @@ import {
   upsertRoute,
 } from './route-builders.ts'
 
-export interface PushRoutesDeps {
+interface PushRoutesDeps {
   db: Database
   bus: Bus
   push: Push
@@ -123,7 +123,7 @@ const routes = {
   }),
 }
 
-/** `/api/v1/push` (issue 6 point 1): the token registry, sends, paused targets. */
+/** `/api/v1/push`: the token registry, sends, paused targets. */
 export function createPushRoutes(deps: PushRoutesDeps) {
   const { db, bus, push } = deps
   const now = deps.now ?? Date.now

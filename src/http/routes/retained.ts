@@ -7,7 +7,7 @@ import { describePayload, isTopicFilter, isTopicName } from './mqtt-payload.ts'
 import { deleteRoute, getRoute, limitQuery } from './route-builders.ts'
 
 /** A retained message as `GET /api/v1/retained` answers it (an HTTP shape only). */
-export const RetainedSchema = z
+const RetainedSchema = z
   .object({
     topic: z.string(),
     payload: z.string(),

@@ -79,7 +79,7 @@ const runs = getRoute({
   answer: [pageOf(scheduleRunViewSchema), 'one page'],
 })
 
-/** `/schedules`: CRUD, next-run preview and run history (issue 5 point 3); changes need write scope. */
+/** `/schedules`: CRUD, next-run preview and run history; changes need write scope. */
 export function createScheduleRoutes(deps: { scheduler: Scheduler; requireAuth: RequireAuth }) {
   const { scheduler } = deps
   const router = createRouter()

@@ -9,7 +9,7 @@ import { getRoute } from './route-builders.ts'
 
 const DAY = 86_400_000
 /** Enough for a day of one reading per second as raw values. */
-export const MAX_POINTS = 200_000
+const MAX_POINTS = 200_000
 
 const instant = (what: string) =>
   z
@@ -54,7 +54,7 @@ const latest = getRoute({
   errors: [401, 403],
 })
 
-/** `/telemetry`: stored readings for charts (issue 5 point 1), read scope. */
+/** `/telemetry`: stored readings for charts, read scope. */
 export function createTelemetryRoutes(deps: {
   telemetry: Pick<Telemetry, 'query' | 'latest'>
   requireAuth: RequireAuth

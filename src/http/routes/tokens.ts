@@ -9,8 +9,8 @@ import type { RequireAuth } from '../auth/middleware.ts'
 import { jsonBody } from './api-shared.ts'
 import { deleteRoute, found, getRoute, jsonRoute, listRoute, pathParam } from './route-builders.ts'
 
-export const ScopeSchema = scopeSchema
-export const TokenSchema = tokenViewSchema
+const ScopeSchema = scopeSchema
+const TokenSchema = tokenViewSchema
 
 const NewTokenSchema = z
   .object({

@@ -10,7 +10,7 @@ import { jsonBody } from './api-shared.ts'
 import { deleteRoute, found, getRoute, jsonRoute, listRoute, pathParam } from './route-builders.ts'
 
 /** Roles a person can have: admins change everything, viewers only read. */
-export const RoleSchema = z.enum(['admin', 'viewer'])
+const RoleSchema = z.enum(['admin', 'viewer'])
 
 export const UserSchema = userViewSchema
 

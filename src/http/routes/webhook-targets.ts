@@ -40,7 +40,7 @@ const routes = definitionRoutes({
   },
 })
 
-/** `/api/v1/webhook-targets` (issue 4 point 6): MQTT topic filter → HTTP POST targets. */
+/** `/api/v1/webhook-targets`: MQTT topic filter → HTTP POST targets. */
 export function createWebhookTargetsApi(deps: { targets: TargetRegistry; requireAuth: RequireAuth }) {
   const { targets } = deps
   const router = createRouter()

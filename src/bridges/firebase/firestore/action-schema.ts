@@ -8,7 +8,7 @@ const template = () =>
   })
 
 /**
- * `firestore`: writes one document, delivered through the outbox (issue 6 point 4). Source (a)
+ * `firestore`: writes one document, delivered through the outbox. Source (a)
  * logged appliance changes to `appliance_alarm` and kept the newest 20 (`keepNewest = 20`).
  */
 export const firestoreActionSchema = z.strictObject({

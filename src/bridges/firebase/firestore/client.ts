@@ -13,7 +13,7 @@ export interface FirestoreDocument {
 }
 
 /** One write of a commit: set a whole document, or delete one (only if unchanged since `updateTime`). */
-export type FirestoreWrite =
+type FirestoreWrite =
   | { op: 'set'; document: string; data: Record<string, unknown> }
   | { op: 'delete'; document: string; updateTime?: string }
 
@@ -26,7 +26,7 @@ export interface FirestoreClient {
   commit(writes: FirestoreWrite[], signal?: AbortSignal): Promise<void>
 }
 
-export interface FirestoreClientOptions {
+interface FirestoreClientOptions {
   /** `https://firestore.googleapis.com`, or the emulator's `http://127.0.0.1:<port>`. */
   url: string
   projectId: string

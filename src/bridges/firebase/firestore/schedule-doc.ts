@@ -46,7 +46,7 @@ export const scheduleDocSchema = z
       ctx.addIssue({ code: 'custom', path: ['daysOfWeek'], message: 'no day is selected' })
   })
 
-export type ScheduleDoc = z.infer<typeof scheduleDocSchema>
+type ScheduleDoc = z.infer<typeof scheduleDocSchema>
 
 /**
  * The 9-character appliance command of source (a): mode, aircon on, wind power, light on,
@@ -67,7 +67,7 @@ export function applianceCommand(d: ScheduleDoc): string {
   ].join('')
 }
 
-export type DocSchedule =
+type DocSchedule =
   | { ok: true; definition: unknown; command: string; oneShot: boolean }
   | { ok: false; reason: string }
 

@@ -12,7 +12,7 @@ import { scheduleFromDoc } from './schedule-doc.ts'
 import { type DocRow, deleteDoc, getDocBySchedule, listDocs, saveDoc, setDocState } from './store.ts'
 import { FIRESTORE_KIND, type FirestoreDelivery } from './writes.ts'
 
-export interface FirestoreSchedulesOptions {
+interface FirestoreSchedulesOptions {
   collection: string
   config: FirestoreSchedulesConfig
   client: FirestoreClient
@@ -39,7 +39,7 @@ export interface ScheduleTable {
 }
 
 /** What one pass over the collection did. */
-export interface SyncReport {
+interface SyncReport {
   created: string[]
   updated: string[]
   removed: string[]
@@ -60,7 +60,7 @@ export interface FirestoreSchedules extends Service {
 }
 
 /**
- * Source (a)'s `schedule_mode` documents as hub schedules (issue 6 point 4). The collection is
+ * Source (a)'s `schedule_mode` documents as hub schedules. The collection is
  * read every `pollInterval`; a document whose `updateTime` changed is parsed again and its hub
  * schedule created, replaced or removed. A one-shot's hub schedule is kept after it fires
  * (marked done, so it never fires again, across restarts too) and its document is deleted through

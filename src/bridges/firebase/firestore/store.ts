@@ -1,6 +1,6 @@
 import type { Database } from 'bun:sqlite'
 
-export type DocState = 'scheduled' | 'fired' | 'invalid'
+type DocState = 'scheduled' | 'fired' | 'invalid'
 
 /** A schedule document as last synced: the hub schedule it became, or why it did not. */
 export interface DocRow {

@@ -3,11 +3,11 @@
  * https://firebase.google.com/docs/firestore/reference/rest/v1/Value
  */
 
-export type FirestoreValue = Record<string, unknown>
+type FirestoreValue = Record<string, unknown>
 export type FirestoreFields = Record<string, FirestoreValue>
 
 /** A `Value` as plain JSON: integers as numbers, timestamps as their RFC 3339 text, references as paths. */
-export function decodeValue(v: FirestoreValue): unknown {
+function decodeValue(v: FirestoreValue): unknown {
   if ('nullValue' in v) return null
   if ('booleanValue' in v) return v.booleanValue === true
   if ('integerValue' in v) return Number(v.integerValue)
@@ -32,7 +32,7 @@ export function decodeFields(fields: FirestoreFields | undefined): Record<string
 }
 
 /** Plain JSON as a `Value`: whole numbers become integers, as the Python and JS SDKs write them. */
-export function encodeValue(v: unknown): FirestoreValue {
+function encodeValue(v: unknown): FirestoreValue {
   if (v === null || v === undefined) return { nullValue: null }
   if (typeof v === 'boolean') return { booleanValue: v }
   if (typeof v === 'number') return Number.isSafeInteger(v) ? { integerValue: String(v) } : { doubleValue: v }

@@ -17,7 +17,7 @@ export type FirestoreDelivery =
   /** Deletes a fired schedule document, only if nobody changed it since `updateTime`. */
   | { op: 'delete'; collection: string; document: string; updateTime: string }
 
-export interface FirestoreWritesOptions {
+interface FirestoreWritesOptions {
   client: FirestoreClient
   outbox: Pick<Outbox, 'enqueue'>
   /** Told how a conditional delete ended: `kept` when the document had changed or was gone. */

@@ -10,7 +10,7 @@ export interface RtdbChange {
   data: unknown
 }
 
-export interface StreamOptions {
+interface StreamOptions {
   signal: AbortSignal
   /** A stream with no bytes (the database sends keep-alive every 30 s) for this long is given up. */
   idleTimeoutMs: number
@@ -28,7 +28,7 @@ export interface RtdbClient {
   stream(path: string, opts: StreamOptions): Promise<void>
 }
 
-export interface RtdbClientOptions {
+interface RtdbClientOptions {
   url: string
   /** The legacy database secret goes in `auth`, an OAuth token in `access_token`; none for an open peer. */
   auth?: { param: 'auth' | 'access_token'; tokens: TokenSource }

@@ -10,7 +10,7 @@ import type { RtdbChange, RtdbClient } from './client.ts'
 import type { LocalTree } from './local-tree.ts'
 import { joinPath } from './tree.ts'
 
-export interface RtdbListenerOptions {
+interface RtdbListenerOptions {
   listen: RtdbListen
   client: RtdbClient
   tree: LocalTree
@@ -22,7 +22,7 @@ export interface RtdbListenerOptions {
 }
 
 /**
- * Realtime Database → hub (issue 6 point 3): streams one path with server-sent events; a change
+ * Realtime Database → hub: streams one path with server-sent events; a change
  * that differs from the local copy is stored, becomes a `firebase.rtdb.changed` event and, with a
  * topic, an MQTT publish. Echoes of the hub's own mirror writes equal the local copy and stop
  * there. A stream that drops fails the service, so the supervisor reopens it with back-off and

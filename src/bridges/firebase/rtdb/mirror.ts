@@ -19,13 +19,13 @@ import { isBadKeyChar, pathProblem, segments } from './tree.ts'
 export const RTDB_KIND = 'firebase-rtdb'
 
 /** One queued write, as the outbox keeps it. */
-export interface RtdbWrite {
+interface RtdbWrite {
   op: 'set' | 'update'
   path: string
   value: unknown
 }
 
-export interface RtdbMirrorOptions {
+interface RtdbMirrorOptions {
   url: string
   mappings: readonly RtdbMirror[]
   client: RtdbClient
@@ -41,7 +41,7 @@ export interface RtdbMirrorOptions {
 const MAX_FLUSH = 1000
 
 /**
- * Hub state → Realtime Database (issue 6 point 3). Each mapped event or MQTT message is applied
+ * Hub state → Realtime Database. Each mapped event or MQTT message is applied
  * to the local tree at once and queued in the outbox; the outbox delivers while the database is
  * reachable, and when it comes back the backlog is written in the order it was made, a write that
  * a later one replaces being skipped (last writer wins per path).

@@ -1,5 +1,5 @@
 /** One server-sent event: its `event` field (default `message`) and its data lines joined. */
-export interface SseEvent {
+interface SseEvent {
   event: string
   data: string
 }
