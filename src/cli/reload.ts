@@ -3,12 +3,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { AnyHubEvent } from '../bus/events.ts'
 import { queryEvents } from '../store/events.ts'
+import { PID_FILE } from '../store/lock.ts'
 import { DB_FILE, openDatabase } from '../store/open.ts'
 import { CONFIG_OPTION, type Command, str } from './command.ts'
 import { configFor } from './config.ts'
 
-/** Written by the running hub into its data dir; informational, whatever holds the data-dir lock. */
-const PID_FILE = 'hearth.pid'
 const ANSWER_TIMEOUT_MS = 10_000
 
 export const reload: Command = {

@@ -50,36 +50,39 @@ export function createDeviceService(opts: DeviceServiceOptions): DeviceService {
   const { db, bus } = opts
   const now = opts.now ?? Date.now
 
-  const service: DeviceService = {
+  // Each change starts from the device as read once, so a `PATCH` of both reads it once too.
+  const rename = (before: Device, name: string): Device => {
+    renameDevice(db, before.id, name)
+    const after = getDevice(db, before.id) ?? before
+    if (after.name !== before.name)
+      bus.emit('device.renamed', { device: before.id, name: after.name }, { subject: before.id })
+    return after
+  }
+  const setEnabled = (before: Device, enabled: boolean): Device => {
+    if (before.enabled === enabled) return before
+    setDeviceEnabled(db, before.id, enabled)
+    bus.emit(enabled ? 'device.enabled' : 'device.disabled', { device: before.id }, { subject: before.id })
+    return getDevice(db, before.id) ?? before
+  }
+  const existing = (id: string, change: (device: Device) => Device) => {
+    const device = getDevice(db, id)
+    return device && change(device)
+  }
+
+  return {
     async create(input) {
       const created = await createDevice(db, input, now())
       const { device } = created
       bus.emit('device.created', { device: device.id, name: device.name }, { subject: device.id })
       return created
     },
-    rename(id, name) {
-      const before = getDevice(db, id)
-      if (!before) return undefined
-      renameDevice(db, id, name)
-      const after = getDevice(db, id) ?? before
-      if (after.name !== before.name)
-        bus.emit('device.renamed', { device: id, name: after.name }, { subject: id })
-      return after
-    },
-    setEnabled(id, enabled) {
-      const before = getDevice(db, id)
-      if (!before) return undefined
-      setDeviceEnabled(db, id, enabled)
-      if (before.enabled !== enabled)
-        bus.emit(enabled ? 'device.enabled' : 'device.disabled', { device: id }, { subject: id })
-      return getDevice(db, id) ?? before
-    },
-    update(id, change) {
-      if (!getDevice(db, id)) return undefined
-      if (change.enabled !== undefined) service.setEnabled(id, change.enabled)
-      if (change.name !== undefined) service.rename(id, change.name)
-      return getDevice(db, id)
-    },
+    rename: (id, name) => existing(id, (device) => rename(device, name)),
+    setEnabled: (id, enabled) => existing(id, (device) => setEnabled(device, enabled)),
+    update: (id, { enabled, name }) =>
+      existing(id, (device) => {
+        const next = enabled === undefined ? device : setEnabled(device, enabled)
+        return name === undefined ? next : rename(next, name)
+      }),
     async rotate(id) {
       const credentials = await rotateDeviceCredentials(db, id, now())
       bus.emit('device.rotated', { device: id }, { subject: id })
@@ -91,5 +94,4 @@ export function createDeviceService(opts: DeviceServiceOptions): DeviceService {
       return true
     },
   }
-  return service
 }
