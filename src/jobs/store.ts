@@ -1,7 +1,11 @@
 import type { Database } from 'bun:sqlite'
 import type { ActionResult } from '../actions/runner.ts'
 import type { Logger } from '../log.ts'
-import { createDefinitionRegistry, type DefinitionRegistry } from '../store/definitions.ts'
+import {
+  createDefinitionRegistry,
+  type DefinitionItem,
+  type DefinitionRegistry,
+} from '../store/definitions.ts'
 import { type Schedule, scheduleSchema } from './schema.ts'
 
 type ScheduleOrigin = 'api' | 'config'
@@ -100,11 +104,6 @@ const rawSchedules = (db: Database) => db.query('SELECT * FROM schedules ORDER B
 const rawSchedule = (db: Database, id: string) =>
   (db.query('SELECT * FROM schedules WHERE id = ?').get(id) as RawSchedule | null) ?? undefined
 
-/** Every stored row that parses, as stored (config mirrors and API rows alike). */
-export function listSchedules(db: Database): ScheduleRow[] {
-  return rawSchedules(db).flatMap((r) => toSchedule(r) ?? [])
-}
-
 /** A stored row as stored; undefined when there is none or it no longer parses. */
 export function getSchedule(db: Database, id: string): ScheduleRow | undefined {
   const r = rawSchedule(db, id)
@@ -160,16 +159,19 @@ export function createScheduleDefinitions(
     },
     log,
   })
-  const effective = (r: RawSchedule | undefined): ScheduleRow | undefined => {
-    if (!r) return undefined
-    const item = registry.get(r.id)
-    if (!item) return undefined
-    return { ...toState(r), origin: item.source, definition: item.definition }
-  }
+  const effective = (r: RawSchedule, item: DefinitionItem<Schedule> | undefined): ScheduleRow | undefined =>
+    item && { ...toState(r), origin: item.source, definition: item.definition }
   return {
     registry,
-    rows: () => rawSchedules(db).flatMap((r) => effective(r) ?? []),
-    row: (id) => effective(rawSchedule(db, id)),
+    // One listing of the registry rather than a lookup (and a query) per row.
+    rows() {
+      const items = new Map(registry.list().items.map((item) => [item.id, item]))
+      return rawSchedules(db).flatMap((r) => effective(r, items.get(r.id)) ?? [])
+    },
+    row(id) {
+      const r = rawSchedule(db, id)
+      return r && effective(r, registry.get(id))
+    },
   }
 }
 

@@ -82,7 +82,22 @@ export function createDefinitionRegistry<C, S = C>(
   // A row is reported once per version, not on every read.
   const reported = new Set<string>()
 
+  // The last parse per id, reused while the row is unchanged: outbox deliveries and hook requests
+  // read their target or hook by id on every call, and the schema need not run again for them.
+  const parsedRows = new Map<
+    string,
+    { updatedAt: number; text: string; result: { definition?: S; error?: string } }
+  >()
+
   const parse = (row: StoredRow): { definition?: S; error?: string } => {
+    const cached = parsedRows.get(row.id)
+    if (cached && cached.updatedAt === row.updatedAt && cached.text === row.definition) return cached.result
+    const result = parseRow(row)
+    parsedRows.set(row.id, { updatedAt: row.updatedAt, text: row.definition, result })
+    return result
+  }
+
+  const parseRow = (row: StoredRow): { definition?: S; error?: string } => {
     let json: unknown
     try {
       json = JSON.parse(row.definition)
