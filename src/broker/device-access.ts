@@ -66,6 +66,9 @@ export function createDeviceAccess(opts: DeviceAccessOptions): DeviceAccess {
   }
 
   const check = () => {
+    // With no device connected there is nothing to end: an idle hub reads nothing. A commit seen
+    // later only makes the next pass re-read the rows of devices connected since, which match.
+    if (issued.size === 0) return
     const version = dataVersion()
     if (version === seenVersion) return
     seenVersion = version
