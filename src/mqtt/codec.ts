@@ -268,10 +268,7 @@ export interface OutgoingPublish {
 }
 
 /** The full size of the PUBLISH packet, to check it against the client's maximum packet size. */
-export function publishSize(
-  p: OutgoingPublish,
-  level: ProtocolLevel,
-): { size: number; body: number; props: number } {
+export function publishSize(p: OutgoingPublish, level: ProtocolLevel): PublishSizes {
   const topicBytes = p.aliasOnly ? 0 : Buffer.byteLength(p.topic)
   let body = 2 + topicBytes + (p.qos > 0 ? 2 : 0) + p.payload.length
   let props = 0
@@ -286,26 +283,36 @@ export function publishSize(
   sizes.size = 1 + varintSize(body) + body
   sizes.body = body
   sizes.props = props
+  sizes.topic = topicBytes
   return sizes
 }
-const sizes = { size: 0, body: 0, props: 0 }
+
+/** What `publishSize` measured; one reused object, read before the next delivery. */
+export interface PublishSizes {
+  size: number
+  body: number
+  props: number
+  /** The topic name's UTF-8 bytes (0 when only its alias is sent). */
+  topic: number
+}
+const sizes: PublishSizes = { size: 0, body: 0, props: 0, topic: 0 }
 
 /** Writes a PUBLISH whose sizes `publishSize` just computed. */
 export function writePublish(
   out: OutBuffer,
   p: OutgoingPublish,
   level: ProtocolLevel,
-  body: number,
-  props: number,
+  size: PublishSizes,
 ): void {
+  const body = size.body
   out.ensure(1 + varintSize(body) + body)
   out.byte(0x30 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0))
   out.varint(body)
   if (p.aliasOnly) out.u16(0)
-  else out.str(p.topic, Buffer.byteLength(p.topic))
+  else out.str(p.topic, size.topic)
   if (p.qos > 0) out.u16(p.packetId)
   if (level === 5) {
-    out.varint(props)
+    out.varint(size.props)
     if (p.messageExpiry >= 0) {
       out.byte(0x02)
       out.u32(p.messageExpiry)

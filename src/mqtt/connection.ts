@@ -222,16 +222,8 @@ export class Connection implements Client {
       if (pos >= end) return -1
       part[this.partialLen++] = buf[pos++]!
     }
-    if (header.headerLen < 0) {
-      this.close(0x81, 'malformed remaining length')
-      return -1
-    }
-    const total = header.headerLen + header.remaining
-    if (total > this.core.limits.maxPacketSize) {
-      // §3.2.2.3.6 larger than the server's Maximum Packet Size
-      this.close(0x95, 'packet too large')
-      return -1
-    }
+    const total = this.frameSize()
+    if (total < 0) return -1
     if (part.length < total) {
       const grown = Buffer.allocUnsafe(total)
       part.copy(grown, 0, 0, this.partialLen)
@@ -259,17 +251,9 @@ export class Connection implements Client {
     let pos = from
     while (pos < end && this.reading && this.state !== CLOSED) {
       readFrameHeader(buf, pos, end, header)
-      if (header.headerLen < 0) {
-        this.close(0x81, 'malformed remaining length')
-        return
-      }
       if (header.headerLen === 0) break
-      const total = header.headerLen + header.remaining
-      if (total > this.core.limits.maxPacketSize) {
-        // §3.2.2.3.6 larger than the server's Maximum Packet Size
-        this.close(0x95, 'packet too large')
-        return
-      }
+      const total = this.frameSize()
+      if (total < 0) return
       if (pos + total > end) {
         this.startPartial(buf, pos, end, total)
         return
@@ -290,6 +274,21 @@ export class Connection implements Client {
     if (pos >= end || this.state === CLOSED) return
     if (this.reading) this.startPartial(buf, pos, end, 0)
     else this.hold(buf, pos)
+  }
+
+  /** The size of the frame whose complete fixed header `header` holds; -1 after closing for a bad one. */
+  private frameSize(): number {
+    if (header.headerLen < 0) {
+      this.close(0x81, 'malformed remaining length')
+      return -1
+    }
+    const total = header.headerLen + header.remaining
+    if (total > this.core.limits.maxPacketSize) {
+      // §3.2.2.3.6 larger than the server's Maximum Packet Size
+      this.close(0x95, 'packet too large')
+      return -1
+    }
+    return total
   }
 
   /** Copies the start of a packet the read cut off; `total` is its size when its header was whole. */

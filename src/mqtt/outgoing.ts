@@ -76,7 +76,7 @@ export class PublishWriter {
       if (newAlias) conn.aliasesOut!.delete(m.topic)
       return false
     }
-    writePublish(conn.out, o, level, size.body, size.props)
+    writePublish(conn.out, o, level, size)
     return true
   }
 }

@@ -1,7 +1,7 @@
 // PUBLISH from a client [MQTT-3.3], read in place: topic (or topic alias), packet id, v5
 // properties, payload. Then authorizePublish, accept (retain + route) and the acknowledgement,
 // held until the store has what the message changed (§4.3.2, §4.3.3).
-import { PUBACK, PUBREC, validUtf8, writeAck } from '../codec.ts'
+import { type FrameHeader, PUBACK, PUBREC, readFrameHeader, validUtf8, writeAck } from '../codec.ts'
 import type { Connection } from '../connection.ts'
 import { isPromise } from '../promise.ts'
 import { type PublishExtras, readPublishProperties, WireProperties } from '../properties.ts'
@@ -9,6 +9,7 @@ import { validTopicName } from '../topics.ts'
 import type { Message, QoS } from '../types.ts'
 
 const extras: PublishExtras = { topicAlias: 0, messageExpiry: -1, payloadFormat: 0, error: 0 }
+const propHeader: FrameHeader = { headerLen: 0, remaining: 0 }
 
 export function handlePublish(
   conn: Connection,
@@ -42,18 +43,12 @@ export function handlePublish(
   let expiresAt: number | undefined
   if (v5) {
     if (pos >= end) return conn.close(0x81, 'PUBLISH without properties')
-    let propLen = 0
-    let mult = 1
-    let i = 0
-    for (; i < 4; i++) {
-      const b = buf[pos + i]
-      if (b === undefined) return conn.close(0x81, 'bad property length')
-      propLen += (b & 0x7f) * mult
-      mult *= 128
-      if ((b & 0x80) === 0) break
-    }
-    if (i === 4) return conn.close(0x81, 'bad property length')
-    pos += i + 1
+    // The Property Length is a Variable Byte Integer [MQTT-1.5.5], read as the Remaining Length
+    // that would follow a type byte at pos - 1.
+    readFrameHeader(buf, pos - 1, end, propHeader)
+    if (propHeader.headerLen <= 0) return conn.close(0x81, 'bad property length')
+    const propLen = propHeader.remaining
+    pos += propHeader.headerLen - 1
     if (pos + propLen > end) return conn.close(0x81, 'properties past the end')
     properties = readPublishProperties(buf, pos, pos + propLen, extras)
     if (extras.error) return conn.close(extras.error, 'bad PUBLISH properties')
