@@ -5,7 +5,7 @@ import type { Broker } from './broker/broker.ts'
 import type { SysStats } from './broker/sys.ts'
 import { type Bus, createBus } from './bus/bus.ts'
 import type { Action } from './catalog/actions.ts'
-import { composeCoreActions, composePollers, composeRules, composeScheduler } from './compose/automation.ts'
+import { composeCoreActions, composeRules, composeScheduler } from './compose/automation.ts'
 import { composeBridgeStatus } from './compose/bridges.ts'
 import { composeBroker, composeBrokerPolicy, composePresence } from './compose/broker.ts'
 import { composeEventLog, composeLogging, composeShared } from './compose/core.ts'
@@ -132,8 +132,7 @@ function buildModules(basics: HubBasics, actions: ActionRunner<Action>): Built {
     mqtt,
     devices,
     composeHomeAssistant({ ...basics, broker, telemetry: telemetry.telemetry }),
-    composeCoreActions({ bus, broker }),
-    composePollers({ bus, now, broker, writer: telemetry.telemetry.writer }),
+    composeCoreActions({ bus, now, broker, writer: telemetry.telemetry.writer }),
     outbox,
     webhooks,
     composeInboundHooks({ ...basics, requireAuth, broker }),

@@ -1,35 +1,27 @@
 import { createEventExecutor } from '../actions/event.ts'
-import { createPublishExecutor, type PublishFn } from '../actions/publish.ts'
+import { createPublishExecutor } from '../actions/publish.ts'
 import type { ActionRunner } from '../actions/runner.ts'
 import { createPollExecutor, type PollDeps } from '../bridges/poll/poller.ts'
-import type { Bus } from '../bus/bus.ts'
-
-interface CoreActionDeps {
-  bus: Bus
-  publish: PublishFn
-  record?: PollDeps['record']
-  fetch?: PollDeps['fetch']
-  now?: () => number
-}
 
 /**
- * Registers the kinds the hub carries out itself: publish, event and poll. `webhook` waits for the
- * outbox; push, slack and setDesired are registered by their bridges (later issues).
+ * The kinds the hub carries out itself: `publish` and `event`, and `poll`, whose readings go
+ * through `record` (the telemetry writer in the hub) like ingest and MQTT readings.
  */
-export function registerCoreActions(runner: ActionRunner, deps: CoreActionDeps): () => void {
+export function coreExecutors(deps: PollDeps) {
+  return {
+    publish: createPublishExecutor(deps.publish),
+    event: createEventExecutor(deps.bus),
+    poll: createPollExecutor(deps),
+  }
+}
+
+/** Registers the core kinds on a runner of its own, as the hub's `actions` module does; returns an unregister. */
+export function registerCoreActions(runner: ActionRunner, deps: PollDeps): () => void {
+  const { publish, event, poll } = coreExecutors(deps)
   const off = [
-    runner.register('publish', createPublishExecutor(deps.publish)),
-    runner.register('event', createEventExecutor(deps.bus)),
-    runner.register(
-      'poll',
-      createPollExecutor({
-        bus: deps.bus,
-        publish: deps.publish,
-        ...(deps.record ? { record: deps.record } : {}),
-        ...(deps.fetch ? { fetch: deps.fetch } : {}),
-        ...(deps.now ? { now: deps.now } : {}),
-      }),
-    ),
+    runner.register('publish', publish),
+    runner.register('event', event),
+    runner.register('poll', poll),
   ]
   return () => {
     for (const f of off) f()

@@ -1,8 +1,7 @@
-import { createEventExecutor } from '../actions/event.ts'
-import { brokerPublisher, createPublishExecutor } from '../actions/publish.ts'
+import { brokerPublisher } from '../actions/publish.ts'
 import type { ActionRunner } from '../actions/runner.ts'
-import { createPollExecutor } from '../bridges/poll/poller.ts'
 import type { Broker } from '../broker/broker.ts'
+import { coreExecutors } from '../catalog/core-actions.ts'
 import type { RequireAuth } from '../http/auth/middleware.ts'
 import { createRuleRoutes } from '../http/routes/rules.ts'
 import { createScheduleRoutes } from '../http/routes/schedules.ts'
@@ -12,29 +11,22 @@ import { createRulesService, type RulesService } from '../rules/service.ts'
 import type { TelemetryWriter } from '../telemetry/writer.ts'
 import type { HubBasics, HubModule } from './module.ts'
 
-/** The kinds the hub carries out itself: `publish` through the broker and `event` on the bus. */
-export function composeCoreActions({ bus, broker }: Pick<HubBasics, 'bus'> & { broker: Broker }): HubModule {
-  return {
-    name: 'actions',
-    actions: { publish: createPublishExecutor(brokerPublisher(broker)), event: createEventExecutor(bus) },
-  }
-}
-
 /**
- * HTTP pollers: the `poll` action schedules run (a weather API on an interval). Readings go
- * through the telemetry writer, like ingest and MQTT readings.
+ * The kinds the hub carries out itself: `publish` through the broker, `event` on the bus, and the
+ * `poll` action schedules run (a weather API on an interval), whose readings go through the
+ * telemetry writer like ingest and MQTT readings.
  */
-export function composePollers(
+export function composeCoreActions(
   deps: Pick<HubBasics, 'bus' | 'now'> & { broker: Broker; writer: TelemetryWriter },
 ): HubModule {
   const { bus, now, broker, writer } = deps
-  const poll = createPollExecutor({
+  const actions = coreExecutors({
     bus,
     publish: brokerPublisher(broker),
     record: (readings) => writer.write(readings, 'poll'),
     now,
   })
-  return { name: 'pollers', actions: { poll } }
+  return { name: 'actions', actions }
 }
 
 interface AutomationDeps extends HubBasics {

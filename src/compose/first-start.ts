@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.ts'
 import type { Logger } from '../log.ts'
 import { INITIAL_ADMIN_FILE, INITIAL_ADMIN_USER } from '../store/initial-admin.ts'
 import type { OpenedStore } from '../store/open.ts'
+import { randomSecret } from '../store/tokens.ts'
 import { countUsers, createUser } from '../store/users.ts'
 
 /**
@@ -18,7 +19,7 @@ export async function ensureAdmin(
   now: () => number,
 ): Promise<string | undefined> {
   if (countUsers(db) > 0) return undefined
-  const password = config.admin.password ?? randomPassword()
+  const password = config.admin.password ?? randomSecret(24)
   await createUser(db, INITIAL_ADMIN_USER, password, 'admin', now())
   if (config.admin.password) return undefined
   const file = join(config.dataDir, INITIAL_ADMIN_FILE)
@@ -40,9 +41,4 @@ export function announceStore(store: OpenedStore, log: Logger, bus: Bus): void {
       message: `corrupt database moved to ${store.corrupt.movedTo}`,
     })
   }
-}
-
-/** A URL-safe random secret of `bytes` random bytes. */
-function randomPassword(bytes = 24): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')
 }

@@ -27,15 +27,9 @@ interface WebhookTargetsDeps extends HubBasics {
 export function composeWebhookTargets(deps: WebhookTargetsDeps): WebhookTargetsModule {
   const { config, db, log, now, requireAuth, broker, outbox } = deps
   const targets = createTargetRegistry({ db, config: config.webhooks, now, log })
-  const bridge = createWebhookBridge({
-    broker,
-    outbox,
-    targets,
-    client: createWebhookClient({ now }),
-    log,
-    now,
-  })
-  const action = createWebhookAction({ outbox, targets, client: createWebhookClient({ now }), now })
+  const client = createWebhookClient({ now })
+  const bridge = createWebhookBridge({ broker, outbox, targets, client, log, now })
+  const action = createWebhookAction({ outbox, targets, client, now })
   outbox.register(ACTION_WEBHOOK_KIND, action.handler)
   return {
     name: 'webhook-targets',
