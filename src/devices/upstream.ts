@@ -3,6 +3,7 @@ import type { BrokerPlugin } from '../broker/hooks.ts'
 import type { Bus } from '../bus/bus.ts'
 import type { DeviceUpstream } from '../bus/payloads.ts'
 import type { Client, Message } from '../mqtt/types.ts'
+import { bodyText } from '../util/utf8.ts'
 import type { DeviceTopic } from './topics.ts'
 
 interface UpstreamOptions {
@@ -12,16 +13,11 @@ interface UpstreamOptions {
   now?: () => number
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
-
 /** A payload as a console can show it: JSON when it parses, else text, else base64. */
 function decodePayload(payload: Buffer | string): Pick<DeviceUpstream, 'payload' | 'encoding'> {
-  let text: string
-  try {
-    text = typeof payload === 'string' ? payload : utf8.decode(payload)
-  } catch {
+  const text = typeof payload === 'string' ? payload : bodyText(payload)
+  if (text === undefined)
     return { payload: Buffer.from(payload as Buffer).toString('base64'), encoding: 'base64' }
-  }
   try {
     return { payload: JSON.parse(text), encoding: 'json' }
   } catch {

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { bodyText } from '../../util/utf8.ts'
 
 /** How a payload travels in JSON: as text, as base64 bytes, or as a JSON value to serialise. */
 export const EncodingSchema = z.enum(['utf8', 'base64', 'json'])
@@ -9,11 +10,10 @@ export function describePayload(payload: Buffer | Uint8Array | string): {
   encoding: 'utf8' | 'base64'
 } {
   const bytes = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload)
-  try {
-    return { payload: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf8' }
-  } catch {
-    return { payload: bytes.toString('base64'), encoding: 'base64' }
-  }
+  const text = bodyText(bytes)
+  return text === undefined
+    ? { payload: bytes.toString('base64'), encoding: 'base64' }
+    : { payload: text, encoding: 'utf8' }
 }
 
 /** Whether a topic names one topic (no wildcards, no empty name, no NUL) [MQTT-4.7.3-1]. */
