@@ -120,12 +120,12 @@ export function createLoginThrottle(opts: LoginThrottleOptions = {}): LoginThrot
   const pairs = createLoginLimiter({ now, ...opts.perUserAddress })
   const addresses = createLoginLimiter({ now, freeAttempts: 20, ...opts.perAddress })
   // The NUL cannot occur in a username or an address, so two pairs never share a key.
-  const pairKey = (username: string, address: string) => [`${username}\u0000${address}`]
+  const pairKey = (username: string, address: string) => `${username}\u0000${address}`
   return {
     retryAfter: (username, address) =>
-      Math.max(pairs.retryAfter(pairKey(username, address)), addresses.retryAfter([address])),
+      Math.max(pairs.retryAfter([pairKey(username, address)]), addresses.retryAfter([address])),
     fail(username, address) {
-      const pair = pairs.fail(pairKey(username, address))
+      const pair = pairs.fail([pairKey(username, address)])
       const addr = addresses.fail([address])
       return [
         ...(pair.retryAfter > 0 ? [{ scope: 'user+address' as const, ...pair }] : []),
@@ -133,7 +133,7 @@ export function createLoginThrottle(opts: LoginThrottleOptions = {}): LoginThrot
       ]
     },
     succeed(username, address) {
-      pairs.succeed(pairKey(username, address)[0]!)
+      pairs.succeed(pairKey(username, address))
     },
   }
 }

@@ -6,11 +6,9 @@ import type { OutboxEntry } from '../../outbox/types.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { jsonBody } from './api-shared.ts'
-import { deleteRoute, found, getRoute, jsonRoute, serialParam } from './route-builders.ts'
+import { deleteRoute, found, getRoute, jsonRoute, limitQuery, pageOf, serialParam } from './route-builders.ts'
 
-const PageSchema = z
-  .object({ items: z.array(outboxEntryViewSchema), nextCursor: z.string().optional() })
-  .openapi('OutboxPage')
+const PageSchema = pageOf(outboxEntryViewSchema).openapi('OutboxPage')
 
 const ListQuery = z.object({
   state: z
@@ -19,7 +17,7 @@ const ListQuery = z.object({
     .openapi({ description: 'dead for the dead letters; without it, what is still to be delivered' }),
   kind: z.string().optional(),
   target: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: limitQuery(1000, 100),
   cursor: z.coerce
     .number()
     .int()

@@ -9,12 +9,12 @@ import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { jsonBody } from './api-shared.ts'
 import { definitionReport, listReport } from './definition-routes.ts'
-import { deleteRoute, found, getRoute, jsonRoute, pageOf, pathParam } from './route-builders.ts'
+import { deleteRoute, found, getRoute, jsonRoute, limitQuery, pageOf, pathParam } from './route-builders.ts'
 
 const params = { params: pathParam('id') }
 
 const NextQuery = z.object({
-  count: z.coerce.number().int().min(1).max(100).default(10),
+  count: limitQuery(100, 10),
   from: z
     .string()
     .optional()
@@ -22,7 +22,7 @@ const NextQuery = z.object({
 })
 
 const RunsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: limitQuery(200, 50),
   cursor: z.string().regex(/^\d+$/).optional().openapi({ description: 'nextCursor of the previous page' }),
 })
 

@@ -5,7 +5,7 @@ import { telemetryLatestViewSchema, telemetrySeriesViewSchema } from '../../tele
 import type { Telemetry } from '../../telemetry/telemetry.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
-import { getRoute } from './route-builders.ts'
+import { getRoute, limitQuery } from './route-builders.ts'
 
 const DAY = 86_400_000
 /** Enough for a day of one reading per second as raw values. */
@@ -28,13 +28,9 @@ const SeriesQuerySchema = z.object({
   metric: z.string().min(1).openapi({ example: 'no2' }),
   from: instant('inclusive start; default `to` minus 24 hours'),
   to: instant('inclusive end; default now'),
-  points: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_POINTS)
-    .default(1000)
-    .openapi({ description: 'the most values to return; wider buckets are used to stay under it' }),
+  points: limitQuery(MAX_POINTS, 1000).openapi({
+    description: 'the most values to return; wider buckets are used to stay under it',
+  }),
 })
 
 const series = getRoute({

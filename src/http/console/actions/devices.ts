@@ -4,7 +4,7 @@ import type { GroupService } from '../../../devices/group-service.ts'
 import { getGroup, listGroups } from '../../../devices/groups.ts'
 import { viewMessage } from '../../../devices/message-store.ts'
 import type { Messaging, SendTarget } from '../../../devices/messaging.ts'
-import { Errors } from '../../../errors.ts'
+import { found } from '../../routes/route-builders.ts'
 import { consoleAction, type TypedConsoleActions } from '../channel.ts'
 
 interface DeviceConsoleDeps {
@@ -20,10 +20,6 @@ interface DeviceConsoleDeps {
  */
 export function deviceConsoleActions(deps: DeviceConsoleDeps): TypedConsoleActions<DeviceConsoleActions> {
   const { groups, messaging } = deps
-  const found = <T>(v: T | undefined, what: string): T => {
-    if (v === undefined) throw Errors.notFound(what)
-    return v
-  }
   const send = async (
     target: SendTarget,
     body: { message: unknown; push?: { title: string; body: string } | undefined; ttl?: number | undefined },
