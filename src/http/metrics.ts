@@ -215,11 +215,11 @@ export function registerHubMetrics(metrics: Metrics, deps: HubMetricsDeps): void
   )
   const broker = deps.brokerStats
   if (!broker) return
-  const read = () => {
+  const read = oncePerScrape(() => {
     const s = broker()
     if (!s) throw new Error('broker not started')
     return s
-  }
+  })
   collectFields(metrics, read, [
     ['hearth_mqtt_clients_connected', 'MQTT clients connected now', 'gauge', 'clientsConnected'],
     [
@@ -248,6 +248,20 @@ export function registerHubMetrics(metrics: Metrics, deps: HubMetricsDeps): void
 }
 
 /** Registers numeric fields of what `read` returns at scrape time, each as `[name, help, kind, field]`. */
+/** `read` at most once per scrape: the collectors of one synchronous `render()` share its result. */
+function oncePerScrape<T>(read: () => T): () => T {
+  let held: { value: T } | undefined
+  return () => {
+    if (!held) {
+      held = { value: read() }
+      queueMicrotask(() => {
+        held = undefined
+      })
+    }
+    return held.value
+  }
+}
+
 function collectFields<T>(
   metrics: Metrics,
   read: () => T,
@@ -290,7 +304,9 @@ interface OutboxFigures {
 }
 
 /** Outbox depth by state, deliveries, failed attempts, dead letters and open circuits, read at scrape time. */
-export function registerOutboxMetrics(metrics: Metrics, stats: () => OutboxFigures): void {
+export function registerOutboxMetrics(metrics: Metrics, readStats: () => OutboxFigures): void {
+  // One count query per scrape, not one per metric.
+  const stats = oncePerScrape(readStats)
   metrics.collect('hearth_outbox_depth', 'stored deliveries by state (pending, sending, dead)', 'gauge', () =>
     Object.entries(stats().byState).map(([state, value]) => ({ labels: { state }, value })),
   )
