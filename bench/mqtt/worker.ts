@@ -39,7 +39,17 @@ export type WorkerSpec = { port: number; prefix: string; deadlineMs: number } & 
     }
   | { role: 'sub'; conns: number; filter: string; qos: 0 | 1; track: boolean; v5?: boolean }
   | { role: 'storm'; conns: number; firstIndex: number; concurrency: number; keepaliveS: number }
-  | { role: 'latency'; rate: number; durationMs: number; qos: 0 | 1; payload: number }
+  | {
+      role: 'latency'
+      rate: number
+      /** Sent as fast as they are delivered before the timed part, not sampled: warms a JIT. */
+      burst: number
+      /** Sent at the same rate before `durationMs`, not sampled: JIT and caches warm on both sides. */
+      warmupMs: number
+      durationMs: number
+      qos: 0 | 1
+      payload: number
+    }
 )
 
 /** CPU this process used (user + system) and the wall time it was measured over. */
@@ -442,11 +452,17 @@ async function storm(s: Extract<WorkerSpec, { role: 'storm' }>): Promise<void> {
   emit({ type: 'closed' })
 }
 
+/** Sequence numbers from here on are the burst's. */
+const BURST_SEQ = 0xf000_0000
+
 async function latency(s: Extract<WorkerSpec, { role: 'latency' }>): Promise<void> {
-  const total = Math.round((s.rate * s.durationMs) / 1000)
+  // Sequence numbers below `warm` are the warm-up's: sent and received alike, never sampled.
+  const warm = Math.round((s.rate * s.warmupMs) / 1000)
+  const total = warm + Math.round((s.rate * s.durationMs) / 1000)
   const sentAt = new Float64Array(total)
   const samples: number[] = []
   let received = 0
+  let burstReceived = 0
   const topic = `bench/latency/${s.prefix}`
   const sub = new Conn({
     port: s.port,
@@ -462,7 +478,11 @@ async function latency(s: Extract<WorkerSpec, { role: 'latency' }>): Promise<voi
       }
       const d = p.data
       const seq = ((d[at + 4]! << 24) | (d[at + 5]! << 16) | (d[at + 6]! << 8) | d[at + 7]!) >>> 0
-      if (seq < total) samples[seq] = now - sentAt[seq]!
+      if (seq >= BURST_SEQ) {
+        burstReceived++
+        return
+      }
+      if (seq >= warm && seq < total) samples[seq - warm] = now - sentAt[seq]!
       received++
     },
   })
@@ -472,10 +492,24 @@ async function latency(s: Extract<WorkerSpec, { role: 'latency' }>): Promise<voi
   emit({ type: 'ready' })
   await command('go')
   const cpu0 = process.cpuUsage()
-  const t0 = performance.now()
   const batch = new PublishBatch(topic, s.qos, s.payload, 1)
-  let sent = 0
   let id = 0
+  // The burst: at most 1,000 in flight, so neither broker queues or drops.
+  for (let b = 0; b < s.burst; ) {
+    while (b - burstReceived >= 1000) await Bun.sleep(1)
+    for (const end = Math.min(s.burst, b + 100); b < end; b++) {
+      batch.view.setUint32(batch.payloadAt(0) + 4, BURST_SEQ + b)
+      if (s.qos) {
+        id = (id % 65535) + 1
+        batch.setPacketId(0, id)
+      }
+      pub.send(batch.take(1))
+    }
+  }
+  const burstUntil = performance.now() + 10_000
+  while (burstReceived < s.burst && performance.now() < burstUntil) await Bun.sleep(1)
+  const t0 = performance.now()
+  let sent = 0
   await new Promise<void>((resolve) => {
     // A steady rate: each tick sends what is due by now (usually one message a millisecond).
     const timer = setInterval(() => {

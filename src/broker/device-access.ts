@@ -29,6 +29,8 @@ interface DeviceAccess extends BrokerPlugin {
   revoke(deviceId: string): void
   /** Looks at once for devices disabled, removed or rotated by another process. */
   check(): void
+  /** Whether the poll for other processes' commits runs: only while a device is connected. */
+  readonly polling: boolean
 }
 
 /**
@@ -57,10 +59,28 @@ export function createDeviceAccess(opts: DeviceAccessOptions): DeviceAccess {
   let timer: ReturnType<typeof setInterval> | undefined
   let seenVersion = 0
 
+  const poll = () => {
+    try {
+      check()
+    } catch (err) {
+      log.warn('looking for device changes failed', { err })
+    }
+  }
+  // The poll runs only while a device is connected: an idle hub (or one serving only users and
+  // anonymous clients) is not woken four times a second for nothing.
+  const watch = () => {
+    if (issued.size > 0 && broker && !timer) timer = setInterval(poll, pollMs)
+    else if (issued.size === 0 && timer) {
+      clearInterval(timer)
+      timer = undefined
+    }
+  }
+
   const revoke = (deviceId: string) => {
     opts.credentials.forget(deviceId)
     // A connection made after this one authenticated against the current credentials.
     issued.delete(deviceId)
+    watch()
     for (const clientId of opts.clientsOf(deviceId))
       broker?.disconnect(clientId, NOT_AUTHORIZED, 'device access revoked')
   }
@@ -84,15 +104,20 @@ export function createDeviceAccess(opts: DeviceAccessOptions): DeviceAccess {
     name: OWNER,
     revoke,
     check,
+    get polling() {
+      return timer !== undefined
+    },
     connected(client) {
       const deviceId = opts.deviceOf(client)
       if (!deviceId || issued.has(deviceId)) return
       const row = stateOf.get(deviceId)
       if (row) issued.set(deviceId, row.credentials_at)
+      watch()
     },
     disconnected(client) {
       const deviceId = opts.deviceOf(client)
       if (deviceId && opts.clientsOf(deviceId).length === 0) issued.delete(deviceId)
+      watch()
     },
     attach(handle) {
       broker = handle
@@ -101,13 +126,7 @@ export function createDeviceAccess(opts: DeviceAccessOptions): DeviceAccess {
         bus.on(OWNER, type, (event) => {
           if (event.subject) revoke(event.subject)
         })
-      timer = setInterval(() => {
-        try {
-          check()
-        } catch (err) {
-          log.warn('looking for device changes failed', { err })
-        }
-      }, pollMs)
+      watch()
     },
     detach() {
       if (timer) clearInterval(timer)

@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'bun:test'
+import { createDeviceAccess } from '../../src/broker/device-access.ts'
+import type { BrokerHandle } from '../../src/broker/hooks.ts'
+import { createBus } from '../../src/bus/bus.ts'
+import { silentLogger } from '../../src/log.ts'
+import type { Client as EngineClient } from '../../src/mqtt/types.ts'
 import { createToken } from '../../src/store/tokens.ts'
 import { cli } from '../helpers/cli.ts'
 import { startTestHub } from '../helpers/hub.ts'
@@ -38,5 +43,37 @@ describe('device access ended by another process', () => {
     const closed = new Promise((resolve) => fresh.once('close', () => resolve('closed')))
     const acked = fresh.publishAsync('devices/d1/state', 'still here', { qos: 1 }).then(() => 'acked')
     expect(await Promise.race([acked, closed])).toBe('acked')
+  })
+})
+
+describe('the poll for commits by another process', () => {
+  it('runs only while a device is connected', async () => {
+    await using t = await startTestHub()
+    await addDevice(t.hub.db, 'd1')
+    const access = createDeviceAccess({
+      db: t.hub.db,
+      bus: createBus(silentLogger()),
+      log: silentLogger(),
+      credentials: { forget() {} },
+      deviceOf: (client) => client.username,
+      clientsOf: () => [],
+    })
+    // The hooks are called as the engine calls them; only their device matters here.
+    const device = { id: 'c1', username: 'd1' } as EngineClient
+    const user = { id: 'c2', username: 'someone' } as EngineClient
+    access.attach?.({} as BrokerHandle)
+    expect(access.polling).toBe(false)
+    access.connected?.(user)
+    expect(access.polling).toBe(false)
+    access.connected?.(device)
+    expect(access.polling).toBe(true)
+    access.disconnected?.(device, { reason: 'client' } as never)
+    expect(access.polling).toBe(false)
+    access.connected?.(device)
+    access.revoke('d1')
+    expect(access.polling).toBe(false)
+    access.connected?.(device)
+    access.detach?.()
+    expect(access.polling).toBe(false)
   })
 })
