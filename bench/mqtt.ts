@@ -25,6 +25,7 @@ import {
   machineBusyMs,
   processCpuMs,
   rssKiB,
+  startFloor,
   startHub,
   startMosquitto,
   type Target,
@@ -123,7 +124,7 @@ class Worker {
 }
 
 const workers = new Set<Worker>()
-const brokers: Target[] = []
+const brokers: Target<string>[] = []
 
 let cleaning: Promise<void> | undefined
 /** Stops every worker and broker; a signal, the watchdog and main() all wait for the same stop. */
@@ -148,7 +149,7 @@ function clientCpu(label: string, f: CpuFigure): string {
 }
 
 /** Broker CPU, and what the rest of the machine (other engineers' work) used, over one run. */
-function startMeter(t: Target) {
+function startMeter(t: Target<string>) {
   const broker0 = processCpuMs(t.pid)
   const machine0 = machineBusyMs()
   const own0 = process.cpuUsage()
@@ -230,7 +231,7 @@ async function storm(t: Target) {
   return { ms, cpuMs: m.brokerMs, perConn, failed }
 }
 
-async function latency(t: Target, round: string) {
+async function latency(t: Target<string>, round: string) {
   const w = new Worker('latency', {
     role: 'latency',
     port: t.port,
@@ -396,21 +397,41 @@ function recordStorm(sh: Awaited<ReturnType<typeof storm>>, sm: Awaited<ReturnTy
 
 async function latencyRows(both: Target[]) {
   out(
-    `\nlatency: 1 publisher → 1 subscriber, QoS 0, ${PAYLOAD} B, 1,000 msg/s; ${LATENCY_ROUNDS} rounds of ${LATENCY_MS / 1000} s per broker, taken in turn, each after ${fmt(LATENCY_BURST)} messages as fast as they are delivered and ${LATENCY_WARMUP_MS / 1000} s at the rate, neither sampled; the table gives the median round`,
+    `\nlatency: 1 publisher → 1 subscriber, QoS 0, ${PAYLOAD} B, 1,000 msg/s; ${LATENCY_ROUNDS} rounds of ${LATENCY_MS / 1000} s per broker, taken in turn, each after ${fmt(LATENCY_BURST)} messages as fast as they are delivered and ${LATENCY_WARMUP_MS / 1000} s at the rate, neither sampled; the table gives the median round. "floor" is bench/mqtt/floor.ts, a forwarder on Bun.listen with no policy: what the runtime alone costs`,
   )
-  const rows = {
-    p50: { hub: [] as number[], mosquitto: [] as number[] },
-    p99: { hub: [] as number[], mosquitto: [] as number[] },
-  }
+  const floor = await startFloor()
+  brokers.push(floor)
+  const targets = [...both, floor]
+  const p50 = { hub: [] as number[], mosquitto: [] as number[], floor: [] as number[] }
+  const p99 = { hub: [] as number[], mosquitto: [] as number[], floor: [] as number[] }
   for (let i = 1; i <= LATENCY_ROUNDS; i++)
-    for (const t of both) {
+    for (const t of targets) {
       const r = await latency(t, `round ${i}`)
-      rows.p50[t.name].push(r.p50)
-      rows.p99[t.name].push(r.p99)
+      p50[t.name].push(r.p50)
+      p99[t.name].push(r.p99)
     }
-  for (const p of ['p50', 'p99'] as const)
-    record({ scenario: `latency ${p} at 1,000 msg/s`, unit: 'ms', higherIsBetter: false, ...rows[p] })
+  await floor[Symbol.asyncDispose]()
+  brokers.splice(brokers.indexOf(floor), 1)
+  for (const [p, rows] of [
+    ['p50', p50],
+    ['p99', p99],
+  ] as const)
+    record({
+      scenario: `latency ${p} at 1,000 msg/s`,
+      unit: 'ms',
+      higherIsBetter: false,
+      hub: rows.hub,
+      mosquitto: rows.mosquitto,
+    })
+  const floorP99 = median(p99.floor)
+  floorLatency = floorP99
+  out(
+    `  → latency p99 of the floor: ${floorP99.toFixed(2)} ms (${p99.floor.map((x) => x.toFixed(2)).join(', ')}) = ${(floorP99 / median(p99.mosquitto)).toFixed(2)}× mosquitto's, hub ${(median(p99.hub) / floorP99).toFixed(2)}× the floor`,
+  )
 }
+
+/** The floor's median latency p99, for the targets' line. */
+let floorLatency: number | undefined
 
 async function flows(both: Target[]) {
   const all: (FlowOptions & { title: string; short: string; unit: string })[] = [
@@ -546,7 +567,7 @@ function targets(
   const p99 = row('latency p99 at 1,000 msg/s')
   if (p99)
     out(
-      `  latency p99 ≤ mosquitto's: ${median(p99.hub).toFixed(2)} ms against ${median(p99.mosquitto).toFixed(2)} ms ${met(median(p99.hub) <= median(p99.mosquitto))}`,
+      `  latency p99 ≤ mosquitto's: ${median(p99.hub).toFixed(2)} ms against ${median(p99.mosquitto).toFixed(2)} ms ${met(median(p99.hub) <= median(p99.mosquitto))}${floorLatency === undefined ? '' : ` (the floor, Bun.listen alone: ${floorLatency.toFixed(2)} ms)`}`,
     )
   for (const qos of [0, 1]) {
     const v5row = row(`fan-in QoS ${qos} (MQTT 5)`)

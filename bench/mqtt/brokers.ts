@@ -6,8 +6,9 @@ import { join } from 'node:path'
 import { ensureBinary } from '../../test/helpers/binary.ts'
 import { spawnHub } from '../../test/helpers/process.ts'
 
-export interface Target extends AsyncDisposable {
-  name: 'hub' | 'mosquitto'
+export interface Target<Name extends string = 'hub' | 'mosquitto'> extends AsyncDisposable {
+  /** `floor` is bench/mqtt/floor.ts, measured in the latency scenario only. */
+  name: Name
   port: number
   pid: number
   /** What was changed from the broker's defaults, to print with the figures. */
@@ -154,6 +155,29 @@ export async function startMosquitto(binary: string): Promise<Target> {
       'persistence false, max_inflight_messages 0 (no limit), max_queued_messages 1,000,000, max_queued_bytes 0, set_tcp_nodelay true',
     [Symbol.asyncDispose]: stop,
   }
+}
+
+/** bench/mqtt/floor.ts on a free loopback port: the runtime's own floor for the latency scenario. */
+export async function startFloor(): Promise<Target<'floor'>> {
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, 'floor.ts')], {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
+  const reader = proc.stdout.getReader()
+  const first = await Promise.race([reader.read(), Bun.sleep(10_000).then(() => undefined)])
+  const port = Number(new TextDecoder().decode(first?.value ?? new Uint8Array()).trim())
+  reader.releaseLock()
+  const stop = async () => {
+    proc.stdin.end()
+    const gone = await Promise.race([proc.exited.then(() => true), Bun.sleep(3000).then(() => false)])
+    if (!gone) proc.kill('SIGKILL')
+  }
+  if (!(port > 0)) {
+    await stop()
+    throw new Error('bench/mqtt/floor.ts did not print its port')
+  }
+  return { name: 'floor', port, pid: proc.pid, settings: 'bench/mqtt/floor.ts', [Symbol.asyncDispose]: stop }
 }
 
 const TICK_MS = 1000 / Number(Bun.spawnSync(['getconf', 'CLK_TCK']).stdout.toString().trim() || 100)
