@@ -53,6 +53,7 @@ const CLOSED = 3
 const header: FrameHeader = { headerLen: 0, remaining: 0 }
 
 /** The size OutBuffer allocates first. */
+const FIRST_OUT_BUFFER = 256
 
 /** A client over its outgoing bound that took nothing for this long does not read. */
 const STALLED_MS = 500
@@ -493,6 +494,10 @@ export class Connection implements Client {
     this.core.counters.bytesSent += n
     this.lastProgress = this.core.now()
     if (this.out.size() > 0) this.blocked = true
+    // A buffer of the first size is given back once written: most connections write a CONNACK
+    // and a SUBACK, then idle (≤ 4 KiB per idle connection), and a short-lived buffer is cheaper
+    // than one held for a second. A burst grows the buffer, which is then kept while in use.
+    else if (this.out.buf.length <= FIRST_OUT_BUFFER) this.out.reset()
   }
 
   /** The transport can take more. */
@@ -508,7 +513,7 @@ export class Connection implements Client {
 
   checkTimers(now: number): void {
     // An idle connection gives its output buffer back (≤ 4 KiB per idle connection).
-    if (this.out.size() === 0 && now - Math.max(this.lastSeen, this.lastProgress) > 1000) this.out.reset()
+    if (this.out.size() === 0 && now - this.lastSeen > 1000) this.out.reset()
     if (this.state === NEW || this.state === CONNECTING) {
       // A socket that never completes CONNECT must not hold a slot.
       if (now - this.openedAt >= this.core.limits.connectTimeoutMs) {
