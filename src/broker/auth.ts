@@ -8,7 +8,13 @@ import type { BrokerPlugin } from './hooks.ts'
 
 /** Who a connected client is, once authenticated. */
 export type Identity =
-  | { kind: 'device'; deviceId: string; via: 'password' | 'certificate' }
+  | {
+      kind: 'device'
+      deviceId: string
+      via: 'password' | 'certificate'
+      /** The device's `credentialsAt` as this authentication read it, with the hash it checked. */
+      credentialsAt: number
+    }
   | { kind: 'anonymous' }
 
 /**
@@ -111,7 +117,12 @@ export function createAuth(opts: AuthOptions): Auth {
     if (username !== undefined && username !== cn)
       return refuse(client, CONNACK_NOT_AUTHORIZED, 'certificate mismatch', username)
     if (!secret.enabled) return refuse(client, CONNACK_NOT_AUTHORIZED, 'device disabled', cn)
-    identities.set(client, { kind: 'device', deviceId: secret.id, via: 'certificate' })
+    identities.set(client, {
+      kind: 'device',
+      deviceId: secret.id,
+      via: 'certificate',
+      credentialsAt: secret.credentialsAt,
+    })
     return ownerOf(secret.id)
   }
 
@@ -128,7 +139,12 @@ export function createAuth(opts: AuthOptions): Auth {
       : false
     if (!ok) return refuse(client, CONNACK_BAD_CREDENTIALS, 'bad password', username)
     if (!secret.enabled) return refuse(client, CONNACK_NOT_AUTHORIZED, 'device disabled', username)
-    identities.set(client, { kind: 'device', deviceId: secret.id, via: 'password' })
+    identities.set(client, {
+      kind: 'device',
+      deviceId: secret.id,
+      via: 'password',
+      credentialsAt: secret.credentialsAt,
+    })
     return ownerOf(secret.id)
   }
 

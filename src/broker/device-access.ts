@@ -18,6 +18,12 @@ interface DeviceAccessOptions {
   /** The hub's one verification cache: a revoked device pays for argon2id again. */
   credentials: Pick<CredentialCache, 'forget'>
   deviceOf(client: Client): string | undefined
+  /**
+   * The device's `credentialsAt` that the client's authentication read with the hash it checked.
+   * Read again after the (slow) verification, a rotation committed meanwhile would be taken for
+   * the credentials the client proved, and the poll would never end that connection.
+   */
+  credentialsAtOf(client: Client): number | undefined
   /** Client ids of a device's live connections (presence). */
   clientsOf(deviceId: string): string[]
   /** How often to look for a commit by another process; default 250 ms. */
@@ -87,7 +93,7 @@ export function createDeviceAccess(opts: DeviceAccessOptions): DeviceAccess {
 
   const check = () => {
     // With no device connected there is nothing to end: an idle hub reads nothing. A commit seen
-    // later only makes the next pass re-read the rows of devices connected since, which match.
+    // later only makes the next pass re-read the rows of devices connected since.
     if (issued.size === 0) return
     const version = dataVersion()
     if (version === seenVersion) return
@@ -110,8 +116,8 @@ export function createDeviceAccess(opts: DeviceAccessOptions): DeviceAccess {
     connected(client) {
       const deviceId = opts.deviceOf(client)
       if (!deviceId || issued.has(deviceId)) return
-      const row = stateOf.get(deviceId)
-      if (row) issued.set(deviceId, row.credentials_at)
+      const checked = opts.credentialsAtOf(client)
+      if (checked !== undefined) issued.set(deviceId, checked)
       watch()
     },
     disconnected(client) {

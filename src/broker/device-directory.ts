@@ -10,6 +10,8 @@ export interface DeviceSecret {
   id: string
   enabled: boolean
   passwordHash: string
+  /** When the credentials were last issued: a later value means they were rotated since. */
+  credentialsAt: number
 }
 
 export interface CredentialCache {

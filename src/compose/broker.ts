@@ -68,6 +68,10 @@ export function composeBrokerPolicy(deps: HubBasics & { credentials: CredentialC
     log,
     credentials,
     deviceOf: auth.deviceOf,
+    credentialsAtOf: (client) => {
+      const id = auth.identityOf(client)
+      return id?.kind === 'device' ? id.credentialsAt : undefined
+    },
     clientsOf: presence.clientsOf,
   })
   return { auth, acl, presence, sys, plugins: [dotted, auth, acl, presence, access, sys.plugin, overflow] }

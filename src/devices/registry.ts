@@ -145,9 +145,16 @@ export function listDevices(db: Database): Device[] {
 /** The stored hash and state of the device whose MQTT username this is. */
 export function findDeviceSecret(db: Database, username: string): DeviceSecret | undefined {
   const row = db
-    .query('SELECT id, enabled, password_hash FROM devices WHERE username = ?')
-    .get(username) as Pick<DeviceRow, 'id' | 'enabled' | 'password_hash'> | null
-  return row ? { id: row.id, enabled: row.enabled === 1, passwordHash: row.password_hash } : undefined
+    .query('SELECT id, enabled, password_hash, credentials_at FROM devices WHERE username = ?')
+    .get(username) as Pick<DeviceRow, 'id' | 'enabled' | 'password_hash' | 'credentials_at'> | null
+  return row
+    ? {
+        id: row.id,
+        enabled: row.enabled === 1,
+        passwordHash: row.password_hash,
+        credentialsAt: row.credentials_at,
+      }
+    : undefined
 }
 
 /**

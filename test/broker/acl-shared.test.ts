@@ -14,7 +14,12 @@ import { addDevice } from './mqtt-fixture.ts'
 const client = (id: string) => ({ id }) as Client
 
 const ANONYMOUS: Identity = { kind: 'anonymous' }
-const device = (deviceId: string): Identity => ({ kind: 'device', deviceId, via: 'password' })
+const device = (deviceId: string): Identity => ({
+  kind: 'device',
+  credentialsAt: 0,
+  deviceId,
+  via: 'password',
+})
 
 /**
  * Clients whose rules expand alike share one resolved rule set (every anonymous client, every

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import { createDeviceAccess } from '../../src/broker/device-access.ts'
 import type { BrokerHandle } from '../../src/broker/hooks.ts'
 import { createBus } from '../../src/bus/bus.ts'
+import { findDeviceSecret } from '../../src/devices/registry.ts'
 import { silentLogger } from '../../src/log.ts'
 import type { Client as EngineClient } from '../../src/mqtt/types.ts'
 import { createToken } from '../../src/store/tokens.ts'
@@ -55,7 +56,9 @@ describe('the poll for commits by another process', () => {
       bus: createBus(silentLogger()),
       log: silentLogger(),
       credentials: { forget() {} },
-      deviceOf: (client) => client.username,
+      // As auth answers: a device for d1's login, nothing for a user's.
+      deviceOf: (client) => (client.username === 'd1' ? 'd1' : undefined),
+      credentialsAtOf: (client) => (client.username === 'd1' ? 0 : undefined),
       clientsOf: () => [],
     })
     // The hooks are called as the engine calls them; only their device matters here.
@@ -75,5 +78,36 @@ describe('the poll for commits by another process', () => {
     access.connected?.(device)
     access.detach?.()
     expect(access.polling).toBe(false)
+  })
+})
+
+describe('a rotation by another process while a device authenticates', () => {
+  it('ends the connection: the poll compares with the credentials the client proved', async () => {
+    await using t = await startTestHub()
+    await addDevice(t.hub.db, 'd1')
+    const proved = findDeviceSecret(t.hub.db, 'd1')!.credentialsAt
+    const ended: string[] = []
+    const access = createDeviceAccess({
+      db: t.hub.db,
+      bus: createBus(silentLogger()),
+      log: silentLogger(),
+      credentials: { forget() {} },
+      deviceOf: (client) => client.username,
+      // What the client's authentication read, before the rotation below.
+      credentialsAtOf: () => proved,
+      clientsOf: () => ['c1'],
+    })
+    access.attach?.({
+      disconnect(clientId: string) {
+        ended.push(clientId)
+      },
+    } as unknown as BrokerHandle)
+    // Committed by another process after the hash was read, before the connection counts as up.
+    const env = { HEARTH_DATA_DIR: t.dataDir }
+    expect((await cli(['device', 'rotate', 'd1'], { cwd: t.dataDir, env })).code).toBe(0)
+    access.connected?.({ id: 'c1', username: 'd1' } as EngineClient)
+    access.check()
+    expect(ended).toEqual(['c1'])
+    access.detach?.()
   })
 })
