@@ -247,7 +247,6 @@ export function registerHubMetrics(metrics: Metrics, deps: HubMetricsDeps): void
   ])
 }
 
-/** Registers numeric fields of what `read` returns at scrape time, each as `[name, help, kind, field]`. */
 /** `read` at most once per scrape: the collectors of one synchronous `render()` share its result. */
 function oncePerScrape<T>(read: () => T): () => T {
   let held: { value: T } | undefined
@@ -262,6 +261,7 @@ function oncePerScrape<T>(read: () => T): () => T {
   }
 }
 
+/** Registers numeric fields of what `read` returns at scrape time, each as `[name, help, kind, field]`. */
 function collectFields<T>(
   metrics: Metrics,
   read: () => T,

@@ -104,18 +104,30 @@ const routes = {
   group: send('/group', 'sendGroupMsg', 'Send to the members of a group', GroupBody),
 }
 
+/** What a send takes from its body, over the API and the console alike. */
+export type MessageFields = Pick<Parameters<Messaging['send']>[1], 'message' | 'push' | 'ttl'>
+
+/** Sends a message as `by`; a 404 when its group does not exist. */
+export async function acceptMessage(
+  messaging: Messaging,
+  target: SendTarget,
+  body: MessageFields,
+  by: string,
+) {
+  return found(
+    await messaging.send(target, { message: body.message, push: body.push, ttl: body.ttl, by }),
+    'group',
+  )
+}
+
 /** `/messages`: unicast, multicast, broadcast and group messages and their delivery. */
 export function createMessageRoutes(deps: MessageRoutesDeps) {
   const { db, messaging } = deps
   const router = createRouter()
   router.use('*', readOrWrite(deps.requireAuth))
 
-  const accept = async (target: SendTarget, body: z.infer<typeof BroadcastBody>, by: string) => {
-    return found(
-      await messaging.send(target, { message: body.message, push: body.push, ttl: body.ttl, by }),
-      'group',
-    )
-  }
+  const accept = (target: SendTarget, body: MessageFields, by: string) =>
+    acceptMessage(messaging, target, body, by)
 
   router.openapi(routes.list, (c) => {
     const q = c.req.valid('query')

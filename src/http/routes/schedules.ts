@@ -5,6 +5,7 @@ import { scheduleSchema } from '../../jobs/schema.ts'
 import type { RunRow } from '../../jobs/store.ts'
 import { localIso } from '../../jobs/timing.ts'
 import { scheduleNextViewSchema, scheduleRunViewSchema, scheduleViewSchema } from '../../jobs/view-schema.ts'
+import { pageOf as pageOfRows } from '../../util/sql.ts'
 import { createRouter } from '../api.ts'
 import type { RequireAuth } from '../auth/middleware.ts'
 import { jsonBody } from './api-shared.ts'
@@ -131,14 +132,14 @@ export function createScheduleRoutes(deps: { scheduler: Scheduler; requireAuth: 
     const { id } = c.req.valid('param')
     const q = c.req.valid('query')
     const s = schedule(id)
-    const items = scheduler.runs(id, q.limit + 1, q.cursor === undefined ? undefined : Number(q.cursor))
-    const page = items.slice(0, q.limit)
-    const more = items.length > q.limit
+    const rows = scheduler.runs(id, q.limit + 1, q.cursor === undefined ? undefined : Number(q.cursor))
     return c.json(
-      {
-        items: page.map((r) => presentRun(r, s.timezone)),
-        ...(more ? { nextCursor: String(page.at(-1)!.id) } : {}),
-      },
+      pageOfRows(
+        rows,
+        q.limit,
+        (r) => presentRun(r, s.timezone),
+        (last) => String(last.id),
+      ),
       200,
     )
   })

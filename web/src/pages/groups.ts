@@ -24,10 +24,6 @@ const LABELS: Record<string, string> = {
   'device.upstream': 'Upstream message',
 }
 
-/**
- * Groups & messages: source (c)'s console. Every action goes over /ws with the source's action and
- * field names; every result is a bus event, so it appears here live in every open console.
- */
 /** The group or device a console action is about, for its result row. */
 function subjectOf(body: ConsoleActions[keyof ConsoleActions]['body']): string {
   if ('groupId' in body) return body.groupId
@@ -35,6 +31,10 @@ function subjectOf(body: ConsoleActions[keyof ConsoleActions]['body']): string {
   return ''
 }
 
+/**
+ * Groups & messages: source (c)'s console. Every action goes over /ws with the source's action and
+ * field names; every result is a bus event, so it appears here live in every open console.
+ */
 export function groupsPage(ctx: Ctx): Page {
   const d = disposer()
   const groupsBox = h('div')

@@ -4,6 +4,7 @@ import type { GroupService } from '../../../devices/group-service.ts'
 import { getGroup, listGroups } from '../../../devices/groups.ts'
 import { viewMessage } from '../../../devices/message-store.ts'
 import type { Messaging, SendTarget } from '../../../devices/messaging.ts'
+import { acceptMessage, type MessageFields } from '../../routes/messages.ts'
 import { found } from '../../routes/route-builders.ts'
 import { consoleAction, type TypedConsoleActions } from '../channel.ts'
 
@@ -20,15 +21,8 @@ interface DeviceConsoleDeps {
  */
 export function deviceConsoleActions(deps: DeviceConsoleDeps): TypedConsoleActions<DeviceConsoleActions> {
   const { groups, messaging } = deps
-  const send = async (
-    target: SendTarget,
-    body: { message: unknown; push?: { title: string; body: string } | undefined; ttl?: number | undefined },
-    by: string,
-  ) =>
-    found(
-      await messaging.send(target, { message: body.message, push: body.push, ttl: body.ttl, by }),
-      'group',
-    )
+  const send = (target: SendTarget, body: MessageFields, by: string) =>
+    acceptMessage(messaging, target, body, by)
 
   return {
     createDeviceGroup: consoleAction({
