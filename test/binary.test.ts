@@ -6,6 +6,7 @@ import { verifyBackup } from '../src/cli/backup.ts'
 import { openStore } from '../src/store/open.ts'
 import { ensureBinary } from './helpers/binary.ts'
 import { tempDir } from './helpers/hub.ts'
+import { runToEnd } from './helpers/process.ts'
 import { waitFor } from './helpers/wait.ts'
 
 const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' }
@@ -123,18 +124,11 @@ describe('the compiled binary', () => {
   it('backs up with its bundled VACUUM worker', async () => {
     using dir = tempDir()
     openStore(join(dir.path, 'data')).db.close()
-    const run = Bun.spawn([ensureBinary(), 'backup', 'snap.db'], {
+    const run = await runToEnd([ensureBinary(), 'backup', 'snap.db'], {
       cwd: dir.path,
       env: { ...ENV, HEARTH_LOG_LEVEL: 'silent' },
-      stdout: 'pipe',
-      stderr: 'pipe',
     })
-    const [out, err, code] = await Promise.all([
-      new Response(run.stdout).text(),
-      new Response(run.stderr).text(),
-      run.exited,
-    ])
-    expect({ out, err, code }).toEqual({
+    expect(run).toEqual({
       out: `backup written to ${join(dir.path, 'snap.db')}\n`,
       err: '',
       code: 0,

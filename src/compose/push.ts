@@ -21,7 +21,7 @@ interface PushDeps extends HubBasics {
   metrics: Metrics
   outbox: Outbox
   /** The shared runner: the `push` action is registered on it when a reload turns push on. */
-  actions: Pick<ActionRunner, 'register'>
+  actions: Pick<ActionRunner, 'register' | 'has'>
 }
 
 /**
@@ -65,9 +65,9 @@ export function composePush(deps: PushDeps): PushModule {
       {
         keys: ['push'],
         apply(next) {
-          const was = push.enabled
           bridge.reload(pushConfig(next.push))
-          if (!was && push.enabled) deps.actions.register('push', push.executor)
+          // The runner keeps an executor once registered: turned off and on again, it is there.
+          if (push.enabled && !deps.actions.has('push')) deps.actions.register('push', push.executor)
           return undefined
         },
       },

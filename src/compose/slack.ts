@@ -12,7 +12,7 @@ interface SlackDeps extends HubBasics {
   metrics: Metrics
   outbox: Outbox
   /** The shared runner: the `slack` action is registered on it when a reload turns slack on. */
-  actions: Pick<ActionRunner, 'register'>
+  actions: Pick<ActionRunner, 'register' | 'has'>
 }
 
 /** Slack alerts and the `slack` action, through the outbox. */
@@ -46,9 +46,9 @@ export function composeSlack(deps: SlackDeps): SlackModule {
         keys: ['slack'],
         canFail: true,
         apply(next) {
-          const was = slack.enabled
           slack.reload(next.slack)
-          if (!was && slack.enabled) deps.actions.register('slack', slack.executor)
+          // The runner keeps an executor once registered: turned off and on again, it is there.
+          if (slack.enabled && !deps.actions.has('slack')) deps.actions.register('slack', slack.executor)
           return undefined
         },
       },

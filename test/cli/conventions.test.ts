@@ -5,21 +5,15 @@ import { COMMANDS } from '../../src/cli/index.ts'
 import { openStore } from '../../src/store/open.ts'
 import { cli } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/hub.ts'
+import { runHearth, runToEnd } from '../helpers/process.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const MAIN = join(ROOT, 'src/main.ts')
 /** What a progress line starts with: back to column 0, erase the line. */
 const REDRAW = '\r\u001b[2K'
 
-async function run(cmd: string[], env: Record<string, string> = {}) {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ])
-  return { out, err, code }
-}
+const run = (cmd: string[], env: Record<string, string> = {}) =>
+  runToEnd(cmd, { cwd: ROOT, env: { ...process.env, ...env } })
 
 /** A data dir whose database holds enough rows that a backup has something to copy. */
 function seededDataDir(dir: string): string {
@@ -156,7 +150,7 @@ describe('backup and restore progress', () => {
     using dir = tempDir()
     const dataDir = seededDataDir(dir.path)
     const env = { HEARTH_DATA_DIR: dataDir, HEARTH_LOG_LEVEL: 'silent' }
-    const quiet = await run([process.execPath, MAIN, 'backup', join(dir.path, 'quiet.db')], env)
+    const quiet = await runHearth(['backup', join(dir.path, 'quiet.db')], env)
     expect(quiet).toEqual({ out: `backup written to ${join(dir.path, 'quiet.db')}\n`, err: '', code: 0 })
 
     // script(1) gives the command a pseudo-terminal for stdout and stderr alike.

@@ -181,6 +181,24 @@ describe('config reload: Slack', () => {
       [['one'], ['two']],
     )
   })
+
+  it('takes slack actions again after reloads turned Slack off and back on', async () => {
+    await using peer = startSlackPeer()
+    const slack = `[slack]\nwebhookUrl = "${peer.webhook('back')}"\nminInterval = "1ms"\n`
+    await using t = await startFileHub(slack)
+    expect(t.rewrite('').ok).toBe(true)
+    expect(t.rewrite(slack)).toEqual({
+      ok: true,
+      applied: ['slack.minInterval', 'slack.webhookUrl'],
+      needsRestart: [],
+    })
+    const said = await t.hub.actions.run(actionSchema.parse({ type: 'slack', text: 'again' }), {
+      source: 'rule:test',
+      data: {},
+    })
+    expect(said.ok).toBe(true)
+    await waitFor(() => peer.toWebhook('back').length === 1, { what: 'the message' })
+  })
 })
 
 describe('config reload: what it refuses and what waits for a restart', () => {

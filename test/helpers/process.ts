@@ -180,25 +180,34 @@ export async function spawnHub(
   }
 }
 
-/**
- * Runs `hearth <argv>` to the end in a child process (this Bun running `src/main.ts`), as a
- * person at a shell next to a running hub would; `env` is added to this process's.
- */
-export async function runHearth(
-  argv: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([process.execPath, join(ROOT, 'src/main.ts'), ...argv], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
+/** How a process run to its end finished: its exit code and everything it wrote. */
+export interface Finished {
+  code: number
+  out: string
+  err: string
+}
+
+/** Runs `cmd` to its end in `cwd` with exactly `env` and no input. */
+export async function runToEnd(
+  cmd: string[],
+  { cwd, env }: { cwd: string; env: Record<string, string | undefined> },
+): Promise<Finished> {
+  const proc = Bun.spawn(cmd, { cwd, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
   const [out, err, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
     proc.exited,
   ])
   return { code, out, err }
+}
+
+/**
+ * Runs `hearth <argv>` to the end in a child process (this Bun running `src/main.ts`), as a
+ * person at a shell next to a running hub would; `env` is added to this process's.
+ */
+export function runHearth(argv: string[], env: Record<string, string> = {}): Promise<Finished> {
+  return runToEnd([process.execPath, join(ROOT, 'src/main.ts'), ...argv], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  })
 }
