@@ -10,7 +10,15 @@
 //   bun bench/mqtt-engine.ts serve      (the engine alone, prints its port; used by the bench)
 import { join } from 'node:path'
 import { createEngine, createMemoryStore, listenTcp } from '../src/mqtt/index.ts'
-import { ensureMosquitto, loadAverage, processCpuMs, rssKiB, startMosquitto } from './mqtt/brokers.ts'
+import {
+  ensureMosquitto,
+  loadAverage,
+  type PortPrinter,
+  processCpuMs,
+  rssKiB,
+  spawnPortPrinter,
+  startMosquitto,
+} from './mqtt/brokers.ts'
 import type { WorkerReport, WorkerSpec } from './mqtt/worker.ts'
 
 const DURATION_MS = Number(process.env.DURATION_S ?? 3) * 1000
@@ -41,29 +49,13 @@ async function serve(): Promise<void> {
   process.exit(0)
 }
 
-interface Broker {
+interface Broker extends PortPrinter {
   name: 'engine' | 'mosquitto'
-  port: number
-  pid: number
-  stop(): Promise<void>
 }
 
 async function startEngineProcess(): Promise<Broker> {
-  const proc = Bun.spawn([process.execPath, import.meta.path, 'serve'], { stdin: 'pipe', stdout: 'pipe' })
-  const reader = proc.stdout.getReader()
-  const { value } = await reader.read()
-  const port = Number(new TextDecoder().decode(value).trim())
-  if (!port) throw new Error('engine did not start')
-  return {
-    name: 'engine',
-    port,
-    pid: proc.pid,
-    async stop() {
-      await proc.stdin.end()
-      const gone = await Promise.race([proc.exited.then(() => true), Bun.sleep(3000).then(() => false)])
-      if (!gone) proc.kill('SIGKILL')
-    },
-  }
+  const engine = await spawnPortPrinter([process.execPath, import.meta.path, 'serve'], 'the engine')
+  return { name: 'engine', ...engine }
 }
 
 /** One load-generator process: JSON reports on stdout, commands on stdin. */

@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Subprocess } from 'bun'
 import { ensureBinary } from '../../test/helpers/binary.ts'
 import { spawnHub } from '../../test/helpers/process.ts'
 
@@ -127,8 +128,7 @@ export async function startMosquitto(binary: string): Promise<Target> {
   const stop = async () => {
     if (proc.exitCode === null && !proc.killed) {
       proc.kill('SIGTERM')
-      const gone = await Promise.race([proc.exited.then(() => true), Bun.sleep(3000).then(() => false)])
-      if (!gone) proc.kill('SIGKILL')
+      await exitedOrKilled(proc)
     }
     rmSync(dir, { recursive: true, force: true })
   }
@@ -157,27 +157,50 @@ export async function startMosquitto(binary: string): Promise<Target> {
   }
 }
 
-/** bench/mqtt/floor.ts on a free loopback port: the runtime's own floor for the latency scenario. */
-export async function startFloor(): Promise<Target<'floor'>> {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, 'floor.ts')], {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'inherit',
-  })
+/** Waits up to 3 s for a process that was told to stop, then kills it. */
+async function exitedOrKilled(proc: Subprocess): Promise<void> {
+  const gone = await Promise.race([proc.exited.then(() => true), Bun.sleep(3000).then(() => false)])
+  if (!gone) proc.kill('SIGKILL')
+}
+
+/** A bench process that prints its port on its first line and stops when its stdin closes. */
+export interface PortPrinter {
+  port: number
+  pid: number
+  stop(): Promise<void>
+}
+
+/** Starts a PortPrinter (bench/mqtt/floor.ts, `bench/mqtt-engine.ts serve`) and reads its port. */
+export async function spawnPortPrinter(argv: string[], what: string): Promise<PortPrinter> {
+  const proc = Bun.spawn(argv, { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' })
   const reader = proc.stdout.getReader()
   const first = await Promise.race([reader.read(), Bun.sleep(10_000).then(() => undefined)])
   const port = Number(new TextDecoder().decode(first?.value ?? new Uint8Array()).trim())
   reader.releaseLock()
   const stop = async () => {
     proc.stdin.end()
-    const gone = await Promise.race([proc.exited.then(() => true), Bun.sleep(3000).then(() => false)])
-    if (!gone) proc.kill('SIGKILL')
+    await exitedOrKilled(proc)
   }
   if (!(port > 0)) {
     await stop()
-    throw new Error('bench/mqtt/floor.ts did not print its port')
+    throw new Error(`${what} did not print its port`)
   }
-  return { name: 'floor', port, pid: proc.pid, settings: 'bench/mqtt/floor.ts', [Symbol.asyncDispose]: stop }
+  return { port, pid: proc.pid, stop }
+}
+
+/** bench/mqtt/floor.ts on a free loopback port: the runtime's own floor for the latency scenario. */
+export async function startFloor(): Promise<Target<'floor'>> {
+  const floor = await spawnPortPrinter(
+    [process.execPath, join(import.meta.dir, 'floor.ts')],
+    'bench/mqtt/floor.ts',
+  )
+  return {
+    name: 'floor',
+    port: floor.port,
+    pid: floor.pid,
+    settings: 'bench/mqtt/floor.ts',
+    [Symbol.asyncDispose]: floor.stop,
+  }
 }
 
 const TICK_MS = 1000 / Number(Bun.spawnSync(['getconf', 'CLK_TCK']).stdout.toString().trim() || 100)

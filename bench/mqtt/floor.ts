@@ -5,42 +5,27 @@
 //
 //   bun bench/mqtt/floor.ts     prints its port; stops when stdin closes
 import type { Socket } from 'bun'
+import { type Incoming, Parser } from './wire.ts'
 
 interface Peer {
-  /** A packet split across reads, kept until it is whole. */
-  rest: Uint8Array | undefined
+  /** Keeps a packet split across reads until it is whole. */
+  parser: Parser
 }
 
 const CONNACK = Uint8Array.of(0x20, 2, 0, 0)
 const PINGRESP = Uint8Array.of(0xd0, 0)
 const subscribers = new Set<Socket<Peer>>()
 
-function handle(s: Socket<Peer>, data: Uint8Array): void {
-  let at = 0
-  while (at + 2 <= data.length) {
-    // Remaining Length, a variable byte integer [MQTT-1.5.5]
-    let len = 0
-    let shift = 0
-    let i = at + 1
-    let b = 0
-    do {
-      b = data[i++]!
-      len |= (b & 0x7f) << shift
-      shift += 7
-    } while (b & 0x80 && i < data.length)
-    if (b & 0x80 || i + len > data.length) break
-    const type = data[at]! >> 4
-    if (type === 1) s.write(CONNACK)
-    else if (type === 8) {
-      subscribers.add(s)
-      // SUBACK for one filter at QoS 0, with the SUBSCRIBE's packet id
-      s.write(Uint8Array.of(0x90, 3, data[i]!, data[i + 1]!, 0))
-    } else if (type === 3) for (const t of subscribers) t.write(data.subarray(at, i + len))
-    else if (type === 12) s.write(PINGRESP)
-    else if (type === 14) s.end()
-    at = i + len
-  }
-  s.data.rest = at < data.length ? data.slice(at) : undefined
+function handle(s: Socket<Peer>, p: Incoming): void {
+  const { type, data, at } = p
+  if (type === 1) s.write(CONNACK)
+  else if (type === 8) {
+    subscribers.add(s)
+    // SUBACK for one filter at QoS 0, with the SUBSCRIBE's packet id
+    s.write(Uint8Array.of(0x90, 3, data[at]!, data[at + 1]!, 0))
+  } else if (type === 3) for (const t of subscribers) t.write(data.subarray(p.start, p.end))
+  else if (type === 12) s.write(PINGRESP)
+  else if (type === 14) s.end()
 }
 
 const server = Bun.listen<Peer>({
@@ -48,11 +33,10 @@ const server = Bun.listen<Peer>({
   port: 0,
   socket: {
     open(s) {
-      s.data = { rest: undefined }
+      s.data = { parser: new Parser((p) => handle(s, p)) }
     },
     data(s, chunk) {
-      const rest = s.data.rest
-      handle(s, rest ? Buffer.concat([rest, chunk]) : chunk)
+      s.data.parser.push(chunk)
     },
     close(s) {
       subscribers.delete(s)

@@ -131,6 +131,8 @@ export interface Incoming {
   type: number
   flags: number
   data: Uint8Array
+  /** Start of the packet (its first byte). */
+  start: number
   /** Start of the variable header. */
   at: number
   end: number
@@ -153,7 +155,7 @@ export class Parser {
     }
     let i = 0
     const n = data.length
-    const p: Incoming = { type: 0, flags: 0, data, at: 0, end: 0 }
+    const p: Incoming = { type: 0, flags: 0, data, start: 0, at: 0, end: 0 }
     while (i + 2 <= n) {
       let len = 0
       let mul = 1
@@ -172,6 +174,7 @@ export class Parser {
       const first = data[i]!
       p.type = first >> 4
       p.flags = first & 0x0f
+      p.start = i
       p.at = j
       p.end = j + len
       this.onPacket(p)

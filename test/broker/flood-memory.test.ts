@@ -1,16 +1,19 @@
 import { describe, expect, it } from 'bun:test'
-import { readFileSync } from 'node:fs'
-import mqttPacket from 'mqtt-packet'
 import { spawnHub } from '../helpers/process.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { expectAnswering, FLOOD_ENV, flood } from './flood.ts'
+import {
+  expectAnswering,
+  FLOOD_ENV,
+  flood,
+  floodPublish,
+  roundTrip,
+  rssKiB,
+  stalledSubscriber,
+} from './flood.ts'
 import { type RawClient, rawConnected } from './raw-mqtt.ts'
 
 /** Resident memory of a process in MB (Linux). */
-function rssMB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? (Number(m[1]) * 1024) / 1e6 : 0
-}
+const rssMB = (pid: number) => (rssKiB(pid) * 1024) / 1e6
 
 /** One figure of the Prometheus text. */
 function metric(text: string, name: string): number {
@@ -33,20 +36,10 @@ describe('a 20-client QoS 0 flood at a subscriber that reads nothing', () => {
     let sampler: ReturnType<typeof setInterval> | undefined
     const publishers: RawClient[] = []
     try {
-      const sink = await rawConnected(hub.mqttPort, 'sink')
-      sink.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'flood/#', qos: 0 }] })
-      await sink.next('suback')
-      sink.socket.pause()
+      await stalledSubscriber(hub.mqttPort, 'sink')
 
       for (let i = 0; i < PUBLISHERS; i++) publishers.push(await rawConnected(hub.mqttPort, `flooder-${i}`))
-      const one = mqttPacket.generate({
-        cmd: 'publish',
-        topic: 'flood/sensor/temperature',
-        payload: Buffer.alloc(72, 120),
-        qos: 0,
-        retain: false,
-        dup: false,
-      })
+      const one = floodPublish('flood/sensor/temperature', 72)
       // Start-up (migrations, the console's bundle) peaks higher than the idle hub until its first
       // collection; the flood is measured from an idle hub (about 75 MB).
       await waitFor(() => rssMB(pid) < 100, { what: 'the idle hub', timeoutMs: 20_000 })
@@ -59,10 +52,7 @@ describe('a 20-client QoS 0 flood at a subscriber that reads nothing', () => {
       const sent = await flood(publishers, chunk, CHUNK, CHUNKS, 8000)
       expect(sent).toBeGreaterThan(100_000)
       // PINGRESP once the hub has handled everything each publisher sent before it.
-      for (const p of publishers) {
-        p.send({ cmd: 'pingreq' })
-        await p.next('pingresp', 20_000)
-      }
+      for (const p of publishers) await roundTrip(p)
       clearInterval(sampler)
 
       const metrics = await (await fetch(`${hub.url}/metrics`)).text()

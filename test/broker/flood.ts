@@ -1,7 +1,9 @@
 import { expect } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import mqttPacket from 'mqtt-packet'
 import type { HubProcess } from '../helpers/process.ts'
 import { connect, nextMessage } from './mqtt-fixture.ts'
-import type { RawClient } from './raw-mqtt.ts'
+import { type RawClient, rawConnected } from './raw-mqtt.ts'
 
 /** A hub any client may flood: anonymous read-write on every topic, no inbound throttling. */
 export const FLOOD_ENV = {
@@ -10,6 +12,39 @@ export const FLOOD_ENV = {
   // The flood must be real: no inbound throttling.
   HEARTH_MQTT_INBOUND_MESSAGES_PER_SECOND: '100000000',
   HEARTH_MQTT_INBOUND_BYTES_PER_SECOND: '10000000000',
+}
+
+/** Resident memory of a process in KiB (Linux). */
+export function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) : 0
+}
+
+/** A client subscribed to `flood/#` at QoS 0 that then reads nothing (its socket paused). */
+export async function stalledSubscriber(port: number, clientId: string): Promise<RawClient> {
+  const c = await rawConnected(port, clientId)
+  c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'flood/#', qos: 0 }] })
+  await c.next('suback')
+  c.socket.pause()
+  return c
+}
+
+/** One QoS 0 PUBLISH of `payloadBytes` bytes, to be repeated into a flood's chunk. */
+export function floodPublish(topic: string, payloadBytes: number): Buffer {
+  return mqttPacket.generate({
+    cmd: 'publish',
+    topic,
+    payload: Buffer.alloc(payloadBytes, 120),
+    qos: 0,
+    retain: false,
+    dup: false,
+  })
+}
+
+/** Sends PINGREQ and waits for PINGRESP: the hub has handled everything this client sent before. */
+export async function roundTrip(c: RawClient): Promise<void> {
+  c.send({ cmd: 'pingreq' })
+  await c.next('pingresp', 20_000)
 }
 
 /** The hub still answers /healthz and carries a QoS 1 message between two new clients. */

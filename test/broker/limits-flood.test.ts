@@ -1,21 +1,18 @@
 import { describe, expect, it } from 'bun:test'
-import { readFileSync } from 'node:fs'
-import mqttPacket from 'mqtt-packet'
 import { spawnHub } from '../helpers/process.ts'
-import { expectAnswering, FLOOD_ENV, flood } from './flood.ts'
+import {
+  expectAnswering,
+  FLOOD_ENV,
+  flood,
+  floodPublish,
+  roundTrip,
+  rssKiB,
+  stalledSubscriber,
+} from './flood.ts'
 import { type RawClient, rawConnected } from './raw-mqtt.ts'
 
 /** Resident memory of a process, in MiB (Linux). */
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) / 1024 : 0
-}
-
-/** Sends PINGREQ and waits for PINGRESP: the hub has handled everything this client sent before. */
-async function roundTrip(c: RawClient): Promise<void> {
-  c.send({ cmd: 'pingreq' })
-  await c.next('pingresp', 20_000)
-}
+const rssMiB = (pid: number) => rssKiB(pid) / 1024
 
 /**
  * Peak resident memory allowed. Most of it is garbage the collector has not reclaimed yet (a
@@ -35,20 +32,10 @@ describe('a QoS 0 flood', () => {
     }, 25)
     const publishers: RawClient[] = []
     try {
-      const slow = await rawConnected(hub.mqttPort, 'slow')
-      slow.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'flood/#', qos: 0 }] })
-      await slow.next('suback')
-      slow.socket.pause()
+      const slow = await stalledSubscriber(hub.mqttPort, 'slow')
 
       for (let i = 0; i < 4; i++) publishers.push(await rawConnected(hub.mqttPort, `flooder-${i}`))
-      const one = mqttPacket.generate({
-        cmd: 'publish',
-        topic: 'flood/x',
-        payload: Buffer.alloc(64, 120),
-        qos: 0,
-        retain: false,
-        dup: false,
-      })
+      const one = floodPublish('flood/x', 64)
       const chunk = Buffer.concat(Array.from({ length: 1000 }, () => one))
       // Up to 200,000 messages (13 MiB), as fast as the hub takes them, from four publishers at
       // once; for at most two seconds (a hub that stops reading them must not stall the test).
