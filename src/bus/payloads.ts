@@ -11,8 +11,8 @@ export const jsonObjectSchema = z.record(z.string(), z.unknown())
 export type JsonObject = z.infer<typeof jsonObjectSchema>
 
 /** Where a push token lives. */
-const pushPlatformSchema = z.enum(['ios', 'android', 'web'])
-export type PushPlatform = z.infer<typeof pushPlatformSchema>
+export const PUSH_PLATFORMS = ['ios', 'android', 'web'] as const
+export type PushPlatform = (typeof PUSH_PLATFORMS)[number]
 
 const failedDevices = z.array(z.string()).describe('ids that are not registered devices')
 

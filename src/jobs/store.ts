@@ -7,6 +7,7 @@ import {
   type DefinitionRegistry,
 } from '../store/definitions.ts'
 import { type Schedule, scheduleSchema } from './schema.ts'
+import type { RUN_STATUSES } from './view-schema.ts'
 
 type ScheduleOrigin = 'api' | 'config'
 
@@ -25,7 +26,7 @@ export interface ScheduleRow {
   doneAt: number | null
 }
 
-type RunStatus = 'running' | 'ok' | 'failed' | 'skipped' | 'interrupted'
+type RunStatus = (typeof RUN_STATUSES)[number]
 
 /** One entry of a schedule's run history. */
 export interface RunRow {

@@ -1,5 +1,8 @@
 import { z } from 'zod'
 
+/** How a schedule's run went: `running` until it finishes, `interrupted` when a stop cut it short. */
+export const RUN_STATUSES = ['running', 'ok', 'failed', 'skipped', 'interrupted'] as const
+
 // What `GET /api/v1/schedules/…` answers and the console shows.
 const scheduleStateSchema = z.object({
   timezone: z.string().describe('the zone its times are read in (its own or the config default)'),
@@ -28,7 +31,7 @@ export const scheduleRunViewSchema = z
     scheduled: z.string().describe('scheduledAt as local ISO 8601'),
     startedAt: z.number().int(),
     finishedAt: z.number().int().nullable(),
-    status: z.enum(['running', 'ok', 'failed', 'skipped', 'interrupted']),
+    status: z.enum(RUN_STATUSES),
     late: z.boolean().describe('caught up after downtime'),
     reason: z.string().nullable().describe('why it was skipped or interrupted'),
     results: z.array(z.record(z.string(), z.unknown())).nullable().describe('one per action'),

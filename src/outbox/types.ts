@@ -1,3 +1,5 @@
+import type { OUTBOX_STATES, OutboxEntryView } from './schema.ts'
+
 /**
  * The outbox's contract with the bridges that use it (outbound webhooks, FCM, Slack, Firebase):
  * a bridge registers a handler for its kind and enqueues deliveries; the outbox stores them,
@@ -40,27 +42,13 @@ export const Outcome = {
   }),
 } as const
 
-export type DeliveryState = 'pending' | 'sending' | 'dead'
+export type DeliveryState = (typeof OUTBOX_STATES)[number]
 
-/** One stored delivery. `payload` is whatever the bridge enqueued (JSON). */
-export interface OutboxEntry {
-  id: number
-  kind: string
-  target: string
-  /** Stable across retries: the receiver's idempotency key. */
-  key: string
-  payload: unknown
-  state: DeliveryState
-  /** Attempts made so far (the one in progress included while `sending`). */
-  attempts: number
-  createdAt: number
-  nextAt: number
-  expiresAt: number
-  updatedAt: number
-  lastError: string | null
-  lastStatus: number | null
-  deadReason: string | null
-}
+/**
+ * One stored delivery. `payload` is whatever the bridge enqueued (JSON); `attempts` counts the one
+ * in progress while `sending`.
+ */
+export type OutboxEntry = OutboxEntryView
 
 /** Delivers one kind of entry (`webhook`, `fcm`, `slack` …). */
 export interface DeliveryHandler {

@@ -226,8 +226,12 @@ export function createRulesService(opts: RulesServiceOptions) {
     },
   }
 
-  // Every change, through the API or a config reload, starts every rule afresh.
-  definitions.onChange(afresh)
+  // Every change, through the API or a config reload, starts every rule afresh; a config reload
+  // notifies once per changed id, and one reload after it is enough.
+  let replacingConfig = false
+  definitions.onChange(() => {
+    if (!replacingConfig) afresh()
+  })
 
   return {
     service,
@@ -235,7 +239,13 @@ export function createRulesService(opts: RulesServiceOptions) {
     reload: afresh,
     /** Replaces the config file's rules (a config reload); every rule starts afresh, as after an API change. */
     setConfigRules(next: readonly Rule[]) {
-      if (!definitions.setConfig(next).length) afresh()
+      replacingConfig = true
+      try {
+        definitions.setConfig(next)
+      } finally {
+        replacingConfig = false
+      }
+      afresh()
     },
     /** Creates or replaces an API rule (409 for a config rule's id); answers whether it existed. */
     save(id: string, definition: unknown, at = now()): boolean {

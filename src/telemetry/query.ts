@@ -1,4 +1,5 @@
 import { formatDuration } from '../util/duration.ts'
+import type { TelemetryPoint, TelemetrySeriesView } from './schema.ts'
 import { type Bucket, HOUR, MINUTE, type TelemetryStore } from './store.ts'
 
 export interface SeriesQuery {
@@ -12,33 +13,9 @@ export interface SeriesQuery {
   points: number
 }
 
-/** One chart value: a raw reading, or a bucket's average with its spread. */
-interface Point {
-  /** The reading's time, or the bucket's start. */
-  ts: number
-  /** The reading, or the bucket's average. */
-  value: number
-  min?: number
-  max?: number
-  count?: number
-  last?: number
-}
+export type Source = SeriesResult['source']
 
-export type Source = 'raw' | 'minute' | 'hour'
-
-export interface SeriesResult {
-  device: string
-  metric: string
-  from: number
-  to: number
-  /** `raw`, or the bucket width (`10s`, `5m`, `1h`, `1d`). */
-  resolution: string
-  /** Which table answered. */
-  source: Source
-  /** Bucket width in ms; 0 for raw readings. */
-  stepMs: number
-  points: Point[]
-}
+export type SeriesResult = TelemetrySeriesView
 
 export interface Retention {
   rawMs: number
@@ -147,8 +124,8 @@ function rawBuckets(rows: [number, number][]): Bucket[] {
 }
 
 /** Merges ordered buckets (or readings) into `step`-wide ones aligned to the epoch. */
-function merge(buckets: Bucket[], step: number): Point[] {
-  const out: Point[] = []
+function merge(buckets: Bucket[], step: number): TelemetryPoint[] {
+  const out: TelemetryPoint[] = []
   let cur: Bucket | undefined
   const emit = (b: Bucket) =>
     out.push({ ts: b.bucket, value: b.sum / b.count, min: b.min, max: b.max, count: b.count, last: b.last })

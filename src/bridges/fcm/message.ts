@@ -1,6 +1,8 @@
-/** Phones and browsers a token can belong to. */
-export const PLATFORMS = ['ios', 'android', 'web'] as const
-export type Platform = (typeof PLATFORMS)[number]
+import { PUSH_PLATFORMS, type PushPlatform } from '../../bus/payloads.ts'
+
+/** Phones and browsers a token can belong to; the `push.*` events name them too. */
+export const PLATFORMS = PUSH_PLATFORMS
+export type Platform = PushPlatform
 
 /** What to push (a template), before it is addressed to a token. */
 export interface PushMessage {

@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import type { PushPauseView } from './views.ts'
 
 /** A token's final result within one batch. `skipped`: it was unregistered before its turn. */
 type FinalStatus = 'sent' | 'dead' | 'failed' | 'skipped'
@@ -50,11 +51,7 @@ export function pruneProgress(db: Database, olderThan: number): number {
     .run(olderThan).changes
 }
 
-export interface PushPause {
-  target: string
-  reason: string
-  pausedAt: number
-}
+export type PushPause = PushPauseView
 
 export function getPause(db: Database, target: string): PushPause | undefined {
   const row = db.query('SELECT target, reason, paused_at FROM push_pauses WHERE target = ?').get(target) as {
