@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite'
 import type { Bus } from '../bus/bus.ts'
 import type { Logger } from '../log.ts'
 import type { Client } from '../mqtt/types.ts'
+import type { Identity } from './auth.ts'
 import type { CredentialCache } from './device-directory.ts'
 import type { BrokerHandle, BrokerPlugin } from './hooks.ts'
 
@@ -17,13 +18,12 @@ interface DeviceAccessOptions {
   log: Logger
   /** The hub's one verification cache: a revoked device pays for argon2id again. */
   credentials: Pick<CredentialCache, 'forget'>
-  deviceOf(client: Client): string | undefined
   /**
-   * The device's `credentialsAt` that the client's authentication read with the hash it checked.
-   * Read again after the (slow) verification, a rotation committed meanwhile would be taken for
-   * the credentials the client proved, and the poll would never end that connection.
+   * Who the client authenticated as. A device's identity carries the `credentialsAt` read with
+   * the hash it checked: read again after the (slow) verification, a rotation committed meanwhile
+   * would be taken for the credentials the client proved, and the poll would never end it.
    */
-  credentialsAtOf(client: Client): number | undefined
+  identityOf(client: Client): Identity | undefined
   /** Client ids of a device's live connections (presence). */
   clientsOf(deviceId: string): string[]
   /** How often to look for a commit by another process; default 250 ms. */
@@ -114,14 +114,14 @@ export function createDeviceAccess(opts: DeviceAccessOptions): DeviceAccess {
       return timer !== undefined
     },
     connected(client) {
-      const deviceId = opts.deviceOf(client)
-      if (!deviceId || issued.has(deviceId)) return
-      const checked = opts.credentialsAtOf(client)
-      if (checked !== undefined) issued.set(deviceId, checked)
+      const id = opts.identityOf(client)
+      if (id?.kind !== 'device' || issued.has(id.deviceId)) return
+      issued.set(id.deviceId, id.credentialsAt)
       watch()
     },
     disconnected(client) {
-      const deviceId = opts.deviceOf(client)
+      const id = opts.identityOf(client)
+      const deviceId = id?.kind === 'device' ? id.deviceId : undefined
       if (deviceId && opts.clientsOf(deviceId).length === 0) issued.delete(deviceId)
       watch()
     },

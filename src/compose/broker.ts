@@ -67,11 +67,7 @@ export function composeBrokerPolicy(deps: HubBasics & { credentials: CredentialC
     bus,
     log,
     credentials,
-    deviceOf: auth.deviceOf,
-    credentialsAtOf: (client) => {
-      const id = auth.identityOf(client)
-      return id?.kind === 'device' ? id.credentialsAt : undefined
-    },
+    identityOf: auth.identityOf,
     clientsOf: presence.clientsOf,
   })
   return { auth, acl, presence, sys, plugins: [dotted, auth, acl, presence, access, sys.plugin, overflow] }

@@ -1,4 +1,5 @@
 import { Errors } from '../errors.ts'
+import { bodyText } from '../util/utf8.ts'
 
 /** How a delivery body is understood, by its Content-Type. */
 export type BodyKind = 'json' | 'text' | 'form' | 'binary'
@@ -25,8 +26,6 @@ export function bodyKind(contentType: string | undefined | null): BodyKind | und
   return undefined
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
-
 /**
  * Parses a body of an accepted kind. Invalid JSON throws `badJson` (40001). A form or text body
  * that is a JSON object or array is read as JSON: `curl -d '{"message":"on"}'` declares a form,
@@ -35,11 +34,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  */
 export function parseBody(kind: BodyKind, raw: Uint8Array, contentType = ''): DeliveryBody {
   if (kind === 'json') {
+    const text = bodyText(raw)
     try {
-      return { kind, raw, value: JSON.parse(utf8.decode(raw)), contentType }
+      if (text !== undefined) return { kind, raw, value: JSON.parse(text), contentType }
     } catch {
-      throw Errors.badJson()
+      // reported below, as bytes that are not UTF-8 are
     }
+    throw Errors.badJson()
   }
   if (kind === 'binary') return { kind, raw, value: undefined, contentType }
   const json = jsonContainer(raw)
@@ -63,8 +64,10 @@ export function parseBody(kind: BodyKind, raw: Uint8Array, contentType = ''): De
 function jsonContainer(raw: Uint8Array): object | undefined {
   const first = raw.find((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d)
   if (first !== 0x7b && first !== 0x5b) return undefined
+  const text = bodyText(raw)
+  if (text === undefined) return undefined
   try {
-    const value: unknown = JSON.parse(utf8.decode(raw))
+    const value: unknown = JSON.parse(text)
     return typeof value === 'object' && value !== null ? value : undefined
   } catch {
     return undefined

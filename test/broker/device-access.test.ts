@@ -57,8 +57,10 @@ describe('the poll for commits by another process', () => {
       log: silentLogger(),
       credentials: { forget() {} },
       // As auth answers: a device for d1's login, nothing for a user's.
-      deviceOf: (client) => (client.username === 'd1' ? 'd1' : undefined),
-      credentialsAtOf: (client) => (client.username === 'd1' ? 0 : undefined),
+      identityOf: (client) =>
+        client.username === 'd1'
+          ? { kind: 'device', deviceId: 'd1', via: 'password', credentialsAt: 0 }
+          : undefined,
       clientsOf: () => [],
     })
     // The hooks are called as the engine calls them; only their device matters here.
@@ -92,9 +94,8 @@ describe('a rotation by another process while a device authenticates', () => {
       bus: createBus(silentLogger()),
       log: silentLogger(),
       credentials: { forget() {} },
-      deviceOf: (client) => client.username,
       // What the client's authentication read, before the rotation below.
-      credentialsAtOf: () => proved,
+      identityOf: () => ({ kind: 'device', deviceId: 'd1', via: 'password', credentialsAt: proved }),
       clientsOf: () => ['c1'],
     })
     access.attach?.({
